@@ -1,0 +1,46 @@
+/**
+ * Process entry. The only catch-all: a known error prints one line (`archeo: <file>: <fault>`) and sets
+ * its exit code; SIGINT/SIGTERM remove temporary outputs and exit 130.
+ */
+import { Command, CommanderError } from 'commander';
+import { tempPaths } from '../core/cleanup.js';
+import { ExitCode, errorLine, exitCodeOf } from '../core/errors.js';
+import { toolVersion } from '../core/version.js';
+import { infoCommand } from './info.command.js';
+import { scanCommand } from './scan.command.js';
+
+let exitCode: number = ExitCode.Ok;
+const setExit = (code: number): void => {
+  exitCode = code;
+};
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    tempPaths.removeAll();
+    process.stderr.write(`\narcheo: interrupted (${signal}); temporary files removed\n`);
+    process.exit(ExitCode.Interrupted);
+  });
+}
+
+const program = new Command('archeo')
+  .description('Batch processor for Sentinel-2 L2A archives (spectral indices) and MintPy InSAR time series')
+  .version(toolVersion)
+  .exitOverride()
+  .configureOutput({ outputError: (str, write) => write(`archeo: ${str.replace(/^error: /, '')}`) })
+  .addCommand(scanCommand(setExit).exitOverride())
+  .addCommand(infoCommand().exitOverride());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Help and version exit 0; commander already printed its one-line message for usage errors.
+    exitCode = err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+  } else {
+    process.stderr.write(`archeo: ${errorLine(err)}\n`);
+    if (process.env['ARCHEO_DEBUG'] && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    exitCode = exitCodeOf(err);
+  }
+}
+tempPaths.removeAll();
+process.exitCode = exitCode;

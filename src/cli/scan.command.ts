@@ -1,0 +1,125 @@
+/** `archeo scan <path...>`: parse and check options, build the scan context, run, print the summary. */
+import os from 'node:os';
+import { Command, Option } from 'commander';
+import { ExitCode, UsageError } from '../core/errors.js';
+import { indexTable, defaultIndexNames } from '../compute/indices.js';
+import { parseAoi } from '../io/aoi.js';
+import { defaultMaskClasses, sclClasses } from '../io/scene/bands.js';
+import { codecs, defaultLevel, type Codec } from '../io/raster/tiff.codec.js';
+import { makeLogger, parseChoice, parseIntFlag, parseList, parseNumberFlag, type CommonOptions } from './options.js';
+import { progressBar } from './progress.js';
+
+interface ScanFlags extends CommonOptions {
+  out: string;
+  indices?: string;
+  resolution: string;
+  resample: string;
+  maskClasses: string;
+  mask: boolean;
+  aoi?: string;
+  compress: string;
+  level?: string;
+  block: string;
+  threads?: string;
+  boaOffset?: string;
+  progress: boolean;
+}
+
+const indexHelp = indexTable
+  .map((d, i) => `  ${d.name.padEnd(22)}${d.description}${i < defaultIndexNames.length ? '  [default]' : ''}`)
+  .join('\n');
+
+export function scanCommand(setExit: (code: number) => void): Command {
+  return new Command('scan')
+    .description('Compute spectral indices for Sentinel-2 L2A scenes (COG folders or .SAFE products), or every scene below a folder')
+    .argument('<paths...>', 'scene folders, .SAFE products, or folders holding scenes')
+    .option('-o, --out <dir>', 'output folder; each scene writes <dir>/<scene id>/', 'archeo-out')
+    .option('--indices <list>', 'comma-separated indices (a missing band is then an error), or "all" the bands allow (default: the first seven; see below)')
+    .addOption(new Option('--resolution <m>', 'output grid resolution in metres').choices(['10', '20', '60']).default('10'))
+    .addOption(new Option('--resample <method>', 'upsampling of coarser bands (OpenCV INTER_LINEAR or INTER_NEAREST)').choices(['bilinear', 'nearest']).default('bilinear'))
+    .option('--mask-classes <list>', 'SCL classes masked to NaN in every index', defaultMaskClasses.join(','))
+    .option('--no-mask', 'do not apply the SCL cloud mask')
+    .option('--aoi <bbox|file>', 'process only minLon,minLat,maxLon,maxLat or a GeoJSON file\'s extent (reads only the tiles it touches)')
+    .addOption(new Option('--compress <codec>', 'output compression (all with the floating-point predictor)').choices([...codecs]).default('zstd'))
+    .option('--level <n>', 'compression level (default: zstd 1, deflate 1)')
+    .option('--block <px>', 'output tile size and strip height in pixels (multiple of 16)', '512')
+    .option('--threads <n>', 'worker threads for the pixel work (default: all cores)')
+    .option('--boa-offset <dn>', 'override BOA_ADD_OFFSET for every band (e.g. -1000 for baseline 04.00+ data without metadata)')
+    .option('--no-progress', 'no progress bar on the terminal')
+    .option('--json', 'print the result summary as JSON on stdout')
+    .option('-q, --quiet', 'print warnings and errors only')
+    .option('-v, --verbose', 'print debug events')
+    .addHelpText(
+      'after',
+      `
+Indices (product.md):
+${indexHelp}
+
+SCL classes: ${Object.entries(sclClasses).map(([k, v]) => `${k} ${v}`).join(', ')}
+
+Examples:
+  archeo scan samples/S2A_29RKH_20200219_0_L2A --out out
+  archeo scan /data/archive --indices all --compress deflate --out /data/indices
+  archeo scan scene.SAFE --aoi -8.3,52.7,-8.2,52.8 --resolution 20
+Exit codes: 0 ok, 1 failure, 2 usage error, 3 some scenes of a batch failed, 130 interrupted.`,
+    )
+    .action(async (paths: string[], flags: ScanFlags) => {
+      const logger = makeLogger(flags);
+      const ctx = await buildContext(paths, flags, logger);
+      const progress = progressBar(logger, flags.progress && !flags.quiet);
+      ctx.onProgress = (id, done, total) => progress.update(`scan ${id}`, done, total);
+      const { runScan } = await import('../pipeline/scan.js');
+      const result = await runScan(ctx);
+      progress.clear();
+      const summary = {
+        run_id: result.runId,
+        failed: result.failed,
+        scenes: result.scenes.map((s) => ({
+          path: s.path,
+          id: s.id ?? null,
+          ok: s.ok,
+          ...(s.ok ? { output: s.outputDir, wall_s: s.report!.wall_s, indices: s.report!.indices.written } : { error: s.error }),
+        })),
+      };
+      if (flags.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+      else if (!flags.quiet) {
+        for (const s of result.scenes) {
+          if (s.ok) process.stdout.write(`${s.id}: ${s.report!.indices.written.length} indices in ${s.report!.wall_s.toFixed(2)} s -> ${s.outputDir}\n`);
+          else process.stdout.write(`${s.path}: FAILED: ${s.error}\n`);
+        }
+      }
+      if (result.failed > 0) setExit(ExitCode.PartialFailure);
+    });
+}
+
+async function buildContext(paths: string[], flags: ScanFlags, logger: ReturnType<typeof makeLogger>) {
+  const indices = flags.indices === undefined ? undefined : flags.indices.trim() === 'all' ? ('all' as const) : parseList(flags.indices);
+  if (Array.isArray(indices) && indices.length === 0) throw new UsageError('--indices: expected at least one index name');
+  for (const name of Array.isArray(indices) ? indices : []) {
+    if (!indexTable.some((d) => d.name === name)) throw new UsageError(`--indices: unknown index '${name}' (known: ${indexTable.map((d) => d.name).join(', ')})`);
+  }
+  const maskClasses = flags.mask ? parseList(flags.maskClasses).map((c) => parseIntFlag('--mask-classes', c, 0, 255)) : [];
+  const codec = parseChoice<Codec>('--compress', flags.compress, codecs);
+  const level = flags.level === undefined ? defaultLevel[codec] : parseIntFlag('--level', flags.level, codec === 'zstd' ? -7 : 0, codec === 'zstd' ? 22 : 9);
+  const block = parseIntFlag('--block', flags.block, 16, 4096);
+  if (block % 16 !== 0) throw new UsageError(`--block ${flags.block}: expected a multiple of 16 (TIFF tiles)`);
+  const threads = flags.threads === undefined ? Math.max(1, os.availableParallelism()) : parseIntFlag('--threads', flags.threads, 1, 256);
+  return {
+    inputs: paths,
+    out: flags.out,
+    plan: {
+      indices,
+      resolution: Number(flags.resolution),
+      resample: flags.resample as 'bilinear' | 'nearest',
+      maskClasses,
+      aoi: flags.aoi === undefined ? undefined : parseAoi(flags.aoi),
+      boaOffset: flags.boaOffset === undefined ? undefined : parseNumberFlag('--boa-offset', flags.boaOffset),
+    },
+    codec,
+    level,
+    block,
+    threads,
+    inflight: 2,
+    logger,
+  } as import('../pipeline/scan.js').ScanContext;
+}

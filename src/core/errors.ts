@@ -1,0 +1,60 @@
+/**
+ * Typed errors at the boundary. Each kind maps to one exit code; `cli/main.ts` is the only place
+ * that turns them into a printed line and a process exit.
+ */
+
+/** Process exit codes shared by every command (documented in the README). */
+export const ExitCode = {
+  Ok: 0,
+  Failure: 1,
+  Usage: 2,
+  /** A batch finished but some of its items failed. */
+  PartialFailure: 3,
+  /** Another run holds the output folder's lock. */
+  Locked: 4,
+  Interrupted: 130,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class ArcheoError extends Error {
+  readonly exitCode: ExitCode = ExitCode.Failure;
+}
+
+/** A flag or argument the user gave is wrong: names the flag and the value. */
+export class UsageError extends ArcheoError {
+  override readonly exitCode = ExitCode.Usage;
+  override readonly name = 'UsageError';
+}
+
+/** An input file is missing, unreadable or not what it claims to be: names the file and the fault. */
+export class InputError extends ArcheoError {
+  override readonly name = 'InputError';
+  constructor(
+    readonly path: string,
+    readonly fault: string,
+  ) {
+    super(`${path}: ${fault}`);
+  }
+}
+
+/** A computation was handed data it cannot work on: names the function and the shapes. */
+export class ComputeError extends ArcheoError {
+  override readonly name = 'ComputeError';
+}
+
+/** The run was interrupted (SIGINT/SIGTERM); temporary files have been removed. */
+export class InterruptedError extends ArcheoError {
+  override readonly exitCode = ExitCode.Interrupted;
+  override readonly name = 'InterruptedError';
+}
+
+/** One line for the user: the message of a known error, or the first line of an unexpected one. */
+export function errorLine(err: unknown): string {
+  if (err instanceof ArcheoError) return err.message;
+  if (err instanceof Error) return `internal error: ${err.message.split('\n')[0]}`;
+  return `internal error: ${String(err)}`;
+}
+
+export function exitCodeOf(err: unknown): ExitCode {
+  return err instanceof ArcheoError ? err.exitCode : ExitCode.Failure;
+}

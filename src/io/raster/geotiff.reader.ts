@@ -1,0 +1,247 @@
+/**
+ * GeoTIFF/COG band reader. geotiff.js parses the header, the GeoKeys and the tile index; tiles are read
+ * with positioned reads and decoded with node:zlib (DEFLATE, on the libuv pool so both cores work), our
+ * LZW decoder or ZSTD, then copied into the requested window. geotiff.js's own decoders are 5x slower.
+ *
+ * Scan asks for windows top to bottom, strip by strip; decoded tiles are kept until a request starts
+ * below them, so a tile shared by two strips (a 20 m tile spans two 10 m strips) is decoded once.
+ */
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { fromFile, type GeoTIFFImage } from 'geotiff';
+import { InputError } from '../../core/errors.js';
+import type { GeoTransform, PixelWindow, RasterGrid, SampleType, TypedArray } from '../../core/types.js';
+import { allocSamples, bytesPerSample } from '../../core/types.js';
+import { newReadStats, type BandReader, type ReadStats } from './band.reader.js';
+import { compressionName, decodeSamples, decompress, isKnownCompression } from './tiff.codec.js';
+
+/** Layout of the blocks (tiles, or strips treated as full-width tiles) of the first image. */
+interface BlockLayout {
+  blockWidth: number;
+  blockHeight: number;
+  across: number;
+  down: number;
+  offsets: ArrayLike<number>;
+  counts: ArrayLike<number>;
+  /** Tiles (true) or strips (false). */
+  tiled: boolean;
+}
+
+export async function openGeoTiff(path: string): Promise<GeoTiffReader> {
+  let fileBytes: number;
+  try {
+    fileBytes = (await stat(path)).size;
+  } catch {
+    throw new InputError(path, 'file not found');
+  }
+  let image: GeoTIFFImage;
+  let close: () => void = () => undefined;
+  try {
+    const tiff = await fromFile(path);
+    close = () => void tiff.close();
+    image = await tiff.getImage(0);
+  } catch (err) {
+    close();
+    throw new InputError(path, `not a readable GeoTIFF (${shortReason(err)})`);
+  }
+  try {
+    const reader = await GeoTiffReader.create(path, image, fileBytes);
+    return reader;
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError(path, `not a readable GeoTIFF (${shortReason(err)})`);
+  } finally {
+    close();
+  }
+}
+
+function shortReason(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/offset is out of bounds|out of range|Offset is outside the bounds|beyond the end|RangeError/i.test(msg)) {
+    return 'file is truncated';
+  }
+  return msg.split('\n')[0]!.slice(0, 200);
+}
+
+export class GeoTiffReader implements BandReader {
+  readonly format = 'GeoTIFF' as const;
+  readonly stats: ReadStats = newReadStats();
+  /** Opened on the first tile read; a promise so that concurrent first reads share one handle. */
+  private fh: Promise<FileHandle> | undefined;
+  private readonly cache = new Map<number, Promise<TypedArray>>();
+
+  private constructor(
+    readonly path: string,
+    readonly grid: RasterGrid,
+    readonly type: SampleType,
+    readonly fileBytes: number,
+    readonly nodata: number | undefined,
+    private readonly compression: number,
+    private readonly predictor: number,
+    private readonly littleEndian: boolean,
+    private readonly layout: BlockLayout,
+  ) {}
+
+  static async create(path: string, image: GeoTIFFImage, fileBytes: number): Promise<GeoTiffReader> {
+    const fd = image.fileDirectory;
+    const samples = Number(fd.getValue('SamplesPerPixel') ?? 1);
+    if (samples !== 1) throw new InputError(path, `has ${samples} samples per pixel; archeo reads single-band files`);
+    const compression = Number(fd.getValue('Compression') ?? 1);
+    if (!isKnownCompression(compression)) {
+      throw new InputError(path, `unknown compression ${compressionName(compression)} (archeo reads DEFLATE, LZW, ZSTD and uncompressed)`);
+    }
+    const predictor = Number((await fd.loadValue('Predictor')) ?? 1);
+    if (![1, 2, 3].includes(predictor)) throw new InputError(path, `unsupported predictor ${predictor}`);
+    const type = sampleType(path, image);
+    const width = image.getWidth();
+    const height = image.getHeight();
+
+    const tiled = image.isTiled;
+    const blockWidth = tiled ? image.getTileWidth() : width;
+    const blockHeight = tiled ? image.getTileHeight() : Number((await fd.loadValue('RowsPerStrip')) ?? height);
+    const offsets = (await fd.loadValue(tiled ? 'TileOffsets' : 'StripOffsets')) as ArrayLike<number> | undefined;
+    const counts = (await fd.loadValue(tiled ? 'TileByteCounts' : 'StripByteCounts')) as ArrayLike<number> | undefined;
+    if (!offsets || !counts) throw new InputError(path, 'has no tile or strip index');
+    const across = Math.ceil(width / blockWidth);
+    const down = Math.ceil(height / Math.min(blockHeight, height));
+    if (offsets.length < across * down || counts.length < across * down) {
+      throw new InputError(path, `tile index holds ${offsets.length} entries, ${across * down} expected`);
+    }
+    let end = 0;
+    for (let i = 0; i < across * down; i++) end = Math.max(end, Number(offsets[i]) + Number(counts[i]));
+    if (end > fileBytes) {
+      throw new InputError(path, `file is truncated: tile data ends at byte ${end} but the file has ${fileBytes} bytes`);
+    }
+
+    const grid = { width, height, transform: geoTransform(path, image), epsg: epsgOf(image) };
+    const nodataText = (await fd.loadValue('GDAL_NODATA')) as string | undefined;
+    const nodata = nodataText === undefined ? undefined : Number(String(nodataText).replace(/\0/g, ''));
+    const littleEndian = (image as unknown as { littleEndian: boolean }).littleEndian;
+    const layout = { blockWidth, blockHeight: Math.min(blockHeight, height), across, down, offsets, counts, tiled };
+    return new GeoTiffReader(path, grid, type, fileBytes, nodata, compression, predictor, littleEndian, layout);
+  }
+
+  async readWindow(win: PixelWindow, shared = false): Promise<TypedArray> {
+    const { width, height } = this.grid;
+    if (win.x0 < 0 || win.y0 < 0 || win.x0 + win.width > width || win.y0 + win.height > height) {
+      throw new RangeError(`window ${JSON.stringify(win)} outside ${width}x${height} raster ${this.path}`);
+    }
+    const { blockWidth: bw, blockHeight: bh, across } = this.layout;
+    const out = allocSamples(this.type, win.width * win.height, shared);
+    const bx0 = Math.floor(win.x0 / bw);
+    const bx1 = Math.floor((win.x0 + win.width - 1) / bw);
+    const by0 = Math.floor(win.y0 / bh);
+    const by1 = Math.floor((win.y0 + win.height - 1) / bh);
+    this.evictAbove(by0);
+    const jobs: Promise<void>[] = [];
+    for (let by = by0; by <= by1; by++) {
+      for (let bx = bx0; bx <= bx1; bx++) {
+        const index = by * across + bx;
+        jobs.push(
+          this.block(index).then((block) => {
+            // Copy the overlap of this block and the window, row by row.
+            const cx0 = Math.max(win.x0, bx * bw);
+            const cx1 = Math.min(win.x0 + win.width, (bx + 1) * bw);
+            const cy0 = Math.max(win.y0, by * bh);
+            const cy1 = Math.min(win.y0 + win.height, (by + 1) * bh);
+            for (let y = cy0; y < cy1; y++) {
+              const src = (y - by * bh) * bw + (cx0 - bx * bw);
+              out.set(block.subarray(src, src + (cx1 - cx0)), (y - win.y0) * win.width + (cx0 - win.x0));
+            }
+          }),
+        );
+      }
+    }
+    await Promise.all(jobs);
+    return out;
+  }
+
+  /** Drops cached blocks of block rows above `blockRow`: requests only move down. */
+  private evictAbove(blockRow: number): void {
+    const { across } = this.layout;
+    for (const index of this.cache.keys()) if (Math.floor(index / across) < blockRow) this.cache.delete(index);
+  }
+
+  private block(index: number): Promise<TypedArray> {
+    let p = this.cache.get(index);
+    if (!p) {
+      p = this.decodeBlock(index);
+      this.cache.set(index, p);
+    }
+    return p;
+  }
+
+  private async decodeBlock(index: number): Promise<TypedArray> {
+    const { blockWidth, blockHeight, offsets, counts, across, tiled } = this.layout;
+    const offset = Number(offsets[index]);
+    const count = Number(counts[index]);
+    // Tiles are always whole; the last strip holds only the rows left (its codec knows its exact length).
+    const rows = tiled ? blockHeight : Math.min(blockHeight, this.grid.height - Math.floor(index / across) * blockHeight);
+    const expected = blockWidth * rows * bytesPerSample(this.type);
+    if (count === 0) return allocSamples(this.type, blockWidth * blockHeight); // sparse tile: all zeros (nodata)
+    this.fh ??= open(this.path, 'r');
+    const raw = new Uint8Array(count);
+    const { bytesRead } = await (await this.fh).read(raw, 0, count, offset);
+    if (bytesRead !== count) {
+      throw new InputError(this.path, `file is truncated: tile ${index} needs ${count} bytes at ${offset}, got ${bytesRead}`);
+    }
+    this.stats.bytesRead += count;
+    const t0 = performance.now();
+    try {
+      const bytes = await decompress(this.compression, raw, expected);
+      return decodeSamples(bytes, this.type, blockWidth, rows, this.predictor, this.littleEndian);
+    } catch (err) {
+      throw new InputError(this.path, `tile ${index} cannot be decoded (${compressionName(this.compression)}: ${shortReason(err)})`);
+    } finally {
+      this.stats.blocksDecoded++;
+      this.stats.decodeSeconds += (performance.now() - t0) / 1000;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.cache.clear();
+    const fh = this.fh;
+    this.fh = undefined;
+    await (await fh)?.close();
+  }
+}
+
+function sampleType(path: string, image: GeoTIFFImage): SampleType {
+  const bits = image.getBitsPerSample(0);
+  const format = image.getSampleFormat(0) ?? 1; // 1 uint, 2 int, 3 float
+  const key = `${format}:${bits}`;
+  const types: Record<string, SampleType> = {
+    '1:8': 'uint8',
+    '1:16': 'uint16',
+    '2:16': 'int16',
+    '1:32': 'uint32',
+    '2:32': 'int32',
+    '3:32': 'float32',
+    '3:64': 'float64',
+  };
+  const type = types[key];
+  if (!type) throw new InputError(path, `unsupported sample type (${bits} bits, format ${format})`);
+  return type;
+}
+
+function geoTransform(path: string, image: GeoTIFFImage): GeoTransform {
+  let origin: number[];
+  let res: number[];
+  try {
+    origin = image.getOrigin();
+    res = image.getResolution();
+  } catch {
+    throw new InputError(path, 'has no georeferencing (no tie point and pixel scale)');
+  }
+  const [ox, oy] = origin as [number, number];
+  const [rx, ry] = res as [number, number];
+  const keys = image.getGeoKeys() as { GTRasterTypeGeoKey?: number } | null;
+  // PixelIsPoint: the tie point is a pixel centre; GDAL reports the corner, so shift by half a pixel.
+  if (keys?.GTRasterTypeGeoKey === 2) return [ox - rx / 2, rx, 0, oy - ry / 2, 0, ry];
+  return [ox, rx, 0, oy, 0, ry];
+}
+
+function epsgOf(image: GeoTIFFImage): number | undefined {
+  const keys = image.getGeoKeys() as { ProjectedCSTypeGeoKey?: number; GeographicTypeGeoKey?: number } | null;
+  const code = keys?.ProjectedCSTypeGeoKey ?? keys?.GeographicTypeGeoKey;
+  return code !== undefined && code > 0 && code < 32767 ? code : undefined;
+}

@@ -1,0 +1,111 @@
+/**
+ * JPEG 2000 (JP2) container parsing: the boxes archeo needs are the image header, the codestream
+ * (`jp2c`) the decoder takes, and the georeferencing, read from GMLJP2 (the XML ESA writes; GDAL writes
+ * it too). GMLJP2 gives the centre of the first pixel and one offset vector per axis.
+ */
+import type { GeoTransform } from '../../core/types.js';
+
+export interface Jp2Parts {
+  width: number;
+  height: number;
+  components: number;
+  /** Bits per component, as in the image header (e.g. 15 for Sentinel-2 L2A bands). */
+  bits: number;
+  signed: boolean;
+  codestream: Uint8Array;
+  transform: GeoTransform | undefined;
+  epsg: number | undefined;
+}
+
+interface Box {
+  type: string;
+  body: Uint8Array;
+}
+
+/** Splits a run of boxes; throws with the box name when a box runs past the end (a truncated file). */
+function boxes(buf: Uint8Array): Box[] {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const out: Box[] = [];
+  let off = 0;
+  while (off + 8 <= buf.length) {
+    let len = view.getUint32(off);
+    const type = String.fromCharCode(buf[off + 4]!, buf[off + 5]!, buf[off + 6]!, buf[off + 7]!);
+    let header = 8;
+    if (len === 1) {
+      if (off + 16 > buf.length) throw new Error(`box '${type}' header cut short`);
+      len = Number(view.getBigUint64(off + 8));
+      header = 16;
+    } else if (len === 0) {
+      len = buf.length - off;
+    }
+    if (len < header) throw new Error(`box '${type}' has an invalid length ${len}`);
+    if (off + len > buf.length) throw new Error(`file is truncated inside the '${type}' box`);
+    out.push({ type, body: buf.subarray(off + header, off + len) });
+    off += len;
+  }
+  return out;
+}
+
+const JP2_SIGNATURE = [0x00, 0x00, 0x00, 0x0c, 0x6a, 0x50, 0x20, 0x20, 0x0d, 0x0a, 0x87, 0x0a];
+
+export function parseJp2(buf: Uint8Array): Jp2Parts {
+  if (JP2_SIGNATURE.some((b, i) => buf[i] !== b)) {
+    // A raw J2K codestream starts with SOC (FF4F) then SIZ (FF51).
+    if (buf[0] === 0xff && buf[1] === 0x4f) return { ...parseSiz(buf), codestream: buf, transform: undefined, epsg: undefined };
+    throw new Error('not a JPEG 2000 file (no JP2 signature)');
+  }
+  const top = boxes(buf);
+  const jp2c = top.find((b) => b.type === 'jp2c');
+  if (!jp2c) throw new Error("no codestream ('jp2c' box)");
+  const cs = jp2c.body;
+  if (cs.length < 4 || cs[cs.length - 2] !== 0xff || cs[cs.length - 1] !== 0xd9) {
+    throw new Error('codestream is truncated (no end-of-codestream marker)');
+  }
+  const header = parseSiz(cs);
+  const xml = gmlText(top);
+  const geo = xml ? parseGml(xml) : undefined;
+  return { ...header, codestream: cs, transform: geo?.transform, epsg: geo?.epsg };
+}
+
+/** Image size and sample format from the codestream's SIZ marker segment. */
+function parseSiz(cs: Uint8Array): Omit<Jp2Parts, 'codestream' | 'transform' | 'epsg'> {
+  if (cs[0] !== 0xff || cs[1] !== 0x4f || cs[2] !== 0xff || cs[3] !== 0x51) throw new Error('codestream does not start with SOC/SIZ');
+  const v = new DataView(cs.buffer, cs.byteOffset, cs.byteLength);
+  const xsiz = v.getUint32(8);
+  const ysiz = v.getUint32(12);
+  const xo = v.getUint32(16);
+  const yo = v.getUint32(20);
+  const components = v.getUint16(40);
+  const ssiz = cs[42]!;
+  return { width: xsiz - xo, height: ysiz - yo, components, bits: (ssiz & 0x7f) + 1, signed: (ssiz & 0x80) !== 0 };
+}
+
+/** The GMLJP2 XML: an `xml ` box inside an `asoc` labelled `gml.root-instance`, or any `xml ` box holding GML. */
+function gmlText(top: Box[]): string | undefined {
+  const decoder = new TextDecoder();
+  const stack = [...top];
+  while (stack.length) {
+    const box = stack.shift()!;
+    if (box.type === 'asoc') {
+      stack.push(...boxes(box.body));
+    } else if (box.type === 'xml ') {
+      const text = decoder.decode(box.body);
+      if (text.includes('RectifiedGrid')) return text;
+    }
+  }
+  return undefined;
+}
+
+function parseGml(xml: string): { transform: GeoTransform; epsg: number | undefined } | undefined {
+  const pos = /<gml:origin>[\s\S]*?<gml:pos[^>]*>\s*([-\d.eE+]+)\s+([-\d.eE+]+)\s*<\/gml:pos>/.exec(xml);
+  const vectors = [...xml.matchAll(/<gml:offsetVector[^>]*>\s*([-\d.eE+]+)\s+([-\d.eE+]+)\s*<\/gml:offsetVector>/g)];
+  if (!pos || vectors.length < 2) return undefined;
+  const [ox, oy] = [Number(pos[1]), Number(pos[2])];
+  const [ax, ay] = [Number(vectors[0]![1]), Number(vectors[0]![2])];
+  const [bx, by] = [Number(vectors[1]![1]), Number(vectors[1]![2])];
+  const srs = /<gml:origin>[\s\S]*?srsName="([^"]+)"/.exec(xml)?.[1] ?? /srsName="([^"]+)"/.exec(xml)?.[1] ?? '';
+  const code = /EPSG(?:::|:|\/\d+\/)(\d+)/i.exec(srs)?.[1];
+  // The origin is the centre of pixel (0, 0): the corner is half a step back along both vectors.
+  const transform: GeoTransform = [ox - 0.5 * ax - 0.5 * bx, ax, bx, oy - 0.5 * ay - 0.5 * by, ay, by];
+  return { transform, epsg: code ? Number(code) : undefined };
+}

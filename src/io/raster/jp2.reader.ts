@@ -1,0 +1,123 @@
+/**
+ * JPEG 2000 band reader. OpenJPEG's WebAssembly build has no window decoding, so the whole image is
+ * decoded once, in a worker thread, on the first read, and windows are copied from it. This holds one
+ * decoded band (2 bytes a pixel: 241 MB for a 10 m tile) per open JP2 band, the known limit of JP2 input;
+ * COG input streams tile by tile.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
+import { InputError } from '../../core/errors.js';
+import type { PixelWindow, RasterGrid, SampleType, TypedArray } from '../../core/types.js';
+import { allocSamples } from '../../core/types.js';
+import { newReadStats, type BandReader, type ReadStats } from './band.reader.js';
+import { parseJp2, type Jp2Parts } from './jp2.boxes.js';
+
+/** Runs one decode at a time per call site's limit (decoded images are large). */
+export type Limiter = <T>(fn: () => Promise<T>) => Promise<T>;
+
+export async function openJp2(path: string, limit: Limiter = (fn) => fn()): Promise<Jp2Reader> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch {
+    throw new InputError(path, 'file not found');
+  }
+  let parts: Jp2Parts;
+  try {
+    parts = parseJp2(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  } catch (err) {
+    throw new InputError(path, `unreadable JPEG 2000 (${(err as Error).message})`);
+  }
+  if (parts.components !== 1) throw new InputError(path, `has ${parts.components} components; archeo reads single-band files`);
+  if (parts.signed || parts.bits > 16) throw new InputError(path, `unsupported JPEG 2000 samples (${parts.bits} bits${parts.signed ? ', signed' : ''})`);
+  if (!parts.transform) throw new InputError(path, 'has no georeferencing (no GMLJP2 grid)');
+  const grid: RasterGrid = { width: parts.width, height: parts.height, transform: parts.transform, epsg: parts.epsg };
+  return new Jp2Reader(path, grid, parts.bits <= 8 ? 'uint8' : 'uint16', (await stat(path)).size, parts.codestream, limit);
+}
+
+export class Jp2Reader implements BandReader {
+  readonly format = 'JPEG 2000' as const;
+  readonly stats: ReadStats = newReadStats();
+  private image: Promise<TypedArray> | undefined;
+
+  constructor(
+    readonly path: string,
+    readonly grid: RasterGrid,
+    readonly type: SampleType,
+    readonly fileBytes: number,
+    private codestream: Uint8Array | undefined,
+    private readonly limit: Limiter,
+  ) {}
+
+  /** Starts decoding now (scan calls this for every band so the decodes overlap). */
+  prefetch(): void {
+    this.image ??= this.limit(() => this.decode());
+    this.image.catch(() => undefined); // the error surfaces at readWindow
+  }
+
+  async readWindow(win: PixelWindow, shared = false): Promise<TypedArray> {
+    this.prefetch();
+    const image = await this.image!;
+    const { width, height } = this.grid;
+    if (win.x0 < 0 || win.y0 < 0 || win.x0 + win.width > width || win.y0 + win.height > height) {
+      throw new RangeError(`window ${JSON.stringify(win)} outside ${width}x${height} raster ${this.path}`);
+    }
+    const out = allocSamples(this.type, win.width * win.height, shared);
+    for (let y = 0; y < win.height; y++) {
+      const src = (win.y0 + y) * width + win.x0;
+      out.set(image.subarray(src, src + win.width), y * win.width);
+    }
+    return out;
+  }
+
+  private async decode(): Promise<TypedArray> {
+    const codestream = this.codestream!;
+    this.codestream = undefined; // handed to the worker
+    const t0 = performance.now();
+    const result = await decodeInWorker(codestream).catch((err: Error) => {
+      throw new InputError(this.path, `unreadable JPEG 2000 (${err.message})`);
+    });
+    this.stats.bytesRead += codestream.byteLength;
+    this.stats.blocksDecoded++;
+    this.stats.decodeSeconds += (performance.now() - t0) / 1000;
+    if (result.width !== this.grid.width || result.height !== this.grid.height) {
+      throw new InputError(this.path, `unreadable JPEG 2000 (decoded ${result.width}x${result.height}, header says ${this.grid.width}x${this.grid.height})`);
+    }
+    const n = result.width * result.height;
+    const bytesPer = result.data.byteLength / n;
+    if (this.type === 'uint8' && bytesPer === 1) return result.data;
+    if (this.type === 'uint16' && bytesPer === 2) return new Uint16Array(result.data.buffer, result.data.byteOffset, n);
+    throw new InputError(this.path, `unreadable JPEG 2000 (decoder returned ${result.data.byteLength} bytes for ${n} pixels)`);
+  }
+
+  async close(): Promise<void> {
+    this.image = undefined;
+    this.codestream = undefined;
+  }
+}
+
+interface DecodeResult {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+function decodeInWorker(codestream: Uint8Array): Promise<DecodeResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./jp2.worker.js', import.meta.url));
+    let settled = false;
+    const finish = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      fn();
+      void worker.terminate();
+    };
+    worker.once('message', (msg: DecodeResult & { error?: string }) => {
+      finish(() => (msg.error !== undefined ? reject(new Error(msg.error)) : resolve(msg)));
+    });
+    worker.once('error', (err) => finish(() => reject(err)));
+    worker.once('exit', (code) => finish(() => reject(new Error(`decoder exited with code ${code}`))));
+    const copy = codestream.slice(); // a transferable buffer of its own
+    worker.postMessage({ codestream: copy }, [copy.buffer]);
+  });
+}

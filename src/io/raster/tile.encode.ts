@@ -1,0 +1,34 @@
+/** Encodes one raster tile for a GeoTIFF: predictor, then compression. Runs in scan workers. */
+import type { TypedArray } from '../../core/types.js';
+import { compress, floatPredictor32, horizontalPredictor8, type Codec } from './tiff.codec.js';
+
+export type WritableType = 'float32' | 'uint8';
+
+/** TIFF predictor used for a sample type when compressing: 3 (floating point) or 2 (horizontal). */
+export function predictorFor(type: WritableType, codec: Codec): number {
+  if (codec === 'none') return 1;
+  return type === 'float32' ? 3 : 2;
+}
+
+/** Predictor + compression of a full `size` x `size` tile. */
+export async function encodeTile(samples: TypedArray, size: number, type: WritableType, codec: Codec, level: number): Promise<Uint8Array> {
+  let bytes: Uint8Array;
+  const predictor = predictorFor(type, codec);
+  if (predictor === 3) bytes = floatPredictor32(samples as Float32Array, size, size);
+  else if (predictor === 2) bytes = horizontalPredictor8(samples as Uint8Array, size, size);
+  else bytes = new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength);
+  return compress(codec, bytes, level);
+}
+
+/**
+ * Copies the tile at tile column `tx` out of a strip (`rows` rows of `width` samples) into a full tile,
+ * padding past the raster's right and bottom edges with `fill` (NaN for float, 0 for masks).
+ */
+export function cutTile<T extends Float32Array | Uint8Array>(strip: T, width: number, rows: number, tx: number, size: number, fill: number, make: (n: number) => T): T {
+  const tile = make(size * size);
+  const x0 = tx * size;
+  const w = Math.min(size, width - x0);
+  if (w < size || rows < size) tile.fill(fill);
+  for (let y = 0; y < rows; y++) tile.set(strip.subarray(y * width + x0, y * width + x0 + w), y * size);
+  return tile;
+}

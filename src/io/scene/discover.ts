@@ -1,0 +1,178 @@
+/**
+ * Scene discovery. Two layouts (product.md, "Scan: inputs"):
+ * - COG folder: one GeoTIFF per band named by band id or Earth Search asset key, any case, with an
+ *   optional STAC item JSON;
+ * - SAFE product: GRANULE/<granule>/IMG_DATA/R10m|R20m|R60m/*_<band>_<res>m.jp2 with MTD_MSIL2A.xml.
+ * A folder that is neither is walked for scenes below it.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { InputError } from '../../core/errors.js';
+import { bandFromName, bands, type BandId } from './bands.js';
+import { metadataFromName, offsetForBaseline, readSafeMetadata, readStacItem, type SceneMetadata } from './metadata.js';
+
+export interface BandFile {
+  band: BandId;
+  path: string;
+  /** Resolution class of this file in metres (10, 20, 60): the SAFE folder, or the band's native one. */
+  resolution: number;
+}
+
+export interface Scene {
+  id: string;
+  path: string;
+  layout: 'cog' | 'safe';
+  /** Files per band, finest resolution first. */
+  bands: Map<BandId, BandFile[]>;
+  metadata: SceneMetadata;
+  /** The metadata file read (MTD_MSIL2A.xml or STAC item), if any. */
+  metadataPath: string | undefined;
+  /** Things the user should know (assumed offsets, extra granules). */
+  warnings: string[];
+}
+
+const TIFF_EXT = /^\.tiff?$/i;
+const JP2_BAND = /_(B0[1-9]|B1[0-2]|B8A|SCL)_(10|20|60)m\.jp2$/i;
+
+async function entries(dir: string): Promise<{ name: string; isDir: boolean }[]> {
+  const list = await readdir(dir, { withFileTypes: true });
+  return list.map((d) => ({ name: d.name, isDir: d.isDirectory() })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+async function kindOf(dir: string): Promise<'safe' | 'cog' | undefined> {
+  const list = await entries(dir);
+  if (/\.SAFE$/i.test(dir) || list.some((e) => !e.isDir && e.name === 'MTD_MSIL2A.xml')) return 'safe';
+  if (list.some((e) => !e.isDir && TIFF_EXT.test(extname(e.name)) && bandFromName(basename(e.name, extname(e.name))))) return 'cog';
+  return undefined;
+}
+
+/**
+ * Scene folders at or below `root`, in a stable (sorted) order. A missing path, or a folder holding no
+ * scene at all, is an InputError naming it.
+ */
+export async function findScenes(root: string): Promise<string[]> {
+  let info;
+  try {
+    info = await stat(root);
+  } catch {
+    throw new InputError(root, 'path not found');
+  }
+  if (!info.isDirectory()) throw new InputError(root, 'not a folder (a scene is a COG folder or a .SAFE product)');
+  const found: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    if (await kindOf(dir)) {
+      found.push(dir);
+      return; // a scene's own sub-folders are not scenes
+    }
+    for (const e of await entries(dir)) {
+      if (e.isDir && !e.name.startsWith('.') && e.name !== 'node_modules') await walk(join(dir, e.name));
+    }
+  };
+  await walk(root);
+  if (found.length === 0) throw new InputError(root, 'no Sentinel-2 bands found (expected B04.tif-style GeoTIFFs or a .SAFE product)');
+  return found;
+}
+
+export async function discoverScene(dir: string): Promise<Scene> {
+  const kind = await kindOf(dir);
+  if (kind === 'safe') return discoverSafe(dir);
+  if (kind === 'cog') return discoverCog(dir);
+  throw new InputError(dir, 'no Sentinel-2 bands found (expected B04.tif-style GeoTIFFs or a .SAFE product)');
+}
+
+async function discoverCog(dir: string): Promise<Scene> {
+  const warnings: string[] = [];
+  const list = await entries(dir);
+  let metadata: SceneMetadata | undefined;
+  let metadataPath: string | undefined;
+  for (const e of list) {
+    if (e.isDir || !/\.json$/i.test(e.name)) continue;
+    const item = await readStacItem(join(dir, e.name));
+    if (item) {
+      metadata = item;
+      metadataPath = join(dir, e.name);
+      break;
+    }
+  }
+  const found = new Map<BandId, BandFile[]>();
+  for (const e of list) {
+    if (e.isDir || !TIFF_EXT.test(extname(e.name))) continue;
+    const band = bandFromName(basename(e.name, extname(e.name)));
+    if (!band) continue;
+    if (found.has(band)) {
+      warnings.push(`two files for ${band} in ${dir}; using ${found.get(band)![0]!.path}`);
+      continue;
+    }
+    found.set(band, [{ band, path: join(dir, e.name), resolution: bands[band].resolution }]);
+  }
+  if (!metadata) {
+    const fromName = metadataFromName(basename(dir));
+    const offset = offsetForBaseline(fromName.baseline, false);
+    const offsets: Partial<Record<BandId, number>> = {};
+    for (const info of Object.values(bands)) if (info.mtdIndex !== undefined) offsets[info.id] = offset;
+    metadata = {
+      id: undefined,
+      ...fromName,
+      quantification: 10000,
+      offsets,
+      offsetSource: fromName.baseline ? `folder name (baseline ${fromName.baseline})` : 'none found (offset 0 assumed)',
+      assetFiles: {},
+    };
+    if (!fromName.baseline) {
+      warnings.push(`no STAC item in ${dir}: assuming BOA_ADD_OFFSET 0 and quantification 10000 (use --boa-offset for baseline 04.00+ data)`);
+    }
+  }
+  return { id: metadata.id ?? basename(dir), path: dir, layout: 'cog', bands: found, metadata, metadataPath, warnings };
+}
+
+async function discoverSafe(dir: string): Promise<Scene> {
+  const warnings: string[] = [];
+  const mtd = join(dir, 'MTD_MSIL2A.xml');
+  let metadata: SceneMetadata;
+  let metadataPath: string | undefined = mtd;
+  try {
+    await stat(mtd);
+    metadata = await readSafeMetadata(mtd);
+  } catch (err) {
+    if (err instanceof InputError && !/cannot be read/.test(err.fault)) throw err;
+    metadataPath = undefined;
+    const fromName = metadataFromName(basename(dir));
+    const offset = offsetForBaseline(fromName.baseline, false);
+    const offsets: Partial<Record<BandId, number>> = {};
+    for (const info of Object.values(bands)) if (info.mtdIndex !== undefined) offsets[info.id] = offset;
+    metadata = { id: undefined, ...fromName, quantification: 10000, offsets, offsetSource: 'product name (no MTD_MSIL2A.xml)', assetFiles: {} };
+    warnings.push(`${mtd} is missing: offsets taken from the product name's baseline (${fromName.baseline ?? 'unknown'})`);
+  }
+  const found = new Map<BandId, BandFile[]>();
+  const granuleDir = join(dir, 'GRANULE');
+  let granules: string[] = [];
+  try {
+    granules = (await entries(granuleDir)).filter((e) => e.isDir).map((e) => e.name);
+  } catch {
+    // no GRANULE folder: reported below as "no bands"
+  }
+  if (granules.length > 1) warnings.push(`${granules.length} granules in ${granuleDir}; using ${granules[0]}`);
+  if (granules.length > 0) {
+    const img = join(granuleDir, granules[0]!, 'IMG_DATA');
+    for (const res of ['R10m', 'R20m', 'R60m']) {
+      let files: { name: string; isDir: boolean }[] = [];
+      try {
+        files = await entries(join(img, res));
+      } catch {
+        continue;
+      }
+      for (const f of files) {
+        const m = JP2_BAND.exec(f.name);
+        if (!m || f.isDir) continue;
+        const band = m[1]!.toUpperCase() as BandId;
+        const list = found.get(band) ?? [];
+        list.push({ band, path: join(img, res, f.name), resolution: Number(m[2]) });
+        found.set(band, list);
+      }
+    }
+  }
+  if (found.size === 0) throw new InputError(dir, 'no Sentinel-2 bands found (no GRANULE/*/IMG_DATA/R*m/*_<band>_<res>m.jp2 files)');
+  for (const list of found.values()) list.sort((a, b) => a.resolution - b.resolution);
+  const id = metadata.id ?? basename(dir).replace(/\.SAFE$/i, '');
+  return { id, path: dir, layout: 'safe', bands: found, metadata, metadataPath, warnings };
+}

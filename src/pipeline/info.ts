@@ -1,0 +1,117 @@
+/** `archeo info <scene>`: what archeo sees in a scene, without reading pixels. */
+import { indexTable } from '../compute/indices.js';
+import { InputError } from '../core/errors.js';
+import { openGeoTiff } from '../io/raster/geotiff.reader.js';
+import { openJp2 } from '../io/raster/jp2.reader.js';
+import type { BandReader } from '../io/raster/band.reader.js';
+import { bands as bandTable } from '../io/scene/bands.js';
+import { discoverScene } from '../io/scene/discover.js';
+
+export interface BandDescription {
+  band: string;
+  description: string;
+  path: string;
+  format: string;
+  resolution_m: number;
+  width: number;
+  height: number;
+  pixel_size: [number, number];
+  origin: [number, number];
+  type: string;
+  epsg: number | null;
+  offset: number | null;
+  bytes: number;
+}
+
+export interface SceneDescription {
+  id: string;
+  path: string;
+  layout: string;
+  datetime: string | null;
+  baseline: string | null;
+  quantification: number;
+  offset_source: string;
+  metadata_file: string | null;
+  epsg: number | null;
+  bands: BandDescription[];
+  indices: { computable: string[]; missing: { name: string; bands: string[] }[] };
+  warnings: string[];
+}
+
+export async function describeScene(path: string): Promise<SceneDescription> {
+  const scene = await discoverScene(path);
+  const described: BandDescription[] = [];
+  for (const [band, files] of scene.bands) {
+    for (const file of files) {
+      let reader: BandReader;
+      try {
+        reader = /\.jp2$/i.test(file.path) ? await openJp2(file.path) : await openGeoTiff(file.path);
+      } catch (err) {
+        if (err instanceof InputError) throw err;
+        throw new InputError(file.path, (err as Error).message);
+      }
+      const { grid } = reader;
+      described.push({
+        band,
+        description: bandTable[band].description,
+        path: file.path,
+        format: reader.format,
+        resolution_m: file.resolution,
+        width: grid.width,
+        height: grid.height,
+        pixel_size: [grid.transform[1], grid.transform[5]],
+        origin: [grid.transform[0], grid.transform[3]],
+        type: reader.type,
+        epsg: grid.epsg ?? null,
+        offset: scene.metadata.offsets[band] ?? null,
+        bytes: reader.fileBytes,
+      });
+      await reader.close();
+    }
+  }
+  const order = Object.keys(bandTable);
+  described.sort((a, b) => order.indexOf(a.band) - order.indexOf(b.band) || a.resolution_m - b.resolution_m);
+  const computable: string[] = [];
+  const missing: { name: string; bands: string[] }[] = [];
+  for (const def of indexTable) {
+    const lack = def.bands.filter((b) => !scene.bands.has(b));
+    if (lack.length) missing.push({ name: def.name, bands: lack });
+    else computable.push(def.name);
+  }
+  return {
+    id: scene.id,
+    path: scene.path,
+    layout: scene.layout === 'safe' ? 'SAFE product (JPEG 2000)' : 'COG folder',
+    datetime: scene.metadata.datetime ?? null,
+    baseline: scene.metadata.baseline ?? null,
+    quantification: scene.metadata.quantification,
+    offset_source: scene.metadata.offsetSource,
+    metadata_file: scene.metadataPath ?? null,
+    epsg: described.find((d) => d.epsg !== null)?.epsg ?? null,
+    bands: described,
+    indices: { computable, missing },
+    warnings: scene.warnings,
+  };
+}
+
+export function formatScene(d: SceneDescription): string {
+  const lines = [
+    `scene      ${d.id}`,
+    `layout     ${d.layout}`,
+    `path       ${d.path}`,
+    `date       ${d.datetime ?? 'unknown'}`,
+    `baseline   ${d.baseline ?? 'unknown'}`,
+    `radiometry reflectance = (DN + offset) / ${d.quantification}; offsets from ${d.offset_source}`,
+    `CRS        ${d.epsg !== null ? `EPSG:${d.epsg}` : 'unknown'}`,
+    `bands`,
+    ...d.bands.map(
+      (b) =>
+        `  ${b.band.padEnd(4)} ${String(b.resolution_m).padStart(2)} m  ${b.format.padEnd(9)} ${`${b.width}x${b.height}`.padEnd(11)} ` +
+        `pixel ${Math.abs(b.pixel_size[0])} m  ${b.type.padEnd(6)} offset ${b.offset ?? '-'}  ${b.path}`,
+    ),
+    `indices    ${d.indices.computable.join(', ') || 'none'}`,
+    ...(d.indices.missing.length ? [`not here   ${d.indices.missing.map((m) => `${m.name} (needs ${m.bands.join(', ')})`).join(', ')}`] : []),
+    ...d.warnings.map((w) => `warning: ${w}`),
+  ];
+  return lines.join('\n') + '\n';
+}

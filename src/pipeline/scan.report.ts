@@ -1,0 +1,146 @@
+/** Assembles a scene's `report.json` (product.md, "Performance report"). */
+import { createHash } from 'node:crypto';
+import type { Metrics } from '../core/metrics.js';
+import { toolVersion } from '../core/version.js';
+import { hostInfo, peakRssMb, recommendations, type HostInfo } from '../io/output/report.js';
+import type { Scene } from '../io/scene/discover.js';
+import type { ScanPlan } from './scan.plan.js';
+
+/** Options that change a scan's outputs; their hash identifies the outputs a run produced. */
+export interface ScanParameters {
+  indices: string[];
+  resolution: number;
+  resample: string;
+  mask_classes: number[];
+  boa_offset: number | null;
+  aoi: number[] | null;
+  compress: string;
+  level: number;
+  block: number;
+}
+
+export function parameterHash(params: ScanParameters): string {
+  return createHash('sha256').update(JSON.stringify(params)).digest('hex').slice(0, 16);
+}
+
+export interface ScanReport {
+  tool: 'archeo';
+  version: string;
+  command: 'scan';
+  run_id: string;
+  started_at: string;
+  finished_at: string;
+  wall_s: number;
+  host: HostInfo;
+  engine: { name: string; threads: number; device: string };
+  scene: { id: string; path: string; layout: string; datetime: string | null; baseline: string | null; offset_source: string };
+  parameters: ScanParameters;
+  parameter_hash: string;
+  grid: { width: number; height: number; resolution_m: number; epsg: number | null; transform: number[]; window: { x0: number; y0: number; width: number; height: number } };
+  inputs: { bands: { band: string; path: string; format: string; width: number; height: number; resolution_m: number; bytes: number; offset: number }[]; bytes: number };
+  outputs: { files: { path: string; bytes: number }[]; bytes: number };
+  indices: { written: string[]; skipped: { name: string; missing: string[] }[] };
+  pixels: { total: number; valid: number };
+  stages: ReturnType<Metrics['toJSON']>;
+  throughput: { pixels_per_s: number; stages: Record<string, { mb_per_s?: number; pixels_per_s?: number }> };
+  peak_rss_mb: number;
+  warnings: string[];
+  recommendations: string[];
+}
+
+export interface ReportInput {
+  runId: string;
+  started: Date;
+  wallSeconds: number;
+  threads: number;
+  scene: Scene;
+  plan: ScanPlan;
+  params: ScanParameters;
+  metrics: Metrics;
+  outputs: { path: string; bytes: number }[];
+  validPixels: number;
+}
+
+const advice = {
+  read: '--aoi reads only the tiles of a window; COG input decodes much faster than JPEG 2000',
+  resample: '--threads N spreads resampling over more cores; --resample nearest is cheaper',
+  indices: '--threads N spreads the index kernels over more cores; --indices computes fewer',
+  encode: '--compress zstd is the fastest codec (none writes uncompressed)',
+  write: 'write the output to a local disk (--out)',
+  memory: 'lower --block (strip height) or --threads',
+  calls: 'raise --block to process fewer, larger strips',
+  '*': 'see docs/performance.md',
+};
+
+export function buildScanReport(r: ReportInput): ScanReport {
+  const stages = r.metrics.toJSON();
+  const pixels = r.plan.window.width * r.plan.window.height;
+  const peak = peakRssMb();
+  const extra: string[] = [];
+  const decode = stages['decode'];
+  const jp2 = r.plan.readers.some((x) => x.format === 'JPEG 2000');
+  if (decode && jp2 && decode.total_s > 0.3 * r.wallSeconds && r.wallSeconds > 5) {
+    extra.push(`JPEG 2000 decoding took ${decode.total_s.toFixed(1)} s: convert the bands to COG once (gdal_translate -of COG) for repeated scans, or use --aoi`);
+  }
+  const throughput: ScanReport['throughput']['stages'] = {};
+  for (const [name, s] of Object.entries(stages)) {
+    if (s.total_s <= 0) continue;
+    throughput[name] = {
+      ...(s.bytes ? { mb_per_s: round(s.bytes / 1e6 / s.total_s) } : {}),
+      ...(s.pixels ? { pixels_per_s: Math.round(s.pixels / s.total_s) } : {}),
+    };
+  }
+  const host = hostInfo();
+  const inputs = [...r.plan.bands, ...(r.plan.scl ? [r.plan.scl] : [])].map((b) => ({
+    band: b.band,
+    path: b.file.path,
+    format: b.reader.format,
+    width: b.reader.grid.width,
+    height: b.reader.grid.height,
+    resolution_m: b.file.resolution,
+    bytes: b.reader.fileBytes,
+    offset: b.radiometry.offset,
+  }));
+  return {
+    tool: 'archeo',
+    version: toolVersion,
+    command: 'scan',
+    run_id: r.runId,
+    started_at: r.started.toISOString(),
+    finished_at: new Date(r.started.getTime() + r.wallSeconds * 1000).toISOString(),
+    wall_s: round(r.wallSeconds),
+    host,
+    engine: { name: 'cpu', threads: r.threads, device: host.cpu_model },
+    scene: {
+      id: r.scene.id,
+      path: r.scene.path,
+      layout: r.scene.layout,
+      datetime: r.scene.metadata.datetime ?? null,
+      baseline: r.scene.metadata.baseline ?? null,
+      offset_source: r.params.boa_offset === null ? r.scene.metadata.offsetSource : '--boa-offset',
+    },
+    parameters: r.params,
+    parameter_hash: parameterHash(r.params),
+    grid: {
+      width: r.plan.outGrid.width,
+      height: r.plan.outGrid.height,
+      resolution_m: r.plan.gridResolution,
+      epsg: r.plan.outGrid.epsg ?? null,
+      transform: [...r.plan.outGrid.transform],
+      window: { ...r.plan.window },
+    },
+    inputs: { bands: inputs, bytes: inputs.reduce((a, b) => a + b.bytes, 0) },
+    outputs: { files: r.outputs, bytes: r.outputs.reduce((a, b) => a + b.bytes, 0) },
+    indices: { written: r.plan.indices.map((d) => d.name), skipped: r.plan.skipped },
+    pixels: { total: pixels, valid: r.validPixels },
+    stages,
+    throughput: { pixels_per_s: Math.round(pixels / r.wallSeconds), stages: throughput },
+    peak_rss_mb: peak,
+    warnings: r.plan.warnings,
+    recommendations: recommendations({ stages, peakRssMb: peak, advice, extra }),
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

@@ -1,0 +1,287 @@
+/**
+ * `archeo scan`: for each scene, stream the output grid in strips of `block` rows. The main thread reads
+ * the source tiles each strip needs (decoded on the libuv pool); worker threads resample, compute the
+ * indices and encode the output tiles; the main thread appends those tiles to the GeoTIFFs. At most
+ * `inflight` strips are in memory at once, so memory does not grow with the tile.
+ */
+import { mkdir, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import pLimit from 'p-limit';
+import { planAxis, sourceRange, type AxisPlan } from '../compute/resample.js';
+import { errorLine } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { Metrics } from '../core/metrics.js';
+import { WorkerPool } from '../engine/cpu/pool.js';
+import { commitDir, createTempDir, discardDir, indicesDir } from '../io/output/scene.dir.js';
+import { newRunId, writeJsonAtomic } from '../io/output/report.js';
+import { GeoTiffWriter } from '../io/raster/geotiff.writer.js';
+import { Jp2Reader } from '../io/raster/jp2.reader.js';
+import type { Codec } from '../io/raster/tiff.codec.js';
+import { discoverScene, findScenes } from '../io/scene/discover.js';
+import { planScan, type PlanOptions, type PlannedBand, type ScanPlan } from './scan.plan.js';
+import { buildScanReport, parameterHash, type ScanParameters, type ScanReport } from './scan.report.js';
+import type { ScanSetup, StripResult, StripTask, WindowData } from './scan.worker.js';
+
+export interface ScanContext {
+  /** Scenes, or folders holding scenes (walked recursively). */
+  inputs: string[];
+  /** Output folder; each scene writes `<out>/<scene id>/`. */
+  out: string;
+  plan: Omit<PlanOptions, 'jp2Limit'>;
+  codec: Codec;
+  /** Compression level of the codec. */
+  level: number;
+  /** Output tile edge and strip height, in pixels (multiple of 16). */
+  block: number;
+  /** Worker threads for the pixel work. */
+  threads: number;
+  /** Strips in flight at once: one being read while others are computed and written. */
+  inflight: number;
+  logger: Logger;
+  /** Called after each strip (for a progress bar). */
+  onProgress?: (sceneId: string, done: number, total: number) => void;
+}
+
+export interface SceneOutcome {
+  path: string;
+  id: string | undefined;
+  ok: boolean;
+  error?: string;
+  outputDir?: string;
+  report?: ScanReport;
+}
+
+export interface ScanResult {
+  runId: string;
+  scenes: SceneOutcome[];
+  failed: number;
+}
+
+export async function runScan(ctx: ScanContext): Promise<ScanResult> {
+  const runId = newRunId();
+  const scenePaths: string[] = [];
+  for (const input of ctx.inputs) scenePaths.push(...(await findScenes(input)));
+  const pool = new WorkerPool(new URL('./scan.worker.js', import.meta.url), ctx.threads);
+  const outcomes: SceneOutcome[] = [];
+  try {
+    for (const path of scenePaths) {
+      try {
+        const { id, outputDir, report } = await scanScene(ctx, pool, path, runId);
+        outcomes.push({ path, id, ok: true, outputDir, report });
+      } catch (err) {
+        // One bad scene never stops the others: record it and go on; a single scene rethrows.
+        if (scenePaths.length === 1) throw err;
+        ctx.logger.error('Scene:Failed', { scene: path, error: errorLine(err) }, `${errorLine(err)}`);
+        outcomes.push({ path, id: undefined, ok: false, error: errorLine(err) });
+      }
+    }
+  } finally {
+    await pool.close();
+  }
+  return { runId, scenes: outcomes, failed: outcomes.filter((o) => !o.ok).length };
+}
+
+export function scanParameters(ctx: ScanContext, plan: ScanPlan): ScanParameters {
+  const aoi = ctx.plan.aoi;
+  return {
+    indices: plan.indices.map((d) => d.name),
+    resolution: plan.gridResolution,
+    resample: ctx.plan.resample,
+    mask_classes: ctx.plan.maskClasses,
+    boa_offset: ctx.plan.boaOffset ?? null,
+    aoi: aoi ? [aoi.west, aoi.south, aoi.east, aoi.north] : null,
+    compress: ctx.codec,
+    level: ctx.level,
+    block: ctx.block,
+  };
+}
+
+async function scanScene(ctx: ScanContext, pool: WorkerPool, path: string, runId: string): Promise<{ id: string; outputDir: string; report: ScanReport }> {
+  const { logger } = ctx;
+  const metrics = new Metrics();
+  const started = new Date();
+  const t0 = performance.now();
+  const scene = await metrics.time('discover', () => discoverScene(path));
+  logger.info('Scene:Start', { scene: scene.id, path, layout: scene.layout });
+  const jp2Limit = pLimit(Math.max(1, ctx.threads));
+  const plan = await metrics.time('open', () => planScan(scene, { ...ctx.plan, jp2Limit }));
+  for (const w of plan.warnings) logger.warn('Scene:Warning', { scene: scene.id }, w);
+  const params = scanParameters(ctx, plan);
+  const key = `${runId}/${scene.id}`;
+  const tmp = await createTempDir(ctx.out, scene.id);
+  const writers: GeoTiffWriter[] = [];
+  try {
+    await mkdir(indicesDir(tmp));
+    const metadata = { scene: scene.id, parameter_hash: parameterHash(params), tool: 'archeo' };
+    for (const def of plan.indices) {
+      writers.push(
+        await GeoTiffWriter.create(join(indicesDir(tmp), `${def.name}.tif`), {
+          grid: plan.outGrid,
+          type: 'float32',
+          tileSize: ctx.block,
+          codec: ctx.codec,
+          nodata: NaN,
+          description: def.name,
+          metadata: { ...metadata, index: def.name, formula: def.description },
+        }),
+      );
+    }
+    const setup: ScanSetup = {
+      type: 'setup',
+      key,
+      indexNames: plan.indices.map((d) => d.name),
+      bands: plan.bands.map((b) => ({ plan: b.plan, radiometry: b.radiometry })),
+      scl: plan.scl ? { plan: plan.scl.plan, maskClasses: ctx.plan.maskClasses } : undefined,
+      tileSize: ctx.block,
+      codec: ctx.codec,
+      level: ctx.level,
+    };
+    await pool.broadcast(setup);
+    for (const r of plan.readers) if (r instanceof Jp2Reader) r.prefetch();
+
+    const validPixels = await streamStrips(ctx, pool, plan, key, writers, metrics, scene.id);
+    await metrics.time('finish', () => Promise.all(writers.map((w) => w.finish())));
+    for (const r of plan.readers) {
+      metrics.add('decode', r.stats.decodeSeconds, { bytes: r.stats.bytesRead });
+    }
+
+    const finalDir = join(ctx.out, scene.id);
+    const outputs = await Promise.all(
+      writers.map(async (w) => ({ path: relative(tmp, w.path), bytes: (await stat(w.path)).size })),
+    );
+    const report = buildScanReport({
+      runId,
+      started,
+      wallSeconds: (performance.now() - t0) / 1000,
+      threads: ctx.threads,
+      scene,
+      plan,
+      params,
+      metrics,
+      outputs,
+      validPixels,
+    });
+    await writeJsonAtomic(join(tmp, 'report.json'), report);
+    await commitDir(tmp, finalDir);
+    logger.info('Scene:Done', { scene: scene.id, out: finalDir, wall_s: report.wall_s, indices: report.indices.written.length });
+    return { id: scene.id, outputDir: finalDir, report };
+  } catch (err) {
+    await Promise.all(writers.map((w) => w.abort()));
+    await discardDir(tmp);
+    throw err;
+  } finally {
+    await Promise.all(plan.readers.map((r) => r.close()));
+    await pool.broadcast({ type: 'release', key }).catch(() => undefined);
+  }
+}
+
+interface BandAxes {
+  band: PlannedBand;
+  x: AxisPlan;
+  y: AxisPlan;
+}
+
+function axesOf(band: PlannedBand): BandAxes {
+  const p = band.plan;
+  return { band, x: planAxis(p.gridWidth, p.srcWidth, p.method, 'x'), y: planAxis(p.gridHeight, p.srcHeight, p.method, 'y') };
+}
+
+/** Reads the source window of one band that grid rows [gy0, gy0+rows) of the window need. */
+async function readBandWindow(a: BandAxes, plan: ScanPlan, gy0: number, rows: number): Promise<WindowData> {
+  const { window } = plan;
+  const [sx0, sx1] = sourceRange(a.x, window.x0, window.x0 + window.width, a.band.plan.srcWidth);
+  const [sy0, sy1] = sourceRange(a.y, gy0, gy0 + rows, a.band.plan.srcHeight);
+  const data = await a.band.reader.readWindow({ x0: sx0, y0: sy0, width: sx1 - sx0, height: sy1 - sy0 }, true);
+  return { data, x0: sx0, y0: sy0, width: sx1 - sx0, height: sy1 - sy0 };
+}
+
+/** Streams every strip through the workers into the writers; returns the count of valid pixels. */
+async function streamStrips(
+  ctx: ScanContext,
+  pool: WorkerPool,
+  plan: ScanPlan,
+  key: string,
+  writers: GeoTiffWriter[],
+  metrics: Metrics,
+  sceneId: string,
+): Promise<number> {
+  const T = ctx.block;
+  const { window } = plan;
+  const strips = Math.ceil(window.height / T);
+  const tilesAcross = Math.ceil(window.width / T);
+  // Tasks of a few tile columns: enough tasks per strip to balance the workers, each small in memory.
+  const chunk = Math.max(1, Math.min(2, Math.ceil(tilesAcross / (pool.size * 2))));
+  const bandAxes = plan.bands.map(axesOf);
+  const sclAxes = plan.scl ? axesOf(plan.scl) : undefined;
+  let validPixels = 0;
+  let done = 0;
+  let failure: unknown;
+  const inflight = new Set<Promise<void>>();
+
+  const processStrip = async (s: number, gy0: number, rows: number, bands: WindowData[], scl: WindowData | undefined): Promise<void> => {
+    const tasks: Promise<StripResult>[] = [];
+    const firstTile: number[] = [];
+    for (let c = 0; c < tilesAcross; c += chunk) {
+      const cols = Math.min(chunk * T, window.width - c * T);
+      const task: StripTask = { type: 'strip', key, gridX0: window.x0 + c * T, gridY0: gy0, cols, rows, bands, scl };
+      tasks.push(pool.run<StripResult>(task));
+      firstTile.push(c);
+    }
+    const results = await Promise.all(tasks);
+    const sum = { resample: 0, indices: 0, encode: 0 };
+    let bytes = 0;
+    for (const r of results) {
+      sum.resample += r.timings.resample;
+      sum.indices += r.timings.indices;
+      sum.encode += r.timings.encode;
+      validPixels += r.validPixels;
+    }
+    const px = rows * window.width;
+    metrics.add('resample', sum.resample, { pixels: px * plan.bands.length });
+    metrics.add('indices', sum.indices, { pixels: px * plan.indices.length });
+    const t0 = performance.now();
+    const writes: Promise<void>[] = [];
+    results.forEach((r, k) => {
+      r.tiles.forEach((tiles, i) => {
+        tiles.forEach((bytesOfTile, t) => {
+          bytes += bytesOfTile.byteLength;
+          writes.push(writers[i]!.writeTile(firstTile[k]! + t, s, bytesOfTile));
+        });
+      });
+    });
+    metrics.add('encode', sum.encode, { bytes: px * 4 * plan.indices.length });
+    await Promise.all(writes);
+    metrics.add('write', (performance.now() - t0) / 1000, { bytes });
+    done++;
+    ctx.onProgress?.(sceneId, done, strips);
+  };
+
+  for (let s = 0; s < strips && failure === undefined; s++) {
+    const gy0 = window.y0 + s * T;
+    const rows = Math.min(T, window.y0 + window.height - gy0);
+    const t0 = performance.now();
+    let bands: WindowData[];
+    let scl: WindowData | undefined;
+    try {
+      [bands, scl] = await Promise.all([
+        Promise.all(bandAxes.map((a) => readBandWindow(a, plan, gy0, rows))),
+        sclAxes ? readBandWindow(sclAxes, plan, gy0, rows) : Promise.resolve(undefined),
+      ]);
+    } catch (err) {
+      failure = err;
+      break;
+    }
+    metrics.add('read', (performance.now() - t0) / 1000, { bytes: bands.reduce((a, b) => a + b.data.byteLength, 0) });
+    while (inflight.size >= ctx.inflight) await Promise.race(inflight).catch(() => undefined);
+    if (failure !== undefined) break;
+    const p: Promise<void> = processStrip(s, gy0, rows, bands, scl)
+      .catch((err: unknown) => {
+        failure ??= err;
+      })
+      .finally(() => inflight.delete(p));
+    inflight.add(p);
+  }
+  await Promise.all(inflight);
+  if (failure !== undefined) throw failure;
+  return validPixels;
+}

@@ -1,0 +1,182 @@
+/**
+ * Scan worker thread: for one strip's range of tile columns it resamples every band onto the grid,
+ * computes the indices with the compiled CPU kernel, and encodes each output tile (predictor +
+ * compression). Everything per pixel happens here, in parallel across workers; the main thread only
+ * reads input tiles and appends encoded tiles to files.
+ *
+ * Messages: `setup` (once per scene: index names, band plans, codec), `strip` (a task), `release`.
+ */
+import { parentPort } from 'node:worker_threads';
+import { indexByName, type IndexDef } from '../compute/indices.js';
+import { maskLut, toReflectance, type Radiometry } from '../compute/radiometry.js';
+import { planAxis, resampleClasses, resampleFloat, sourceRange, type AxisPlan, type ResampleMethod, type SourceWindow } from '../compute/resample.js';
+import type { TypedArray } from '../core/types.js';
+import { cpuEngine } from '../engine/cpu/compile.js';
+import type { IndexKernel } from '../engine/engine.js';
+import type { Codec } from '../io/raster/tiff.codec.js';
+import { cutTile, encodeTile } from '../io/raster/tile.encode.js';
+
+/** How a band maps onto the grid: sizes of the full grid and of the full source band. */
+export interface PlanSpec {
+  gridWidth: number;
+  gridHeight: number;
+  srcWidth: number;
+  srcHeight: number;
+  method: ResampleMethod;
+}
+
+export interface ScanSetup {
+  type: 'setup';
+  key: string;
+  indexNames: string[];
+  /** One entry per kernel band, in the kernel's band order. */
+  bands: { plan: PlanSpec; radiometry: Radiometry }[];
+  /** The SCL cloud mask, when the scene has SCL and masking is on. */
+  scl: { plan: PlanSpec; maskClasses: number[] } | undefined;
+  tileSize: number;
+  codec: Codec;
+  level: number;
+}
+
+/** A source window read by the main thread (shared memory). */
+export interface WindowData {
+  data: TypedArray;
+  x0: number;
+  y0: number;
+  width: number;
+  height: number;
+}
+
+export interface StripTask {
+  type: 'strip';
+  key: string;
+  /** Full-grid coordinates of the task's first output pixel, and its size. */
+  gridX0: number;
+  gridY0: number;
+  cols: number;
+  rows: number;
+  bands: WindowData[];
+  scl: WindowData | undefined;
+}
+
+export interface StripResult {
+  /** Encoded tiles: tiles[index][k] is tile column k of the task. */
+  tiles: Uint8Array[][];
+  timings: { resample: number; indices: number; encode: number };
+  /** Pixels of the task that were not NaN in the first index (valid, unmasked). */
+  validPixels: number;
+}
+
+interface SceneState {
+  setup: ScanSetup;
+  kernel: IndexKernel;
+  plans: { x: AxisPlan; y: AxisPlan }[];
+  sclPlan: { x: AxisPlan; y: AxisPlan } | undefined;
+  lut: Uint8Array | undefined;
+}
+
+const scenes = new Map<string, SceneState>();
+
+function plansOf(spec: PlanSpec): { x: AxisPlan; y: AxisPlan } {
+  return {
+    x: planAxis(spec.gridWidth, spec.srcWidth, spec.method, 'x'),
+    y: planAxis(spec.gridHeight, spec.srcHeight, spec.method, 'y'),
+  };
+}
+
+function setupScene(setup: ScanSetup): void {
+  const defs = setup.indexNames.map((n) => indexByName(n)).filter((d): d is IndexDef => d !== undefined);
+  scenes.set(setup.key, {
+    setup,
+    kernel: cpuEngine.compileIndices(defs),
+    plans: setup.bands.map((b) => plansOf(b.plan)),
+    sclPlan: setup.scl ? plansOf(setup.scl.plan) : undefined,
+    lut: setup.scl ? maskLut(setup.scl.maskClasses) : undefined,
+  });
+}
+
+/** Converts the columns of a DN window that the task needs into float32 reflectance. */
+function reflectanceWindow(win: WindowData, x: AxisPlan, gridX0: number, cols: number, srcWidth: number, r: Radiometry): SourceWindow<Float32Array> {
+  const [sx0, sx1] = sourceRange(x, gridX0, gridX0 + cols, srcWidth);
+  const width = sx1 - sx0;
+  const out = new Float32Array(width * win.height);
+  for (let y = 0; y < win.height; y++) {
+    const s = y * win.width + (sx0 - win.x0);
+    toReflectance(win.data.subarray(s, s + width), r, out.subarray(y * width, (y + 1) * width), width);
+  }
+  return { data: out, x0: sx0, y0: win.y0, width, height: win.height };
+}
+
+async function runStrip(task: StripTask): Promise<{ result: StripResult; transfer: ArrayBuffer[] }> {
+  const state = scenes.get(task.key);
+  if (!state) throw new Error(`scan worker: no setup for scene ${task.key}`);
+  const { setup, kernel } = state;
+  const n = task.rows * task.cols;
+  const grid = { x0: task.gridX0, y0: task.gridY0, width: task.cols, height: task.rows };
+
+  let t0 = performance.now();
+  const planes = task.bands.map((win, i) => {
+    const plan = state.plans[i]!;
+    const src = reflectanceWindow(win, plan.x, task.gridX0, task.cols, setup.bands[i]!.plan.srcWidth, setup.bands[i]!.radiometry);
+    const plane = new Float32Array(n);
+    resampleFloat(src, plan.x, plan.y, grid, plane);
+    return plane;
+  });
+  let masked: Uint8Array | undefined;
+  if (task.scl && state.sclPlan && state.lut) {
+    masked = new Uint8Array(n);
+    const win = task.scl;
+    resampleClasses({ ...win, data: win.data as Uint8Array }, state.sclPlan.x, state.sclPlan.y, grid, state.lut, masked);
+  }
+  const resample = (performance.now() - t0) / 1000;
+
+  t0 = performance.now();
+  const outs = kernel.names.map(() => new Float32Array(n));
+  kernel.run(planes, masked, outs, n);
+  const indices = (performance.now() - t0) / 1000;
+  let validPixels = 0;
+  const first = outs[0];
+  if (first) for (let i = 0; i < n; i++) if (first[i] === first[i]) validPixels++;
+
+  t0 = performance.now();
+  const size = setup.tileSize;
+  const tilesAcross = Math.ceil(task.cols / size);
+  const tiles = await Promise.all(
+    outs.map((out) =>
+      Promise.all(
+        Array.from({ length: tilesAcross }, (_, k) => {
+          const tile = cutTile(out, task.cols, task.rows, k, size, NaN, (m) => new Float32Array(m));
+          return encodeTile(tile, size, 'float32', setup.codec, setup.level).then(ownBuffer);
+        }),
+      ),
+    ),
+  );
+  const encode = (performance.now() - t0) / 1000;
+  const transfer = tiles.flat().map((t) => t.buffer as ArrayBuffer);
+  return { result: { tiles, timings: { resample, indices, encode }, validPixels }, transfer };
+}
+
+/** A Uint8Array that owns its whole ArrayBuffer, so it can be transferred without copying others' bytes. */
+function ownBuffer(bytes: Uint8Array): Uint8Array {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer)) {
+    return bytes;
+  }
+  return bytes.slice();
+}
+
+parentPort!.on('message', async (msg: (ScanSetup | StripTask | { type: 'release'; key: string }) & { id: number }) => {
+  try {
+    if (msg.type === 'setup') {
+      setupScene(msg);
+      parentPort!.postMessage({ id: msg.id, result: true });
+    } else if (msg.type === 'release') {
+      scenes.delete(msg.key);
+      parentPort!.postMessage({ id: msg.id, result: true });
+    } else {
+      const { result, transfer } = await runStrip(msg);
+      parentPort!.postMessage({ id: msg.id, result }, transfer);
+    }
+  } catch (err) {
+    parentPort!.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
+  }
+});
