@@ -22,13 +22,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+/** Commander's own usage errors, in archeo's one-line form. */
+const output = { outputError: (str: string, write: (s: string) => void) => write(`archeo: ${str.replace(/^error: /, '')}`) };
 const program = new Command('archeo')
   .description('Batch processor for Sentinel-2 L2A archives (spectral indices) and MintPy InSAR time series')
   .version(toolVersion)
   .exitOverride()
-  .configureOutput({ outputError: (str, write) => write(`archeo: ${str.replace(/^error: /, '')}`) })
-  .addCommand(scanCommand(setExit).exitOverride())
-  .addCommand(infoCommand().exitOverride());
+  .configureOutput(output);
+for (const command of [scanCommand(setExit), infoCommand()]) program.addCommand(command.exitOverride().configureOutput(output));
 
 try {
   await program.parseAsync(process.argv);

@@ -33,6 +33,7 @@ export async function openGeoTiff(path: string): Promise<GeoTiffReader> {
   } catch {
     throw new InputError(path, 'file not found');
   }
+  await checkHeader(path, fileBytes);
   let image: GeoTIFFImage;
   let close: () => void = () => undefined;
   try {
@@ -51,6 +52,32 @@ export async function openGeoTiff(path: string): Promise<GeoTiffReader> {
     throw new InputError(path, `not a readable GeoTIFF (${shortReason(err)})`);
   } finally {
     close();
+  }
+}
+
+/** The TIFF header and the first IFD's entry table must lie inside the file (geotiff.js reads past the end silently). */
+async function checkHeader(path: string, fileBytes: number): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(16);
+    const { bytesRead } = await fh.read(head, 0, 16, 0);
+    const order = head.toString('latin1', 0, 2);
+    if (bytesRead < 8 || (order !== 'II' && order !== 'MM')) throw new InputError(path, 'not a TIFF file');
+    const le = order === 'II';
+    const version = le ? head.readUInt16LE(2) : head.readUInt16BE(2);
+    if (version !== 42 && version !== 43) throw new InputError(path, 'not a TIFF file');
+    const big = version === 43;
+    if (big && bytesRead < 16) throw new InputError(path, 'file is truncated inside its header');
+    const ifd = big ? Number(le ? head.readBigUInt64LE(8) : head.readBigUInt64BE(8)) : le ? head.readUInt32LE(4) : head.readUInt32BE(4);
+    const countSize = big ? 8 : 2;
+    if (ifd + countSize > fileBytes) throw new InputError(path, `file is truncated: its first IFD starts at byte ${ifd} but the file has ${fileBytes} bytes`);
+    const cnt = Buffer.alloc(countSize);
+    await fh.read(cnt, 0, countSize, ifd);
+    const n = big ? Number(le ? cnt.readBigUInt64LE(0) : cnt.readBigUInt64BE(0)) : le ? cnt.readUInt16LE(0) : cnt.readUInt16BE(0);
+    const end = ifd + countSize + n * (big ? 20 : 12);
+    if (end > fileBytes) throw new InputError(path, `file is truncated: its first IFD ends at byte ${end} but the file has ${fileBytes} bytes`);
+  } finally {
+    await fh.close();
   }
 }
 

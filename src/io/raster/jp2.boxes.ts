@@ -62,6 +62,7 @@ export function parseJp2(buf: Uint8Array): Jp2Parts {
     throw new Error('codestream is truncated (no end-of-codestream marker)');
   }
   const header = parseSiz(cs);
+  checkCodestream(cs);
   const xml = gmlText(top);
   const geo = xml ? parseGml(xml) : undefined;
   return { ...header, codestream: cs, transform: geo?.transform, epsg: geo?.epsg };
@@ -108,4 +109,46 @@ function parseGml(xml: string): { transform: GeoTransform; epsg: number | undefi
   // The origin is the centre of pixel (0, 0): the corner is half a step back along both vectors.
   const transform: GeoTransform = [ox - 0.5 * ax - 0.5 * bx, ax, bx, oy - 0.5 * ay - 0.5 * by, ay, by];
   return { transform, epsg: code ? Number(code) : undefined };
+}
+
+/**
+ * Walks the codestream's marker segments: the main header (SIZ, COD and QCD required) and the chain of
+ * tile-parts (SOT lengths) up to EOC. A corrupt or cut codestream is refused here, before the decoder
+ * sees it: OpenJPEG can loop for minutes on garbage instead of failing.
+ */
+export function checkCodestream(cs: Uint8Array): void {
+  const v = new DataView(cs.buffer, cs.byteOffset, cs.byteLength);
+  const hex = (m: number): string => m.toString(16).toUpperCase();
+  let off = 2; // after SOC
+  const seen = new Set<number>();
+  for (;;) {
+    if (off + 4 > cs.length) throw new Error('codestream is truncated in its main header');
+    const marker = v.getUint16(off);
+    if (marker === 0xff90) break; // first SOT: the main header is over
+    if (marker >>> 8 !== 0xff || marker < 0xff30) throw new Error(`codestream main header is corrupt (0x${hex(marker)} at byte ${off})`);
+    const len = v.getUint16(off + 2);
+    if (len < 2 || off + 2 + len > cs.length) throw new Error(`codestream marker 0x${hex(marker)} has an invalid length`);
+    seen.add(marker);
+    off += 2 + len;
+  }
+  for (const [marker, name] of [[0xff51, 'SIZ'], [0xff52, 'COD'], [0xff5c, 'QCD']] as const) {
+    if (!seen.has(marker)) throw new Error(`codestream has no ${name} marker`);
+  }
+  // Tile-parts: SOT (Lsot = 10, Isot, Psot = tile-part length from SOT, 0 = up to EOC), then EOC.
+  let parts = 0;
+  for (;;) {
+    if (off + 2 > cs.length) throw new Error('codestream is truncated (no end-of-codestream marker)');
+    const marker = v.getUint16(off);
+    if (marker === 0xffd9) break;
+    if (marker !== 0xff90 || off + 12 > cs.length) throw new Error(`codestream tile-part ${parts} is corrupt (0x${hex(marker)} at byte ${off})`);
+    const psot = v.getUint32(off + 6);
+    if (psot === 0) {
+      off = cs.length - 2; // the last tile-part runs up to EOC
+      continue;
+    }
+    if (psot < 14 || off + psot > cs.length) throw new Error(`codestream tile-part ${parts} has an invalid length ${psot}`);
+    off += psot;
+    parts++;
+  }
+  if (parts === 0 && off !== cs.length - 2) throw new Error('codestream holds no tile-part');
 }

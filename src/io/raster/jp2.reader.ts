@@ -102,13 +102,25 @@ interface DecodeResult {
   height: number;
 }
 
+/**
+ * Seconds a decode may take before it is abandoned: generous (a 10980 x 10980 band takes about 25 s on
+ * one core here), but finite, so that a codestream that sends the decoder into a loop cannot hang a
+ * nightly run.
+ */
+export function decodeTimeoutSeconds(bytes: number): number {
+  return 120 + (bytes / 1e6) * 5;
+}
+
 function decodeInWorker(codestream: Uint8Array): Promise<DecodeResult> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./jp2.worker.js', import.meta.url));
     let settled = false;
+    const limit = decodeTimeoutSeconds(codestream.byteLength);
+    const timer = setTimeout(() => finish(() => reject(new Error(`decoder gave no result within ${limit.toFixed(0)} s`))), limit * 1000);
     const finish = (fn: () => void): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
       fn();
       void worker.terminate();
     };

@@ -1,0 +1,62 @@
+/** TIFF codecs: LZW both ways, predictors both ways, JPEG 2000 codestream checks. */
+import { describe, expect, test } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { lzwDecode, lzwEncode } from '../../src/io/raster/lzw.js';
+import { decodeSamples, floatPredictor32, horizontalPredictor8 } from '../../src/io/raster/tiff.codec.js';
+import { parseJp2 } from '../../src/io/raster/jp2.boxes.js';
+import { unuR60 } from '../helpers/paths.js';
+
+describe('LZW', () => {
+  test.each([
+    ['empty', new Uint8Array(0)],
+    ['one byte', Uint8Array.from([7])],
+    ['a repeated byte (long strings, early width changes)', new Uint8Array(100000).fill(3)],
+    ['noise (fills the table, clears it many times)', Uint8Array.from({ length: 200000 }, (_, i) => (i * 2654435761) >>> 27)],
+    ['smooth data', Uint8Array.from({ length: 70000 }, (_, i) => Math.round(127 + 120 * Math.sin(i / 300)))],
+  ])('round trip: %s', (_name, data) => {
+    expect(lzwDecode(lzwEncode(data), data.length)).toEqual(data);
+  });
+  test('a stream cut short is an error, not zeros', () => {
+    const data = Uint8Array.from({ length: 5000 }, (_, i) => i % 251);
+    const enc = lzwEncode(data);
+    expect(() => lzwDecode(enc.subarray(0, enc.length >> 1), data.length)).toThrow(/LZW data ends after \d+ of 5000 bytes/);
+  });
+});
+
+describe('predictors', () => {
+  test('floating point (3): planes most significant first, then byte differences; and back', () => {
+    const src = Float32Array.from([1, 1, 1, -2.5, NaN, 3.25e-7]);
+    const bytes = floatPredictor32(src, 3, 2);
+    // 1.0f = 0x3F800000: row 0 planes [3F 3F 3F][80 80 80][00..][00..] differenced: 3F 00 00 41 00 00 80 00 00 00 00 00
+    expect(Array.from(bytes.subarray(0, 12))).toEqual([0x3f, 0, 0, 0x41, 0, 0, 0x80, 0, 0, 0, 0, 0]);
+    expect(Array.from(decodeSamples(bytes, 'float32', 3, 2, 3, true))).toEqual(Array.from(src));
+  });
+  test('horizontal (2) on bytes wraps modulo 256, and back', () => {
+    const src = Uint8Array.from([10, 5, 255, 0, 1, 1]);
+    const bytes = horizontalPredictor8(src, 3, 2);
+    expect(Array.from(bytes)).toEqual([10, 251, 250, 0, 1, 0]);
+    expect(Array.from(decodeSamples(bytes, 'uint8', 3, 2, 2, true))).toEqual(Array.from(src));
+  });
+  test('big-endian uint16 samples are swapped before the predictor is undone', () => {
+    const be = Uint8Array.from([0x01, 0x00, 0x00, 0x02]); // 256, then +2
+    expect(Array.from(decodeSamples(be, 'uint16', 2, 1, 2, false))).toEqual([256, 258]);
+  });
+});
+
+describe('JPEG 2000 container', () => {
+  const file = join(unuR60, 'T29UNU_20221005T115411_B04_60m.jp2');
+  test('size, bit depth and GMLJP2 georeferencing (origin at the pixel corner)', () => {
+    const p = parseJp2(new Uint8Array(readFileSync(file)));
+    expect([p.width, p.height, p.components, p.bits, p.signed]).toEqual([256, 256, 1, 15, false]);
+    // gdalinfo: Origin = (553740, 5857800), Pixel Size = (60, -60); the GML origin is the first pixel's centre
+    expect(p.transform).toEqual([553740, 60, 0, 5857800, 0, -60]);
+    expect(p.epsg).toBe(32629);
+  });
+  test('a codestream without its coding parameters is refused before decoding', () => {
+    const bytes = new Uint8Array(readFileSync(file));
+    const at = Buffer.from(bytes).indexOf('jp2c', 0, 'latin1') + 4;
+    bytes.fill(0, at + 60, bytes.length - 2);
+    expect(() => parseJp2(bytes)).toThrow(/codestream (main header is corrupt|has no COD marker)/);
+  });
+});
