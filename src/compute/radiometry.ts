@@ -12,14 +12,24 @@ export interface Radiometry {
   quantification: number;
 }
 
-export function toReflectance(dn: TypedArray, r: Radiometry, out: Float32Array, n = dn.length): Float32Array {
+/** Reflectance of one DN, exactly as numpy's float32 `(dn + offset) / quantification`; DN 0 is NaN. */
+export function reflectanceOf(dn: number, r: Radiometry): number {
   const f = Math.fround;
-  const off = f(r.offset);
-  const q = f(r.quantification);
-  for (let i = 0; i < n; i++) {
-    const v = dn[i]!;
-    out[i] = v === 0 ? NaN : f(f(v + off) / q);
-  }
+  return dn === 0 ? NaN : f(f(dn + f(r.offset)) / f(r.quantification));
+}
+
+/**
+ * Every reflectance a band can take, indexed by DN (uint16 or uint8): a table lookup per pixel instead
+ * of a division, with identical values.
+ */
+export function reflectanceTable(r: Radiometry, bits: 8 | 16): Float32Array {
+  const lut = new Float32Array(bits === 8 ? 256 : 65536);
+  for (let dn = 0; dn < lut.length; dn++) lut[dn] = reflectanceOf(dn, r);
+  return lut;
+}
+
+export function toReflectance(dn: TypedArray, r: Radiometry, out: Float32Array, n = dn.length): Float32Array {
+  for (let i = 0; i < n; i++) out[i] = reflectanceOf(dn[i]!, r);
   return out;
 }
 

@@ -97,92 +97,103 @@ export interface GridWindow {
   height: number;
 }
 
-/** Resamples float32 reflectance (NaN = nodata) into `out` (`win.height` rows of `win.width`). */
-export function resampleFloat(src: SourceWindow<Float32Array>, xPlan: AxisPlan, yPlan: AxisPlan, win: GridWindow, out: Float32Array): void {
+/**
+ * Resamples float32 reflectance (NaN = nodata) into `out` (`win.height` rows of `win.width`).
+ * `scratch`, when given, holds the horizontal pass (at least source rows x window width) and saves an
+ * allocation per call.
+ */
+export function resampleFloat(
+  src: SourceWindow<Float32Array>,
+  xPlan: AxisPlan,
+  yPlan: AxisPlan,
+  win: GridWindow,
+  out: Float32Array,
+  scratch?: Float32Array,
+): void {
   // Horizontal pass over every source row of the window, then vertical: OpenCV's order of operations.
-  const rows = horizontal(src, xPlan, win);
-  vertical(rows, src.y0, yPlan, win, out);
+  // Each kind has its own loop so that the JIT sees flat, monomorphic code (this runs on every pixel).
+  if (xPlan.kind === 'identity') {
+    vertical(src.data, src.width, win.x0 - src.x0, src.y0, yPlan, win, out);
+    return;
+  }
+  const rows = scratch && scratch.length >= src.height * win.width ? scratch : new Float32Array(src.height * win.width);
+  if (xPlan.kind === 'linear') horizontalLinear(src, xPlan, win, rows);
+  else if (xPlan.kind === 'nearest') horizontalNearest(src, xPlan.i0, win, rows);
+  else horizontalArea(src, xPlan.factor, win, rows);
+  vertical(rows, win.width, 0, src.y0, yPlan, win, out);
 }
 
-function horizontal(src: SourceWindow<Float32Array>, plan: AxisPlan, win: GridWindow): Float32Array {
+function horizontalLinear(src: SourceWindow<Float32Array>, plan: { i0: Int32Array; i1: Int32Array; w0: Float32Array; w1: Float32Array }, win: GridWindow, out: Float32Array): void {
+  const { data, width: sw, height: sh, x0: sx0 } = src;
+  const { i0, i1, w0, w1 } = plan;
+  const gw = win.width;
+  const gx0 = win.x0;
+  const f = Math.fround;
+  for (let r = 0; r < sh; r++) {
+    const s = r * sw - sx0;
+    const o = r * gw;
+    for (let x = 0; x < gw; x++) {
+      const g = gx0 + x;
+      const a1 = w1[g]!;
+      const v0 = data[s + i0[g]!]!;
+      out[o + x] = a1 === 0 ? v0 : f(f(v0 * w0[g]!) + f(data[s + i1[g]!]! * a1));
+    }
+  }
+}
+
+function horizontalNearest(src: SourceWindow<Float32Array>, i0: Int32Array, win: GridWindow, out: Float32Array): void {
   const { data, width: sw, height: sh, x0: sx0 } = src;
   const gw = win.width;
-  const out = new Float32Array(sh * gw);
-  const f = Math.fround;
+  for (let r = 0; r < sh; r++) {
+    const s = r * sw - sx0;
+    const o = r * gw;
+    for (let x = 0; x < gw; x++) out[o + x] = data[s + i0[win.x0 + x]!]!;
+  }
+}
+
+function horizontalArea(src: SourceWindow<Float32Array>, k: number, win: GridWindow, out: Float32Array): void {
+  const { data, width: sw, height: sh, x0: sx0 } = src;
+  const gw = win.width;
   for (let r = 0; r < sh; r++) {
     const s = r * sw;
     const o = r * gw;
-    switch (plan.kind) {
-      case 'identity':
-        out.set(data.subarray(s + win.x0 - sx0, s + win.x0 - sx0 + gw), o);
-        break;
-      case 'nearest':
-        for (let x = 0; x < gw; x++) out[o + x] = data[s + plan.i0[win.x0 + x]! - sx0]!;
-        break;
-      case 'linear': {
-        const { i0, i1, w0, w1 } = plan;
-        for (let x = 0; x < gw; x++) {
-          const g = win.x0 + x;
-          const a1 = w1[g]!;
-          const v0 = data[s + i0[g]! - sx0]!;
-          out[o + x] = a1 === 0 ? v0 : f(f(v0 * w0[g]!) + f(data[s + i1[g]! - sx0]! * a1));
-        }
-        break;
-      }
-      case 'area': {
-        const k = plan.factor;
-        for (let x = 0; x < gw; x++) {
-          const c0 = (win.x0 + x) * k - sx0;
-          let sum = 0;
-          for (let j = 0; j < k; j++) sum += data[s + c0 + j]!;
-          out[o + x] = sum; // summed in double, scaled in the vertical pass
-        }
-        break;
-      }
+    for (let x = 0; x < gw; x++) {
+      const c0 = s + (win.x0 + x) * k - sx0;
+      let sum = 0;
+      for (let j = 0; j < k; j++) sum += data[c0 + j]!;
+      out[o + x] = sum; // summed here, scaled in the vertical pass
     }
   }
-  return out;
 }
 
-function vertical(rows: Float32Array, sy0: number, plan: AxisPlan, win: GridWindow, out: Float32Array): void {
+/**
+ * Vertical pass: `rows` holds one row per source row (from source row `sy0`), `stride` wide, the grid
+ * window's first column at `col0`.
+ */
+function vertical(rows: Float32Array, stride: number, col0: number, sy0: number, plan: AxisPlan, win: GridWindow, out: Float32Array): void {
   const gw = win.width;
   const f = Math.fround;
   for (let y = 0; y < win.height; y++) {
     const g = win.y0 + y;
     const o = y * gw;
-    switch (plan.kind) {
-      case 'identity': {
-        const r = (g - sy0) * gw;
-        out.set(rows.subarray(r, r + gw), o);
-        break;
-      }
-      case 'nearest': {
-        const r = (plan.i0[g]! - sy0) * gw;
-        out.set(rows.subarray(r, r + gw), o);
-        break;
-      }
-      case 'linear': {
-        const r0 = (plan.i0[g]! - sy0) * gw;
-        const r1 = (plan.i1[g]! - sy0) * gw;
-        const b0 = plan.w0[g]!;
-        const b1 = plan.w1[g]!;
-        if (b1 === 0) {
-          out.set(rows.subarray(r0, r0 + gw), o);
-          break;
-        }
-        for (let x = 0; x < gw; x++) out[o + x] = f(f(rows[r0 + x]! * b0) + f(rows[r1 + x]! * b1));
-        break;
-      }
-      case 'area': {
-        const k = plan.factor;
-        const inv = 1 / (k * k);
-        const r0 = (g * k - sy0) * gw;
-        for (let x = 0; x < gw; x++) {
-          let sum = 0;
-          for (let j = 0; j < k; j++) sum += rows[r0 + j * gw + x]!;
-          out[o + x] = f(sum * inv);
-        }
-        break;
+    if (plan.kind === 'identity' || plan.kind === 'nearest') {
+      const r = ((plan.kind === 'identity' ? g : plan.i0[g]!) - sy0) * stride + col0;
+      out.set(rows.subarray(r, r + gw), o);
+    } else if (plan.kind === 'linear') {
+      const r0 = (plan.i0[g]! - sy0) * stride + col0;
+      const r1 = (plan.i1[g]! - sy0) * stride + col0;
+      const b0 = plan.w0[g]!;
+      const b1 = plan.w1[g]!;
+      if (b1 === 0) out.set(rows.subarray(r0, r0 + gw), o);
+      else for (let x = 0; x < gw; x++) out[o + x] = f(f(rows[r0 + x]! * b0) + f(rows[r1 + x]! * b1));
+    } else {
+      const k = plan.factor;
+      const inv = 1 / (k * k);
+      const r0 = (g * k - sy0) * stride + col0;
+      for (let x = 0; x < gw; x++) {
+        let sum = 0;
+        for (let j = 0; j < k; j++) sum += rows[r0 + j * stride + x]!;
+        out[o + x] = f(sum * inv);
       }
     }
   }

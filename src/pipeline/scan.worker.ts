@@ -8,13 +8,13 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { indexByName, type IndexDef } from '../compute/indices.js';
-import { maskLut, toReflectance, type Radiometry } from '../compute/radiometry.js';
-import { planAxis, resampleClasses, resampleFloat, sourceRange, type AxisPlan, type ResampleMethod, type SourceWindow } from '../compute/resample.js';
+import { maskLut, reflectanceTable, type Radiometry } from '../compute/radiometry.js';
+import { planAxis, resampleClasses, resampleFloat, sourceRange, type AxisPlan, type ResampleMethod } from '../compute/resample.js';
 import type { TypedArray } from '../core/types.js';
 import { cpuEngine } from '../engine/cpu/compile.js';
 import type { IndexKernel } from '../engine/engine.js';
 import type { Codec } from '../io/raster/tiff.codec.js';
-import { cutTile, encodeTile } from '../io/raster/tile.encode.js';
+import { encodeStripTile } from '../io/raster/tile.encode.js';
 
 /** How a band maps onto the grid: sizes of the full grid and of the full source band. */
 export interface PlanSpec {
@@ -71,6 +71,8 @@ interface SceneState {
   setup: ScanSetup;
   kernel: IndexKernel;
   plans: { x: AxisPlan; y: AxisPlan }[];
+  /** Reflectance of every DN, per band (a lookup instead of a division per pixel). */
+  luts: Float32Array[];
   sclPlan: { x: AxisPlan; y: AxisPlan } | undefined;
   lut: Uint8Array | undefined;
 }
@@ -90,21 +92,62 @@ function setupScene(setup: ScanSetup): void {
     setup,
     kernel: cpuEngine.compileIndices(defs),
     plans: setup.bands.map((b) => plansOf(b.plan)),
+    luts: setup.bands.map((b) => reflectanceTable(b.radiometry, 16)),
     sclPlan: setup.scl ? plansOf(setup.scl.plan) : undefined,
     lut: setup.scl ? maskLut(setup.scl.maskClasses) : undefined,
   });
 }
 
-/** Converts the columns of a DN window that the task needs into float32 reflectance. */
-function reflectanceWindow(win: WindowData, x: AxisPlan, gridX0: number, cols: number, srcWidth: number, r: Radiometry): SourceWindow<Float32Array> {
-  const [sx0, sx1] = sourceRange(x, gridX0, gridX0 + cols, srcWidth);
+/**
+ * Buffers reused from task to task: a worker runs one task at a time, and zeroing fresh megabytes for
+ * every plane of every task costs as much as the arithmetic.
+ */
+class Scratch {
+  private readonly free = new Map<string, Float32Array[]>();
+  private readonly used: [string, Float32Array][] = [];
+  take(name: string, n: number): Float32Array {
+    const list = this.free.get(name) ?? [];
+    let buf = list.pop();
+    if (!buf || buf.length < n) buf = new Float32Array(n);
+    this.used.push([name, buf]);
+    return buf.length === n ? buf : buf.subarray(0, n);
+  }
+  release(): void {
+    for (const [name, buf] of this.used) {
+      const full = new Float32Array(buf.buffer); // whole allocation, whatever view was handed out
+      const list = this.free.get(name) ?? [];
+      list.push(full);
+      this.free.set(name, list);
+    }
+    this.used.length = 0;
+  }
+}
+const scratch = new Scratch();
+let maskBuffer = new Uint8Array(0);
+
+/** One band's plane on the task's grid window: reflectance by table lookup, then resampling. */
+function bandPlane(win: WindowData, lut: Float32Array, plan: { x: AxisPlan; y: AxisPlan }, srcWidth: number, grid: { x0: number; y0: number; width: number; height: number }, plane: Float32Array): void {
+  const dn = win.data;
+  if (plan.x.kind === 'identity' && plan.y.kind === 'identity') {
+    // Same grid: convert straight into the plane.
+    for (let y = 0; y < grid.height; y++) {
+      const s = (grid.y0 + y - win.y0) * win.width + (grid.x0 - win.x0);
+      const o = y * grid.width;
+      for (let x = 0; x < grid.width; x++) plane[o + x] = lut[dn[s + x]!]!;
+    }
+    return;
+  }
+  // Only the source columns this task needs, converted to reflectance, then resampled.
+  const [sx0, sx1] = sourceRange(plan.x, grid.x0, grid.x0 + grid.width, srcWidth);
   const width = sx1 - sx0;
-  const out = new Float32Array(width * win.height);
+  const refl = scratch.take('reflectance', width * win.height);
   for (let y = 0; y < win.height; y++) {
     const s = y * win.width + (sx0 - win.x0);
-    toReflectance(win.data.subarray(s, s + width), r, out.subarray(y * width, (y + 1) * width), width);
+    const o = y * width;
+    for (let x = 0; x < width; x++) refl[o + x] = lut[dn[s + x]!]!;
   }
-  return { data: out, x0: sx0, y0: win.y0, width, height: win.height };
+  const rows = scratch.take('rows', win.height * grid.width);
+  resampleFloat({ data: refl, x0: sx0, y0: win.y0, width, height: win.height }, plan.x, plan.y, grid, plane, rows);
 }
 
 async function runStrip(task: StripTask): Promise<{ result: StripResult; transfer: ArrayBuffer[] }> {
@@ -113,47 +156,48 @@ async function runStrip(task: StripTask): Promise<{ result: StripResult; transfe
   const { setup, kernel } = state;
   const n = task.rows * task.cols;
   const grid = { x0: task.gridX0, y0: task.gridY0, width: task.cols, height: task.rows };
+  try {
+    let t0 = performance.now();
+    const planes = task.bands.map((win, i) => {
+      const plane = scratch.take(`plane${i}`, n);
+      bandPlane(win, state.luts[i]!, state.plans[i]!, setup.bands[i]!.plan.srcWidth, grid, plane);
+      return plane;
+    });
+    let masked: Uint8Array | undefined;
+    if (task.scl && state.sclPlan && state.lut) {
+      if (maskBuffer.length < n) maskBuffer = new Uint8Array(n);
+      masked = maskBuffer.subarray(0, n);
+      const win = task.scl;
+      resampleClasses({ ...win, data: win.data as Uint8Array }, state.sclPlan.x, state.sclPlan.y, grid, state.lut, masked);
+    }
+    const resample = (performance.now() - t0) / 1000;
 
-  let t0 = performance.now();
-  const planes = task.bands.map((win, i) => {
-    const plan = state.plans[i]!;
-    const src = reflectanceWindow(win, plan.x, task.gridX0, task.cols, setup.bands[i]!.plan.srcWidth, setup.bands[i]!.radiometry);
-    const plane = new Float32Array(n);
-    resampleFloat(src, plan.x, plan.y, grid, plane);
-    return plane;
-  });
-  let masked: Uint8Array | undefined;
-  if (task.scl && state.sclPlan && state.lut) {
-    masked = new Uint8Array(n);
-    const win = task.scl;
-    resampleClasses({ ...win, data: win.data as Uint8Array }, state.sclPlan.x, state.sclPlan.y, grid, state.lut, masked);
-  }
-  const resample = (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    const outs = kernel.names.map((_, i) => scratch.take(`out${i}`, n));
+    kernel.run(planes, masked, outs, n);
+    const indices = (performance.now() - t0) / 1000;
+    let validPixels = 0;
+    const first = outs[0];
+    if (first) for (let i = 0; i < n; i++) if (first[i] === first[i]) validPixels++;
 
-  t0 = performance.now();
-  const outs = kernel.names.map(() => new Float32Array(n));
-  kernel.run(planes, masked, outs, n);
-  const indices = (performance.now() - t0) / 1000;
-  let validPixels = 0;
-  const first = outs[0];
-  if (first) for (let i = 0; i < n; i++) if (first[i] === first[i]) validPixels++;
-
-  t0 = performance.now();
-  const size = setup.tileSize;
-  const tilesAcross = Math.ceil(task.cols / size);
-  const tiles = await Promise.all(
-    outs.map((out) =>
-      Promise.all(
-        Array.from({ length: tilesAcross }, (_, k) => {
-          const tile = cutTile(out, task.cols, task.rows, k, size, NaN, (m) => new Float32Array(m));
-          return encodeTile(tile, size, 'float32', setup.codec, setup.level).then(ownBuffer);
-        }),
+    t0 = performance.now();
+    const size = setup.tileSize;
+    const tilesAcross = Math.ceil(task.cols / size);
+    const tiles = await Promise.all(
+      outs.map((out) =>
+        Promise.all(
+          Array.from({ length: tilesAcross }, (_, k) =>
+            encodeStripTile(out, task.cols, task.rows, k, size, setup.codec, setup.level).then(ownBuffer),
+          ),
+        ),
       ),
-    ),
-  );
-  const encode = (performance.now() - t0) / 1000;
-  const transfer = tiles.flat().map((t) => t.buffer as ArrayBuffer);
-  return { result: { tiles, timings: { resample, indices, encode }, validPixels }, transfer };
+    );
+    const encode = (performance.now() - t0) / 1000;
+    const transfer = tiles.flat().map((t) => t.buffer as ArrayBuffer);
+    return { result: { tiles, timings: { resample, indices, encode }, validPixels }, transfer };
+  } finally {
+    scratch.release();
+  }
 }
 
 /** A Uint8Array that owns its whole ArrayBuffer, so it can be transferred without copying others' bytes. */

@@ -26,11 +26,26 @@ describe('LZW', () => {
 
 describe('predictors', () => {
   test('floating point (3): planes most significant first, then byte differences; and back', () => {
-    const src = Float32Array.from([1, 1, 1, -2.5, NaN, 3.25e-7]);
-    const bytes = floatPredictor32(src, 3, 2);
-    // 1.0f = 0x3F800000: row 0 planes [3F 3F 3F][80 80 80][00..][00..] differenced: 3F 00 00 41 00 00 80 00 00 00 00 00
-    expect(Array.from(bytes.subarray(0, 12))).toEqual([0x3f, 0, 0, 0x41, 0, 0, 0x80, 0, 0, 0, 0, 0]);
-    expect(Array.from(decodeSamples(bytes, 'float32', 3, 2, 3, true))).toEqual(Array.from(src));
+    const src = Float32Array.from([1, 1, 1, 1, -2.5, NaN, 3.25e-7, -0]);
+    const bytes = floatPredictor32(src, 4, 2);
+    // 1.0f = 0x3F800000: row 0 planes [3F x4][80 x4][00 x4][00 x4], differenced along the row:
+    expect(Array.from(bytes.subarray(0, 16))).toEqual([0x3f, 0, 0, 0, 0x41, 0, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0]);
+    // row 1 starts afresh: its first byte is kept (-2.5f = 0xC0200000)
+    expect(bytes[16]).toBe(0xc0);
+    expect(Array.from(decodeSamples(bytes, 'float32', 4, 2, 3, true))).toEqual(Array.from(src));
+  });
+  test('floating point (3) on random rows equals the byte-by-byte definition', () => {
+    const width = 64;
+    const rows = 3;
+    const src = Float32Array.from({ length: width * rows }, (_, i) => Math.sin(i * 12.9898) * 43758.5453);
+    const raw = new Uint8Array(src.buffer);
+    const expected = new Uint8Array(raw.length);
+    for (let r = 0; r < rows; r++) {
+      const o = r * width * 4;
+      for (let x = 0; x < width; x++) for (let p = 0; p < 4; p++) expected[o + p * width + x] = raw[o + x * 4 + 3 - p]!;
+      for (let i = o + width * 4 - 1; i > o; i--) expected[i] = (expected[i]! - expected[i - 1]!) & 0xff;
+    }
+    expect(floatPredictor32(src, width, rows)).toEqual(expected);
   });
   test('horizontal (2) on bytes wraps modulo 256, and back', () => {
     const src = Uint8Array.from([10, 5, 255, 0, 1, 1]);

@@ -6,6 +6,7 @@
  * predictor (each row's samples split into byte planes, most significant first, then byte differencing
  * along the row). Hosts are assumed little-endian (x86-64, arm64); big-endian files are byte-swapped.
  */
+import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import type { SampleType, TypedArray } from '../../core/types.js';
@@ -62,11 +63,20 @@ export function compressionName(code: number): string {
   return names[code] ?? `code ${code}`;
 }
 
-let zstdModule: Promise<typeof import('@mongodb-js/zstd')> | undefined;
-/** ZSTD is a native module: loaded on first use so that commands not needing it start faster. */
-function zstd(): Promise<typeof import('@mongodb-js/zstd')> {
-  zstdModule ??= import('@mongodb-js/zstd');
-  return zstdModule;
+interface ZstdBinding {
+  compress(data: Buffer, level?: number): Promise<Buffer>;
+  decompress(data: Buffer): Promise<Buffer>;
+}
+
+let zstdBinding: ZstdBinding | undefined;
+/**
+ * ZSTD through `@mongodb-js/zstd`'s native binding, loaded on first use. Its JavaScript wrapper (1.2.2)
+ * drops the level argument, so every call would run at the library default (3): on predictor-shuffled
+ * float32 tiles level 1 is 2.5x faster for files 0.5 % larger. The binding takes the level.
+ */
+function zstd(): ZstdBinding {
+  zstdBinding ??= createRequire(import.meta.url)('@mongodb-js/zstd/bindings') as ZstdBinding;
+  return zstdBinding;
 }
 
 /** Decompresses one tile or strip; `expected` is its uncompressed size in bytes. */
@@ -84,7 +94,7 @@ export async function decompress(code: number, data: Uint8Array, expected: numbe
       out = lzwDecode(data, expected);
       break;
     case Compression.Zstd:
-      out = await (await zstd()).decompress(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+      out = await zstd().decompress(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
       break;
     default:
       throw new Error(`unsupported compression ${compressionName(code)}`);
@@ -108,7 +118,7 @@ export async function compress(codec: Codec, data: Uint8Array, level: number): P
     case 'lzw':
       return lzwEncode(data);
     case 'zstd':
-      return (await zstd()).compress(Buffer.from(data.buffer, data.byteOffset, data.byteLength), level);
+      return zstd().compress(Buffer.from(data.buffer, data.byteOffset, data.byteLength), level);
   }
 }
 
@@ -189,24 +199,51 @@ function undoFloatPredictor(b: Uint8Array, type: SampleType, width: number, rows
 
 /**
  * Applies the floating-point predictor (3) to float32 samples: returns the bytes to compress.
- * Fused into one pass per byte plane (plane extraction and differencing together) because this runs
- * over every output byte of a scan: the naive two-pass version is 3x slower.
+ * This runs over every output byte of a scan, so it works four output bytes at a time: for each byte
+ * plane it packs the bytes of four samples into one 32-bit word, and takes the differences with the
+ * previous bytes by SWAR (bytewise subtraction without borrows between bytes). 3x the speed of a
+ * byte-by-byte loop. `width` must be a multiple of 4 (TIFF tiles are multiples of 16).
+ * The tile may be read in place from a wider raster: row r starts at sample `start + r * stride`.
  */
-export function floatPredictor32(src: Float32Array, width: number, rows: number): Uint8Array {
-  const words = new Uint32Array(src.buffer, src.byteOffset, width * rows);
+export function floatPredictor32(src: Float32Array, width: number, rows: number, stride = width, start = 0): Uint8Array {
+  if (width % 4 !== 0) throw new RangeError(`floatPredictor32: width ${width} is not a multiple of 4`);
+  const words = new Uint32Array(src.buffer, src.byteOffset, src.length);
   const out = new Uint8Array(width * rows * 4);
+  const o32 = new Int32Array(out.buffer);
+  const H = 0x80808080 | 0;
+  const q = width >> 2; // 32-bit words per byte plane of a row
   for (let r = 0; r < rows; r++) {
-    const w0 = r * width;
-    const o0 = w0 * 4;
-    let prev = 0; // the byte before the first byte of the row is taken as 0 (the first byte is kept)
-    for (let p = 0; p < 4; p++) {
-      const shift = 24 - 8 * p;
-      const o = o0 + p * width;
-      for (let x = 0; x < width; x++) {
-        const cur = (words[w0 + x]! >>> shift) & 0xff;
-        out[o + x] = (cur - prev) & 0xff;
-        prev = cur;
-      }
+    const s0 = start + r * stride; // the row's first sample
+    const w0 = r * width; // the row's first output word (4 bytes per sample: as many words as samples)
+    // The byte before each plane's first byte is the previous plane's last byte (the row is one sequence).
+    const last = words[s0 + width - 1]!;
+    let p0 = 0;
+    let p1 = last >>> 24;
+    let p2 = (last >>> 16) & 0xff;
+    let p3 = (last >>> 8) & 0xff;
+    for (let k = 0; k < q; k++) {
+      const i = s0 + 4 * k;
+      const a = words[i]!;
+      const b = words[i + 1]!;
+      const c = words[i + 2]!;
+      const d = words[i + 3]!;
+      // P: this plane's bytes of samples i..i+3 (little-endian word); Q: the bytes before them.
+      let P = (a >>> 24) | ((b >>> 24) << 8) | ((c >>> 24) << 16) | (d & 0xff000000);
+      let Q = (P << 8) | p0;
+      p0 = P >>> 24;
+      o32[w0 + k] = ((P | H) - (Q & ~H)) ^ ((P ^ ~Q) & H);
+      P = ((a >>> 16) & 0xff) | ((b >>> 8) & 0xff00) | (c & 0xff0000) | ((d << 8) & 0xff000000);
+      Q = (P << 8) | p1;
+      p1 = P >>> 24;
+      o32[w0 + q + k] = ((P | H) - (Q & ~H)) ^ ((P ^ ~Q) & H);
+      P = ((a >>> 8) & 0xff) | (b & 0xff00) | ((c << 8) & 0xff0000) | ((d << 16) & 0xff000000);
+      Q = (P << 8) | p2;
+      p2 = P >>> 24;
+      o32[w0 + 2 * q + k] = ((P | H) - (Q & ~H)) ^ ((P ^ ~Q) & H);
+      P = (a & 0xff) | ((b << 8) & 0xff00) | ((c << 16) & 0xff0000) | (d << 24);
+      Q = (P << 8) | p3;
+      p3 = P >>> 24;
+      o32[w0 + 3 * q + k] = ((P | H) - (Q & ~H)) ^ ((P ^ ~Q) & H);
     }
   }
   return out;

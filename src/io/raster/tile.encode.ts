@@ -21,6 +21,19 @@ export async function encodeTile(samples: TypedArray, size: number, type: Writab
 }
 
 /**
+ * Encodes the tile at tile column `tx` of a float32 strip (`rows` rows of `width` samples): read in
+ * place when it lies wholly inside the strip, else cut out and padded with NaN.
+ */
+export async function encodeStripTile(strip: Float32Array, width: number, rows: number, tx: number, size: number, codec: Codec, level: number): Promise<Uint8Array> {
+  const x0 = tx * size;
+  if (codec !== 'none' && rows === size && x0 + size <= width) {
+    return compress(codec, floatPredictor32(strip, size, size, width, x0), level);
+  }
+  const tile = cutTile(strip, width, rows, tx, size, NaN, (n) => new Float32Array(n));
+  return encodeTile(tile, size, 'float32', codec, level);
+}
+
+/**
  * Copies the tile at tile column `tx` out of a strip (`rows` rows of `width` samples) into a full tile,
  * padding past the raster's right and bottom edges with `fill` (NaN for float, 0 for masks).
  */

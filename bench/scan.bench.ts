@@ -1,0 +1,130 @@
+/**
+ * `npm run bench`: archeo scan against the numpy/GDAL/OpenCV peer (../shared/peers/peer_numpy.py) on a
+ * full-size synthetic Sentinel-2 scene, in the same run, on the same machine. Prints wall time, peak RSS
+ * and their ratios to the peer (machines here are shared and noisy: compare ratios, not seconds).
+ *
+ *   npm run bench -- [--size 10980] [--runs 1] [--peers /path/to/shared/peers] [--only archeo]
+ *
+ * The scene is generated once with make_scene.py (seed 42) and cached under bench/cache/. The peers are
+ * installed with install_peers.sh when missing (Debian, needs root). Every run goes through
+ * /usr/bin/time -v, so wall time and peak RSS are measured the same way for both tools.
+ */
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string): string => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
+};
+const size = Number(flag('--size', '10980'));
+const runs = Number(flag('--runs', '1'));
+const peers = resolve(flag('--peers', join(root, '..', 'shared', 'peers')));
+const only = flag('--only', '');
+const python = '/usr/bin/python3';
+const cache = join(root, 'bench', 'cache');
+const scene = join(cache, `scene_${size}_seed42`);
+const work = join(os.tmpdir(), 'archeo-bench');
+
+interface Measure {
+  wall_s: number;
+  peak_rss_mb: number;
+  code: number;
+}
+
+function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv = {}): Measure {
+  const r = spawnSync('/usr/bin/time', ['-v', cmd, ...argv], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
+  const err = r.stderr ?? '';
+  const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(err);
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(err);
+  if (r.status !== 0 || !wall || !rss) {
+    throw new Error(`${cmd} ${argv.join(' ')} failed (exit ${r.status}):\n${err.split('\n').slice(-15).join('\n')}`);
+  }
+  const wall_s = Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]);
+  return { wall_s, peak_rss_mb: Number(rss[1]) / 1024, code: r.status };
+}
+
+function ensurePeers(): void {
+  const ok = spawnSync(python, ['-c', 'import numpy, cv2; from osgeo import gdal'], { encoding: 'utf8' }).status === 0;
+  if (ok) return;
+  console.log('installing the peers (install_peers.sh)...');
+  const r = spawnSync('bash', [join(peers, 'install_peers.sh')], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('install_peers.sh failed: run it as root, or install GDAL, numpy and OpenCV for /usr/bin/python3');
+}
+
+function ensureScene(): void {
+  if (existsSync(join(scene, 'truth.json'))) return;
+  mkdirSync(cache, { recursive: true });
+  console.log(`generating the ${size}x${size} scene once (make_scene.py, a few minutes)...`);
+  const r = spawnSync(python, [join(peers, 'make_scene.py'), '--size', String(size), '--out', scene, '--seed', '42'], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('make_scene.py failed');
+}
+
+interface Config {
+  name: string;
+  tool: 'archeo' | 'peer';
+  argv: string[];
+}
+
+const configs: Config[] = [
+  { name: 'archeo (defaults: zstd)', tool: 'archeo', argv: [] },
+  { name: 'peer_numpy.py (defaults: GDAL DEFLATE)', tool: 'peer', argv: [] },
+  { name: 'archeo --compress deflate', tool: 'archeo', argv: ['--compress', 'deflate'] },
+  { name: 'peer_numpy.py --compress zstd --threads 2 (tuned)', tool: 'peer', argv: ['--compress', 'zstd', '--threads', '2'] },
+];
+
+function runOnce(c: Config): Measure {
+  const out = join(work, c.tool);
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  try {
+    if (c.tool === 'archeo') {
+      return timed(process.execPath, [join(root, 'bin', 'archeo.js'), 'scan', scene, '--out', out, '-q', '--no-progress', ...c.argv]);
+    }
+    return timed(python, [join(peers, 'peer_numpy.py'), scene, out, ...c.argv]);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+function main(): void {
+  ensurePeers();
+  ensureScene();
+  const selected = configs.filter((c) => !only || c.tool === only);
+  const results = new Map<string, Measure[]>();
+  for (let r = 0; r < runs; r++) {
+    for (const c of selected) {
+      process.stdout.write(`run ${r + 1}/${runs}: ${c.name} ... `);
+      const m = runOnce(c);
+      console.log(`${m.wall_s.toFixed(1)} s, ${m.peak_rss_mb.toFixed(0)} MB`);
+      results.set(c.name, [...(results.get(c.name) ?? []), m]);
+    }
+  }
+  // Minimum over runs, as the peers' README reports.
+  const best = (name: string): Measure | undefined => {
+    const list = results.get(name);
+    return list ? list.reduce((a, b) => (b.wall_s < a.wall_s ? b : a)) : undefined;
+  };
+  const peer = best(configs[1]!.name);
+  const tuned = best(configs[3]!.name);
+  const host = `${os.cpus()[0]?.model.trim()} x${os.availableParallelism()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load ${os.loadavg()[0]!.toFixed(1)}`;
+  console.log(`\n${new Date().toISOString().slice(0, 10)}, ${host}, scene ${size}x${size} (make_scene.py --seed 42), min of ${runs} run(s)\n`);
+  console.log('| configuration | wall s | peak RSS MB | wall / peer | RSS / peer | wall / tuned peer |');
+  console.log('|---|---|---|---|---|---|');
+  for (const c of selected) {
+    const m = best(c.name)!;
+    const ratio = (a: number, b: number | undefined): string => (b ? (a / b).toFixed(3) : '-');
+    console.log(`| ${c.name} | ${m.wall_s.toFixed(1)} | ${m.peak_rss_mb.toFixed(0)} | ${ratio(m.wall_s, peer?.wall_s)} | ${ratio(m.peak_rss_mb, peer?.peak_rss_mb)} | ${ratio(m.wall_s, tuned?.wall_s)} |`);
+  }
+  mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+  appendFileSync(
+    join(root, 'bench', 'results', 'scan.jsonl'),
+    JSON.stringify({ date: new Date().toISOString(), host, size, runs, results: Object.fromEntries(results) }) + '\n',
+  );
+}
+
+main();
