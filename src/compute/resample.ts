@@ -123,22 +123,68 @@ export function resampleFloat(
   vertical(rows, win.width, 0, src.y0, yPlan, win, out);
 }
 
-function horizontalLinear(src: SourceWindow<Float32Array>, plan: { i0: Int32Array; i1: Int32Array; w0: Float32Array; w1: Float32Array }, win: GridWindow, out: Float32Array): void {
+type LinearPlan = { i0: Int32Array; i1: Int32Array; w0: Float32Array; w1: Float32Array };
+
+function horizontalLinear(src: SourceWindow<Float32Array>, plan: LinearPlan, win: GridWindow, out: Float32Array): void {
   const { data, width: sw, height: sh, x0: sx0 } = src;
   const { i0, i1, w0, w1 } = plan;
   const gw = win.width;
   const gx0 = win.x0;
   const f = Math.fround;
+  // Exact 2x (20 m onto 10 m): interior outputs come in pairs 2j+1, 2j+2 reading the same taps j, j+1
+  // with weights (3/4, 1/4) and (1/4, 3/4). The pair loop loads each tap once and no index arrays; the
+  // weights are taken from the plan, so the arithmetic is the general loop's, operation for operation.
+  const [p0, p1] = pairedRange(plan, gx0, gw);
   for (let r = 0; r < sh; r++) {
     const s = r * sw - sx0;
     const o = r * gw;
-    for (let x = 0; x < gw; x++) {
+    const general = (x: number): void => {
       const g = gx0 + x;
       const a1 = w1[g]!;
       const v0 = data[s + i0[g]!]!;
       out[o + x] = a1 === 0 ? v0 : f(f(v0 * w0[g]!) + f(data[s + i1[g]!]! * a1));
+    };
+    for (let x = 0; x < p0; x++) general(x);
+    if (p1 > p0) {
+      const g = gx0 + p0;
+      const a0 = w0[g]!;
+      const a1 = w1[g]!;
+      const b0 = w0[g + 1]!;
+      const b1 = w1[g + 1]!;
+      let j = s + i0[g]!;
+      for (let x = p0; x < p1; x += 2, j++) {
+        const u = data[j]!;
+        const v = data[j + 1]!;
+        out[o + x] = f(f(u * a0) + f(v * a1));
+        out[o + x + 1] = f(f(u * b0) + f(v * b1));
+      }
     }
+    for (let x = p1; x < gw; x++) general(x);
   }
+}
+
+/**
+ * Window columns [p0, p1) (an even count) over which a linear plan is an exact 2x pattern: pairs of
+ * outputs share taps (j, j+1), the next pair reads (j+1, j+2), and the weights repeat. [0, 0) otherwise.
+ */
+function pairedRange(plan: LinearPlan, gx0: number, gw: number): [number, number] {
+  const { i0, i1, w0, w1 } = plan;
+  let p0 = 0;
+  while (p0 < gw && (w1[gx0 + p0] === 0 || i0[gx0 + p0 + 1] !== i0[gx0 + p0])) p0++;
+  if (p0 >= gw - 1) return [0, 0];
+  const g = gx0 + p0;
+  const [a0, a1, b0, b1] = [w0[g], w1[g], w0[g + 1], w1[g + 1]];
+  let p1 = p0;
+  while (p1 + 1 < gw) {
+    const h = gx0 + p1;
+    const j = i0[g]! + (p1 - p0) / 2;
+    const ok =
+      i0[h] === j && i1[h] === j + 1 && i0[h + 1] === j && i1[h + 1] === j + 1 &&
+      w0[h] === a0 && w1[h] === a1 && w0[h + 1] === b0 && w1[h + 1] === b1 && a1 !== 0 && b1 !== 0;
+    if (!ok) break;
+    p1 += 2;
+  }
+  return p1 - p0 >= 8 ? [p0, p1] : [0, 0];
 }
 
 function horizontalNearest(src: SourceWindow<Float32Array>, i0: Int32Array, win: GridWindow, out: Float32Array): void {

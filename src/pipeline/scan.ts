@@ -186,13 +186,32 @@ function axesOf(band: PlannedBand): BandAxes {
   return { band, x: planAxis(p.gridWidth, p.srcWidth, p.method, 'x'), y: planAxis(p.gridHeight, p.srcHeight, p.method, 'y') };
 }
 
+/**
+ * Strip windows (shared memory) reused once their strip is written: a full tile reads 22 strips of
+ * 11 MB windows per 10 m band, and fresh SharedArrayBuffers for each cost page faults and GC.
+ */
+class WindowPool {
+  private readonly free = new Map<string, WindowData['data'][]>();
+  take(key: string, length: number): WindowData['data'] | undefined {
+    const list = this.free.get(key);
+    const i = list?.findIndex((a) => a.length === length) ?? -1;
+    return i >= 0 ? list!.splice(i, 1)[0] : undefined;
+  }
+  give(key: string, data: WindowData['data']): void {
+    const list = this.free.get(key) ?? [];
+    list.push(data);
+    this.free.set(key, list);
+  }
+}
+
 /** Reads the source window of one band that grid rows [gy0, gy0+rows) of the window need. */
-async function readBandWindow(a: BandAxes, plan: ScanPlan, gy0: number, rows: number): Promise<WindowData> {
+async function readBandWindow(a: BandAxes, plan: ScanPlan, gy0: number, rows: number, pool: WindowPool, key: string): Promise<WindowData> {
   const { window } = plan;
   const [sx0, sx1] = sourceRange(a.x, window.x0, window.x0 + window.width, a.band.plan.srcWidth);
   const [sy0, sy1] = sourceRange(a.y, gy0, gy0 + rows, a.band.plan.srcHeight);
-  const data = await a.band.reader.readWindow({ x0: sx0, y0: sy0, width: sx1 - sx0, height: sy1 - sy0 }, true);
-  return { data, x0: sx0, y0: sy0, width: sx1 - sx0, height: sy1 - sy0 };
+  const size = { x0: sx0, y0: sy0, width: sx1 - sx0, height: sy1 - sy0 };
+  const data = await a.band.reader.readWindow(size, true, pool.take(key, size.width * size.height));
+  return { data, ...size };
 }
 
 /** Streams every strip through the workers into the writers; returns the count of valid pixels. */
@@ -213,6 +232,7 @@ async function streamStrips(
   const chunk = Math.max(1, Math.min(2, Math.ceil(tilesAcross / (pool.size * 2))));
   const bandAxes = plan.bands.map(axesOf);
   const sclAxes = plan.scl ? axesOf(plan.scl) : undefined;
+  const windows = new WindowPool();
   let validPixels = 0;
   let done = 0;
   let failure: unknown;
@@ -228,6 +248,9 @@ async function streamStrips(
       firstTile.push(c);
     }
     const results = await Promise.all(tasks);
+    // The workers are done with this strip's windows.
+    bands.forEach((w, i) => windows.give(String(i), w.data));
+    if (scl) windows.give('scl', scl.data);
     const sum = { resample: 0, indices: 0, encode: 0 };
     let bytes = 0;
     for (const r of results) {
@@ -264,8 +287,8 @@ async function streamStrips(
     let scl: WindowData | undefined;
     try {
       [bands, scl] = await Promise.all([
-        Promise.all(bandAxes.map((a) => readBandWindow(a, plan, gy0, rows))),
-        sclAxes ? readBandWindow(sclAxes, plan, gy0, rows) : Promise.resolve(undefined),
+        Promise.all(bandAxes.map((a, i) => readBandWindow(a, plan, gy0, rows, windows, String(i)))),
+        sclAxes ? readBandWindow(sclAxes, plan, gy0, rows, windows, 'scl') : Promise.resolve(undefined),
       ]);
     } catch (err) {
       failure = err;

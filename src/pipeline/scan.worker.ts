@@ -14,7 +14,7 @@ import type { TypedArray } from '../core/types.js';
 import { cpuEngine } from '../engine/cpu/compile.js';
 import type { IndexKernel } from '../engine/engine.js';
 import type { Codec } from '../io/raster/tiff.codec.js';
-import { encodeStripTile } from '../io/raster/tile.encode.js';
+import { BytePool, encodeStripTile } from '../io/raster/tile.encode.js';
 
 /** How a band maps onto the grid: sizes of the full grid and of the full source band. */
 export interface PlanSpec {
@@ -124,6 +124,7 @@ class Scratch {
 }
 const scratch = new Scratch();
 let maskBuffer = new Uint8Array(0);
+let predictorPool = new BytePool(0);
 
 /** One band's plane on the task's grid window: reflectance by table lookup, then resampling. */
 function bandPlane(win: WindowData, lut: Float32Array, plan: { x: AxisPlan; y: AxisPlan }, srcWidth: number, grid: { x0: number; y0: number; width: number; height: number }, plane: Float32Array): void {
@@ -182,12 +183,13 @@ async function runStrip(task: StripTask): Promise<{ result: StripResult; transfe
 
     t0 = performance.now();
     const size = setup.tileSize;
+    if (predictorPool.size !== size * size * 4) predictorPool = new BytePool(size * size * 4);
     const tilesAcross = Math.ceil(task.cols / size);
     const tiles = await Promise.all(
       outs.map((out) =>
         Promise.all(
           Array.from({ length: tilesAcross }, (_, k) =>
-            encodeStripTile(out, task.cols, task.rows, k, size, setup.codec, setup.level).then(ownBuffer),
+            encodeStripTile(out, task.cols, task.rows, k, size, setup.codec, setup.level, predictorPool).then(ownBuffer),
           ),
         ),
       ),

@@ -36,7 +36,8 @@ export function compileIndexKernel(defs: readonly IndexDef[]): IndexKernel {
     ...defs.map((_, i) => `const o${i} = outs[${i}];`),
   ].join('\n');
   const loads = bands.map((_, i) => `const v${i} = p${i}[i];`).join(' ');
-  const stores = defs.map((d, i) => `o${i}[i] = ${emit(d.expr, bandVar)};`).join('\n');
+  // The outermost rounding is the Float32Array store itself.
+  const stores = defs.map((d, i) => `o${i}[i] = ${emit(d.expr, bandVar).replace(/^f\((.*)\)$/s, '($1)')};`).join('\n');
   const nans = defs.map((_, i) => `o${i}[i] = NaN;`).join(' ');
   const source = `
     const f = Math.fround;

@@ -21,8 +21,10 @@ export interface BandReader {
   /**
    * Reads a window (which must lie inside the raster) as a row-major array of `height` rows of `width`
    * samples. With `shared`, the result lives in a SharedArrayBuffer that worker threads can read.
+   * `into`, when given (of the reader's type and the window's size), receives the samples instead of a
+   * new array: scan reuses its strip windows.
    */
-  readWindow(win: PixelWindow, shared?: boolean): Promise<TypedArray>;
+  readWindow(win: PixelWindow, shared?: boolean, into?: TypedArray): Promise<TypedArray>;
   close(): Promise<void>;
 }
 

@@ -55,14 +55,14 @@ export class Jp2Reader implements BandReader {
     this.image.catch(() => undefined); // the error surfaces at readWindow
   }
 
-  async readWindow(win: PixelWindow, shared = false): Promise<TypedArray> {
+  async readWindow(win: PixelWindow, shared = false, into?: TypedArray): Promise<TypedArray> {
     this.prefetch();
     const image = await this.image!;
     const { width, height } = this.grid;
     if (win.x0 < 0 || win.y0 < 0 || win.x0 + win.width > width || win.y0 + win.height > height) {
       throw new RangeError(`window ${JSON.stringify(win)} outside ${width}x${height} raster ${this.path}`);
     }
-    const out = allocSamples(this.type, win.width * win.height, shared);
+    const out = into && into.length === win.width * win.height ? into : allocSamples(this.type, win.width * win.height, shared);
     for (let y = 0; y < win.height; y++) {
       const src = (win.y0 + y) * width + win.x0;
       out.set(image.subarray(src, src + win.width), y * win.width);

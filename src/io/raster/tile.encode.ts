@@ -17,17 +17,47 @@ export async function encodeTile(samples: TypedArray, size: number, type: Writab
   if (predictor === 3) bytes = floatPredictor32(samples as Float32Array, size, size);
   else if (predictor === 2) bytes = horizontalPredictor8(samples as Uint8Array, size, size);
   else bytes = new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength);
-  return compress(codec, bytes, level);
+  return compress(codec, bytes, level, type === 'float32');
+}
+
+/**
+ * Byte buffers of one size, reused: the predictor's output lives only until its tile is compressed, and
+ * a fresh megabyte per tile (zeroed, page-faulted, collected) costs more than the predictor itself.
+ */
+export class BytePool {
+  private readonly free: Uint8Array[] = [];
+  constructor(readonly size: number) {}
+  take(): Uint8Array {
+    return this.free.pop() ?? new Uint8Array(this.size);
+  }
+  give(buf: Uint8Array): void {
+    if (buf.length === this.size && this.free.length < 64) this.free.push(buf);
+  }
 }
 
 /**
  * Encodes the tile at tile column `tx` of a float32 strip (`rows` rows of `width` samples): read in
  * place when it lies wholly inside the strip, else cut out and padded with NaN.
  */
-export async function encodeStripTile(strip: Float32Array, width: number, rows: number, tx: number, size: number, codec: Codec, level: number): Promise<Uint8Array> {
+export async function encodeStripTile(
+  strip: Float32Array,
+  width: number,
+  rows: number,
+  tx: number,
+  size: number,
+  codec: Codec,
+  level: number,
+  pool?: BytePool,
+): Promise<Uint8Array> {
   const x0 = tx * size;
   if (codec !== 'none' && rows === size && x0 + size <= width) {
-    return compress(codec, floatPredictor32(strip, size, size, width, x0), level);
+    const buf = pool?.size === size * size * 4 ? pool.take() : undefined;
+    const bytes = floatPredictor32(strip, size, size, width, x0, buf);
+    try {
+      return await compress(codec, bytes, level, true);
+    } finally {
+      if (buf) pool!.give(buf);
+    }
   }
   const tile = cutTile(strip, width, rows, tx, size, NaN, (n) => new Float32Array(n));
   return encodeTile(tile, size, 'float32', codec, level);
