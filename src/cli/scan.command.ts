@@ -23,6 +23,7 @@ interface ScanFlags extends CommonOptions {
   threads?: string;
   boaOffset?: string;
   progress: boolean;
+  simd: boolean;
 }
 
 const indexHelp = indexTable
@@ -45,6 +46,7 @@ export function scanCommand(setExit: (code: number) => void): Command {
     .option('--block <px>', 'output tile size and strip height in pixels (multiple of 16)', '512')
     .option('--threads <n>', 'worker threads for the pixel work (default: all cores)')
     .option('--boa-offset <dn>', 'override BOA_ADD_OFFSET for every band (e.g. -1000 for baseline 04.00+ data without metadata)')
+    .option('--no-simd', 'use the JavaScript kernels instead of WebAssembly SIMD (slower; same numbers)')
     .option('--no-progress', 'no progress bar on the terminal')
     .option('--json', 'print the result summary as JSON on stdout')
     .option('-q, --quiet', 'print warnings and errors only')
@@ -120,6 +122,7 @@ async function buildContext(paths: string[], flags: ScanFlags, logger: ReturnTyp
     block,
     threads,
     inflight: 2,
+    simd: flags.simd,
     logger,
   } as import('../pipeline/scan.js').ScanContext;
 }

@@ -32,7 +32,7 @@ export interface ScanReport {
   finished_at: string;
   wall_s: number;
   host: HostInfo;
-  engine: { name: string; threads: number; device: string };
+  engine: { name: string; threads: number; device: string; kernels: 'wasm-simd' | 'javascript' };
   scene: { id: string; path: string; layout: string; datetime: string | null; baseline: string | null; offset_source: string };
   parameters: ScanParameters;
   parameter_hash: string;
@@ -53,6 +53,7 @@ export interface ReportInput {
   started: Date;
   wallSeconds: number;
   threads: number;
+  kernels: 'wasm-simd' | 'javascript';
   scene: Scene;
   plan: ScanPlan;
   params: ScanParameters;
@@ -110,7 +111,7 @@ export function buildScanReport(r: ReportInput): ScanReport {
     finished_at: new Date(r.started.getTime() + r.wallSeconds * 1000).toISOString(),
     wall_s: round(r.wallSeconds),
     host,
-    engine: { name: 'cpu', threads: r.threads, device: host.cpu_model },
+    engine: { name: 'cpu', threads: r.threads, device: host.cpu_model, kernels: r.kernels },
     scene: {
       id: r.scene.id,
       path: r.scene.path,

@@ -13,7 +13,8 @@ import { planAxis, resampleClasses, resampleFloat, sourceRange, type AxisPlan, t
 import type { TypedArray } from '../core/types.js';
 import { cpuEngine } from '../engine/cpu/compile.js';
 import type { IndexKernel } from '../engine/engine.js';
-import type { Codec } from '../io/raster/tiff.codec.js';
+import { compileWasmKernels, type WasmKernels } from '../engine/cpu/wasm.kernels.js';
+import { compress, type Codec } from '../io/raster/tiff.codec.js';
 import { BytePool, encodeStripTile } from '../io/raster/tile.encode.js';
 
 /** How a band maps onto the grid: sizes of the full grid and of the full source band. */
@@ -36,6 +37,8 @@ export interface ScanSetup {
   tileSize: number;
   codec: Codec;
   level: number;
+  /** Use the WebAssembly SIMD kernels (false: the JavaScript ones, for comparison or old runtimes). */
+  simd: boolean;
 }
 
 /** A source window read by the main thread (shared memory). */
@@ -73,6 +76,8 @@ interface SceneState {
   plans: { x: AxisPlan; y: AxisPlan }[];
   /** Reflectance of every DN, per band (a lookup instead of a division per pixel). */
   luts: Float32Array[];
+  /** The WebAssembly SIMD kernels, when this runtime has SIMD (Node 16.4+ does). */
+  wasm: WasmKernels | undefined;
   sclPlan: { x: AxisPlan; y: AxisPlan } | undefined;
   lut: Uint8Array | undefined;
 }
@@ -88,9 +93,11 @@ function plansOf(spec: PlanSpec): { x: AxisPlan; y: AxisPlan } {
 
 function setupScene(setup: ScanSetup): void {
   const defs = setup.indexNames.map((n) => indexByName(n)).filter((d): d is IndexDef => d !== undefined);
+  const kernel = cpuEngine.compileIndices(defs);
   scenes.set(setup.key, {
     setup,
-    kernel: cpuEngine.compileIndices(defs),
+    kernel,
+    wasm: setup.simd ? compileWasmKernels(defs, kernel.bands) : undefined,
     plans: setup.bands.map((b) => plansOf(b.plan)),
     luts: setup.bands.map((b) => reflectanceTable(b.radiometry, 16)),
     sclPlan: setup.scl ? plansOf(setup.scl.plan) : undefined,
@@ -151,48 +158,95 @@ function bandPlane(win: WindowData, lut: Float32Array, plan: { x: AxisPlan; y: A
   resampleFloat({ data: refl, x0: sx0, y0: win.y0, width, height: win.height }, plan.x, plan.y, grid, plane, rows);
 }
 
+/**
+ * Where a task's planes, mask and outputs live, and how its kernels run: in a WebAssembly memory with
+ * the SIMD kernels, or in plain typed arrays with the JavaScript kernel (where SIMD is unavailable).
+ */
+interface TaskBuffers {
+  planes: Float32Array[];
+  masked: Uint8Array | undefined;
+  outs: Float32Array[];
+  runIndices(): void;
+  encode(index: number, tileColumn: number): Promise<Uint8Array>;
+}
+
+function wasmBuffers(state: SceneState, wk: WasmKernels, task: StripTask, n: number): TaskBuffers {
+  const { setup } = state;
+  const size = setup.tileSize;
+  const arena = wk.arena;
+  arena.reset();
+  // Every allocation first: growing the memory detaches views made before it.
+  const planePtrs = task.bands.map(() => arena.alloc(n * 4));
+  const maskPtr = task.scl ? arena.alloc(n) : 0;
+  const outPtrs = state.kernel.names.map(() => arena.alloc(n * 4));
+  const tilesAcross = Math.ceil(task.cols / size);
+  const predPtrs = outPtrs.map(() => Array.from({ length: tilesAcross }, () => arena.alloc(size * size * 4)));
+  const outs = outPtrs.map((p) => arena.f32(p, n));
+  return {
+    planes: planePtrs.map((p) => arena.f32(p, n)),
+    masked: maskPtr ? arena.u8(maskPtr, n) : undefined,
+    outs,
+    runIndices: () => wk.indices(n, maskPtr, planePtrs, outPtrs),
+    encode: (i, k) => {
+      const x0 = k * size;
+      if (setup.codec === 'none' || task.rows !== size || x0 + size > task.cols) {
+        return encodeStripTile(outs[i]!, task.cols, task.rows, k, size, setup.codec, setup.level, predictorPool);
+      }
+      const dst = predPtrs[i]![k]!;
+      wk.fpredict(outPtrs[i]! + x0 * 4, dst, size, size, task.cols * 4);
+      // The arena is neither reset nor grown until every compression of the task has finished.
+      return compress(setup.codec, arena.u8(dst, size * size * 4), setup.level, true);
+    },
+  };
+}
+
+function jsBuffers(state: SceneState, task: StripTask, n: number): TaskBuffers {
+  const { setup, kernel } = state;
+  const planes = task.bands.map((_, i) => scratch.take(`plane${i}`, n));
+  let masked: Uint8Array | undefined;
+  if (task.scl) {
+    if (maskBuffer.length < n) maskBuffer = new Uint8Array(n);
+    masked = maskBuffer.subarray(0, n);
+  }
+  const outs = kernel.names.map((_, i) => scratch.take(`out${i}`, n));
+  return {
+    planes,
+    masked,
+    outs,
+    runIndices: () => kernel.run(planes, masked, outs, n),
+    encode: (i, k) => encodeStripTile(outs[i]!, task.cols, task.rows, k, setup.tileSize, setup.codec, setup.level, predictorPool),
+  };
+}
+
 async function runStrip(task: StripTask): Promise<{ result: StripResult; transfer: ArrayBuffer[] }> {
   const state = scenes.get(task.key);
   if (!state) throw new Error(`scan worker: no setup for scene ${task.key}`);
-  const { setup, kernel } = state;
+  const { setup } = state;
   const n = task.rows * task.cols;
   const grid = { x0: task.gridX0, y0: task.gridY0, width: task.cols, height: task.rows };
+  const size = setup.tileSize;
+  if (predictorPool.size !== size * size * 4) predictorPool = new BytePool(size * size * 4);
   try {
+    const buffers = state.wasm ? wasmBuffers(state, state.wasm, task, n) : jsBuffers(state, task, n);
     let t0 = performance.now();
-    const planes = task.bands.map((win, i) => {
-      const plane = scratch.take(`plane${i}`, n);
-      bandPlane(win, state.luts[i]!, state.plans[i]!, setup.bands[i]!.plan.srcWidth, grid, plane);
-      return plane;
-    });
-    let masked: Uint8Array | undefined;
-    if (task.scl && state.sclPlan && state.lut) {
-      if (maskBuffer.length < n) maskBuffer = new Uint8Array(n);
-      masked = maskBuffer.subarray(0, n);
+    task.bands.forEach((win, i) => bandPlane(win, state.luts[i]!, state.plans[i]!, setup.bands[i]!.plan.srcWidth, grid, buffers.planes[i]!));
+    if (task.scl && state.sclPlan && state.lut && buffers.masked) {
       const win = task.scl;
-      resampleClasses({ ...win, data: win.data as Uint8Array }, state.sclPlan.x, state.sclPlan.y, grid, state.lut, masked);
+      resampleClasses({ ...win, data: win.data as Uint8Array }, state.sclPlan.x, state.sclPlan.y, grid, state.lut, buffers.masked);
     }
     const resample = (performance.now() - t0) / 1000;
 
     t0 = performance.now();
-    const outs = kernel.names.map((_, i) => scratch.take(`out${i}`, n));
-    kernel.run(planes, masked, outs, n);
+    buffers.runIndices();
     const indices = (performance.now() - t0) / 1000;
     let validPixels = 0;
-    const first = outs[0];
+    const first = buffers.outs[0];
     if (first) for (let i = 0; i < n; i++) if (first[i] === first[i]) validPixels++;
 
     t0 = performance.now();
-    const size = setup.tileSize;
-    if (predictorPool.size !== size * size * 4) predictorPool = new BytePool(size * size * 4);
     const tilesAcross = Math.ceil(task.cols / size);
     const tiles = await Promise.all(
-      outs.map((out) =>
-        Promise.all(
-          Array.from({ length: tilesAcross }, (_, k) =>
-            encodeStripTile(out, task.cols, task.rows, k, size, setup.codec, setup.level, predictorPool).then(ownBuffer),
-          ),
-        ),
-      ),
+      buffers.outs.map((_, i) => Promise.all(Array.from({ length: tilesAcross }, (_, k) => buffers.encode(i, k).then(ownBuffer)))),
     );
     const encode = (performance.now() - t0) / 1000;
     const transfer = tiles.flat().map((t) => t.buffer as ArrayBuffer);

@@ -59,6 +59,11 @@ describe('scan agrees with numpy on the T29RKH COG sample (baseline 02.14, no of
   test('a 20 m grid (10 m bands averaged 2x2)', async () => {
     await expectMatches('rkh-20m', run(rkhSample, readManifest('rkh-20m').args));
   });
+  test('the JavaScript kernels (--no-simd) give the same numbers as the WebAssembly SIMD ones', async () => {
+    const dir = run(rkhSample, [...m.args, '--no-simd']);
+    expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).engine.kernels).toBe('javascript');
+    await expectMatches('rkh-bilinear', dir);
+  });
   test('strips of 32 rows and 32 px tiles give the same pixels (strip borders are invisible)', async () => {
     await expectMatches('rkh-bilinear', run(rkhSample, [...m.args, '--block', '32', '--threads', '3']));
   });
@@ -107,6 +112,8 @@ describe('scan agrees with numpy on the T29UNU SAFE/JP2 sample (baseline 04.00, 
     expect(report.indices.skipped.map((s: { name: string }) => s.name).sort()).toEqual(['crop_mark', 'ndvi', 'ndwi', 'terra_preta']);
     expect(report.grid.resolution_m).toBe(60);
     expect(report.scene.baseline).toBe('04.00');
+    expect(report.stages['decode'].count).toBe(8); // seven bands and SCL, each decoded once
+    expect(report.stages['decode'].bytes).toBeGreaterThan(0);
   });
 });
 
@@ -126,7 +133,9 @@ test('default run writes the seven default indices and a report with per-stage t
   const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
   expect(report.version).toBe(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
   expect(report.engine.name).toBe('cpu');
-  for (const stage of ['discover', 'open', 'read', 'resample', 'indices', 'encode', 'write', 'decode']) {
+  expect(report.engine.kernels).toBe('wasm-simd');
+  expect(report.stages['decode']).toBeUndefined(); // GeoTIFF decoding is part of `read`
+  for (const stage of ['discover', 'open', 'read', 'resample', 'indices', 'encode', 'write']) {
     const s = report.stages[stage];
     expect(s.count).toBeGreaterThan(0);
     expect(s.min_s).toBeLessThanOrEqual(s.mean_s);

@@ -1,0 +1,217 @@
+/**
+ * CPU kernels compiled to WebAssembly SIMD at run time:
+ * - the index kernel, generated from the index table's expression trees (four pixels per instruction,
+ *   float32 arithmetic exactly as numpy's);
+ * - the TIFF floating-point predictor (byte planes by shuffles, differences by bytewise subtraction).
+ * Both work on buffers inside one WebAssembly.Memory, which the caller allocates (WasmArena).
+ */
+import type { Expr } from '../../compute/expr.js';
+import type { IndexDef } from '../../compute/indices.js';
+import type { BandId } from '../../io/scene/bands.js';
+import { Code, emitModule, I32, Simd, V128, type FunctionDef } from './wasm.emit.js';
+
+/** Bump allocator over a WebAssembly.Memory: 16-byte aligned blocks, all freed at once by reset(). */
+export class WasmArena {
+  readonly memory = new WebAssembly.Memory({ initial: 16 });
+  private top = 0;
+
+  reset(): void {
+    this.top = 0;
+  }
+
+  /** Reserves `bytes` (rounded up to 16, plus 16 of slack for 4-lane tails) and returns the address. */
+  alloc(bytes: number): number {
+    const ptr = this.top;
+    this.top += Math.ceil(bytes / 16) * 16 + 16;
+    const needed = Math.ceil(this.top / 65536) - this.memory.buffer.byteLength / 65536;
+    if (needed > 0) this.memory.grow(needed);
+    return ptr;
+  }
+
+  /** Views are made after every allocation of a task: growing the memory detaches earlier views. */
+  f32(ptr: number, length: number): Float32Array {
+    return new Float32Array(this.memory.buffer, ptr, length);
+  }
+  u8(ptr: number, length: number): Uint8Array {
+    return new Uint8Array(this.memory.buffer, ptr, length);
+  }
+}
+
+function emitExpr(code: Code, e: Expr, bandLocal: (b: BandId) => number): void {
+  switch (e.op) {
+    case 'band':
+      code.get(bandLocal(e.band));
+      return;
+    case 'const':
+      code.f32x4Const(e.value);
+      return;
+    case 'sqrt':
+      emitExpr(code, e.a, bandLocal);
+      code.simd(Simd.f32x4Sqrt);
+      return;
+    default:
+      emitExpr(code, e.a, bandLocal);
+      emitExpr(code, e.b, bandLocal);
+      code.simd({ add: Simd.f32x4Add, sub: Simd.f32x4Sub, mul: Simd.f32x4Mul, div: Simd.f32x4Div }[e.op]);
+  }
+}
+
+/**
+ * `indices(n, mask, plane_0 … plane_B-1, out_0 … out_M-1)` (or `indicesNoMask` without the mask
+ * argument): addresses of float32 arrays of n pixels (n rounded up to 4 may be read and written) and of
+ * n mask bytes (0 = keep, else every output is NaN).
+ */
+function indexFunction(defs: readonly IndexDef[], bands: readonly BandId[], masked: boolean): FunctionDef {
+  const B = bands.length;
+  const M = defs.length;
+  const first = masked ? 2 : 1; // parameters: n, [mask], planes, outs
+  const pN = 0;
+  const pMask = 1;
+  const pPlane = (b: number): number => first + b;
+  const pOut = (k: number): number => first + B + k;
+  const params = first + B + M;
+  const lOff = params; // byte offset into the float arrays
+  const lEnd = params + 1;
+  const lBand = (b: number): number => params + 2 + b; // v128 locals follow the two i32 locals
+  const lMask = params + 2 + B;
+  const bandLocal = (id: BandId): number => lBand(bands.indexOf(id));
+
+  const code = new Code();
+  code.get(pN).i32Const(4).i32Mul().set(lEnd);
+  code.i32Const(0).set(lOff);
+  code.block().loop();
+  code.get(lOff).get(lEnd).i32GeU().brIf(1);
+  for (let b = 0; b < B; b++) code.get(pPlane(b)).get(lOff).i32Add().simdMem(Simd.load, 4).set(lBand(b));
+  if (masked) {
+    // 4 mask bytes widened to 4 x i32, then all-ones lanes where non-zero.
+    code.get(pMask).get(lOff).i32Const(2).i32ShrU().i32Add().simdMem(Simd.load32Zero, 0);
+    code.simd(Simd.i16x8ExtendLowI8x16U).simd(Simd.i32x4ExtendLowI16x8U);
+    code.v128Bytes(new Uint8Array(16)).simd(Simd.i32x4Ne).set(lMask);
+  }
+  defs.forEach((d, k) => {
+    code.get(pOut(k)).get(lOff).i32Add();
+    if (masked) code.f32x4Const(NaN);
+    emitExpr(code, d.expr, bandLocal);
+    if (masked) code.get(lMask).simd(Simd.bitselect); // NaN where masked, the index elsewhere
+    code.simdMem(Simd.store, 4);
+  });
+  code.get(lOff).i32Const(16).i32Add().set(lOff);
+  code.br(0).end().end();
+  return {
+    name: masked ? 'indices' : 'indicesNoMask',
+    params,
+    locals: [{ type: I32, count: 2 }, { type: V128, count: B + 1 }],
+    body: code,
+  };
+}
+
+/**
+ * `fpredict(src, dst, width, rows, stride)`: the TIFF floating-point predictor (3) of a `width` x `rows`
+ * float32 tile whose rows start every `stride` bytes at `src`, into `width * rows * 4` bytes at `dst`.
+ * `width` must be a multiple of 16. Per 16 samples: one shuffle per sample vector groups its bytes by
+ * significance, a 4x4 transpose of 32-bit lanes makes one vector per byte plane, and each plane vector
+ * minus itself shifted by one byte (the previous byte carried in) gives the differences.
+ */
+function predictorFunction(): FunctionDef {
+  const [pSrc, pDst, pWidth, pRows, pStride] = [0, 1, 2, 3, 4];
+  const [lRow, lK, lS, lD, lPlane] = [5, 6, 7, 8, 9]; // i32 locals
+  const lV = (i: number): number => 10 + i; // v128: 4 sample vectors
+  const lPrev = (p: number): number => 14 + p; // previous vector of each plane (last byte used)
+  const lT = (i: number): number => 18 + i; // transpose temporaries
+  const code = new Code();
+  // Byte order inside one 16-byte vector of 4 little-endian floats: group byte 3 of each, then 2, 1, 0.
+  const group = [3, 7, 11, 15, 2, 6, 10, 14, 1, 5, 9, 13, 0, 4, 8, 12];
+  code.i32Const(0).set(lRow);
+  code.block().loop();
+  code.get(lRow).get(pRows).i32GeU().brIf(1);
+  // s = src + row * stride; d = dst + row * width * 4; plane = width (bytes per plane of a row)
+  code.get(pSrc).get(lRow).get(pStride).i32Mul().i32Add().set(lS);
+  code.get(pDst).get(lRow).get(pWidth).i32Mul().i32Const(4).i32Mul().i32Add().set(lD);
+  code.get(pWidth).set(lPlane);
+  // The byte before plane p's first byte is plane p-1's last byte: bytes 3, 2, 1 of the row's last
+  // sample. Load that sample's 4 bytes splatted; lane 15 of each prev vector is what the shift uses.
+  for (let p = 0; p < 4; p++) {
+    if (p === 0) {
+      code.v128Bytes(new Uint8Array(16)).set(lPrev(0));
+      continue;
+    }
+    code.get(lS).get(pWidth).i32Const(4).i32Mul().i32Add().i32Const(-16).i32Add().simdMem(Simd.load, 0);
+    // last sample = bytes 12..15 of the last vector; its byte (4-p) goes to every lane
+    const b = 12 + (4 - p);
+    code.v128Bytes(new Uint8Array(16)).shuffle(new Array<number>(16).fill(b)).set(lPrev(p));
+  }
+  code.i32Const(0).set(lK);
+  code.block().loop();
+  code.get(lK).get(pWidth).i32GeU().brIf(1);
+  for (let i = 0; i < 4; i++) {
+    code.get(lS).get(lK).i32Const(4).i32Mul().i32Add().simdMem(Simd.load, 0, i * 16);
+    code.v128Bytes(group).simd(Simd.swizzle).set(lV(i));
+  }
+  // 4x4 transpose of 32-bit lanes: plane p = lane p of v0, v1, v2, v3.
+  const lo = [0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23];
+  const hi = [8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31];
+  const lo64 = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
+  const hi64 = [8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31];
+  code.get(lV(0)).get(lV(1)).shuffle(lo).set(lT(0)); // v0.0 v1.0 v0.1 v1.1
+  code.get(lV(0)).get(lV(1)).shuffle(hi).set(lT(1)); // v0.2 v1.2 v0.3 v1.3
+  code.get(lV(2)).get(lV(3)).shuffle(lo).set(lT(2));
+  code.get(lV(2)).get(lV(3)).shuffle(hi).set(lT(3));
+  const planes: [number, number, readonly number[]][] = [
+    [lT(0), lT(2), lo64],
+    [lT(0), lT(2), hi64],
+    [lT(1), lT(3), lo64],
+    [lT(1), lT(3), hi64],
+  ];
+  planes.forEach(([a, b, lanes], p) => {
+    // address: d + p * plane + k (bytes of plane p for samples k..k+15)
+    code.get(lD).get(lPlane).i32Const(p).i32Mul().i32Add().get(lK).i32Add();
+    code.get(a).get(b).shuffle(lanes).set(lV(p)); // the plane vector
+    code.get(lV(p));
+    code.get(lPrev(p)).get(lV(p)).shuffle([15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
+    code.simd(Simd.i8x16Sub);
+    code.simdMem(Simd.store, 0);
+    code.get(lV(p)).set(lPrev(p));
+  });
+  code.get(lK).i32Const(16).i32Add().set(lK);
+  code.br(0).end().end();
+  code.get(lRow).i32Const(1).i32Add().set(lRow);
+  code.br(0).end().end();
+  return { name: 'fpredict', params: 5, locals: [{ type: I32, count: 5 }, { type: V128, count: 12 }], body: code };
+}
+
+let simd: boolean | undefined;
+/** Whether this runtime compiles WebAssembly SIMD (checked once with a one-instruction module). */
+export function simdAvailable(): boolean {
+  if (simd === undefined) {
+    const code = new Code().f32x4Const(0).op(0x1a); // v128.const, drop
+    try {
+      simd = WebAssembly.validate(emitModule([{ name: 'probe', params: 0, locals: [], body: code }]));
+    } catch {
+      simd = false;
+    }
+  }
+  return simd;
+}
+
+export interface WasmKernels {
+  arena: WasmArena;
+  /** Bands, in the order of the plane addresses. */
+  bands: readonly BandId[];
+  /** Every index for n pixels; `mask` 0 = no mask. */
+  indices(n: number, mask: number, planes: readonly number[], outs: readonly number[]): void;
+  fpredict(src: number, dst: number, width: number, rows: number, strideBytes: number): void;
+}
+
+/** Compiles the index kernel for `defs` and the predictor into one module over a fresh arena. */
+export function compileWasmKernels(defs: readonly IndexDef[], bands: readonly BandId[]): WasmKernels {
+  const bytes = emitModule([indexFunction(defs, bands, true), indexFunction(defs, bands, false), predictorFunction()]);
+  const arena = new WasmArena();
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: arena.memory } });
+  const ex = instance.exports as Record<'indices' | 'indicesNoMask' | 'fpredict', (...a: number[]) => void>;
+  return {
+    arena,
+    bands,
+    indices: (n, mask, planes, outs) => (mask === 0 ? ex.indicesNoMask(n, ...planes, ...outs) : ex.indices(n, mask, ...planes, ...outs)),
+    fpredict: (src, dst, width, rows, stride) => ex.fpredict(src, dst, width, rows, stride),
+  };
+}
