@@ -123,7 +123,7 @@ export function resampleFloat(
   vertical(rows, win.width, 0, src.y0, yPlan, win, out);
 }
 
-type LinearPlan = { i0: Int32Array; i1: Int32Array; w0: Float32Array; w1: Float32Array };
+export type LinearPlan = { i0: Int32Array; i1: Int32Array; w0: Float32Array; w1: Float32Array };
 
 function horizontalLinear(src: SourceWindow<Float32Array>, plan: LinearPlan, win: GridWindow, out: Float32Array): void {
   const { data, width: sw, height: sh, x0: sx0 } = src;
@@ -167,7 +167,7 @@ function horizontalLinear(src: SourceWindow<Float32Array>, plan: LinearPlan, win
  * Window columns [p0, p1) (an even count) over which a linear plan is an exact 2x pattern: pairs of
  * outputs share taps (j, j+1), the next pair reads (j+1, j+2), and the weights repeat. [0, 0) otherwise.
  */
-function pairedRange(plan: LinearPlan, gx0: number, gw: number): [number, number] {
+export function pairedRange(plan: LinearPlan, gx0: number, gw: number): [number, number] {
   const { i0, i1, w0, w1 } = plan;
   let p0 = 0;
   while (p0 < gw && (w1[gx0 + p0] === 0 || i0[gx0 + p0 + 1] !== i0[gx0 + p0])) p0++;
@@ -257,9 +257,17 @@ export function resampleClasses(src: SourceWindow<Uint8Array>, xPlan: AxisPlan, 
   };
   const cols = new Int32Array(win.width);
   for (let x = 0; x < win.width; x++) cols[x] = pick(xPlan, win.x0 + x) - src.x0;
+  let previous = -1;
   for (let y = 0; y < win.height; y++) {
-    const s = (pick(yPlan, win.y0 + y) - src.y0) * src.width;
+    const row = pick(yPlan, win.y0 + y);
     const o = y * win.width;
+    if (row === previous) {
+      // Upsampling repeats source rows: copy the output row just made.
+      out.copyWithin(o, o - win.width, o);
+      continue;
+    }
+    previous = row;
+    const s = (row - src.y0) * src.width;
     for (let x = 0; x < win.width; x++) out[o + x] = lut[src.data[s + cols[x]!]!]!;
   }
 }

@@ -139,11 +139,12 @@ async function scanScene(ctx: ScanContext, pool: WorkerPool, path: string, runId
       codec: ctx.codec,
       level: ctx.level,
       simd: ctx.simd && simdAvailable(),
+      sinks: writers.map((w) => w.sink),
     };
     await pool.broadcast(setup);
     for (const r of plan.readers) if (r instanceof Jp2Reader) r.prefetch();
 
-    const validPixels = await streamStrips(ctx, pool, plan, key, writers, metrics, scene.id);
+    const validPixels = await streamStrips(ctx, pool, plan, key, metrics, scene.id);
     await metrics.time('finish', () => Promise.all(writers.map((w) => w.finish())));
     // JPEG 2000 bands are decoded whole, one worker each: those durations are real decode times.
     // GeoTIFF tiles are inflated on the libuv pool while strips are read: their cost is in `read`.
@@ -221,13 +222,15 @@ async function readBandWindow(a: BandAxes, plan: ScanPlan, gy0: number, rows: nu
   return { data, ...size };
 }
 
-/** Streams every strip through the workers into the writers; returns the count of valid pixels. */
+/**
+ * Streams every strip through the workers, which append the encoded tiles to the writers' files (their
+ * sinks went out with the scene setup); returns the count of valid pixels.
+ */
 async function streamStrips(
   ctx: ScanContext,
   pool: WorkerPool,
   plan: ScanPlan,
   key: string,
-  writers: GeoTiffWriter[],
   metrics: Metrics,
   sceneId: string,
 ): Promise<number> {
@@ -247,41 +250,29 @@ async function streamStrips(
 
   const processStrip = async (s: number, gy0: number, rows: number, bands: WindowData[], scl: WindowData | undefined): Promise<void> => {
     const tasks: Promise<StripResult>[] = [];
-    const firstTile: number[] = [];
     for (let c = 0; c < tilesAcross; c += chunk) {
       const cols = Math.min(chunk * T, window.width - c * T);
-      const task: StripTask = { type: 'strip', key, gridX0: window.x0 + c * T, gridY0: gy0, cols, rows, bands, scl };
+      const task: StripTask = { type: 'strip', key, gridX0: window.x0 + c * T, gridY0: gy0, cols, rows, tileX0: c, tileY: s, bands, scl };
       tasks.push(pool.run<StripResult>(task));
-      firstTile.push(c);
     }
     const results = await Promise.all(tasks);
-    // The workers are done with this strip's windows.
+    // The workers are done with this strip's windows, and have appended its tiles to the files.
     bands.forEach((w, i) => windows.give(String(i), w.data));
     if (scl) windows.give('scl', scl.data);
-    const sum = { resample: 0, indices: 0, encode: 0 };
-    let bytes = 0;
+    const sum = { resample: 0, indices: 0, encode: 0, write: 0, bytes: 0 };
     for (const r of results) {
       sum.resample += r.timings.resample;
       sum.indices += r.timings.indices;
       sum.encode += r.timings.encode;
+      sum.write += r.timings.write;
+      sum.bytes += r.bytes;
       validPixels += r.validPixels;
     }
     const px = rows * window.width;
     metrics.add('resample', sum.resample, { pixels: px * plan.bands.length });
     metrics.add('indices', sum.indices, { pixels: px * plan.indices.length });
-    const t0 = performance.now();
-    const writes: Promise<void>[] = [];
-    results.forEach((r, k) => {
-      r.tiles.forEach((tiles, i) => {
-        tiles.forEach((bytesOfTile, t) => {
-          bytes += bytesOfTile.byteLength;
-          writes.push(writers[i]!.writeTile(firstTile[k]! + t, s, bytesOfTile));
-        });
-      });
-    });
     metrics.add('encode', sum.encode, { bytes: px * 4 * plan.indices.length });
-    await Promise.all(writes);
-    metrics.add('write', (performance.now() - t0) / 1000, { bytes });
+    metrics.add('write', sum.write, { bytes: sum.bytes });
     done++;
     ctx.onProgress?.(sceneId, done, strips);
   };

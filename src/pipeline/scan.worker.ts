@@ -13,9 +13,11 @@ import { planAxis, resampleClasses, resampleFloat, sourceRange, type AxisPlan, t
 import type { TypedArray } from '../core/types.js';
 import { cpuEngine } from '../engine/cpu/compile.js';
 import type { IndexKernel } from '../engine/engine.js';
-import { compileWasmKernels, type WasmKernels } from '../engine/cpu/wasm.kernels.js';
+import { compileWasmKernels, WasmArena, type WasmKernels } from '../engine/cpu/wasm.kernels.js';
+import { bandPlaneWasm, bandScratchBytes } from '../engine/cpu/wasm.resample.js';
 import { compress, type Codec } from '../io/raster/tiff.codec.js';
 import { BytePool, encodeStripTile } from '../io/raster/tile.encode.js';
+import { writeTileSync, type TileSink } from '../io/raster/geotiff.writer.js';
 
 /** How a band maps onto the grid: sizes of the full grid and of the full source band. */
 export interface PlanSpec {
@@ -39,6 +41,8 @@ export interface ScanSetup {
   level: number;
   /** Use the WebAssembly SIMD kernels (false: the JavaScript ones, for comparison or old runtimes). */
   simd: boolean;
+  /** Where each index's tiles go (the output GeoTIFFs), in index order. */
+  sinks: TileSink[];
 }
 
 /** A source window read by the main thread (shared memory). */
@@ -58,14 +62,17 @@ export interface StripTask {
   gridY0: number;
   cols: number;
   rows: number;
+  /** Output tile column of the task's first column, and the strip's tile row. */
+  tileX0: number;
+  tileY: number;
   bands: WindowData[];
   scl: WindowData | undefined;
 }
 
 export interface StripResult {
-  /** Encoded tiles: tiles[index][k] is tile column k of the task. */
-  tiles: Uint8Array[][];
-  timings: { resample: number; indices: number; encode: number };
+  /** Bytes of encoded tiles the task appended to the output files. */
+  bytes: number;
+  timings: { resample: number; indices: number; encode: number; write: number };
   /** Pixels of the task that were not NaN in the first index (valid, unmasked). */
   validPixels: number;
 }
@@ -78,6 +85,8 @@ interface SceneState {
   luts: Float32Array[];
   /** The WebAssembly SIMD kernels, when this runtime has SIMD (Node 16.4+ does). */
   wasm: WasmKernels | undefined;
+  /** The reflectance tables in the kernels' memory (addresses), per band. */
+  wasmLuts: number[];
   sclPlan: { x: AxisPlan; y: AxisPlan } | undefined;
   lut: Uint8Array | undefined;
 }
@@ -94,12 +103,22 @@ function plansOf(spec: PlanSpec): { x: AxisPlan; y: AxisPlan } {
 function setupScene(setup: ScanSetup): void {
   const defs = setup.indexNames.map((n) => indexByName(n)).filter((d): d is IndexDef => d !== undefined);
   const kernel = cpuEngine.compileIndices(defs);
+  const luts = setup.bands.map((b) => reflectanceTable(b.radiometry, 16));
+  const wasm = setup.simd ? compileWasmKernels(defs, kernel.bands) : undefined;
+  const wasmLuts = wasm
+    ? luts.map((lut) => {
+        const ptr = wasm.arena.allocStatic(lut.byteLength);
+        wasm.arena.f32(ptr, lut.length).set(lut);
+        return ptr;
+      })
+    : [];
   scenes.set(setup.key, {
     setup,
     kernel,
-    wasm: setup.simd ? compileWasmKernels(defs, kernel.bands) : undefined,
+    wasm,
+    wasmLuts,
     plans: setup.bands.map((b) => plansOf(b.plan)),
-    luts: setup.bands.map((b) => reflectanceTable(b.radiometry, 16)),
+    luts,
     sclPlan: setup.scl ? plansOf(setup.scl.plan) : undefined,
     lut: setup.scl ? maskLut(setup.scl.maskClasses) : undefined,
   });
@@ -163,30 +182,57 @@ function bandPlane(win: WindowData, lut: Float32Array, plan: { x: AxisPlan; y: A
  * the SIMD kernels, or in plain typed arrays with the JavaScript kernel (where SIMD is unavailable).
  */
 interface TaskBuffers {
-  planes: Float32Array[];
-  masked: Uint8Array | undefined;
   outs: Float32Array[];
+  /** Resamples every band into its plane and makes the cloud mask. */
+  fillPlanes(): void;
   runIndices(): void;
+  /** Pixels of the first index that are not NaN. */
+  countValid(): number;
   encode(index: number, tileColumn: number): Promise<Uint8Array>;
 }
 
-function wasmBuffers(state: SceneState, wk: WasmKernels, task: StripTask, n: number): TaskBuffers {
+type Grid = { x0: number; y0: number; width: number; height: number };
+
+function fillMask(state: SceneState, task: StripTask, grid: Grid, masked: Uint8Array): void {
+  if (!task.scl || !state.sclPlan || !state.lut) return;
+  const win = task.scl;
+  resampleClasses({ ...win, data: win.data as Uint8Array }, state.sclPlan.x, state.sclPlan.y, grid, state.lut, masked);
+}
+
+function countNumbers(a: Float32Array, from = 0): number {
+  let c = 0;
+  for (let i = from; i < a.length; i++) if (a[i] === a[i]) c++;
+  return c;
+}
+
+function wasmBuffers(state: SceneState, wk: WasmKernels, task: StripTask, grid: Grid): TaskBuffers {
   const { setup } = state;
   const size = setup.tileSize;
+  const n = grid.width * grid.height;
   const arena = wk.arena;
-  arena.reset();
-  // Every allocation first: growing the memory detaches views made before it.
+  const tilesAcross = Math.ceil(task.cols / size);
+  const M = state.kernel.names.length;
+  // The whole task's memory is reserved first: growing the memory would detach views made earlier.
+  let bytes = (task.bands.length + M) * WasmArena.size(n * 4) + WasmArena.size(n) + M * tilesAcross * WasmArena.size(size * size * 4);
+  task.bands.forEach((win, i) => (bytes += bandScratchBytes(win, state.plans[i]!, setup.bands[i]!.plan.srcWidth, grid)));
+  arena.reset(bytes);
   const planePtrs = task.bands.map(() => arena.alloc(n * 4));
   const maskPtr = task.scl ? arena.alloc(n) : 0;
   const outPtrs = state.kernel.names.map(() => arena.alloc(n * 4));
-  const tilesAcross = Math.ceil(task.cols / size);
   const predPtrs = outPtrs.map(() => Array.from({ length: tilesAcross }, () => arena.alloc(size * size * 4)));
   const outs = outPtrs.map((p) => arena.f32(p, n));
   return {
-    planes: planePtrs.map((p) => arena.f32(p, n)),
-    masked: maskPtr ? arena.u8(maskPtr, n) : undefined,
     outs,
+    fillPlanes: () => {
+      task.bands.forEach((win, i) => bandPlaneWasm(wk, win, state.wasmLuts[i]!, state.plans[i]!, setup.bands[i]!.plan.srcWidth, grid, planePtrs[i]!));
+      if (maskPtr) fillMask(state, task, grid, arena.u8(maskPtr, n));
+    },
     runIndices: () => wk.indices(n, maskPtr, planePtrs, outPtrs),
+    countValid: () => {
+      if (!outPtrs.length) return 0;
+      const quads = n >> 2;
+      return wk.countValid(outPtrs[0]!, quads) + countNumbers(outs[0]!, quads * 4);
+    },
     encode: (i, k) => {
       const x0 = k * size;
       if (setup.codec === 'none' || task.rows !== size || x0 + size > task.cols) {
@@ -200,8 +246,9 @@ function wasmBuffers(state: SceneState, wk: WasmKernels, task: StripTask, n: num
   };
 }
 
-function jsBuffers(state: SceneState, task: StripTask, n: number): TaskBuffers {
+function jsBuffers(state: SceneState, task: StripTask, grid: Grid): TaskBuffers {
   const { setup, kernel } = state;
+  const n = grid.width * grid.height;
   const planes = task.bands.map((_, i) => scratch.take(`plane${i}`, n));
   let masked: Uint8Array | undefined;
   if (task.scl) {
@@ -210,58 +257,54 @@ function jsBuffers(state: SceneState, task: StripTask, n: number): TaskBuffers {
   }
   const outs = kernel.names.map((_, i) => scratch.take(`out${i}`, n));
   return {
-    planes,
-    masked,
     outs,
+    fillPlanes: () => {
+      task.bands.forEach((win, i) => bandPlane(win, state.luts[i]!, state.plans[i]!, setup.bands[i]!.plan.srcWidth, grid, planes[i]!));
+      if (masked) fillMask(state, task, grid, masked);
+    },
     runIndices: () => kernel.run(planes, masked, outs, n),
+    countValid: () => (outs[0] ? countNumbers(outs[0]) : 0),
     encode: (i, k) => encodeStripTile(outs[i]!, task.cols, task.rows, k, setup.tileSize, setup.codec, setup.level, predictorPool),
   };
 }
 
-async function runStrip(task: StripTask): Promise<{ result: StripResult; transfer: ArrayBuffer[] }> {
+async function runStrip(task: StripTask): Promise<{ result: StripResult }> {
   const state = scenes.get(task.key);
   if (!state) throw new Error(`scan worker: no setup for scene ${task.key}`);
-  const { setup } = state;
-  const n = task.rows * task.cols;
+  const size = state.setup.tileSize;
   const grid = { x0: task.gridX0, y0: task.gridY0, width: task.cols, height: task.rows };
-  const size = setup.tileSize;
   if (predictorPool.size !== size * size * 4) predictorPool = new BytePool(size * size * 4);
   try {
-    const buffers = state.wasm ? wasmBuffers(state, state.wasm, task, n) : jsBuffers(state, task, n);
+    const buffers = state.wasm ? wasmBuffers(state, state.wasm, task, grid) : jsBuffers(state, task, grid);
     let t0 = performance.now();
-    task.bands.forEach((win, i) => bandPlane(win, state.luts[i]!, state.plans[i]!, setup.bands[i]!.plan.srcWidth, grid, buffers.planes[i]!));
-    if (task.scl && state.sclPlan && state.lut && buffers.masked) {
-      const win = task.scl;
-      resampleClasses({ ...win, data: win.data as Uint8Array }, state.sclPlan.x, state.sclPlan.y, grid, state.lut, buffers.masked);
-    }
+    buffers.fillPlanes();
     const resample = (performance.now() - t0) / 1000;
-
     t0 = performance.now();
     buffers.runIndices();
+    const validPixels = buffers.countValid();
     const indices = (performance.now() - t0) / 1000;
-    let validPixels = 0;
-    const first = buffers.outs[0];
-    if (first) for (let i = 0; i < n; i++) if (first[i] === first[i]) validPixels++;
-
     t0 = performance.now();
     const tilesAcross = Math.ceil(task.cols / size);
-    const tiles = await Promise.all(
-      buffers.outs.map((_, i) => Promise.all(Array.from({ length: tilesAcross }, (_, k) => buffers.encode(i, k).then(ownBuffer)))),
+    let bytes = 0;
+    let write = 0;
+    await Promise.all(
+      buffers.outs.map((_, i) =>
+        Promise.all(
+          Array.from({ length: tilesAcross }, async (_, k) => {
+            const tile = await buffers.encode(i, k);
+            const w0 = performance.now();
+            writeTileSync(state.setup.sinks[i]!, task.tileX0 + k, task.tileY, tile);
+            write += performance.now() - w0;
+            bytes += tile.byteLength;
+          }),
+        ),
+      ),
     );
-    const encode = (performance.now() - t0) / 1000;
-    const transfer = tiles.flat().map((t) => t.buffer as ArrayBuffer);
-    return { result: { tiles, timings: { resample, indices, encode }, validPixels }, transfer };
+    const encode = (performance.now() - t0 - write) / 1000;
+    return { result: { bytes, timings: { resample, indices, encode, write: write / 1000 }, validPixels } };
   } finally {
     scratch.release();
   }
-}
-
-/** A Uint8Array that owns its whole ArrayBuffer, so it can be transferred without copying others' bytes. */
-function ownBuffer(bytes: Uint8Array): Uint8Array {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer)) {
-    return bytes;
-  }
-  return bytes.slice();
 }
 
 parentPort!.on('message', async (msg: (ScanSetup | StripTask | { type: 'release'; key: string }) & { id: number }) => {
@@ -273,8 +316,8 @@ parentPort!.on('message', async (msg: (ScanSetup | StripTask | { type: 'release'
       scenes.delete(msg.key);
       parentPort!.postMessage({ id: msg.id, result: true });
     } else {
-      const { result, transfer } = await runStrip(msg);
-      parentPort!.postMessage({ id: msg.id, result }, transfer);
+      const { result } = await runStrip(msg);
+      parentPort!.postMessage({ id: msg.id, result });
     }
   } catch (err) {
     parentPort!.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });

@@ -25,6 +25,7 @@ describe('WebAssembly SIMD kernels', () => {
     const n = 4099; // not a multiple of 4: the tail lanes are computed but not compared
     const rnd = random(7);
     const A = wk.arena;
+    A.reset(64 << 20);
     const planePtrs = js.bands.map(() => A.alloc(n * 4));
     const maskPtr = A.alloc(n);
     const outPtrs = indexTable.map(() => A.alloc(n * 4));
@@ -44,9 +45,36 @@ describe('WebAssembly SIMD kernels', () => {
     });
   });
 
+  test('the arena refuses to allocate beyond its reservation (growing would detach live views)', () => {
+    const wk = compileWasmKernels(indexTable.slice(0, 1), compileIndexKernel(indexTable.slice(0, 1)).bands);
+    wk.arena.reset(1024);
+    wk.arena.alloc(900);
+    expect(() => wk.arena.alloc(200)).toThrow(/allocated beyond the 1024 reserved/);
+  });
+
+  test('bilinear helpers: 2x pairs and vertical blends round each product and sum to float32', () => {
+    const wk = compileWasmKernels(indexTable.slice(0, 1), compileIndexKernel(indexTable.slice(0, 1)).bands);
+    const A = wk.arena;
+    A.reset(1 << 16);
+    const src = A.alloc(16 * 4);
+    const dst = A.alloc(32 * 4);
+    const s = A.f32(src, 16);
+    for (let i = 0; i < 16; i++) s[i] = Math.fround(0.1 * (i + 1) + 0.0123 * i * i);
+    wk.hpairs(src, dst, 1, 64, 128, 2, 0.75, 0.25, 0.25, 0.75);
+    const f = Math.fround;
+    const expected = Array.from({ length: 8 }, (_, m) => [f(f(s[m]! * 0.75) + f(s[m + 1]! * 0.25)), f(f(s[m]! * 0.25) + f(s[m + 1]! * 0.75))]).flat();
+    expect(Array.from(A.f32(dst, 16))).toEqual(expected);
+    wk.vblend(src, src + 16, dst, 8, 0.3, 0.7);
+    const blend = Array.from({ length: 8 }, (_, i) => f(f(s[i]! * f(0.3)) + f(s[i + 4]! * f(0.7))));
+    expect(Array.from(A.f32(dst, 8))).toEqual(blend);
+    s[3] = NaN;
+    expect(wk.countValid(src, 4)).toBe(15);
+  });
+
   test('float predictor equals the JavaScript one, in place from a strip twice as wide', () => {
     const wk = compileWasmKernels(indexTable.slice(0, 1), compileIndexKernel(indexTable.slice(0, 1)).bands);
     const A = wk.arena;
+    A.reset(1 << 20);
     const width = 64;
     const rows = 5;
     const src = A.alloc(2 * width * rows * 4);

@@ -8,6 +8,7 @@
 /** Value types. */
 export const I32 = 0x7f;
 export const V128 = 0x7b;
+export const F32 = 0x7d;
 
 /** SIMD opcodes (after the 0xFD prefix), from the WebAssembly SIMD specification. */
 export const Simd = {
@@ -33,6 +34,9 @@ export const Simd = {
   f32x4Sub: 0xe5,
   f32x4Mul: 0xe6,
   f32x4Div: 0xe7,
+  f32x4Eq: 0x41,
+  i32x4Sub: 0xb1,
+  i32x4ExtractLane: 0x1b,
 } as const;
 
 /** Builds one function body. */
@@ -84,6 +88,25 @@ export class Code {
   i32ShrU(): this {
     return this.op(0x76);
   }
+  i32Shl(): this {
+    return this.op(0x74);
+  }
+  i32Sub(): this {
+    return this.op(0x6b);
+  }
+  /** i32.load16_u / f32.load / f32.store with alignment log2 and offset. */
+  i32Load16U(align = 1, offset = 0): this {
+    return this.op(0x2f).u32(align).u32(offset);
+  }
+  f32Load(align = 2, offset = 0): this {
+    return this.op(0x2a).u32(align).u32(offset);
+  }
+  f32Store(align = 2, offset = 0): this {
+    return this.op(0x38).u32(align).u32(offset);
+  }
+  tee(local: number): this {
+    return this.op(0x22).u32(local);
+  }
   i32GeU(): this {
     return this.op(0x4f);
   }
@@ -132,8 +155,10 @@ export class Code {
 
 export interface FunctionDef {
   name: string;
-  /** Number of i32 parameters. */
-  params: number;
+  /** Number of i32 parameters, or their types. */
+  params: number | number[];
+  /** Result types (none by default). */
+  results?: number[];
   /** Extra locals by type, declared after the parameters in this order. */
   locals: { type: number; count: number }[];
   body: Code;
@@ -154,7 +179,11 @@ function name(s: string): number[] {
 
 /** A module importing `env.memory` (1 page minimum) and exporting each function by name. */
 export function emitModule(funcs: FunctionDef[]): Uint8Array {
-  const types = funcs.map((f) => [0x60, ...new Code().u32(f.params).bytes, ...new Array<number>(f.params).fill(I32), 0x00]);
+  const types = funcs.map((f) => {
+    const params = typeof f.params === 'number' ? new Array<number>(f.params).fill(I32) : f.params;
+    const results = f.results ?? [];
+    return [0x60, ...new Code().u32(params.length).bytes, ...params, ...new Code().u32(results.length).bytes, ...results];
+  });
   const imports = vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]]);
   const functions = vec(funcs.map((_, i) => new Code().u32(i).bytes));
   const exports = vec(funcs.map((f, i) => [...name(f.name), 0x00, ...new Code().u32(i).bytes]));

@@ -8,32 +8,61 @@
 import type { Expr } from '../../compute/expr.js';
 import type { IndexDef } from '../../compute/indices.js';
 import type { BandId } from '../../io/scene/bands.js';
-import { Code, emitModule, I32, Simd, V128, type FunctionDef } from './wasm.emit.js';
+import { Code, emitModule, F32, I32, Simd, V128, type FunctionDef } from './wasm.emit.js';
 
-/** Bump allocator over a WebAssembly.Memory: 16-byte aligned blocks, all freed at once by reset(). */
+/**
+ * Bump allocator over a WebAssembly.Memory: 16-byte aligned blocks, all freed at once by reset().
+ * Growing the memory detaches every view made before, so a task reserves its whole size first; an
+ * allocation beyond the reservation is a bug and throws rather than detach views silently.
+ */
 export class WasmArena {
   readonly memory = new WebAssembly.Memory({ initial: 16 });
+  /** End of the static area (tables kept for a whole scene); task allocations start here. */
+  private base = 0;
   private top = 0;
+  private limit = 0;
 
-  reset(): void {
-    this.top = 0;
-  }
-
-  /** Reserves `bytes` (rounded up to 16, plus 16 of slack for 4-lane tails) and returns the address. */
-  alloc(bytes: number): number {
-    const ptr = this.top;
-    this.top += Math.ceil(bytes / 16) * 16 + 16;
-    const needed = Math.ceil(this.top / 65536) - this.memory.buffer.byteLength / 65536;
-    if (needed > 0) this.memory.grow(needed);
+  /** Allocates in the static area, which reset() keeps. Only between tasks (it may grow the memory). */
+  allocStatic(bytes: number): number {
+    const ptr = this.base;
+    this.base += WasmArena.size(bytes);
+    this.grow(this.base);
+    this.top = this.limit = this.base;
     return ptr;
   }
 
-  /** Views are made after every allocation of a task: growing the memory detaches earlier views. */
+  /** Frees the task area and makes room for `bytes` of allocations (count them with WasmArena.size). */
+  reset(bytes = 0): void {
+    this.top = this.base;
+    this.limit = this.base + bytes;
+    this.grow(this.limit);
+  }
+
+  private grow(bytes: number): void {
+    const needed = Math.ceil(bytes / 65536) - this.memory.buffer.byteLength / 65536;
+    if (needed > 0) this.memory.grow(needed);
+  }
+
+  /** Bytes an allocation of `bytes` takes (16-byte rounding, plus 16 of slack for 4-lane tails). */
+  static size(bytes: number): number {
+    return Math.ceil(bytes / 16) * 16 + 16;
+  }
+
+  alloc(bytes: number): number {
+    const ptr = this.top;
+    this.top += WasmArena.size(bytes);
+    if (this.top > this.limit) throw new Error(`WasmArena: ${this.top} bytes allocated beyond the ${this.limit} reserved`);
+    return ptr;
+  }
+
   f32(ptr: number, length: number): Float32Array {
     return new Float32Array(this.memory.buffer, ptr, length);
   }
   u8(ptr: number, length: number): Uint8Array {
     return new Uint8Array(this.memory.buffer, ptr, length);
+  }
+  u16(ptr: number, length: number): Uint16Array {
+    return new Uint16Array(this.memory.buffer, ptr, length);
   }
 }
 
@@ -179,6 +208,103 @@ function predictorFunction(): FunctionDef {
   return { name: 'fpredict', params: 5, locals: [{ type: I32, count: 5 }, { type: V128, count: 12 }], body: code };
 }
 
+/** `lut16(src, dst, n, lut)`: dst[i] = lut[src[i]] for uint16 src, float32 dst and table. */
+function lutFunction(): FunctionDef {
+  const [pSrc, pDst, pN, pLut, lI] = [0, 1, 2, 3, 4];
+  const code = new Code();
+  code.i32Const(0).set(lI);
+  code.block().loop();
+  code.get(lI).get(pN).i32GeU().brIf(1);
+  code.get(pDst).get(lI).i32Const(2).i32Shl().i32Add(); // store address
+  code.get(pLut).get(pSrc).get(lI).i32Const(1).i32Shl().i32Add().i32Load16U().i32Const(2).i32Shl().i32Add().f32Load();
+  code.f32Store();
+  code.get(lI).i32Const(1).i32Add().set(lI);
+  code.br(0).end().end();
+  return { name: 'lut16', params: 4, locals: [{ type: I32, count: 1 }], body: code };
+}
+
+/**
+ * `hpairs(src, dst, rows, srcStride, dstStride, quads, a0, a1, b0, b1)`: the horizontal pass of an exact
+ * 2x bilinear upsampling, 8 outputs per step: outputs 2m, 2m+1 from taps u[m], u[m+1] with weights
+ * (a0, a1) and (b0, b1), products and sums rounded to float32 as OpenCV does. Strides in bytes.
+ */
+function pairsFunction(): FunctionDef {
+  const [pSrc, pDst, pRows, pSS, pDS, pQuads] = [0, 1, 2, 3, 4, 5];
+  const [pA0, pA1, pB0, pB1] = [6, 7, 8, 9];
+  const [lR, lQ, lS, lD] = [10, 11, 12, 13];
+  const [vA0, vA1, vB0, vB1, vU, vV, vP] = [14, 15, 16, 17, 18, 19, 20];
+  const code = new Code();
+  for (const [param, local] of [[pA0, vA0], [pA1, vA1], [pB0, vB0], [pB1, vB1]] as const) code.get(param).simd(Simd.f32x4Splat).set(local);
+  code.i32Const(0).set(lR);
+  code.block().loop();
+  code.get(lR).get(pRows).i32GeU().brIf(1);
+  code.get(pSrc).get(lR).get(pSS).i32Mul().i32Add().set(lS);
+  code.get(pDst).get(lR).get(pDS).i32Mul().i32Add().set(lD);
+  code.i32Const(0).set(lQ);
+  code.block().loop();
+  code.get(lQ).get(pQuads).i32GeU().brIf(1);
+  code.get(lS).simdMem(Simd.load, 0, 0).set(vU);
+  code.get(lS).simdMem(Simd.load, 0, 4).set(vV);
+  // P = U*a0 + V*a1 (outputs 2m), then Q = U*b0 + V*b1 (outputs 2m+1), interleaved.
+  code.get(vU).get(vA0).simd(Simd.f32x4Mul).get(vV).get(vA1).simd(Simd.f32x4Mul).simd(Simd.f32x4Add).set(vP);
+  code.get(vU).get(vB0).simd(Simd.f32x4Mul).get(vV).get(vB1).simd(Simd.f32x4Mul).simd(Simd.f32x4Add).set(vU); // vU := Q
+  code.get(lD).get(vP).get(vU).shuffle([0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23]).simdMem(Simd.store, 0, 0);
+  code.get(lD).get(vP).get(vU).shuffle([8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31]).simdMem(Simd.store, 0, 16);
+  code.get(lS).i32Const(16).i32Add().set(lS);
+  code.get(lD).i32Const(32).i32Add().set(lD);
+  code.get(lQ).i32Const(1).i32Add().set(lQ);
+  code.br(0).end().end();
+  code.get(lR).i32Const(1).i32Add().set(lR);
+  code.br(0).end().end();
+  return {
+    name: 'hpairs',
+    params: [I32, I32, I32, I32, I32, I32, F32, F32, F32, F32],
+    locals: [{ type: I32, count: 4 }, { type: V128, count: 7 }],
+    body: code,
+  };
+}
+
+/** `vblend(r0, r1, dst, n, b0, b1)`: dst = r0·b0 + r1·b1 (float32 products and sum), n rounded up to 4. */
+function blendFunction(): FunctionDef {
+  const [pR0, pR1, pDst, pN, pB0, pB1] = [0, 1, 2, 3, 4, 5];
+  const [lOff, lEnd, vB0, vB1] = [6, 7, 8, 9];
+  const code = new Code();
+  code.get(pB0).simd(Simd.f32x4Splat).set(vB0);
+  code.get(pB1).simd(Simd.f32x4Splat).set(vB1);
+  code.get(pN).i32Const(2).i32Shl().set(lEnd);
+  code.i32Const(0).set(lOff);
+  code.block().loop();
+  code.get(lOff).get(lEnd).i32GeU().brIf(1);
+  code.get(pDst).get(lOff).i32Add();
+  code.get(pR0).get(lOff).i32Add().simdMem(Simd.load, 0).get(vB0).simd(Simd.f32x4Mul);
+  code.get(pR1).get(lOff).i32Add().simdMem(Simd.load, 0).get(vB1).simd(Simd.f32x4Mul);
+  code.simd(Simd.f32x4Add).simdMem(Simd.store, 0);
+  code.get(lOff).i32Const(16).i32Add().set(lOff);
+  code.br(0).end().end();
+  return { name: 'vblend', params: [I32, I32, I32, I32, F32, F32], locals: [{ type: I32, count: 2 }, { type: V128, count: 2 }], body: code };
+}
+
+/** `countValid(ptr, quads)` → the number of non-NaN float32 values in `quads` x 4 values. */
+function countFunction(): FunctionDef {
+  const [pPtr, pQuads, lOff, lEnd, vAcc, vX] = [0, 1, 2, 3, 4, 5];
+  const code = new Code();
+  code.get(pQuads).i32Const(4).i32Shl().set(lEnd);
+  code.i32Const(0).set(lOff);
+  code.v128Bytes(new Uint8Array(16)).set(vAcc);
+  code.block().loop();
+  code.get(lOff).get(lEnd).i32GeU().brIf(1);
+  code.get(pPtr).get(lOff).i32Add().simdMem(Simd.load, 0).set(vX);
+  // x == x is all-ones (-1) in every lane that is not NaN: subtracting counts them.
+  code.get(vAcc).get(vX).get(vX).simd(Simd.f32x4Eq).simd(Simd.i32x4Sub).set(vAcc);
+  code.get(lOff).i32Const(16).i32Add().set(lOff);
+  code.br(0).end().end();
+  for (let lane = 0; lane < 4; lane++) {
+    code.get(vAcc).simd(Simd.i32x4ExtractLane).op(lane);
+    if (lane > 0) code.i32Add();
+  }
+  return { name: 'countValid', params: 2, results: [I32], locals: [{ type: I32, count: 2 }, { type: V128, count: 2 }], body: code };
+}
+
 let simd: boolean | undefined;
 /** Whether this runtime compiles WebAssembly SIMD (checked once with a one-instruction module). */
 export function simdAvailable(): boolean {
@@ -200,18 +326,35 @@ export interface WasmKernels {
   /** Every index for n pixels; `mask` 0 = no mask. */
   indices(n: number, mask: number, planes: readonly number[], outs: readonly number[]): void;
   fpredict(src: number, dst: number, width: number, rows: number, strideBytes: number): void;
+  lut16(src: number, dst: number, n: number, lut: number): void;
+  hpairs(src: number, dst: number, rows: number, srcStride: number, dstStride: number, quads: number, a0: number, a1: number, b0: number, b1: number): void;
+  vblend(r0: number, r1: number, dst: number, n: number, b0: number, b1: number): void;
+  countValid(ptr: number, quads: number): number;
 }
 
-/** Compiles the index kernel for `defs` and the predictor into one module over a fresh arena. */
+/** Compiles the index kernel for `defs`, the predictor and the resampling helpers into one module. */
 export function compileWasmKernels(defs: readonly IndexDef[], bands: readonly BandId[]): WasmKernels {
-  const bytes = emitModule([indexFunction(defs, bands, true), indexFunction(defs, bands, false), predictorFunction()]);
+  const bytes = emitModule([
+    indexFunction(defs, bands, true),
+    indexFunction(defs, bands, false),
+    predictorFunction(),
+    lutFunction(),
+    pairsFunction(),
+    blendFunction(),
+    countFunction(),
+  ]);
   const arena = new WasmArena();
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: arena.memory } });
-  const ex = instance.exports as Record<'indices' | 'indicesNoMask' | 'fpredict', (...a: number[]) => void>;
+  const ex = instance.exports as Record<string, (...a: number[]) => number>;
+  const f = ex as Record<'indices' | 'indicesNoMask' | 'fpredict' | 'lut16' | 'hpairs' | 'vblend' | 'countValid', (...a: number[]) => number>;
   return {
     arena,
     bands,
-    indices: (n, mask, planes, outs) => (mask === 0 ? ex.indicesNoMask(n, ...planes, ...outs) : ex.indices(n, mask, ...planes, ...outs)),
-    fpredict: (src, dst, width, rows, stride) => ex.fpredict(src, dst, width, rows, stride),
+    indices: (n, mask, planes, outs) => void (mask === 0 ? f.indicesNoMask(n, ...planes, ...outs) : f.indices(n, mask, ...planes, ...outs)),
+    fpredict: (src, dst, width, rows, stride) => void f.fpredict(src, dst, width, rows, stride),
+    lut16: (src, dst, n, lut) => void f.lut16(src, dst, n, lut),
+    hpairs: (src, dst, rows, ss, ds, quads, a0, a1, b0, b1) => void f.hpairs(src, dst, rows, ss, ds, quads, a0, a1, b0, b1),
+    vblend: (r0, r1, dst, n, b0, b1) => void f.vblend(r0, r1, dst, n, b0, b1),
+    countValid: (ptr, quads) => f.countValid(ptr, quads),
   };
 }

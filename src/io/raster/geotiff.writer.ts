@@ -4,6 +4,7 @@
  * end and the header is patched to point at it. The file is written under a temporary name and renamed
  * when complete, so a final name never holds a partial file. Classic TIFF (< 4 GiB).
  */
+import { writeSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { tempNameFor, tempPaths } from '../../core/cleanup.js';
@@ -37,14 +38,54 @@ interface Entry {
   values: number[] | string;
 }
 
+/**
+ * Where the tiles of one output file go, shareable with worker threads: the open file descriptor, the
+ * next free byte offset (one BigInt64, advanced atomically), and each tile's offset and byte count.
+ * Worker threads append tiles through it directly (writeTileSync), so encoded bytes never travel back to
+ * the main thread; the main thread writes the IFD from the same arrays when the raster is complete.
+ */
+export interface TileSink {
+  fd: number;
+  /** [next offset: BigInt64][offsets: Float64 x tiles][counts: Float64 x tiles] */
+  state: SharedArrayBuffer;
+  tiles: number;
+  tilesAcross: number;
+  path: string;
+}
+
+function sinkViews(sink: TileSink): { next: BigInt64Array; offsets: Float64Array; counts: Float64Array } {
+  return {
+    next: new BigInt64Array(sink.state, 0, 1),
+    offsets: new Float64Array(sink.state, 8, sink.tiles),
+    counts: new Float64Array(sink.state, 8 + sink.tiles * 8, sink.tiles),
+  };
+}
+
+/** Reserves room for `bytes` in the file and records tile (tx, ty) there; returns the offset. */
+function reserveTile(sink: TileSink, tx: number, ty: number, bytes: number): number {
+  const v = sinkViews(sink);
+  const at = Number(Atomics.add(v.next, 0, BigInt(bytes)));
+  if (at + bytes > MAX_CLASSIC) throw new ComputeError(`GeoTiffWriter: ${sink.path} would exceed 4 GiB (classic TIFF)`);
+  const index = ty * sink.tilesAcross + tx;
+  v.offsets[index] = at;
+  v.counts[index] = bytes;
+  return at;
+}
+
+/** Appends the encoded bytes of tile (tx, ty) from any thread (a blocking positioned write). */
+export function writeTileSync(sink: TileSink, tx: number, ty: number, bytes: Uint8Array): void {
+  const at = reserveTile(sink, tx, ty, bytes.byteLength);
+  let done = 0;
+  while (done < bytes.byteLength) done += writeSync(sink.fd, bytes, done, bytes.byteLength - done, at + done);
+}
+
 export class GeoTiffWriter {
-  private readonly offsets: Float64Array;
-  private readonly counts: Float64Array;
-  private position = 8;
   private writes: Promise<unknown> = Promise.resolve();
   private closed = false;
   readonly tilesAcross: number;
   readonly tilesDown: number;
+  /** The shared tile table; `sink` hands it to worker threads. */
+  readonly sink: TileSink;
 
   private constructor(
     readonly path: string,
@@ -54,8 +95,9 @@ export class GeoTiffWriter {
   ) {
     this.tilesAcross = Math.ceil(opts.grid.width / opts.tileSize);
     this.tilesDown = Math.ceil(opts.grid.height / opts.tileSize);
-    this.offsets = new Float64Array(this.tilesAcross * this.tilesDown);
-    this.counts = new Float64Array(this.tilesAcross * this.tilesDown);
+    const tiles = this.tilesAcross * this.tilesDown;
+    this.sink = { fd: fh.fd, state: new SharedArrayBuffer(8 + tiles * 16), tiles, tilesAcross: this.tilesAcross, path };
+    sinkViews(this.sink).next[0] = 8n; // after the header
   }
 
   static async create(path: string, opts: GeoTiffOptions): Promise<GeoTiffWriter> {
@@ -69,14 +111,9 @@ export class GeoTiffWriter {
     return new GeoTiffWriter(path, tmp, fh, opts);
   }
 
-  /** Appends the encoded bytes of tile (tx, ty). Writes are serialized; the promise settles when written. */
+  /** Appends the encoded bytes of tile (tx, ty) from this thread. */
   writeTile(tx: number, ty: number, bytes: Uint8Array): Promise<void> {
-    const index = ty * this.tilesAcross + tx;
-    const at = this.position;
-    this.position += bytes.byteLength;
-    if (this.position > MAX_CLASSIC) throw new ComputeError(`GeoTiffWriter: ${this.path} would exceed 4 GiB (classic TIFF)`);
-    this.offsets[index] = at;
-    this.counts[index] = bytes.byteLength;
+    const at = reserveTile(this.sink, tx, ty, bytes.byteLength);
     const p = this.writes.then(() => this.fh.write(bytes, 0, bytes.byteLength, at));
     this.writes = p;
     return p.then(() => undefined);
@@ -84,21 +121,22 @@ export class GeoTiffWriter {
 
   /** Bytes written so far. */
   get size(): number {
-    return this.position;
+    return Number(sinkViews(this.sink).next[0]);
   }
 
   /** Writes the IFD, closes and renames the file to its final name. */
   async finish(): Promise<void> {
     await this.writes;
-    const missing = this.counts.findIndex((c) => c === 0);
+    const { counts } = sinkViews(this.sink);
+    const missing = counts.findIndex((c) => c === 0);
     if (missing >= 0) throw new ComputeError(`GeoTiffWriter: tile ${missing} of ${this.path} was never written`);
     // Word-align the IFD.
-    if (this.position % 2) this.position++;
-    const ifd = this.buildIfd(this.position);
-    if (this.position + ifd.byteLength > MAX_CLASSIC) throw new ComputeError(`GeoTiffWriter: ${this.path} would exceed 4 GiB (classic TIFF)`);
-    await this.fh.write(ifd, 0, ifd.byteLength, this.position);
+    const at = this.size + (this.size % 2);
+    const ifd = this.buildIfd(at);
+    if (at + ifd.byteLength > MAX_CLASSIC) throw new ComputeError(`GeoTiffWriter: ${this.path} would exceed 4 GiB (classic TIFF)`);
+    await this.fh.write(ifd, 0, ifd.byteLength, at);
     const head = Buffer.alloc(4);
-    head.writeUInt32LE(this.position, 0);
+    head.writeUInt32LE(at, 0);
     await this.fh.write(head, 0, 4, 4);
     await this.fh.close();
     this.closed = true;
@@ -129,8 +167,8 @@ export class GeoTiffWriter {
       { tag: 305, type: TYPE.ASCII, values: `archeo ${toolVersion}` },
       { tag: 322, type: TYPE.SHORT, values: [tileSize] },
       { tag: 323, type: TYPE.SHORT, values: [tileSize] },
-      { tag: 324, type: TYPE.LONG, values: Array.from(this.offsets) },
-      { tag: 325, type: TYPE.LONG, values: Array.from(this.counts) },
+      { tag: 324, type: TYPE.LONG, values: Array.from(sinkViews(this.sink).offsets) },
+      { tag: 325, type: TYPE.LONG, values: Array.from(sinkViews(this.sink).counts) },
       { tag: 339, type: TYPE.SHORT, values: [type === 'float32' ? 3 : 1] },
     ];
     const predictor = predictorFor(type, codec);
