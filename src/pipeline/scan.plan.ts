@@ -11,8 +11,8 @@ import { InputError, UsageError } from '../core/errors.js';
 import type { PixelWindow, RasterGrid } from '../core/types.js';
 import { compileIndexKernel } from '../engine/cpu/compile.js';
 import type { BandReader } from '../io/raster/band.reader.js';
-import { openGeoTiff } from '../io/raster/geotiff.reader.js';
-import { openJp2, type Limiter } from '../io/raster/jp2.reader.js';
+import { openGeoTiff, type Limiter } from '../io/raster/geotiff.reader.js';
+import { openJp2 } from '../io/raster/jp2.reader.js';
 import type { BandId } from '../io/scene/bands.js';
 import type { BandFile, Scene } from '../io/scene/discover.js';
 import type { PlanSpec } from './scan.worker.js';
@@ -33,6 +33,8 @@ export interface PlanOptions {
   boaOffset: number | undefined;
   /** Limits concurrent JPEG 2000 decodes (each holds a decoded band). */
   jp2Limit: Limiter;
+  /** Limits concurrent GeoTIFF tile reads and decodes, across all bands. */
+  tileLimit: Limiter;
 }
 
 export interface PlannedBand {
@@ -63,8 +65,8 @@ export interface ScanPlan {
   readers: BandReader[];
 }
 
-function openReader(file: BandFile, jp2Limit: Limiter): Promise<BandReader> {
-  return /\.jp2$/i.test(file.path) ? openJp2(file.path, jp2Limit) : openGeoTiff(file.path);
+function openReader(file: BandFile, opts: PlanOptions): Promise<BandReader> {
+  return /\.jp2$/i.test(file.path) ? openJp2(file.path, opts.jp2Limit) : openGeoTiff(file.path, opts.tileLimit);
 }
 
 function selectIndices(scene: Scene, selection: PlanOptions['indices']): Pick<ScanPlan, 'indices' | 'skipped'> {
@@ -107,9 +109,9 @@ export async function planScan(scene: Scene, opts: PlanOptions): Promise<ScanPla
 
   const readers: BandReader[] = [];
   try {
-    const opened = await Promise.all(files.map((f) => openReader(f, opts.jp2Limit)));
+    const opened = await Promise.all(files.map((f) => openReader(f, opts)));
     readers.push(...opened);
-    const sclReader = sclFile ? await openReader(sclFile, opts.jp2Limit) : undefined;
+    const sclReader = sclFile ? await openReader(sclFile, opts) : undefined;
     if (sclReader) readers.push(sclReader);
 
     // The reference: a band file at the finest resolution; the grid scales its geometry.

@@ -37,7 +37,13 @@ export interface ScanReport {
   parameters: ScanParameters;
   parameter_hash: string;
   grid: { width: number; height: number; resolution_m: number; epsg: number | null; transform: number[]; window: { x0: number; y0: number; width: number; height: number } };
-  inputs: { bands: { band: string; path: string; format: string; width: number; height: number; resolution_m: number; bytes: number; offset: number }[]; bytes: number };
+  inputs: {
+    bands: { band: string; path: string; format: string; width: number; height: number; resolution_m: number; bytes: number; bytes_read: number; offset: number }[];
+    /** Size of the band files. */
+    bytes: number;
+    /** Compressed bytes actually read (less than `bytes` with --aoi). */
+    bytes_read: number;
+  };
   outputs: { files: { path: string; bytes: number }[]; bytes: number };
   indices: { written: string[]; skipped: { name: string; missing: string[] }[] };
   pixels: { total: number; valid: number };
@@ -100,6 +106,7 @@ export function buildScanReport(r: ReportInput): ScanReport {
     height: b.reader.grid.height,
     resolution_m: b.file.resolution,
     bytes: b.reader.fileBytes,
+    bytes_read: b.reader.stats.bytesRead,
     offset: b.radiometry.offset,
   }));
   return {
@@ -130,7 +137,7 @@ export function buildScanReport(r: ReportInput): ScanReport {
       transform: [...r.plan.outGrid.transform],
       window: { ...r.plan.window },
     },
-    inputs: { bands: inputs, bytes: inputs.reduce((a, b) => a + b.bytes, 0) },
+    inputs: { bands: inputs, bytes: inputs.reduce((a, b) => a + b.bytes, 0), bytes_read: inputs.reduce((a, b) => a + b.bytes_read, 0) },
     outputs: { files: r.outputs, bytes: r.outputs.reduce((a, b) => a + b.bytes, 0) },
     indices: { written: r.plan.indices.map((d) => d.name), skipped: r.plan.skipped },
     pixels: { total: pixels, valid: r.validPixels },

@@ -28,7 +28,7 @@ export interface ScanContext {
   inputs: string[];
   /** Output folder; each scene writes `<out>/<scene id>/`. */
   out: string;
-  plan: Omit<PlanOptions, 'jp2Limit'>;
+  plan: Omit<PlanOptions, 'jp2Limit' | 'tileLimit'>;
   codec: Codec;
   /** Compression level of the codec. */
   level: number;
@@ -106,8 +106,11 @@ async function scanScene(ctx: ScanContext, pool: WorkerPool, path: string, runId
   const t0 = performance.now();
   const scene = await metrics.time('discover', () => discoverScene(path));
   logger.info('Scene:Start', { scene: scene.id, path, layout: scene.layout });
+  // Bounded concurrency (memory): JPEG 2000 decodes each hold a whole decoded band; GeoTIFF tile reads
+  // each hold a compressed and a decoded tile. Eight tiles in flight keep the libuv pool (4 threads) busy.
   const jp2Limit = pLimit(Math.max(1, ctx.threads));
-  const plan = await metrics.time('open', () => planScan(scene, { ...ctx.plan, jp2Limit }));
+  const tileLimit = pLimit(8);
+  const plan = await metrics.time('open', () => planScan(scene, { ...ctx.plan, jp2Limit, tileLimit }));
   for (const w of plan.warnings) logger.warn('Scene:Warning', { scene: scene.id }, w);
   const params = scanParameters(ctx, plan);
   const key = `${runId}/${scene.id}`;

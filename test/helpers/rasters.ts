@@ -17,6 +17,8 @@ export interface Manifest {
   nan_counts: Record<string, number>;
   aoi?: number[];
   aoi_window?: [number, number, number, number];
+  aoi_small?: number[];
+  aoi_small_window?: [number, number, number, number];
 }
 
 export function readManifest(caseName: string): Manifest {

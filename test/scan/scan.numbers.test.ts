@@ -71,8 +71,19 @@ describe('scan agrees with numpy on the T29RKH COG sample (baseline 02.14, no of
     await expectMatches('rkh-bilinear', run(codecsScene, m.args));
   });
   test('--aoi reads only a window and writes it with its own origin', async () => {
-    const dir = run(rkhSample, [...m.args, '--aoi', m.aoi!.join(',')]);
-    await expectMatches('rkh-bilinear', dir, m.aoi_window);
+    await expectMatches('rkh-bilinear', run(rkhSample, [...m.args, '--aoi', m.aoi!.join(',')]), m.aoi_window);
+  });
+  test('--aoi reads only the tiles under the window', async () => {
+    // This box lies inside the first of the four 128 px tiles of each 10 m band.
+    const small = run(rkhSample, [...m.args, '--aoi', m.aoi_small!.join(',')]);
+    await expectMatches('rkh-bilinear', small, m.aoi_small_window);
+    const read = (dir: string) => JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).inputs.bands as { band: string; bytes: number; bytes_read: number }[];
+    const full = read(run(rkhSample, m.args));
+    for (const band of read(small).filter((b) => ['B02', 'B03', 'B04', 'B08'].includes(b.band))) {
+      const whole = full.find((b) => b.band === band.band)!.bytes_read;
+      expect(band.bytes_read).toBeGreaterThan(0);
+      expect(band.bytes_read).toBeLessThan(whole * 0.4); // one tile of four
+    }
   });
   test('--aoi as a GeoJSON file', async () => {
     const [w, s, e, n] = m.aoi!;

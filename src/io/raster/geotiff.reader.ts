@@ -26,7 +26,15 @@ interface BlockLayout {
   tiled: boolean;
 }
 
-export async function openGeoTiff(path: string): Promise<GeoTiffReader> {
+/** Runs `fn` when the caller's concurrency limit allows (p-limit). */
+export type Limiter = <T>(fn: () => Promise<T>) => Promise<T>;
+const unlimited: Limiter = (fn) => fn();
+
+/**
+ * Opens a GeoTIFF band. `limit` bounds concurrent tile reads and decodes across every band that shares
+ * it: each one in flight holds its compressed and decompressed tile.
+ */
+export async function openGeoTiff(path: string, limit: Limiter = unlimited): Promise<GeoTiffReader> {
   let fileBytes: number;
   try {
     fileBytes = (await stat(path)).size;
@@ -45,7 +53,7 @@ export async function openGeoTiff(path: string): Promise<GeoTiffReader> {
     throw new InputError(path, `not a readable GeoTIFF (${shortReason(err)})`);
   }
   try {
-    const reader = await GeoTiffReader.create(path, image, fileBytes);
+    const reader = await GeoTiffReader.create(path, image, fileBytes, limit);
     return reader;
   } catch (err) {
     if (err instanceof InputError) throw err;
@@ -108,9 +116,10 @@ export class GeoTiffReader implements BandReader {
     private readonly predictor: number,
     private readonly littleEndian: boolean,
     private readonly layout: BlockLayout,
+    private readonly limit: Limiter,
   ) {}
 
-  static async create(path: string, image: GeoTIFFImage, fileBytes: number): Promise<GeoTiffReader> {
+  static async create(path: string, image: GeoTIFFImage, fileBytes: number, limit: Limiter): Promise<GeoTiffReader> {
     const fd = image.fileDirectory;
     const samples = Number(fd.getValue('SamplesPerPixel') ?? 1);
     if (samples !== 1) throw new InputError(path, `has ${samples} samples per pixel; archeo reads single-band files`);
@@ -146,7 +155,7 @@ export class GeoTiffReader implements BandReader {
     const nodata = nodataText === undefined ? undefined : Number(String(nodataText).replace(/\0/g, ''));
     const littleEndian = (image as unknown as { littleEndian: boolean }).littleEndian;
     const layout = { blockWidth, blockHeight: Math.min(blockHeight, height), across, down, offsets, counts, tiled };
-    return new GeoTiffReader(path, grid, type, fileBytes, nodata, compression, predictor, littleEndian, layout);
+    return new GeoTiffReader(path, grid, type, fileBytes, nodata, compression, predictor, littleEndian, layout, limit);
   }
 
   async readWindow(win: PixelWindow, shared = false, into?: TypedArray): Promise<TypedArray> {
@@ -190,7 +199,7 @@ export class GeoTiffReader implements BandReader {
   private block(index: number): Promise<TypedArray> {
     let p = this.cache.get(index);
     if (!p) {
-      p = this.decodeBlock(index);
+      p = this.limit(() => this.decodeBlock(index));
       this.cache.set(index, p);
     }
     return p;

@@ -12,8 +12,7 @@ import { allocSamples } from '../../core/types.js';
 import { newReadStats, type BandReader, type ReadStats } from './band.reader.js';
 import { parseJp2, type Jp2Parts } from './jp2.boxes.js';
 
-/** Runs one decode at a time per call site's limit (decoded images are large). */
-export type Limiter = <T>(fn: () => Promise<T>) => Promise<T>;
+import type { Limiter } from './geotiff.reader.js';
 
 export async function openJp2(path: string, limit: Limiter = (fn) => fn()): Promise<Jp2Reader> {
   let bytes: Buffer;
