@@ -8,7 +8,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import pLimit from 'p-limit';
 import { planAxis, sourceRange, type AxisPlan } from '../compute/resample.js';
-import { errorLine } from '../core/errors.js';
+import { errorLine, InputError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { Metrics } from '../core/metrics.js';
 import { WorkerPool } from '../engine/cpu/pool.js';
@@ -66,10 +66,13 @@ export async function runScan(ctx: ScanContext): Promise<ScanResult> {
   for (const input of ctx.inputs) scenePaths.push(...(await findScenes(input)));
   const pool = new WorkerPool(new URL('./scan.worker.js', import.meta.url), ctx.threads);
   const outcomes: SceneOutcome[] = [];
+  /** Scene ids written in this run, with their paths: a second scene with the same id must not replace the first. */
+  const written = new Map<string, string>();
   try {
     for (const path of scenePaths) {
       try {
-        const { id, outputDir, report } = await scanScene(ctx, pool, path, runId);
+        const { id, outputDir, report } = await scanScene(ctx, pool, path, runId, written);
+        written.set(id, path);
         outcomes.push({ path, id, ok: true, outputDir, report });
       } catch (err) {
         // One bad scene never stops the others: record it and go on; a single scene rethrows.
@@ -99,12 +102,22 @@ export function scanParameters(ctx: ScanContext, plan: ScanPlan): ScanParameters
   };
 }
 
-async function scanScene(ctx: ScanContext, pool: WorkerPool, path: string, runId: string): Promise<{ id: string; outputDir: string; report: ScanReport }> {
+async function scanScene(
+  ctx: ScanContext,
+  pool: WorkerPool,
+  path: string,
+  runId: string,
+  written: ReadonlyMap<string, string>,
+): Promise<{ id: string; outputDir: string; report: ScanReport }> {
   const { logger } = ctx;
   const metrics = new Metrics();
   const started = new Date();
   const t0 = performance.now();
   const scene = await metrics.time('discover', () => discoverScene(path));
+  const first = written.get(scene.id);
+  if (first !== undefined) {
+    throw new InputError(path, `scene id ${scene.id} was already written in this run from ${first}; not replacing it`);
+  }
   logger.info('Scene:Start', { scene: scene.id, path, layout: scene.layout });
   // Bounded concurrency (memory): JPEG 2000 decodes each hold a whole decoded band; GeoTIFF tile reads
   // each hold a compressed and a decoded tile. Eight tiles in flight keep the libuv pool (4 threads) busy.

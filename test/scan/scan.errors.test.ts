@@ -3,7 +3,7 @@
  * (no scene folder, no temporary file). In a batch, a bad scene is recorded and the others go on.
  */
 import { describe, expect, test } from '@jest/globals';
-import { cpSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { archeo, errorLines } from '../helpers/cli.js';
 import { rkhSample, tempDir, unuR60, unuSample } from '../helpers/paths.js';
@@ -128,10 +128,25 @@ describe('usage errors exit 2 and name the flag', () => {
   });
 });
 
+test('two scenes with the same id in one run: the second is refused, the first is kept', () => {
+  const archive = tempDir();
+  cpSync(rkhSample, join(archive, 'a', 'S2A_29RKH_20200219_0_L2A'), { recursive: true });
+  cpSync(rkhSample, join(archive, 'b', 'copy'), { recursive: true }); // same STAC item: same id
+  const out = tempDir();
+  const r = archeo(['scan', archive, '--out', out, '--json', '-q']);
+  expect(r.code).toBe(3);
+  const summary = JSON.parse(r.stdout);
+  expect(summary.scenes[1].error).toBe(
+    `${join(archive, 'b', 'copy')}: scene id S2A_29RKH_20200219_0_L2A was already written in this run from ${join(archive, 'a', 'S2A_29RKH_20200219_0_L2A')}; not replacing it`,
+  );
+  expect(readdirSync(out)).toEqual(['S2A_29RKH_20200219_0_L2A']);
+});
+
 test('in a batch, bad scenes are recorded and the good ones are written (exit 3)', () => {
   const archive = tempDir();
   cpSync(rkhSample, join(archive, 'a', 'S2A_29RKH_20200219_0_L2A'), { recursive: true });
   cpSync(rkhSample, join(archive, 'b', 'broken'), { recursive: true });
+  rmSync(join(archive, 'b', 'broken', 'S2A_29RKH_20200219_0_L2A.json')); // its own id: 'broken'
   truncateSync(join(archive, 'b', 'broken', 'B08.tif'), 1000);
   cpSync(unuSample, join(archive, 'c', `${UNU_ID}.SAFE`), { recursive: true });
   mkdirSync(join(archive, 'd', 'empty'), { recursive: true });

@@ -1,0 +1,76 @@
+/** The GeoTIFF writer on its own: uint8 and float32, every codec, partial edge tiles, atomic rename. */
+import { describe, expect, test } from '@jest/globals';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { GeoTiffWriter } from '../../src/io/raster/geotiff.writer.js';
+import { encodeTile, cutTile } from '../../src/io/raster/tile.encode.js';
+import type { Codec } from '../../src/io/raster/tiff.codec.js';
+import type { RasterGrid } from '../../src/core/types.js';
+import { epsgOf, gdal, gdalinfo, gdalTest } from '../helpers/gdal.js';
+import { tempDir } from '../helpers/paths.js';
+import { readRaster } from '../helpers/rasters.js';
+
+const grid: RasterGrid = { width: 100, height: 70, transform: [500000, 20, 0, 4600000, 0, -20], epsg: 32633 };
+
+async function write(path: string, type: 'uint8' | 'float32', codec: Codec, data: Uint8Array | Float32Array): Promise<void> {
+  const size = 32;
+  const w = await GeoTiffWriter.create(path, { grid, type, tileSize: size, codec, nodata: type === 'float32' ? NaN : undefined, description: 'test band' });
+  for (let ty = 0; ty < w.tilesDown; ty++) {
+    const rows = Math.min(size, grid.height - ty * size);
+    const strip = data.subarray(ty * size * grid.width, (ty * size + rows) * grid.width);
+    for (let tx = 0; tx < w.tilesAcross; tx++) {
+      const tile = cutTile(strip, grid.width, rows, tx, size, type === 'float32' ? NaN : 0, (n) => (type === 'float32' ? new Float32Array(n) : new Uint8Array(n)) as never);
+      await w.writeTile(tx, ty, await encodeTile(tile, size, type, codec, codec === 'deflate' ? 6 : 1));
+    }
+  }
+  expect(existsSync(path)).toBe(false); // only the temporary name exists until finish()
+  await w.finish();
+}
+
+const mask = Uint8Array.from({ length: 100 * 70 }, (_, i) => ((i % 100) * (Math.floor(i / 100) + 3)) % 7 < 3 ? 1 : 0);
+const values = Float32Array.from({ length: 100 * 70 }, (_, i) => (i % 37 === 0 ? NaN : Math.sin(i / 10) * 0.7));
+
+describe('GeoTiffWriter', () => {
+  for (const codec of ['zstd', 'deflate', 'lzw', 'none'] as const) {
+    test(`uint8 and float32 with ${codec}: read back unchanged, with the grid`, async () => {
+      const dir = tempDir();
+      await write(join(dir, 'mask.tif'), 'uint8', codec, mask);
+      await write(join(dir, 'values.tif'), 'float32', codec, values);
+      const m = await readRaster(join(dir, 'mask.tif'));
+      expect(m.grid).toEqual(grid);
+      expect(Array.from(m.data)).toEqual(Array.from(mask));
+      const v = await readRaster(join(dir, 'values.tif'));
+      expect(Array.from(v.data)).toEqual(Array.from(values));
+      expect(readdirSync(dir).sort()).toEqual(['mask.tif', 'values.tif']);
+    });
+  }
+
+  gdalTest('GDAL reads a uint8 mask: values, EPSG, geotransform, predictor 2', async () => {
+    const dir = tempDir();
+    await write(join(dir, 'mask.tif'), 'uint8', 'deflate', mask);
+    const info = gdalinfo(join(dir, 'mask.tif'));
+    expect(info.geoTransform).toEqual([500000, 20, 0, 4600000, 0, -20]);
+    expect(epsgOf(info.coordinateSystem.wkt)).toBe(32633);
+    expect(info.bands[0]!.type).toBe('Byte');
+    expect(info.bands[0]!.noDataValue).toBeUndefined();
+    expect(info.metadata['IMAGE_STRUCTURE']).toMatchObject({ COMPRESSION: 'DEFLATE', PREDICTOR: '2' });
+    gdal('gdal_translate', ['-q', '-of', 'ENVI', join(dir, 'mask.tif'), join(dir, 'mask.bin')]);
+    const { readFileSync } = await import('node:fs');
+    expect(Array.from(readFileSync(join(dir, 'mask.bin')))).toEqual(Array.from(mask));
+  });
+
+  test('abort removes the temporary file', async () => {
+    const dir = tempDir();
+    const w = await GeoTiffWriter.create(join(dir, 'x.tif'), { grid, type: 'uint8', tileSize: 32, codec: 'zstd' });
+    expect(readdirSync(dir)).toHaveLength(1);
+    await w.abort();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  test('finish refuses a raster with missing tiles', async () => {
+    const dir = tempDir();
+    const w = await GeoTiffWriter.create(join(dir, 'x.tif'), { grid, type: 'uint8', tileSize: 32, codec: 'none' });
+    await expect(w.finish()).rejects.toThrow(/tile 0 of .* was never written/);
+    await w.abort();
+  });
+});
