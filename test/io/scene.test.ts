@@ -1,7 +1,9 @@
 /** Scene discovery and metadata, through `archeo info`. */
 import { describe, expect, test } from '@jest/globals';
+import { cpSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { archeo } from '../helpers/cli.js';
-import { codecsScene, rkhSample, unuSample } from '../helpers/paths.js';
+import { codecsScene, rkhSample, tempDir, unuSample } from '../helpers/paths.js';
 import { metadataFromName, offsetForBaseline } from '../../src/io/scene/metadata.js';
 
 function info(path: string) {
@@ -38,6 +40,17 @@ describe('archeo info', () => {
     expect(d.bands.map((b: { band: string }) => b.band)).toContain('B8A');
     expect(d.bands.find((b: { band: string }) => b.band === 'B8A').path).toMatch(/nir08\.tif$/);
     expect(d.warnings[0]).toMatch(/no STAC item .* assuming BOA_ADD_OFFSET 0/);
+  });
+  test('files named by the STAC item\'s asset hrefs are found', () => {
+    const dir = join(tempDir(), 'renamed');
+    cpSync(rkhSample, dir, { recursive: true });
+    const itemPath = join(dir, 'S2A_29RKH_20200219_0_L2A.json');
+    const item = JSON.parse(readFileSync(itemPath, 'utf8'));
+    renameSync(join(dir, 'B04.tif'), join(dir, 'T29RKH_20200219T112111_B04_10m.tif'));
+    item.assets.red.href = 's3://bucket/T29RKH_20200219T112111_B04_10m.tif';
+    writeFileSync(itemPath, JSON.stringify(item));
+    const d = info(dir);
+    expect(d.bands.find((b: { band: string }) => b.band === 'B04').path).toBe(join(dir, 'T29RKH_20200219T112111_B04_10m.tif'));
   });
   test('human output names the bands and the radiometry', () => {
     const r = archeo(['info', unuSample]);

@@ -9,7 +9,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { InputError } from '../../core/errors.js';
 import { bandFromName, bands, type BandId } from './bands.js';
-import { metadataFromName, offsetForBaseline, readSafeMetadata, readStacItem, type SceneMetadata } from './metadata.js';
+import { metadataFromName, offsetForBaseline, readSafeMetadata, readStacItem, uniformOffsets, type SceneMetadata } from './metadata.js';
 
 export interface BandFile {
   band: BandId;
@@ -42,7 +42,10 @@ async function entries(dir: string): Promise<{ name: string; isDir: boolean }[]>
 async function kindOf(dir: string): Promise<'safe' | 'cog' | undefined> {
   const list = await entries(dir);
   if (/\.SAFE$/i.test(dir) || list.some((e) => !e.isDir && e.name === 'MTD_MSIL2A.xml')) return 'safe';
-  if (list.some((e) => !e.isDir && TIFF_EXT.test(extname(e.name)) && bandFromName(basename(e.name, extname(e.name))))) return 'cog';
+  const tiffs = list.filter((e) => !e.isDir && TIFF_EXT.test(extname(e.name)));
+  if (tiffs.some((e) => bandFromName(basename(e.name, extname(e.name))))) return 'cog';
+  // GeoTIFFs named otherwise, next to a JSON (a STAC item naming them): discoverCog decides.
+  if (tiffs.length && list.some((e) => !e.isDir && /\.json$/i.test(e.name))) return 'cog';
   return undefined;
 }
 
@@ -105,16 +108,18 @@ async function discoverCog(dir: string): Promise<Scene> {
     }
     found.set(band, [{ band, path: join(dir, e.name), resolution: bands[band].resolution }]);
   }
+  // Files named otherwise are found through the STAC item's asset hrefs (e.g. T29RKH_..._B04_10m.tif).
+  const names = new Set(list.filter((e) => !e.isDir).map((e) => e.name));
+  for (const [band, file] of Object.entries(metadata?.assetFiles ?? {}) as [BandId, string][]) {
+    if (!found.has(band) && names.has(file)) found.set(band, [{ band, path: join(dir, file), resolution: bands[band].resolution }]);
+  }
   if (!metadata) {
     const fromName = metadataFromName(basename(dir));
-    const offset = offsetForBaseline(fromName.baseline, false);
-    const offsets: Partial<Record<BandId, number>> = {};
-    for (const info of Object.values(bands)) if (info.mtdIndex !== undefined) offsets[info.id] = offset;
     metadata = {
       id: undefined,
       ...fromName,
       quantification: 10000,
-      offsets,
+      offsets: uniformOffsets(offsetForBaseline(fromName.baseline, false)),
       offsetSource: fromName.baseline ? `folder name (baseline ${fromName.baseline})` : 'none found (offset 0 assumed)',
       assetFiles: {},
     };
@@ -122,6 +127,7 @@ async function discoverCog(dir: string): Promise<Scene> {
       warnings.push(`no STAC item in ${dir}: assuming BOA_ADD_OFFSET 0 and quantification 10000 (use --boa-offset for baseline 04.00+ data)`);
     }
   }
+  if (found.size === 0) throw new InputError(dir, 'no Sentinel-2 bands found (expected B04.tif-style GeoTIFFs or a .SAFE product)');
   return { id: metadata.id ?? basename(dir), path: dir, layout: 'cog', bands: found, metadata, metadataPath, warnings };
 }
 
@@ -137,9 +143,7 @@ async function discoverSafe(dir: string): Promise<Scene> {
     if (err instanceof InputError && !/cannot be read/.test(err.fault)) throw err;
     metadataPath = undefined;
     const fromName = metadataFromName(basename(dir));
-    const offset = offsetForBaseline(fromName.baseline, false);
-    const offsets: Partial<Record<BandId, number>> = {};
-    for (const info of Object.values(bands)) if (info.mtdIndex !== undefined) offsets[info.id] = offset;
+    const offsets = uniformOffsets(offsetForBaseline(fromName.baseline, false));
     metadata = { id: undefined, ...fromName, quantification: 10000, offsets, offsetSource: 'product name (no MTD_MSIL2A.xml)', assetFiles: {} };
     warnings.push(`${mtd} is missing: offsets taken from the product name's baseline (${fromName.baseline ?? 'unknown'})`);
   }

@@ -73,9 +73,7 @@ export async function readStacItem(path: string): Promise<SceneMetadata | undefi
   const p = item.properties;
   const baseline = typeof p['s2:processing_baseline'] === 'string' ? p['s2:processing_baseline'] : undefined;
   const applied = p['earthsearch:boa_offset_applied'];
-  const offset = offsetForBaseline(baseline, applied === true);
-  const offsets: Partial<Record<BandId, number>> = {};
-  for (const info of Object.values(bands)) if (info.mtdIndex !== undefined) offsets[info.id] = offset;
+  const offsets = uniformOffsets(offsetForBaseline(baseline, applied === true));
   const assetFiles: Partial<Record<BandId, string>> = {};
   for (const info of Object.values(bands)) {
     const href = item.assets?.[info.asset]?.href;
@@ -91,6 +89,13 @@ export async function readStacItem(path: string): Promise<SceneMetadata | undefi
       `STAC item (baseline ${baseline ?? 'unknown'}, boa_offset_applied ${applied === undefined ? 'absent' : String(applied)})`,
     assetFiles,
   };
+}
+
+/** The same BOA_ADD_OFFSET for every reflectance band (what a STAC item or a product name tells). */
+export function uniformOffsets(offset: number): Partial<Record<BandId, number>> {
+  const offsets: Partial<Record<BandId, number>> = {};
+  for (const info of Object.values(bands)) if (info.mtdIndex !== undefined) offsets[info.id] = offset;
+  return offsets;
 }
 
 /** Baseline 04.00 and later carry BOA_ADD_OFFSET = -1000, unless the distributor already applied it. */
