@@ -1,7 +1,9 @@
 /** `archeo scan <path...>`: parse and check options, build the scan context, run, print the summary. */
 import os from 'node:os';
 import { Command, Option } from 'commander';
-import { ExitCode, UsageError } from '../core/errors.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { ExitCode, InputError, UsageError } from '../core/errors.js';
+import type { DetectionParams, DetectorSpec } from '../compute/detect/params.js';
 import { indexTable, defaultIndexNames } from '../compute/indices.js';
 import { parseAoi } from '../io/aoi.js';
 import { defaultMaskClasses, sclClasses } from '../io/scene/bands.js';
@@ -11,10 +13,14 @@ import { progressBar } from './progress.js';
 
 interface ScanFlags extends CommonOptions {
   out: string;
+  params?: string;
+  printParams?: boolean;
+  detect?: string;
+  quicklook: boolean;
   indices?: string;
   resolution: string;
   resample: string;
-  maskClasses: string;
+  maskClasses?: string;
   mask: boolean;
   aoi?: string;
   compress: string;
@@ -33,12 +39,16 @@ const indexHelp = indexTable
 export function scanCommand(setExit: (code: number) => void): Command {
   return new Command('scan')
     .description('Compute spectral indices for Sentinel-2 L2A scenes (COG folders or .SAFE products), or every scene below a folder')
-    .argument('<paths...>', 'scene folders, .SAFE products, or folders holding scenes')
+    .argument('[paths...]', 'scene folders, .SAFE products, or folders holding scenes')
     .option('-o, --out <dir>', 'output folder; each scene writes <dir>/<scene id>/', 'archeo-out')
     .option('--indices <list>', 'comma-separated indices (a missing band is then an error), or "all" the bands allow (default: the first seven; see below)')
     .addOption(new Option('--resolution <m>', 'output grid resolution in metres').choices(['10', '20', '60']).default('10'))
     .addOption(new Option('--resample <method>', 'upsampling of coarser bands (OpenCV INTER_LINEAR or INTER_NEAREST)').choices(['bilinear', 'nearest']).default('bilinear'))
-    .option('--mask-classes <list>', 'SCL classes masked to NaN in every index', defaultMaskClasses.join(','))
+    .option('--params <file|set>', 'detector parameters: a JSON file, or a built-in set (default, original)', 'default')
+    .option('--print-params', 'print the parameter set (--params) as JSON and exit')
+    .option('--detect <list>', 'detectors to run: names from the parameter set, "all" or "none"', 'all')
+    .option('--no-quicklook', 'do not write quicklook.png')
+    .option('--mask-classes <list>', `SCL classes masked to NaN in every index (default: the parameter set's, ${defaultMaskClasses.join(',')})`)
     .option('--no-mask', 'do not apply the SCL cloud mask')
     .option('--aoi <bbox|file>', 'process only minLon,minLat,maxLon,maxLat or a GeoJSON file\'s extent (reads only the tiles it touches)')
     .addOption(new Option('--compress <codec>', 'output compression (all with the floating-point predictor)').choices([...codecs]).default('zstd'))
@@ -59,6 +69,10 @@ ${indexHelp}
 
 SCL classes: ${Object.entries(sclClasses).map(([k, v]) => `${k} ${v}`).join(', ')}
 
+Detection: --params default (terra_preta, terra_preta_standard, crop_mark) or original (the original
+pipeline's thresholds), or a JSON file (archeo scan --print-params shows the format). Outputs per scene:
+masks/<detector>.tif, candidates.geojson (RFC 7946, lon/lat), quicklook.png, report.json.
+
 Examples:
   archeo scan samples/S2A_29RKH_20200219_0_L2A --out out
   archeo scan /data/archive --indices all --compress deflate --out /data/indices
@@ -66,8 +80,14 @@ Examples:
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 some scenes of a batch failed, 130 interrupted.`,
     )
     .action(async (paths: string[], flags: ScanFlags) => {
+      const params = await loadParams(flags.params ?? 'default');
+      if (flags.printParams) {
+        process.stdout.write(JSON.stringify(params, null, 2) + '\n');
+        return;
+      }
+      if (paths.length === 0) throw new UsageError('scan: give at least one scene or folder (or --print-params)');
       const logger = makeLogger(flags);
-      const ctx = await buildContext(paths, flags, logger);
+      const ctx = await buildContext(paths, flags, logger, params);
       const progress = progressBar(logger, flags.progress && !flags.quiet);
       ctx.onProgress = (id, done, total) => progress.update(`scan ${id}`, done, total);
       const { runScan } = await import('../pipeline/scan.js');
@@ -94,13 +114,50 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 some scenes of a batch failed, 130
     });
 }
 
-async function buildContext(paths: string[], flags: ScanFlags, logger: ReturnType<typeof makeLogger>) {
+/** A built-in set by name, or a JSON file validated with the JSON path of any fault. */
+async function loadParams(spec: string): Promise<DetectionParams> {
+  const { builtinParams, validateParams, ParamsError } = await import('../compute/detect/params.js');
+  const builtin = builtinParams[spec];
+  if (builtin) return builtin;
+  if (!/\.json$/i.test(spec) && !existsSync(spec)) {
+    throw new UsageError(`--params ${spec}: expected a JSON file or one of ${Object.keys(builtinParams).join(', ')}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(spec, 'utf8'));
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new InputError(spec, missing ? 'file not found' : `not valid JSON (${(err as Error).message})`);
+  }
+  try {
+    return validateParams(doc);
+  } catch (err) {
+    if (err instanceof ParamsError) throw new InputError(spec, err.message);
+    throw err;
+  }
+}
+
+async function buildContext(paths: string[], flags: ScanFlags, logger: ReturnType<typeof makeLogger>, params: DetectionParams) {
   const indices = flags.indices === undefined ? undefined : flags.indices.trim() === 'all' ? ('all' as const) : parseList(flags.indices);
   if (Array.isArray(indices) && indices.length === 0) throw new UsageError('--indices: expected at least one index name');
   for (const name of Array.isArray(indices) ? indices : []) {
     if (!indexTable.some((d) => d.name === name)) throw new UsageError(`--indices: unknown index '${name}' (known: ${indexTable.map((d) => d.name).join(', ')})`);
   }
-  const maskClasses = flags.mask ? parseList(flags.maskClasses).map((c) => parseIntFlag('--mask-classes', c, 0, 255)) : [];
+  const maskClasses = !flags.mask
+    ? []
+    : flags.maskClasses === undefined
+      ? params.mask_classes
+      : parseList(flags.maskClasses).map((c) => parseIntFlag('--mask-classes', c, 0, 255));
+  const detect = (flags.detect ?? 'all').trim();
+  let detectors: Record<string, DetectorSpec> = {};
+  if (detect === 'all') detectors = params.detectors;
+  else if (detect !== 'none') {
+    for (const name of parseList(detect)) {
+      const spec = params.detectors[name];
+      if (!spec) throw new UsageError(`--detect: unknown detector '${name}' (in ${params.name}: ${Object.keys(params.detectors).join(', ')})`);
+      detectors[name] = spec;
+    }
+  }
   const codec = parseChoice<Codec>('--compress', flags.compress, codecs);
   const level = flags.level === undefined ? defaultLevel[codec] : parseIntFlag('--level', flags.level, codec === 'zstd' ? -7 : 0, codec === 'zstd' ? 22 : 9);
   const block = parseIntFlag('--block', flags.block, 16, 4096);
@@ -123,6 +180,8 @@ async function buildContext(paths: string[], flags: ScanFlags, logger: ReturnTyp
     threads,
     inflight: 2,
     simd: flags.simd,
+    detection: Object.keys(detectors).length ? { params, detectors, explicit: detect !== 'all' } : undefined,
+    quicklook: flags.quicklook,
     logger,
   } as import('../pipeline/scan.js').ScanContext;
 }

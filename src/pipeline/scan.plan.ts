@@ -16,6 +16,7 @@ import { openJp2 } from '../io/raster/jp2.reader.js';
 import type { BandId } from '../io/scene/bands.js';
 import type { BandFile, Scene } from '../io/scene/discover.js';
 import type { PlanSpec } from './scan.worker.js';
+import { detectorIndices, type DetectorSpec } from '../compute/detect/params.js';
 
 export interface PlanOptions {
   /**
@@ -35,6 +36,10 @@ export interface PlanOptions {
   jp2Limit: Limiter;
   /** Limits concurrent GeoTIFF tile reads and decodes, across all bands. */
   tileLimit: Limiter;
+  /** Detectors to run (already selected with --detect). */
+  detectors: Record<string, DetectorSpec>;
+  /** The detectors were named by the user: a missing band is then an error, not a skip. */
+  detectExplicit: boolean;
 }
 
 export interface PlannedBand {
@@ -46,7 +51,13 @@ export interface PlannedBand {
 }
 
 export interface ScanPlan {
+  /** Indices written to files. */
   indices: IndexDef[];
+  /** Indices computed: the written ones first, then those only detectors read. */
+  computed: IndexDef[];
+  /** Detectors that run, and those skipped for lack of bands. */
+  detectors: { name: string; spec: DetectorSpec }[];
+  skippedDetectors: { name: string; missing: BandId[] }[];
   /** Indices left out for lack of bands, with the bands they miss. */
   skipped: { name: string; missing: BandId[] }[];
   /** Grid resolution class in metres. */
@@ -93,7 +104,22 @@ export async function planScan(scene: Scene, opts: PlanOptions): Promise<ScanPla
   const warnings: string[] = [];
   const { indices, skipped } = selectIndices(scene, opts.indices);
   for (const s of skipped) warnings.push(`index ${s.name} skipped: band ${s.missing.join(', ')} missing in ${scene.id}`);
-  const bandOrder = compileIndexKernel(indices).bands;
+  const detectors: ScanPlan['detectors'] = [];
+  const skippedDetectors: ScanPlan['skippedDetectors'] = [];
+  for (const [name, spec] of Object.entries(opts.detectors)) {
+    const missing = [...new Set(detectorIndices([spec]).flatMap((n) => indexByName(n)!.bands.filter((b) => !scene.bands.has(b))))];
+    if (missing.length === 0) detectors.push({ name, spec });
+    else if (opts.detectExplicit) throw new InputError(scene.path, `detector ${name} needs band ${missing.join(', ')}, which this scene lacks`);
+    else {
+      skippedDetectors.push({ name, missing });
+      warnings.push(`detector ${name} skipped: band ${missing.join(', ')} missing in ${scene.id}`);
+    }
+  }
+  const computed = [...indices];
+  for (const name of detectorIndices(detectors.map((d) => d.spec))) {
+    if (!computed.some((d) => d.name === name)) computed.push(indexByName(name)!);
+  }
+  const bandOrder = compileIndexKernel(computed).bands;
 
   // Each band's finest file; the grid resolution is the requested one unless every band is coarser.
   const files = bandOrder.map((b) => scene.bands.get(b)![0]!);
@@ -148,7 +174,21 @@ export async function planScan(scene: Scene, opts: PlanOptions): Promise<ScanPla
       transform: [ox + window.x0 * px * factor, px * factor, 0, oy + window.y0 * py * factor, 0, py * factor],
       epsg: fullGrid.epsg,
     };
-    return { indices, skipped, gridResolution, fullGrid, window, outGrid, bands, scl, warnings: [...scene.warnings, ...warnings], readers };
+    return {
+      indices,
+      computed,
+      detectors,
+      skippedDetectors,
+      skipped,
+      gridResolution,
+      fullGrid,
+      window,
+      outGrid,
+      bands,
+      scl,
+      warnings: [...scene.warnings, ...warnings],
+      readers,
+    };
   } catch (err) {
     await Promise.all(readers.map((r) => r.close()));
     throw err;

@@ -17,6 +17,8 @@ export interface ScanParameters {
   compress: string;
   level: number;
   block: number;
+  /** Hash of the detector parameters, null without detection. */
+  detection: string | null;
 }
 
 export function parameterHash(params: ScanParameters): string {
@@ -49,6 +51,14 @@ export interface ScanReport {
   pixels: { total: number; valid: number };
   stages: ReturnType<Metrics['toJSON']>;
   throughput: { pixels_per_s: number; stages: Record<string, { mb_per_s?: number; pixels_per_s?: number }> };
+  /** Candidate detection, or null when it did not run. */
+  detection: {
+    parameter_set: string;
+    parameter_hash: string;
+    detectors: Record<string, unknown>;
+    skipped: { name: string; missing: string[] }[];
+    candidates: number;
+  } | null;
   peak_rss_mb: number;
   warnings: string[];
   recommendations: string[];
@@ -66,6 +76,7 @@ export interface ReportInput {
   metrics: Metrics;
   outputs: { path: string; bytes: number }[];
   validPixels: number;
+  detection: ScanReport['detection'];
 }
 
 const advice = {
@@ -143,6 +154,7 @@ export function buildScanReport(r: ReportInput): ScanReport {
     pixels: { total: pixels, valid: r.validPixels },
     stages,
     throughput: { pixels_per_s: Math.round(pixels / r.wallSeconds), stages: throughput },
+    detection: r.detection,
     peak_rss_mb: peak,
     warnings: r.plan.warnings,
     recommendations: recommendations({ stages, peakRssMb: peak, advice, extra }),

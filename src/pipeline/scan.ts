@@ -7,7 +7,6 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import pLimit from 'p-limit';
-import { planAxis, sourceRange, type AxisPlan } from '../compute/resample.js';
 import { errorLine, InputError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { Metrics } from '../core/metrics.js';
@@ -19,16 +18,24 @@ import { GeoTiffWriter } from '../io/raster/geotiff.writer.js';
 import { Jp2Reader } from '../io/raster/jp2.reader.js';
 import type { Codec } from '../io/raster/tiff.codec.js';
 import { discoverScene, findScenes } from '../io/scene/discover.js';
-import { planScan, type PlanOptions, type PlannedBand, type ScanPlan } from './scan.plan.js';
+import { planScan, type PlanOptions, type ScanPlan } from './scan.plan.js';
+import { paramsHash, type DetectionParams, type DetectorSpec } from '../compute/detect/params.js';
+import { DetectionStream, type DetectorRun } from './detect.stream.js';
+import { StatsCollector } from './detect.stats.js';
+import { finishDetectors, MaskWriters, toFeatureCollection } from './detect.js';
+import { quicklookGrid, quicklookImage } from './quicklook.js';
+import { writeGeoJson } from '../io/output/geojson.js';
+import { writeQuicklook } from '../io/output/quicklook.js';
 import { buildScanReport, parameterHash, type ScanParameters, type ScanReport } from './scan.report.js';
-import type { ScanSetup, StripResult, StripTask, WindowData } from './scan.worker.js';
+import type { ScanSetup, StripResult, StripTask } from './scan.worker.js';
+import { axesOf, forEachStrip, readStrip, WindowPool, type StripSpan } from './scan.read.js';
 
 export interface ScanContext {
   /** Scenes, or folders holding scenes (walked recursively). */
   inputs: string[];
   /** Output folder; each scene writes `<out>/<scene id>/`. */
   out: string;
-  plan: Omit<PlanOptions, 'jp2Limit' | 'tileLimit'>;
+  plan: Omit<PlanOptions, 'jp2Limit' | 'tileLimit' | 'detectors' | 'detectExplicit'>;
   codec: Codec;
   /** Compression level of the codec. */
   level: number;
@@ -40,6 +47,10 @@ export interface ScanContext {
   inflight: number;
   /** WebAssembly SIMD kernels (default when available); false forces the JavaScript kernels. */
   simd: boolean;
+  /** Candidate detection: the parameter set and the detectors selected from it; undefined = indices only. */
+  detection: { params: DetectionParams; detectors: Record<string, DetectorSpec>; explicit: boolean } | undefined;
+  /** Write quicklook.png (needs B02, B03, B04). */
+  quicklook: boolean;
   logger: Logger;
   /** Called after each strip (for a progress bar). */
   onProgress?: (sceneId: string, done: number, total: number) => void;
@@ -99,6 +110,7 @@ export function scanParameters(ctx: ScanContext, plan: ScanPlan): ScanParameters
     compress: ctx.codec,
     level: ctx.level,
     block: ctx.block,
+    detection: ctx.detection ? `${paramsHash(ctx.detection.params)}:${Object.keys(ctx.detection.detectors).join(',')}` : null,
   };
 }
 
@@ -123,12 +135,15 @@ async function scanScene(
   // each hold a compressed and a decoded tile. Eight tiles in flight keep the libuv pool (4 threads) busy.
   const jp2Limit = pLimit(Math.max(1, ctx.threads));
   const tileLimit = pLimit(8);
-  const plan = await metrics.time('open', () => planScan(scene, { ...ctx.plan, jp2Limit, tileLimit }));
+  const plan = await metrics.time('open', () =>
+    planScan(scene, { ...ctx.plan, jp2Limit, tileLimit, detectors: ctx.detection?.detectors ?? {}, detectExplicit: ctx.detection?.explicit ?? false }),
+  );
   for (const w of plan.warnings) logger.warn('Scene:Warning', { scene: scene.id }, w);
   const params = scanParameters(ctx, plan);
   const key = `${runId}/${scene.id}`;
   const tmp = await createTempDir(ctx.out, scene.id);
   const writers: GeoTiffWriter[] = [];
+  let maskWriters: MaskWriters | undefined;
   try {
     await mkdir(indicesDir(tmp));
     const metadata = { scene: scene.id, parameter_hash: parameterHash(params), tool: 'archeo' };
@@ -145,23 +160,105 @@ async function scanScene(
         }),
       );
     }
+    const names = plan.computed.map((d) => d.name);
+    const slot = (name: string): number => names.indexOf(name);
+    const runs: DetectorRun[] = plan.detectors.map((d) => ({ name: d.name, spec: d.spec, slot: slot(d.spec.index) }));
     const setup: ScanSetup = {
       type: 'setup',
       key,
-      indexNames: plan.indices.map((d) => d.name),
+      indexNames: names,
       bands: plan.bands.map((b) => ({ plan: b.plan, radiometry: b.radiometry })),
       scl: plan.scl ? { plan: plan.scl.plan, maskClasses: ctx.plan.maskClasses } : undefined,
       tileSize: ctx.block,
       codec: ctx.codec,
       level: ctx.level,
       simd: ctx.simd && simdAvailable(),
-      sinks: writers.map((w) => w.sink),
+      // Written indices come first in `computed`; the rest are computed for the detectors only.
+      sinks: names.map((_, i) => writers[i]?.sink ?? null),
+      detect: runs.length ? runs.map((r) => ({ conditions: r.spec.conditions.map((c) => ({ slot: slot(c.index), op: c.op, value: c.value })) })) : undefined,
     };
     await pool.broadcast(setup);
     for (const r of plan.readers) if (r instanceof Jp2Reader) r.prefetch();
 
-    const validPixels = await streamStrips(ctx, pool, plan, key, metrics, scene.id);
+    const detection = ctx.detection;
+    const stream =
+      runs.length && detection ? new DetectionStream(plan.window, runs, detection.params.remask_after_morphology, pixelArea(plan)) : undefined;
+    const collector =
+      stream && detection
+        ? new StatsCollector(stream, runs, {
+            plan,
+            pool,
+            key,
+            block: ctx.block,
+            chunk: taskChunk(Math.ceil(plan.window.width / ctx.block), pool.size),
+            ringPx: detection.params.ring_px,
+            metrics,
+            maxRetained: 6,
+          })
+        : undefined;
+    if (stream) await mkdir(join(tmp, 'masks'));
+    maskWriters = stream ? await MaskWriters.create(runs, join(tmp, 'masks'), plan.outGrid, { tileSize: ctx.block, codec: ctx.codec, level: ctx.level, metadata }) : undefined;
+    // The quicklook's picture needs only reduced-resolution reads: start it now, outline it at the end.
+    const picture = stream && ctx.quicklook ? timedPromise(metrics, 'quicklook', quicklookImage(scene, plan.fullGrid, plan.window, 2048)) : undefined;
+    picture?.catch(() => undefined);
+    const afterStrip = (): void => {
+      if (!stream || !maskWriters) return;
+      for (let d = 0; d < runs.length; d++) maskWriters.advance(d, stream.mask(d), stream.finalRows(d));
+    };
+    let validPixels: number;
+    try {
+      validPixels = await streamStrips(ctx, pool, plan, key, metrics, scene.id, stream, collector, afterStrip);
+    } catch (err) {
+      collector?.discard();
+      throw err;
+    }
     await metrics.time('finish', () => Promise.all(writers.map((w) => w.finish())));
+    const outputs: { path: string; bytes: number }[] = [];
+    let detected: ScanReport['detection'] = null;
+    if (stream && detection) {
+      const results = stream.results();
+      metrics.add('morphology', stream.timings.morphology);
+      metrics.add('label', stream.timings.label);
+      const measured = await collector!.finish(ctx.inflight);
+      const finishCtx = { grid: plan.outGrid, indexNames: names };
+      const outcomes = await metrics.time('polygons', () => finishDetectors(results.map((r, d) => ({ ...r, measured: measured[d]! })), finishCtx));
+      afterStrip(); // the last rows are final now
+      await metrics.time('masks', () => maskWriters!.finish());
+      const fc = toFeatureCollection(outcomes, {
+        ...finishCtx,
+        scene: scene.id,
+        date: scene.metadata.datetime ?? null,
+        parameterSet: detection.params.name,
+        parameterHash: paramsHash(detection.params),
+      });
+      await metrics.time('geojson', () => writeGeoJson(join(tmp, 'candidates.geojson'), fc));
+      outputs.push(...maskWriters!.paths.map((path) => ({ path, bytes: 0 })), { path: join(tmp, 'candidates.geojson'), bytes: 0 });
+      detected = {
+        parameter_set: detection.params.name,
+        parameter_hash: paramsHash(detection.params),
+        detectors: Object.fromEntries(outcomes.map((o) => [o.name, o.summary])),
+        skipped: plan.skippedDetectors,
+        candidates: fc.features.length,
+      };
+      if (picture) {
+        const ok = await metrics.time('outlines', async () => {
+          const image = await picture;
+          if (typeof image === 'string') return image;
+          const q = quicklookGrid(plan.window, 2048);
+          const colors: Record<string, string> = { terra_preta: '#ffd400', terra_preta_standard: '#ff7a00', crop_mark: '#00e5ff' };
+          const outlines = outcomes.flatMap((o) =>
+            o.candidates.map((c) => ({ rings: c.rings.map((r) => r.map(([x, y]): [number, number] => [(x - plan.window.x0) / q.factor, (y - plan.window.y0) / q.factor])), color: colors[o.name] ?? '#ff00ff' })),
+          );
+          await writeQuicklook(join(tmp, 'quicklook.png'), image, outlines);
+          outputs.push({ path: join(tmp, 'quicklook.png'), bytes: 0 });
+          return undefined;
+        });
+        if (ok) {
+          plan.warnings.push(`quicklook skipped: ${ok}`);
+          logger.warn('Scene:Warning', { scene: scene.id }, `quicklook skipped: ${ok}`);
+        }
+      }
+    }
     // JPEG 2000 bands are decoded whole, one worker each: those durations are real decode times.
     // GeoTIFF tiles are inflated on the libuv pool while strips are read: their cost is in `read`.
     for (const r of plan.readers) {
@@ -169,9 +266,11 @@ async function scanScene(
     }
 
     const finalDir = join(ctx.out, scene.id);
-    const outputs = await Promise.all(
-      writers.map(async (w) => ({ path: relative(tmp, w.path), bytes: (await stat(w.path)).size })),
-    );
+    outputs.unshift(...writers.map((w) => ({ path: w.path, bytes: 0 })));
+    for (const o of outputs) {
+      o.bytes = (await stat(o.path)).size;
+      o.path = relative(tmp, o.path);
+    }
     const report = buildScanReport({
       runId,
       started,
@@ -184,6 +283,7 @@ async function scanScene(
       metrics,
       outputs,
       validPixels,
+      detection: detected,
     });
     await writeJsonAtomic(join(tmp, 'report.json'), report);
     await commitDir(tmp, finalDir);
@@ -191,6 +291,7 @@ async function scanScene(
     return { id: scene.id, outputDir: finalDir, report };
   } catch (err) {
     await Promise.all(writers.map((w) => w.abort()));
+    await maskWriters?.abort();
     await discardDir(tmp);
     throw err;
   } finally {
@@ -199,43 +300,16 @@ async function scanScene(
   }
 }
 
-interface BandAxes {
-  band: PlannedBand;
-  x: AxisPlan;
-  y: AxisPlan;
+/** Times a promise as one sample of `stage` (it may run while other stages do). */
+function timedPromise<T>(metrics: Metrics, stage: string, p: Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  return p.finally(() => metrics.add(stage, (performance.now() - t0) / 1000));
 }
 
-function axesOf(band: PlannedBand): BandAxes {
-  const p = band.plan;
-  return { band, x: planAxis(p.gridWidth, p.srcWidth, p.method, 'x'), y: planAxis(p.gridHeight, p.srcHeight, p.method, 'y') };
-}
-
-/**
- * Strip windows (shared memory) reused once their strip is written: a full tile reads 22 strips of
- * 11 MB windows per 10 m band, and fresh SharedArrayBuffers for each cost page faults and GC.
- */
-class WindowPool {
-  private readonly free = new Map<string, WindowData['data'][]>();
-  take(key: string, length: number): WindowData['data'] | undefined {
-    const list = this.free.get(key);
-    const i = list?.findIndex((a) => a.length === length) ?? -1;
-    return i >= 0 ? list!.splice(i, 1)[0] : undefined;
-  }
-  give(key: string, data: WindowData['data']): void {
-    const list = this.free.get(key) ?? [];
-    list.push(data);
-    this.free.set(key, list);
-  }
-}
-
-/** Reads the source window of one band that grid rows [gy0, gy0+rows) of the window need. */
-async function readBandWindow(a: BandAxes, plan: ScanPlan, gy0: number, rows: number, pool: WindowPool, key: string): Promise<WindowData> {
-  const { window } = plan;
-  const [sx0, sx1] = sourceRange(a.x, window.x0, window.x0 + window.width, a.band.plan.srcWidth);
-  const [sy0, sy1] = sourceRange(a.y, gy0, gy0 + rows, a.band.plan.srcHeight);
-  const size = { x0: sx0, y0: sy0, width: sx1 - sx0, height: sy1 - sy0 };
-  const data = await a.band.reader.readWindow(size, true, pool.take(key, size.width * size.height));
-  return { data, ...size };
+/** Ground area of one output pixel in m². */
+function pixelArea(plan: ScanPlan): number {
+  const t = plan.outGrid.transform;
+  return Math.abs(t[1] * t[5]);
 }
 
 /**
@@ -249,76 +323,88 @@ async function streamStrips(
   key: string,
   metrics: Metrics,
   sceneId: string,
+  stream: DetectionStream | undefined,
+  collector: StatsCollector | undefined,
+  afterStrip: () => void,
 ): Promise<number> {
   const T = ctx.block;
   const { window } = plan;
-  const strips = Math.ceil(window.height / T);
+  const strips = stripSpans(window, T);
   const tilesAcross = Math.ceil(window.width / T);
-  // Tasks of a few tile columns: enough tasks per strip to balance the workers, each small in memory.
-  const chunk = Math.max(1, Math.min(2, Math.ceil(tilesAcross / (pool.size * 2))));
+  const chunk = taskChunk(tilesAcross, pool.size);
   const bandAxes = plan.bands.map(axesOf);
   const sclAxes = plan.scl ? axesOf(plan.scl) : undefined;
   const windows = new WindowPool();
   let validPixels = 0;
   let done = 0;
-  let failure: unknown;
-  const inflight = new Set<Promise<void>>();
 
-  const processStrip = async (s: number, gy0: number, rows: number, bands: WindowData[], scl: WindowData | undefined): Promise<void> => {
+  const read = async (s: StripSpan) => {
+    const t0 = performance.now();
+    const data = await readStrip(plan, bandAxes, sclAxes, s.gy0, s.rows, windows);
+    metrics.add('read', (performance.now() - t0) / 1000, { bytes: data.bands.reduce((a, b) => a + b.data.byteLength, 0) });
+    return data;
+  };
+
+  const processStrip = async (s: StripSpan, data: Awaited<ReturnType<typeof read>>): Promise<void> => {
     const tasks: Promise<StripResult>[] = [];
+    const cols0: number[] = [];
     for (let c = 0; c < tilesAcross; c += chunk) {
       const cols = Math.min(chunk * T, window.width - c * T);
-      const task: StripTask = { type: 'strip', key, gridX0: window.x0 + c * T, gridY0: gy0, cols, rows, tileX0: c, tileY: s, bands, scl };
+      const task: StripTask = {
+        type: 'strip',
+        key,
+        gridX0: window.x0 + c * T,
+        gridY0: s.gy0,
+        cols,
+        rows: s.rows,
+        tileX0: c,
+        tileY: s.index,
+        bands: data.bands,
+        scl: data.scl,
+      };
       tasks.push(pool.run<StripResult>(task));
+      cols0.push(c * T);
     }
     const results = await Promise.all(tasks);
-    // The workers are done with this strip's windows, and have appended its tiles to the files.
-    bands.forEach((w, i) => windows.give(String(i), w.data));
-    if (scl) windows.give('scl', scl.data);
-    const sum = { resample: 0, indices: 0, encode: 0, write: 0, bytes: 0 };
+    // The workers have appended the strip's tiles; its windows go back to the pool, or to the
+    // statistics collector, which releases them once the candidates in the strip are summed.
+    stream?.add(s.index, { y0: s.gy0, rows: s.rows, results, cols0 });
+    if (collector) collector.addStrip(s, data);
+    else data.release();
+    afterStrip();
+    const sum = { resample: 0, indices: 0, mask: 0, encode: 0, write: 0, bytes: 0 };
     for (const r of results) {
       sum.resample += r.timings.resample;
       sum.indices += r.timings.indices;
+      sum.mask += r.timings.mask;
       sum.encode += r.timings.encode;
       sum.write += r.timings.write;
       sum.bytes += r.bytes;
       validPixels += r.validPixels;
     }
-    const px = rows * window.width;
+    const px = s.rows * window.width;
     metrics.add('resample', sum.resample, { pixels: px * plan.bands.length });
-    metrics.add('indices', sum.indices, { pixels: px * plan.indices.length });
+    metrics.add('indices', sum.indices, { pixels: px * plan.computed.length });
+    if (stream) metrics.add('mask', sum.mask, { pixels: px });
     metrics.add('encode', sum.encode, { bytes: px * 4 * plan.indices.length });
     metrics.add('write', sum.write, { bytes: sum.bytes });
     done++;
-    ctx.onProgress?.(sceneId, done, strips);
+    ctx.onProgress?.(sceneId, done, strips.length);
   };
 
-  for (let s = 0; s < strips && failure === undefined; s++) {
-    const gy0 = window.y0 + s * T;
-    const rows = Math.min(T, window.y0 + window.height - gy0);
-    const t0 = performance.now();
-    let bands: WindowData[];
-    let scl: WindowData | undefined;
-    try {
-      [bands, scl] = await Promise.all([
-        Promise.all(bandAxes.map((a, i) => readBandWindow(a, plan, gy0, rows, windows, String(i)))),
-        sclAxes ? readBandWindow(sclAxes, plan, gy0, rows, windows, 'scl') : Promise.resolve(undefined),
-      ]);
-    } catch (err) {
-      failure = err;
-      break;
-    }
-    metrics.add('read', (performance.now() - t0) / 1000, { bytes: bands.reduce((a, b) => a + b.data.byteLength, 0) });
-    while (inflight.size >= ctx.inflight) await Promise.race(inflight).catch(() => undefined);
-    if (failure !== undefined) break;
-    const p: Promise<void> = processStrip(s, gy0, rows, bands, scl)
-      .catch((err: unknown) => {
-        failure ??= err;
-      })
-      .finally(() => inflight.delete(p));
-    inflight.add(p);
-  }
-  await Promise.all(inflight);
-  if (failure !== undefined) throw failure;
+  await forEachStrip(strips, ctx.inflight, read, processStrip);
   return validPixels;
+}
+
+/** The window's strips of `block` rows. */
+export function stripSpans(window: { y0: number; height: number }, block: number): StripSpan[] {
+  return Array.from({ length: Math.ceil(window.height / block) }, (_, index) => {
+    const gy0 = window.y0 + index * block;
+    return { index, gy0, rows: Math.min(block, window.y0 + window.height - gy0) };
+  });
+}
+
+/** Tile columns per task: enough tasks per strip to balance the workers, each small in memory. */
+export function taskChunk(tilesAcross: number, workers: number): number {
+  return Math.max(1, Math.min(2, Math.ceil(tilesAcross / (workers * 2))));
 }

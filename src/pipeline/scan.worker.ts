@@ -11,7 +11,7 @@ import { indexByName, type IndexDef } from '../compute/indices.js';
 import { maskLut, reflectanceTable, type Radiometry } from '../compute/radiometry.js';
 import { planAxis, resampleClasses, resampleFloat, sourceRange, type AxisPlan, type ResampleMethod } from '../compute/resample.js';
 import type { TypedArray } from '../core/types.js';
-import { cpuEngine } from '../engine/cpu/compile.js';
+import { compileConditions, cpuEngine, type ConditionKernel, type SlotConditions } from '../engine/cpu/compile.js';
 import type { IndexKernel } from '../engine/engine.js';
 import { compileWasmKernels, WasmArena, type WasmKernels } from '../engine/cpu/wasm.kernels.js';
 import { bandPlaneWasm, bandScratchBytes } from '../engine/cpu/wasm.resample.js';
@@ -41,8 +41,10 @@ export interface ScanSetup {
   level: number;
   /** Use the WebAssembly SIMD kernels (false: the JavaScript ones, for comparison or old runtimes). */
   simd: boolean;
-  /** Where each index's tiles go (the output GeoTIFFs), in index order. */
-  sinks: TileSink[];
+  /** Where each index's tiles go (the output GeoTIFFs), in index order; null = computed, not written. */
+  sinks: (TileSink | null)[];
+  /** Detectors' conditions on index slots, when scan detects candidates. */
+  detect: SlotConditions[] | undefined;
 }
 
 /** A source window read by the main thread (shared memory). */
@@ -69,10 +71,27 @@ export interface StripTask {
   scl: WindowData | undefined;
 }
 
+/**
+ * Second detection pass: recompute the indices of a region and sum them over runs of pixels. `runs`
+ * holds 4 integers per run: slot (-1 = every index, over a candidate's pixels; else that index only,
+ * over ring pixels), full-grid row, first and last+1 full-grid column (inside the task's region).
+ */
+export interface StatsTask extends Omit<StripTask, 'type' | 'tileX0' | 'tileY'> {
+  type: 'stats';
+  runs: Int32Array;
+}
+
+/** Per run, the sums then the counts of finite values of every index (2 x indices numbers per run). */
+export interface StatsResult {
+  sums: Float64Array;
+}
+
 export interface StripResult {
   /** Bytes of encoded tiles the task appended to the output files. */
   bytes: number;
-  timings: { resample: number; indices: number; encode: number; write: number };
+  /** Per detector: condition bits and validity bits, rows of ceil(cols / 32) words. */
+  bits: { raw: Uint32Array[]; valid: Uint32Array[] } | undefined;
+  timings: { resample: number; indices: number; mask: number; encode: number; write: number };
   /** Pixels of the task that were not NaN in the first index (valid, unmasked). */
   validPixels: number;
 }
@@ -87,6 +106,7 @@ interface SceneState {
   wasm: WasmKernels | undefined;
   /** The reflectance tables in the kernels' memory (addresses), per band. */
   wasmLuts: number[];
+  conditions: ConditionKernel | undefined;
   sclPlan: { x: AxisPlan; y: AxisPlan } | undefined;
   lut: Uint8Array | undefined;
 }
@@ -104,7 +124,7 @@ function setupScene(setup: ScanSetup): void {
   const defs = setup.indexNames.map((n) => indexByName(n)).filter((d): d is IndexDef => d !== undefined);
   const kernel = cpuEngine.compileIndices(defs);
   const luts = setup.bands.map((b) => reflectanceTable(b.radiometry, 16));
-  const wasm = setup.simd ? compileWasmKernels(defs, kernel.bands) : undefined;
+  const wasm = setup.simd ? compileWasmKernels(defs, kernel.bands, setup.detect ?? []) : undefined;
   const wasmLuts = wasm
     ? luts.map((lut) => {
         const ptr = wasm.arena.allocStatic(lut.byteLength);
@@ -117,6 +137,7 @@ function setupScene(setup: ScanSetup): void {
     kernel,
     wasm,
     wasmLuts,
+    conditions: setup.detect ? compileConditions(setup.detect) : undefined,
     plans: setup.bands.map((b) => plansOf(b.plan)),
     luts,
     sclPlan: setup.scl ? plansOf(setup.scl.plan) : undefined,
@@ -183,6 +204,8 @@ function bandPlane(win: WindowData, lut: Float32Array, plan: { x: AxisPlan; y: A
  */
 interface TaskBuffers {
   outs: Float32Array[];
+  /** Per detector condition and validity bits of the task (rows of ceil(cols / 32) words). */
+  conditions(): { raw: Uint32Array[]; valid: Uint32Array[] } | undefined;
   /** Resamples every band into its plane and makes the cloud mask. */
   fillPlanes(): void;
   runIndices(): void;
@@ -193,7 +216,7 @@ interface TaskBuffers {
 
 type Grid = { x0: number; y0: number; width: number; height: number };
 
-function fillMask(state: SceneState, task: StripTask, grid: Grid, masked: Uint8Array): void {
+function fillMask(state: SceneState, task: StripTask | StatsTask, grid: Grid, masked: Uint8Array): void {
   if (!task.scl || !state.sclPlan || !state.lut) return;
   const win = task.scl;
   resampleClasses({ ...win, data: win.data as Uint8Array }, state.sclPlan.x, state.sclPlan.y, grid, state.lut, masked);
@@ -205,7 +228,7 @@ function countNumbers(a: Float32Array, from = 0): number {
   return c;
 }
 
-function wasmBuffers(state: SceneState, wk: WasmKernels, task: StripTask, grid: Grid): TaskBuffers {
+function wasmBuffers(state: SceneState, wk: WasmKernels, task: StripTask | StatsTask, grid: Grid, encoding = true): TaskBuffers {
   const { setup } = state;
   const size = setup.tileSize;
   const n = grid.width * grid.height;
@@ -213,16 +236,40 @@ function wasmBuffers(state: SceneState, wk: WasmKernels, task: StripTask, grid: 
   const tilesAcross = Math.ceil(task.cols / size);
   const M = state.kernel.names.length;
   // The whole task's memory is reserved first: growing the memory would detach views made earlier.
-  let bytes = (task.bands.length + M) * WasmArena.size(n * 4) + WasmArena.size(n) + M * tilesAcross * WasmArena.size(size * size * 4);
+  const tiles = encoding ? M * tilesAcross : 0;
+  const D = state.setup.detect && encoding ? state.setup.detect.length : 0;
+  const words = Math.ceil(task.cols / 32) * task.rows;
+  let bytes = (task.bands.length + M) * WasmArena.size(n * 4) + WasmArena.size(n) + tiles * WasmArena.size(size * size * 4) + 2 * D * WasmArena.size(words * 4);
   task.bands.forEach((win, i) => (bytes += bandScratchBytes(win, state.plans[i]!, setup.bands[i]!.plan.srcWidth, grid)));
   arena.reset(bytes);
   const planePtrs = task.bands.map(() => arena.alloc(n * 4));
   const maskPtr = task.scl ? arena.alloc(n) : 0;
   const outPtrs = state.kernel.names.map(() => arena.alloc(n * 4));
-  const predPtrs = outPtrs.map(() => Array.from({ length: tilesAcross }, () => arena.alloc(size * size * 4)));
+  const predPtrs = outPtrs.map(() => Array.from({ length: encoding ? tilesAcross : 0 }, () => arena.alloc(size * size * 4)));
+  const rawPtrs = Array.from({ length: D }, () => arena.alloc(words * 4));
+  const validPtrs = Array.from({ length: D }, () => arena.alloc(words * 4));
   const outs = outPtrs.map((p) => arena.f32(p, n));
   return {
     outs,
+    conditions: () => {
+      if (!D || !wk.conditions || !state.conditions) return undefined;
+      const stride = Math.ceil(task.cols / 32);
+      const groups = task.cols >>> 5;
+      const slots = [...new Set(state.setup.detect!.flatMap((d) => d.conditions.map((c) => c.slot)))];
+      for (let y = 0; y < task.rows; y++) {
+        wk.conditions(
+          slots.map((m) => outPtrs[m]! + y * task.cols * 4),
+          groups,
+          rawPtrs.map((p) => p + y * stride * 4),
+          validPtrs.map((p) => p + y * stride * 4),
+        );
+      }
+      const raw = rawPtrs.map((p) => arena.u32(p, words));
+      const valid = validPtrs.map((p) => arena.u32(p, words));
+      // The last partial word of each row (cols not a multiple of 32), by the JavaScript kernel.
+      if (groups < stride) state.conditions(outs, task.rows, task.cols, raw, valid, groups);
+      return { raw: raw.map((a) => a.slice()), valid: valid.map((a) => a.slice()) };
+    },
     fillPlanes: () => {
       task.bands.forEach((win, i) => bandPlaneWasm(wk, win, state.wasmLuts[i]!, state.plans[i]!, setup.bands[i]!.plan.srcWidth, grid, planePtrs[i]!));
       if (maskPtr) fillMask(state, task, grid, arena.u8(maskPtr, n));
@@ -246,7 +293,7 @@ function wasmBuffers(state: SceneState, wk: WasmKernels, task: StripTask, grid: 
   };
 }
 
-function jsBuffers(state: SceneState, task: StripTask, grid: Grid): TaskBuffers {
+function jsBuffers(state: SceneState, task: StripTask | StatsTask, grid: Grid): TaskBuffers {
   const { setup, kernel } = state;
   const n = grid.width * grid.height;
   const planes = task.bands.map((_, i) => scratch.take(`plane${i}`, n));
@@ -258,6 +305,14 @@ function jsBuffers(state: SceneState, task: StripTask, grid: Grid): TaskBuffers 
   const outs = kernel.names.map((_, i) => scratch.take(`out${i}`, n));
   return {
     outs,
+    conditions: () => {
+      if (!state.conditions || !state.setup.detect) return undefined;
+      const words = Math.ceil(task.cols / 32) * task.rows;
+      const D = state.setup.detect.length;
+      const bits = { raw: Array.from({ length: D }, () => new Uint32Array(words)), valid: Array.from({ length: D }, () => new Uint32Array(words)) };
+      state.conditions(outs, task.rows, task.cols, bits.raw, bits.valid);
+      return bits;
+    },
     fillPlanes: () => {
       task.bands.forEach((win, i) => bandPlane(win, state.luts[i]!, state.plans[i]!, setup.bands[i]!.plan.srcWidth, grid, planes[i]!));
       if (masked) fillMask(state, task, grid, masked);
@@ -266,6 +321,44 @@ function jsBuffers(state: SceneState, task: StripTask, grid: Grid): TaskBuffers 
     countValid: () => (outs[0] ? countNumbers(outs[0]) : 0),
     encode: (i, k) => encodeStripTile(outs[i]!, task.cols, task.rows, k, setup.tileSize, setup.codec, setup.level, predictorPool),
   };
+}
+
+function runStats(task: StatsTask): StatsResult {
+  const state = scenes.get(task.key);
+  if (!state) throw new Error(`scan worker: no setup for scene ${task.key}`);
+  const grid = { x0: task.gridX0, y0: task.gridY0, width: task.cols, height: task.rows };
+  try {
+    const buffers = state.wasm ? wasmBuffers(state, state.wasm, task, grid, false) : jsBuffers(state, task, grid);
+    buffers.fillPlanes();
+    buffers.runIndices();
+    const M = buffers.outs.length;
+    const runs = task.runs;
+    const n = runs.length / 4;
+    const out = new Float64Array(n * 2 * M);
+    for (let r = 0; r < n; r++) {
+      const slot = runs[4 * r]!;
+      const row = (runs[4 * r + 1]! - task.gridY0) * task.cols - task.gridX0;
+      const x0 = runs[4 * r + 2]!;
+      const x1 = runs[4 * r + 3]!;
+      for (let m = slot < 0 ? 0 : slot; m < (slot < 0 ? M : slot + 1); m++) {
+        const v = buffers.outs[m]!;
+        let sum = 0;
+        let count = 0;
+        for (let i = row + x0; i < row + x1; i++) {
+          const x = v[i]!;
+          if (x === x) {
+            sum += x;
+            count++;
+          }
+        }
+        out[r * 2 * M + m] = sum;
+        out[r * 2 * M + M + m] = count;
+      }
+    }
+    return { sums: out };
+  } finally {
+    scratch.release();
+  }
 }
 
 async function runStrip(task: StripTask): Promise<{ result: StripResult }> {
@@ -284,31 +377,41 @@ async function runStrip(task: StripTask): Promise<{ result: StripResult }> {
     const validPixels = buffers.countValid();
     const indices = (performance.now() - t0) / 1000;
     t0 = performance.now();
+    const bits = buffers.conditions();
+    const mask = (performance.now() - t0) / 1000;
+    t0 = performance.now();
     const tilesAcross = Math.ceil(task.cols / size);
     let bytes = 0;
     let write = 0;
     await Promise.all(
-      buffers.outs.map((_, i) =>
-        Promise.all(
+      buffers.outs.map((_, i) => {
+        const sink = state.setup.sinks[i];
+        if (!sink) return undefined; // computed for detection only
+        return Promise.all(
           Array.from({ length: tilesAcross }, async (_, k) => {
             const tile = await buffers.encode(i, k);
             const w0 = performance.now();
-            writeTileSync(state.setup.sinks[i]!, task.tileX0 + k, task.tileY, tile);
+            writeTileSync(sink, task.tileX0 + k, task.tileY, tile);
             write += performance.now() - w0;
             bytes += tile.byteLength;
           }),
-        ),
-      ),
+        );
+      }),
     );
     const encode = (performance.now() - t0 - write) / 1000;
-    return { result: { bytes, timings: { resample, indices, encode, write: write / 1000 }, validPixels } };
+    return { result: { bytes, bits, timings: { resample, indices, mask, encode, write: write / 1000 }, validPixels } };
   } finally {
     scratch.release();
   }
 }
 
-parentPort!.on('message', async (msg: (ScanSetup | StripTask | { type: 'release'; key: string }) & { id: number }) => {
+parentPort!.on('message', async (msg: (ScanSetup | StripTask | StatsTask | { type: 'release'; key: string }) & { id: number }) => {
   try {
+    if (msg.type === 'stats') {
+      const result = runStats(msg);
+      parentPort!.postMessage({ id: msg.id, result }, [result.sums.buffer as ArrayBuffer]);
+      return;
+    }
     if (msg.type === 'setup') {
       setupScene(msg);
       parentPort!.postMessage({ id: msg.id, result: true });

@@ -37,7 +37,7 @@ test('SIGINT during a batch: exit 130, no temporary or partial output', async ()
   expect(entries.length).toBeGreaterThan(0);
   expect(entries.length).toBeLessThan(30);
   for (const e of entries) {
-    expect(readdirSync(join(out, e)).sort()).toEqual(['indices', 'report.json']);
+    expect(readdirSync(join(out, e)).sort()).toEqual(['candidates.geojson', 'indices', 'masks', 'quicklook.png', 'report.json']);
     expect(readdirSync(join(out, e, 'indices'))).toHaveLength(7);
   }
 });

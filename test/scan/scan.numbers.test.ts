@@ -158,7 +158,12 @@ test('default run writes the seven default indices and a report with per-stage t
   expect(report.peak_rss_mb).toBeGreaterThan(10);
   expect(report.throughput.pixels_per_s).toBeGreaterThan(0);
   expect(report.inputs.bytes).toBeGreaterThan(0);
-  expect(report.outputs.files).toHaveLength(7);
+  expect(report.outputs.files.map((f: { path: string }) => f.path).sort()).toEqual([
+    'candidates.geojson',
+    ...['avi', 'clay_minerals', 'ndre1', 'ndre3', 'ndvi', 'terra_preta', 'terra_preta_enhanced'].map((n) => `indices/${n}.tif`),
+    ...['crop_mark', 'terra_preta', 'terra_preta_standard'].map((n) => `masks/${n}.tif`),
+    'quicklook.png',
+  ]);
   expect(report.recommendations.length).toBeGreaterThan(0);
   expect(report.parameter_hash).toMatch(/^[0-9a-f]{16}$/);
 });

@@ -63,3 +63,49 @@ export const cpuEngine: Engine = {
   name: 'cpu',
   compileIndices: compileIndexKernel,
 };
+
+/** A detector's conditions, on kernel output slots. */
+export interface SlotConditions {
+  conditions: { slot: number; op: '>' | '>=' | '<' | '<='; value: number }[];
+}
+
+/**
+ * Computes, per detector, two bit masks of a task's pixels (rows x cols, rows of ceil(cols / 32) words,
+ * bit x%32 of word x>>5): `raw` where every condition holds, `valid` where every index the conditions
+ * read is a number (not nodata or masked). Thresholds are compared as float32, as numpy compares a
+ * float32 array with a Python float. `fromWord` skips the words before it (done by the SIMD kernel).
+ */
+export type ConditionKernel = (outs: readonly Float32Array[], rows: number, cols: number, raw: Uint32Array[], valid: Uint32Array[], fromWord?: number) => void;
+
+export function compileConditions(detectors: readonly SlotConditions[]): ConditionKernel {
+  const slots = [...new Set(detectors.flatMap((d) => d.conditions.map((c) => c.slot)))];
+  const v = (slot: number): string => `v${slots.indexOf(slot)}`;
+  const lines: string[] = [];
+  detectors.forEach((d, k) => {
+    const test = d.conditions.map((c) => `${v(c.slot)} ${c.op} ${Math.fround(c.value).toString()}`).join(' && ');
+    const finite = [...new Set(d.conditions.map((c) => v(c.slot)))].map((x) => `${x} === ${x}`).join(' && ');
+    lines.push(`if (${test}) r${k} |= bit; if (${finite}) f${k} |= bit;`);
+  });
+  const D = detectors.length;
+  const source = `
+    return function conditionKernel(outs, rows, cols, raw, valid, fromWord = 0) {
+      const words = (cols + 31) >>> 5;
+      ${slots.map((s, i) => `const o${i} = outs[${s}];`).join(' ')}
+      ${Array.from({ length: D }, (_, k) => `const R${k} = raw[${k}], F${k} = valid[${k}];`).join(' ')}
+      for (let y = 0; y < rows; y++) {
+        for (let j = fromWord; j < words; j++) {
+          ${Array.from({ length: D }, (_, k) => `let r${k} = 0, f${k} = 0;`).join(' ')}
+          const x0 = j << 5;
+          const end = Math.min(32, cols - x0);
+          let i = y * cols + x0;
+          for (let b = 0; b < end; b++, i++) {
+            const bit = 1 << b;
+            ${slots.map((_, n) => `const v${n} = o${n}[i];`).join(' ')}
+            ${lines.join('\n')}
+          }
+          ${Array.from({ length: D }, (_, k) => `R${k}[y * words + j] = r${k}; F${k}[y * words + j] = f${k};`).join(' ')}
+        }
+      }
+    };`;
+  return new Function(source)() as ConditionKernel;
+}

@@ -35,6 +35,11 @@ export const Simd = {
   f32x4Mul: 0xe6,
   f32x4Div: 0xe7,
   f32x4Eq: 0x41,
+  f32x4Lt: 0x43,
+  f32x4Gt: 0x44,
+  f32x4Le: 0x45,
+  f32x4Ge: 0x46,
+  i32x4Bitmask: 0xa4,
   i32x4Sub: 0xb1,
   i32x4ExtractLane: 0x1b,
 } as const;
@@ -103,6 +108,12 @@ export class Code {
   }
   f32Store(align = 2, offset = 0): this {
     return this.op(0x38).u32(align).u32(offset);
+  }
+  i32Or(): this {
+    return this.op(0x72);
+  }
+  i32Store(align = 2, offset = 0): this {
+    return this.op(0x36).u32(align).u32(offset);
   }
   tee(local: number): this {
     return this.op(0x22).u32(local);

@@ -9,6 +9,7 @@ import type { Expr } from '../../compute/expr.js';
 import type { IndexDef } from '../../compute/indices.js';
 import type { BandId } from '../../io/scene/bands.js';
 import { Code, emitModule, F32, I32, Simd, V128, type FunctionDef } from './wasm.emit.js';
+import type { SlotConditions } from './compile.js';
 
 /**
  * Bump allocator over a WebAssembly.Memory: 16-byte aligned blocks, all freed at once by reset().
@@ -60,6 +61,9 @@ export class WasmArena {
   }
   u8(ptr: number, length: number): Uint8Array {
     return new Uint8Array(this.memory.buffer, ptr, length);
+  }
+  u32(ptr: number, length: number): Uint32Array {
+    return new Uint32Array(this.memory.buffer, ptr, length);
   }
   u16(ptr: number, length: number): Uint16Array {
     return new Uint16Array(this.memory.buffer, ptr, length);
@@ -305,6 +309,60 @@ function countFunction(): FunctionDef {
   return { name: 'countValid', params: 2, results: [I32], locals: [{ type: I32, count: 2 }, { type: V128, count: 2 }], body: code };
 }
 
+/**
+ * `conditions(slotPtr_0 … slotPtr_K-1, groups, raw_0 … raw_D-1, valid_0 … valid_D-1)`: for `groups`
+ * runs of 32 pixels, one word per detector of condition bits (every condition holds) and of validity
+ * bits (every index read is a number), bit b = pixel b. Thresholds are float32, as numpy compares.
+ */
+function conditionsFunction(detectors: readonly SlotConditions[]): FunctionDef {
+  const slots = [...new Set(detectors.flatMap((d) => d.conditions.map((c) => c.slot)))];
+  const K = slots.length;
+  const D = detectors.length;
+  const pSlot = (i: number): number => i;
+  const pGroups = K;
+  const pRaw = (d: number): number => K + 1 + d;
+  const pValid = (d: number): number => K + 1 + D + d;
+  const params = K + 1 + 2 * D;
+  const lG = params; // group index
+  const lOff = params + 1; // byte offset of the group's first pixel
+  const lWord = (d: number, valid: boolean): number => params + 2 + 2 * d + (valid ? 1 : 0);
+  const vSlot = (i: number): number => params + 2 + 2 * D + i; // v128 locals after the i32 ones
+  const cmp = { '>': Simd.f32x4Gt, '>=': Simd.f32x4Ge, '<': Simd.f32x4Lt, '<=': Simd.f32x4Le } as const;
+  const code = new Code();
+  code.i32Const(0).set(lG);
+  code.block().loop();
+  code.get(lG).get(pGroups).i32GeU().brIf(1);
+  code.get(lG).i32Const(7).i32Shl().set(lOff); // 32 pixels x 4 bytes
+  for (let d = 0; d < D; d++) code.i32Const(0).set(lWord(d, false)).i32Const(0).set(lWord(d, true));
+  for (let k = 0; k < 8; k++) {
+    for (let i = 0; i < K; i++) code.get(pSlot(i)).get(lOff).i32Add().simdMem(Simd.load, 0, k * 16).set(vSlot(i));
+    detectors.forEach((det, d) => {
+      for (const valid of [false, true]) {
+        code.get(lWord(d, valid));
+        let first = true;
+        const used = valid ? [...new Set(det.conditions.map((c) => c.slot))] : det.conditions.map((c) => c.slot);
+        used.forEach((slot, j) => {
+          const v = vSlot(slots.indexOf(slot));
+          if (valid) code.get(v).get(v).simd(Simd.f32x4Eq);
+          else code.get(v).f32x4Const(det.conditions[j]!.value).simd(cmp[det.conditions[j]!.op]);
+          if (!first) code.simd(Simd.and);
+          first = false;
+        });
+        code.simd(Simd.i32x4Bitmask);
+        if (k > 0) code.i32Const(4 * k).i32Shl();
+        code.i32Or().set(lWord(d, valid));
+      }
+    });
+  }
+  for (let d = 0; d < D; d++) {
+    code.get(pRaw(d)).get(lG).i32Const(2).i32Shl().i32Add().get(lWord(d, false)).i32Store();
+    code.get(pValid(d)).get(lG).i32Const(2).i32Shl().i32Add().get(lWord(d, true)).i32Store();
+  }
+  code.get(lG).i32Const(1).i32Add().set(lG);
+  code.br(0).end().end();
+  return { name: 'conditions', params, locals: [{ type: I32, count: 2 + 2 * D }, { type: V128, count: K }], body: code };
+}
+
 let simd: boolean | undefined;
 /** Whether this runtime compiles WebAssembly SIMD (checked once with a one-instruction module). */
 export function simdAvailable(): boolean {
@@ -330,11 +388,14 @@ export interface WasmKernels {
   hpairs(src: number, dst: number, rows: number, srcStride: number, dstStride: number, quads: number, a0: number, a1: number, b0: number, b1: number): void;
   vblend(r0: number, r1: number, dst: number, n: number, b0: number, b1: number): void;
   countValid(ptr: number, quads: number): number;
+  /** Condition and validity words for `groups` x 32 pixels (see conditionsFunction); absent without detectors. */
+  conditions: ((slotPtrs: readonly number[], groups: number, raw: readonly number[], valid: readonly number[]) => void) | undefined;
 }
 
 /** Compiles the index kernel for `defs`, the predictor and the resampling helpers into one module. */
-export function compileWasmKernels(defs: readonly IndexDef[], bands: readonly BandId[]): WasmKernels {
+export function compileWasmKernels(defs: readonly IndexDef[], bands: readonly BandId[], detectors: readonly SlotConditions[] = []): WasmKernels {
   const bytes = emitModule([
+    ...(detectors.length ? [conditionsFunction(detectors)] : []),
     indexFunction(defs, bands, true),
     indexFunction(defs, bands, false),
     predictorFunction(),
@@ -356,5 +417,6 @@ export function compileWasmKernels(defs: readonly IndexDef[], bands: readonly Ba
     hpairs: (src, dst, rows, ss, ds, quads, a0, a1, b0, b1) => void f.hpairs(src, dst, rows, ss, ds, quads, a0, a1, b0, b1),
     vblend: (r0, r1, dst, n, b0, b1) => void f.vblend(r0, r1, dst, n, b0, b1),
     countValid: (ptr, quads) => f.countValid(ptr, quads),
+    conditions: detectors.length ? (slotPtrs, groups, raw, valid) => void ex['conditions']!(...slotPtrs, groups, ...raw, ...valid) : undefined,
   };
 }

@@ -70,11 +70,11 @@ export function recommendations(input: RecommendationInput): string[] {
   return out;
 }
 
-/** Writes JSON under a temporary name, then renames it. */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+/** Writes JSON (indented unless `pretty` is false) under a temporary name, then renames it. */
+export async function writeJsonAtomic(path: string, value: unknown, pretty = true): Promise<void> {
   const tmp = tempNameFor(dirname(path), basename(path));
   tempPaths.add(tmp);
-  await writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
+  await writeFile(tmp, (pretty ? JSON.stringify(value, null, 2) : JSON.stringify(value)) + '\n');
   await rename(tmp, path);
   tempPaths.delete(tmp);
 }

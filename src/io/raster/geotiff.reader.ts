@@ -34,7 +34,7 @@ const unlimited: Limiter = (fn) => fn();
  * Opens a GeoTIFF band. `limit` bounds concurrent tile reads and decodes across every band that shares
  * it: each one in flight holds its compressed and decompressed tile.
  */
-export async function openGeoTiff(path: string, limit: Limiter = unlimited): Promise<GeoTiffReader> {
+export async function openGeoTiff(path: string, limit: Limiter = unlimited, level?: { minWidth: number }): Promise<GeoTiffReader> {
   let fileBytes: number;
   try {
     fileBytes = (await stat(path)).size;
@@ -43,17 +43,29 @@ export async function openGeoTiff(path: string, limit: Limiter = unlimited): Pro
   }
   await checkHeader(path, fileBytes);
   let image: GeoTIFFImage;
+  let base: GeoTIFFImage | undefined;
   let close: () => void = () => undefined;
   try {
     const tiff = await fromFile(path);
     close = () => void tiff.close();
     image = await tiff.getImage(0);
+    if (level) {
+      // The smallest reduced-resolution image (a COG overview) at least minWidth wide; masks are skipped.
+      const count = await tiff.getImageCount();
+      for (let i = 1; i < count; i++) {
+        const im = await tiff.getImage(i);
+        const kind = Number((await im.fileDirectory.loadValue('NewSubfileType')) ?? 0);
+        if ((kind & 4) !== 0 || im.getWidth() < level.minWidth || im.getWidth() >= image.getWidth()) continue;
+        if (!base || im.getWidth() < base.getWidth()) base = im;
+      }
+      if (base) [image, base] = [base, image];
+    }
   } catch (err) {
     close();
     throw new InputError(path, `not a readable GeoTIFF (${shortReason(err)})`);
   }
   try {
-    const reader = await GeoTiffReader.create(path, image, fileBytes, limit);
+    const reader = await GeoTiffReader.create(path, image, fileBytes, limit, base);
     return reader;
   } catch (err) {
     if (err instanceof InputError) throw err;
@@ -119,7 +131,8 @@ export class GeoTiffReader implements BandReader {
     private readonly limit: Limiter,
   ) {}
 
-  static async create(path: string, image: GeoTIFFImage, fileBytes: number, limit: Limiter): Promise<GeoTiffReader> {
+  /** `base`: when `image` is an overview, the full-resolution image its georeferencing comes from. */
+  static async create(path: string, image: GeoTIFFImage, fileBytes: number, limit: Limiter, base?: GeoTIFFImage): Promise<GeoTiffReader> {
     const fd = image.fileDirectory;
     const samples = Number(fd.getValue('SamplesPerPixel') ?? 1);
     if (samples !== 1) throw new InputError(path, `has ${samples} samples per pixel; archeo reads single-band files`);
@@ -150,7 +163,11 @@ export class GeoTiffReader implements BandReader {
       throw new InputError(path, `file is truncated: tile data ends at byte ${end} but the file has ${fileBytes} bytes`);
     }
 
-    const grid = { width, height, transform: geoTransform(path, image), epsg: epsgOf(image) };
+    const ref = base ?? image;
+    const [ox, px, rx, oy, ry, py] = geoTransform(path, ref);
+    const sx = ref.getWidth() / width;
+    const sy = ref.getHeight() / height;
+    const grid = { width, height, transform: [ox, px * sx, rx, oy, ry, py * sy] as const, epsg: epsgOf(ref) };
     const nodataText = (await fd.loadValue('GDAL_NODATA')) as string | undefined;
     const nodata = nodataText === undefined ? undefined : Number(String(nodataText).replace(/\0/g, ''));
     const littleEndian = (image as unknown as { littleEndian: boolean }).littleEndian;

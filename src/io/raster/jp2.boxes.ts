@@ -12,6 +12,8 @@ export interface Jp2Parts {
   /** Bits per component, as in the image header (e.g. 15 for Sentinel-2 L2A bands). */
   bits: number;
   signed: boolean;
+  /** Wavelet decomposition levels (from COD): reduced resolutions available. */
+  levels: number;
   codestream: Uint8Array;
   transform: GeoTransform | undefined;
   epsg: number | undefined;
@@ -51,7 +53,7 @@ const JP2_SIGNATURE = [0x00, 0x00, 0x00, 0x0c, 0x6a, 0x50, 0x20, 0x20, 0x0d, 0x0
 export function parseJp2(buf: Uint8Array): Jp2Parts {
   if (JP2_SIGNATURE.some((b, i) => buf[i] !== b)) {
     // A raw J2K codestream starts with SOC (FF4F) then SIZ (FF51).
-    if (buf[0] === 0xff && buf[1] === 0x4f) return { ...parseSiz(buf), codestream: buf, transform: undefined, epsg: undefined };
+    if (buf[0] === 0xff && buf[1] === 0x4f) return { ...parseSiz(buf), levels: checkCodestream(buf), codestream: buf, transform: undefined, epsg: undefined };
     throw new Error('not a JPEG 2000 file (no JP2 signature)');
   }
   const top = boxes(buf);
@@ -62,14 +64,14 @@ export function parseJp2(buf: Uint8Array): Jp2Parts {
     throw new Error('codestream is truncated (no end-of-codestream marker)');
   }
   const header = parseSiz(cs);
-  checkCodestream(cs);
+  const levels = checkCodestream(cs);
   const xml = gmlText(top);
   const geo = xml ? parseGml(xml) : undefined;
-  return { ...header, codestream: cs, transform: geo?.transform, epsg: geo?.epsg };
+  return { ...header, levels, codestream: cs, transform: geo?.transform, epsg: geo?.epsg };
 }
 
 /** Image size and sample format from the codestream's SIZ marker segment. */
-function parseSiz(cs: Uint8Array): Omit<Jp2Parts, 'codestream' | 'transform' | 'epsg'> {
+function parseSiz(cs: Uint8Array): Omit<Jp2Parts, 'codestream' | 'transform' | 'epsg' | 'levels'> {
   if (cs[0] !== 0xff || cs[1] !== 0x4f || cs[2] !== 0xff || cs[3] !== 0x51) throw new Error('codestream does not start with SOC/SIZ');
   const v = new DataView(cs.buffer, cs.byteOffset, cs.byteLength);
   const xsiz = v.getUint32(8);
@@ -114,13 +116,15 @@ function parseGml(xml: string): { transform: GeoTransform; epsg: number | undefi
 /**
  * Walks the codestream's marker segments: the main header (SIZ, COD and QCD required) and the chain of
  * tile-parts (SOT lengths) up to EOC. A corrupt or cut codestream is refused here, before the decoder
- * sees it: OpenJPEG can loop for minutes on garbage instead of failing.
+ * sees it: OpenJPEG can loop for minutes on garbage instead of failing. Returns the number of wavelet
+ * decomposition levels (COD).
  */
-export function checkCodestream(cs: Uint8Array): void {
+export function checkCodestream(cs: Uint8Array): number {
   const v = new DataView(cs.buffer, cs.byteOffset, cs.byteLength);
   const hex = (m: number): string => m.toString(16).toUpperCase();
   let off = 2; // after SOC
   const seen = new Set<number>();
+  let levels = 0;
   for (;;) {
     if (off + 4 > cs.length) throw new Error('codestream is truncated in its main header');
     const marker = v.getUint16(off);
@@ -129,6 +133,7 @@ export function checkCodestream(cs: Uint8Array): void {
     const len = v.getUint16(off + 2);
     if (len < 2 || off + 2 + len > cs.length) throw new Error(`codestream marker 0x${hex(marker)} has an invalid length`);
     seen.add(marker);
+    if (marker === 0xff52 && len >= 12) levels = cs[off + 2 + 2 + 5]!; // COD: Lcod, Scod, SGcod(4), SPcod[0] = levels
     off += 2 + len;
   }
   for (const [marker, name] of [[0xff51, 'SIZ'], [0xff52, 'COD'], [0xff5c, 'QCD']] as const) {
@@ -151,4 +156,5 @@ export function checkCodestream(cs: Uint8Array): void {
     parts++;
   }
   if (parts === 0 && off !== cs.length - 2) throw new Error('codestream holds no tile-part');
+  return levels;
 }

@@ -14,7 +14,11 @@ import { parseJp2, type Jp2Parts } from './jp2.boxes.js';
 
 import type { Limiter } from './geotiff.reader.js';
 
-export async function openJp2(path: string, limit: Limiter = (fn) => fn()): Promise<Jp2Reader> {
+/**
+ * Opens a JPEG 2000 band. With `level`, the image is read at the coarsest resolution level (1/2^k of
+ * each side) that is still at least `minWidth` wide: a quicklook decodes a fraction of the data.
+ */
+export async function openJp2(path: string, limit: Limiter = (fn) => fn(), level?: { minWidth: number }): Promise<Jp2Reader> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -30,8 +34,15 @@ export async function openJp2(path: string, limit: Limiter = (fn) => fn()): Prom
   if (parts.components !== 1) throw new InputError(path, `has ${parts.components} components; archeo reads single-band files`);
   if (parts.signed || parts.bits > 16) throw new InputError(path, `unsupported JPEG 2000 samples (${parts.bits} bits${parts.signed ? ', signed' : ''})`);
   if (!parts.transform) throw new InputError(path, 'has no georeferencing (no GMLJP2 grid)');
-  const grid: RasterGrid = { width: parts.width, height: parts.height, transform: parts.transform, epsg: parts.epsg };
-  return new Jp2Reader(path, grid, parts.bits <= 8 ? 'uint8' : 'uint16', (await stat(path)).size, parts.codestream, limit);
+  let k = 0;
+  while (level && k < parts.levels && Math.ceil(parts.width / 2 ** (k + 1)) >= level.minWidth) k++;
+  const [ox, px, rx, oy, ry, py] = parts.transform;
+  const width = Math.ceil(parts.width / 2 ** k);
+  const height = Math.ceil(parts.height / 2 ** k);
+  const sx = parts.width / width;
+  const sy = parts.height / height;
+  const grid: RasterGrid = { width, height, transform: [ox, px * sx, rx, oy, ry, py * sy], epsg: parts.epsg };
+  return new Jp2Reader(path, grid, parts.bits <= 8 ? 'uint8' : 'uint16', (await stat(path)).size, parts.codestream, limit, k);
 }
 
 export class Jp2Reader implements BandReader {
@@ -46,6 +57,8 @@ export class Jp2Reader implements BandReader {
     readonly fileBytes: number,
     private codestream: Uint8Array | undefined,
     private readonly limit: Limiter,
+    /** Resolution level decoded (0 = full). */
+    private readonly level = 0,
   ) {}
 
   /** Starts decoding now (scan calls this for every band so the decodes overlap). */
@@ -73,7 +86,7 @@ export class Jp2Reader implements BandReader {
     const codestream = this.codestream!;
     this.codestream = undefined; // handed to the worker
     const t0 = performance.now();
-    const result = await decodeInWorker(codestream).catch((err: Error) => {
+    const result = await decodeInWorker(codestream, this.level).catch((err: Error) => {
       throw new InputError(this.path, `unreadable JPEG 2000 (${err.message})`);
     });
     this.stats.bytesRead += codestream.byteLength;
@@ -110,7 +123,7 @@ export function decodeTimeoutSeconds(bytes: number): number {
   return 120 + (bytes / 1e6) * 5;
 }
 
-function decodeInWorker(codestream: Uint8Array): Promise<DecodeResult> {
+function decodeInWorker(codestream: Uint8Array, level: number): Promise<DecodeResult> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./jp2.worker.js', import.meta.url));
     let settled = false;
@@ -129,6 +142,6 @@ function decodeInWorker(codestream: Uint8Array): Promise<DecodeResult> {
     worker.once('error', (err) => finish(() => reject(err)));
     worker.once('exit', (code) => finish(() => reject(new Error(`decoder exited with code ${code}`))));
     const copy = codestream.slice(); // a transferable buffer of its own
-    worker.postMessage({ codestream: copy }, [copy.buffer]);
+    worker.postMessage({ codestream: copy, level }, [copy.buffer]);
   });
 }

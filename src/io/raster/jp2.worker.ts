@@ -17,6 +17,7 @@ interface J2KDecoder {
   getEncodedBuffer(length: number): Uint8Array;
   getDecodedBuffer(): Uint8Array;
   decode(): void;
+  decodeSubResolution(level: number, layer: number): void;
   getFrameInfo(): FrameInfo;
   delete(): void;
 }
@@ -29,14 +30,20 @@ const require = createRequire(import.meta.url);
 const factory = require('@cornerstonejs/codec-openjpeg/decodewasmjs') as (opts: object) => Promise<OpenJpegModule>;
 const codec = factory({ print: () => undefined, printErr: () => undefined });
 
-parentPort!.on('message', async (msg: { codestream: Uint8Array }) => {
+parentPort!.on('message', async (msg: { codestream: Uint8Array; level?: number }) => {
   let decoder: J2KDecoder | undefined;
   try {
     const mod = await codec;
     decoder = new mod.J2KDecoder();
     decoder.getEncodedBuffer(msg.codestream.length).set(msg.codestream);
-    decoder.decode();
+    // A reduced resolution (level k: 1/2^k of each side) decodes only the wavelet levels it needs.
+    if (msg.level) decoder.decodeSubResolution(msg.level, 0);
+    else decoder.decode();
     const info = decoder.getFrameInfo();
+    if (msg.level) {
+      info.width = Math.ceil(info.width / 2 ** msg.level);
+      info.height = Math.ceil(info.height / 2 ** msg.level);
+    }
     // Copy out of the wasm heap before the decoder is deleted.
     const data = decoder.getDecodedBuffer().slice();
     parentPort!.postMessage(

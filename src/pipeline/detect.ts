@@ -1,0 +1,234 @@
+/**
+ * From measured components to candidates and files: confidence (the detector's formula), the confidence
+ * floor, the density limit, outlines along pixel edges, RFC 7946 features in lon/lat, and the
+ * masks/<detector>.tif rasters.
+ */
+import { join } from 'node:path';
+import { crsTransforms } from '../compute/crs.js';
+import { densityFilter } from '../compute/detect/density.js';
+import { evaluate, parseFormula } from '../compute/detect/formula.js';
+import { componentPixels, traceOutline } from '../compute/detect/shape.js';
+import type { BitMask } from '../compute/morphology.js';
+import type { RasterGrid } from '../core/types.js';
+import type { Feature, FeatureCollection, Position } from '../io/output/geojson.js';
+import { GeoTiffWriter } from '../io/raster/geotiff.writer.js';
+import { cutTile, encodeTile } from '../io/raster/tile.encode.js';
+import type { Codec } from '../io/raster/tiff.codec.js';
+import type { DetectorRun, DetectorSummary, Measured } from './detect.stream.js';
+
+export interface Candidate {
+  detector: string;
+  measured: Measured;
+  confidence: number;
+  contrast: number | null;
+  /** Outline rings in window pixel-corner coordinates (exterior first). */
+  rings: [number, number][][];
+}
+
+export interface DetectorOutcome {
+  name: string;
+  summary: DetectorSummary & { belowConfidence: number; densityDropped: number; candidates: number };
+  candidates: Candidate[];
+}
+
+export interface FinishContext {
+  /** The output grid (the processed window). */
+  grid: RasterGrid;
+  /** Names of the index values in Measured.means. */
+  indexNames: readonly string[];
+}
+
+/** Confidence, limits, density and outlines for each detector; candidates sorted by confidence. */
+export function finishDetectors(
+  results: { run: DetectorRun; measured: Measured[]; summary: DetectorSummary; mask: BitMask }[],
+  ctx: FinishContext,
+): DetectorOutcome[] {
+  const [ox, px, , oy, , py] = ctx.grid.transform;
+  const pixelArea = Math.abs(px * py);
+  const areaKm2 = (ctx.grid.width * ctx.grid.height * pixelArea) / 1e6;
+  return results.map(({ run, measured, summary, mask }) => {
+    const formula = parseFormula(run.spec.confidence);
+    const scored = measured.map((m) => {
+      const c = m.component;
+      const h = c.maxY - c.minY + 1;
+      const w = c.maxX - c.minX + 1;
+      const own = m.means[run.slot]!;
+      const contrast = m.ringMean === null || !Number.isFinite(own) ? null : own - m.ringMean;
+      const vars: Record<string, number> = {
+        area_px: c.area,
+        area_m2: c.area * pixelArea,
+        aspect: Math.max(h, w) / Math.max(Math.min(h, w), 1),
+        contrast: contrast ?? NaN,
+      };
+      ctx.indexNames.forEach((name, k) => (vars[`mean_${name}`] = m.means[k]!));
+      const value = evaluate(formula, vars);
+      return { m, contrast, confidence: Number.isFinite(value) ? value : 0 };
+    });
+    const confident = scored.filter((s) => s.confidence >= run.spec.min_confidence);
+    let kept = confident;
+    if (run.spec.density) {
+      const limit = Math.max(1, Math.floor(run.spec.density.max_per_km2 * areaKm2));
+      const placed = confident.map((s) => ({
+        x: ox + (s.m.component.sumX / s.m.component.area + 0.5) * px,
+        y: oy + (s.m.component.sumY / s.m.component.area + 0.5) * py,
+        confidence: s.confidence,
+        area: s.m.component.area,
+      }));
+      kept = densityFilter(placed, run.spec.density.cluster_m, limit).map((i) => confident[i]!);
+    }
+    kept.sort(
+      (a, b) =>
+        b.confidence - a.confidence ||
+        b.m.component.area - a.m.component.area ||
+        a.m.component.seedY - b.m.component.seedY ||
+        a.m.component.seedX - b.m.component.seedX,
+    );
+    const candidates = kept.map((s) => {
+      const c = s.m.component;
+      const rings = traceOutline(componentPixels(mask, c.seedX, c.seedY, c, run.spec.connectivity), run.spec.connectivity);
+      return { detector: run.name, measured: s.m, confidence: s.confidence, contrast: s.contrast, rings };
+    });
+    return {
+      name: run.name,
+      summary: { ...summary, belowConfidence: scored.length - confident.length, densityDropped: confident.length - kept.length, candidates: candidates.length },
+      candidates,
+    };
+  });
+}
+
+const round = (v: number, digits: number): number => Math.round(v * 10 ** digits) / 10 ** digits;
+
+/** Candidates as an RFC 7946 FeatureCollection in lon/lat (WGS 84). */
+export function toFeatureCollection(
+  outcomes: readonly DetectorOutcome[],
+  ctx: FinishContext & { scene: string; date: string | null; parameterSet: string; parameterHash: string },
+): FeatureCollection {
+  const { inverse } = crsTransforms(ctx.grid.epsg);
+  const [ox, px, , oy, , py] = ctx.grid.transform;
+  const crs = ctx.grid.epsg !== undefined ? `EPSG:${ctx.grid.epsg}` : null;
+  const pixelArea = Math.abs(px * py);
+  const features: Feature[] = [];
+  for (const o of outcomes) {
+    for (const cand of o.candidates) {
+      const c = cand.measured.component;
+      const coordinates = cand.rings.map((ring) =>
+        ring.map(([x, y]): Position => {
+          const [lon, lat] = inverse(ox + x * px, oy + y * py);
+          return [round(lon, 7), round(lat, 7)];
+        }),
+      );
+      const all = coordinates.flat();
+      const bbox: [number, number, number, number] = [
+        Math.min(...all.map((p) => p[0])),
+        Math.min(...all.map((p) => p[1])),
+        Math.max(...all.map((p) => p[0])),
+        Math.max(...all.map((p) => p[1])),
+      ];
+      const cx = ox + (c.sumX / c.area + 0.5) * px;
+      const cy = oy + (c.sumY / c.area + 0.5) * py;
+      const [clon, clat] = inverse(cx, cy);
+      const props: Feature['properties'] = {
+        id: features.length + 1,
+        detector: cand.detector,
+        scene: ctx.scene,
+        date: ctx.date,
+        area_px: c.area,
+        area_m2: round(c.area * pixelArea, 3),
+        centroid_lon: round(clon, 7),
+        centroid_lat: round(clat, 7),
+        centroid_x: round(cx, 3),
+        centroid_y: round(cy, 3),
+        crs,
+        bbox,
+        confidence: round(cand.confidence, 6),
+        contrast: cand.contrast === null ? null : round(cand.contrast, 6),
+      };
+      ctx.indexNames.forEach((name, k) => {
+        const v = cand.measured.means[k]!;
+        props[`mean_${name}`] = Number.isFinite(v) ? round(v, 7) : null;
+      });
+      features.push({ type: 'Feature', id: features.length + 1, bbox, geometry: { type: 'Polygon', coordinates }, properties: props });
+    }
+  }
+  return {
+    type: 'FeatureCollection',
+    archeo: { scene: ctx.scene, date: ctx.date, parameter_set: ctx.parameterSet, parameter_hash: ctx.parameterHash, crs },
+    features,
+  };
+}
+
+/**
+ * masks/<detector>.tif: uint8 0/1 after morphology, on the output grid, tiled and compressed. Tile rows
+ * are written as soon as the detection stream has made their rows final, while the scan goes on.
+ */
+export class MaskWriters {
+  private readonly written: number[];
+  private chain: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly writers: GeoTiffWriter[],
+    private readonly grid: RasterGrid,
+    private readonly opts: { tileSize: number; codec: Codec; level: number },
+  ) {
+    this.written = writers.map(() => 0);
+  }
+
+  static async create(
+    runs: readonly DetectorRun[],
+    dir: string,
+    grid: RasterGrid,
+    opts: { tileSize: number; codec: Codec; level: number; metadata: Record<string, string> },
+  ): Promise<MaskWriters> {
+    const writers: GeoTiffWriter[] = [];
+    for (const run of runs) {
+      writers.push(
+        await GeoTiffWriter.create(join(dir, `${run.name}.tif`), {
+          grid,
+          type: 'uint8',
+          tileSize: opts.tileSize,
+          codec: opts.codec,
+          description: `${run.name} mask`,
+          metadata: { ...opts.metadata, detector: run.name },
+        }),
+      );
+    }
+    return new MaskWriters(writers, grid, opts);
+  }
+
+  get paths(): string[] {
+    return this.writers.map((w) => w.path);
+  }
+
+  /** Writes detector d's tile rows that lie wholly above `finalRows` (queued; see flush). */
+  advance(d: number, mask: BitMask, finalRows: number): void {
+    const T = this.opts.tileSize;
+    const writer = this.writers[d]!;
+    while (this.written[d]! < writer.tilesDown) {
+      const ty = this.written[d]!;
+      const y0 = ty * T;
+      const rows = Math.min(T, this.grid.height - y0);
+      if (y0 + rows > finalRows) break;
+      this.written[d] = ty + 1;
+      const strip = mask.toBytes(y0, y0 + rows);
+      this.chain = this.chain.then(async () => {
+        const tiles = await Promise.all(
+          Array.from({ length: writer.tilesAcross }, (_, tx) =>
+            encodeTile(cutTile(strip, this.grid.width, rows, tx, T, 0, (n) => new Uint8Array(n)), T, 'uint8', this.opts.codec, this.opts.level),
+          ),
+        );
+        await Promise.all(tiles.map((t, tx) => writer.writeTile(tx, ty, t)));
+      });
+    }
+  }
+
+  /** Waits for the queued tiles, then completes every file. */
+  async finish(): Promise<void> {
+    await this.chain;
+    for (const w of this.writers) await w.finish();
+  }
+
+  async abort(): Promise<void> {
+    await this.chain.catch(() => undefined);
+    await Promise.all(this.writers.map((w) => w.abort()));
+  }
+}
