@@ -101,7 +101,7 @@ const round = (v: number, digits: number): number => Math.round(v * 10 ** digits
 /** Candidates as an RFC 7946 FeatureCollection in lon/lat (WGS 84). */
 export function toFeatureCollection(
   outcomes: readonly DetectorOutcome[],
-  ctx: FinishContext & { scene: string; date: string | null; parameterSet: string; parameterHash: string },
+  ctx: FinishContext & { scene: string; date: string | null; parameterSet: string; parameterHash: string; detectorsHash: string },
 ): FeatureCollection {
   const { inverse } = crsTransforms(ctx.grid.epsg);
   const [ox, px, , oy, , py] = ctx.grid.transform;
@@ -152,7 +152,15 @@ export function toFeatureCollection(
   }
   return {
     type: 'FeatureCollection',
-    archeo: { scene: ctx.scene, date: ctx.date, parameter_set: ctx.parameterSet, parameter_hash: ctx.parameterHash, crs },
+    archeo: {
+      scene: ctx.scene,
+      date: ctx.date,
+      parameter_set: ctx.parameterSet,
+      // the scan's hash (the same in every output of the scene) and the detector set's own
+      parameter_hash: ctx.parameterHash,
+      detectors_hash: ctx.detectorsHash,
+      crs,
+    },
     features,
   };
 }

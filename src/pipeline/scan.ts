@@ -229,7 +229,8 @@ async function scanScene(
         scene: scene.id,
         date: scene.metadata.datetime ?? null,
         parameterSet: detection.params.name,
-        parameterHash: paramsHash(detection.params),
+        parameterHash: parameterHash(params),
+        detectorsHash: paramsHash(detection.params),
       });
       await metrics.time('geojson', () => writeGeoJson(join(tmp, 'candidates.geojson'), fc));
       outputs.push(...maskWriters!.paths.map((path) => ({ path, bytes: 0 })), { path: join(tmp, 'candidates.geojson'), bytes: 0 });
