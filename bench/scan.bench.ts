@@ -10,7 +10,7 @@
  * /usr/bin/time -v, so wall time and peak RSS are measured the same way for both tools.
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,17 +68,23 @@ interface Config {
   name: string;
   tool: 'archeo' | 'peer';
   argv: string[];
+  /** Keep the output (to compare masks and read stage timings). */
+  keep?: string;
 }
 
+const peerRule = join(root, 'test', 'fixtures', 'peer', 'peer_rule.json');
 const configs: Config[] = [
-  { name: 'archeo (defaults: zstd)', tool: 'archeo', argv: [] },
+  { name: 'archeo --detect none (indices only: zstd)', tool: 'archeo', argv: ['--detect', 'none'] },
   { name: 'peer_numpy.py (defaults: GDAL DEFLATE)', tool: 'peer', argv: [] },
-  { name: 'archeo --compress deflate', tool: 'archeo', argv: ['--compress', 'deflate'] },
+  { name: 'archeo --detect none --compress deflate', tool: 'archeo', argv: ['--detect', 'none', '--compress', 'deflate'] },
   { name: 'peer_numpy.py --compress zstd --threads 2 (tuned)', tool: 'peer', argv: ['--compress', 'zstd', '--threads', '2'] },
+  { name: 'archeo (defaults: 3 detectors, masks, GeoJSON, quicklook)', tool: 'archeo', argv: [] },
+  { name: "archeo, the peer's rule (--params peer_rule.json --resample nearest --reflectance multiply)", tool: 'archeo', argv: ['--params', peerRule, '--resample', 'nearest', '--reflectance', 'multiply'], keep: 'archeo-peer-rule' },
+  { name: 'peer_numpy.py --kernel square', tool: 'peer', argv: ['--kernel', 'square'], keep: 'peer-square' },
 ];
 
 function runOnce(c: Config): Measure {
-  const out = join(work, c.tool);
+  const out = join(work, c.keep ?? c.tool);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   try {
@@ -87,11 +93,41 @@ function runOnce(c: Config): Measure {
     }
     return timed(python, [join(peers, 'peer_numpy.py'), scene, out, ...c.argv]);
   } finally {
-    rmSync(out, { recursive: true, force: true });
+    if (!c.keep) rmSync(out, { recursive: true, force: true });
   }
 }
 
-function main(): void {
+/** Detection stage times of the last kept runs, and whether the two masks are identical. */
+async function detectionRecord(): Promise<void> {
+  const { openGeoTiff } = await import('../src/io/raster/geotiff.reader.js');
+  const read = async (path: string) => {
+    const r = await openGeoTiff(path);
+    const a = await r.readWindow({ x0: 0, y0: 0, width: r.grid.width, height: r.grid.height });
+    await r.close();
+    return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  };
+  const ours = join(work, 'archeo-peer-rule', `scene_${size}_seed42`);
+  const peerOut = join(work, 'peer-square');
+  if (!existsSync(join(ours, 'report.json')) || !existsSync(join(peerOut, 'timing.json'))) return;
+  const report = JSON.parse(readFileSync(join(ours, 'report.json'), 'utf8')) as { stages: Record<string, { total_s: number }>; detection: { detectors: { peer: { components: number; candidates: number } } } };
+  const timing = JSON.parse(readFileSync(join(peerOut, 'timing.json'), 'utf8')) as { timing_s: Record<string, number>; n_components: number; n_features: number };
+  const same = Buffer.compare(await read(join(ours, 'masks', 'peer.tif')), await read(join(peerOut, 'mask.tif'))) === 0;
+  const a = (k: string): number => report.stages[k]?.total_s ?? 0;
+  const p = (k: string): number => timing.timing_s[k] ?? 0;
+  console.log(`\nDetection stages, the peer's rule, full tile (s): mask identical to the peer's: ${same ? 'yes' : 'NO'}; components ${report.detection.detectors.peer.components} vs ${timing.n_components}; kept ${report.detection.detectors.peer.candidates} vs ${timing.n_features}\n`);
+  console.log('| stage | archeo | peer_numpy.py |');
+  console.log('|---|---|---|');
+  console.log(`| mask (conditions) | ${a('mask').toFixed(3)} | ${p('mask').toFixed(3)} |`);
+  console.log(`| morphology | ${a('morphology').toFixed(3)} | ${p('morphology').toFixed(3)} |`);
+  console.log(`| labelling | ${a('label').toFixed(3)} | ${p('labelling').toFixed(3)} |`);
+  console.log(`| statistics (means, contrast) / features | ${a('statistics').toFixed(3)} | ${p('features').toFixed(3)} |`);
+  console.log(`| polygons (outlines; the peer writes points) | ${a('polygons').toFixed(3)} | - |`);
+  const ours5 = a('mask') + a('morphology') + a('label') + a('statistics') + a('polygons');
+  const peer3 = p('mask') + p('morphology') + p('labelling') + p('features');
+  console.log(`| **total** | **${ours5.toFixed(3)}** | **${peer3.toFixed(3)}** |`);
+}
+
+async function main(): Promise<void> {
   ensurePeers();
   ensureScene();
   const selected = configs.filter((c) => !only || c.tool === only);
@@ -125,6 +161,7 @@ function main(): void {
     join(root, 'bench', 'results', 'scan.jsonl'),
     JSON.stringify({ date: new Date().toISOString(), host, size, runs, results: Object.fromEntries(results) }) + '\n',
   );
+  await detectionRecord();
 }
 
-main();
+await main();

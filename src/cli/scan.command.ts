@@ -28,6 +28,7 @@ interface ScanFlags extends CommonOptions {
   block: string;
   threads?: string;
   boaOffset?: string;
+  reflectance: string;
   progress: boolean;
   simd: boolean;
 }
@@ -56,6 +57,11 @@ export function scanCommand(setExit: (code: number) => void): Command {
     .option('--block <px>', 'output tile size and strip height in pixels (multiple of 16)', '512')
     .option('--threads <n>', 'worker threads for the pixel work (default: all cores)')
     .option('--boa-offset <dn>', 'override BOA_ADD_OFFSET for every band (e.g. -1000 for baseline 04.00+ data without metadata)')
+    .addOption(
+      new Option('--reflectance <mode>', 'divide: (DN + offset) / quantification (product.md); multiply: by float32(1 / quantification), to compare with pipelines that scale so')
+        .choices(['divide', 'multiply'])
+        .default('divide'),
+    )
     .option('--no-simd', 'use the JavaScript kernels instead of WebAssembly SIMD (slower; same numbers)')
     .option('--no-progress', 'no progress bar on the terminal')
     .option('--json', 'print the result summary as JSON on stdout')
@@ -173,6 +179,7 @@ async function buildContext(paths: string[], flags: ScanFlags, logger: ReturnTyp
       maskClasses,
       aoi: flags.aoi === undefined ? undefined : parseAoi(flags.aoi),
       boaOffset: flags.boaOffset === undefined ? undefined : parseNumberFlag('--boa-offset', flags.boaOffset),
+      reflectance: flags.reflectance as 'divide' | 'multiply',
     },
     codec,
     level,

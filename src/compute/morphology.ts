@@ -239,23 +239,80 @@ export class MorphChain {
       return h;
     };
     const tailMask = this.width % 32 === 0 ? 0xffffffff : (1 << (this.width % 32)) - 1;
+    const hs: Uint32Array[] = [];
     for (let y = o0; y < o1; y++) {
-      const acc = target.subarray((y - o0) * S, (y - o0 + 1) * S);
-      acc.fill(erode ? 0xffffffff : 0);
+      const o = (y - o0) * S;
+      hs.length = 0;
       for (let g = 0; g < G; g++) {
         for (const dy of step.groups[g]!.dys) {
           const h = horizontal(g, y + dy);
-          if (!h) continue;
-          if (erode) for (let j = 0; j < S; j++) acc[j] = acc[j]! & h[j]!;
-          else for (let j = 0; j < S; j++) acc[j] = acc[j]! | h[j]!;
+          if (h) hs.push(h); // rows outside the image hold the border value: neutral here
         }
       }
-      acc[S - 1] = acc[S - 1]! & tailMask; // bits past the right edge stay 0
+      if (hs.length === 3) {
+        // Three rows (3x3 elements, the common case) combined in one pass.
+        const [a, b, c] = hs as [Uint32Array, Uint32Array, Uint32Array];
+        if (erode) for (let j = 0; j < S; j++) target[o + j] = a[j]! & b[j]! & c[j]!;
+        else for (let j = 0; j < S; j++) target[o + j] = a[j]! | b[j]! | c[j]!;
+      } else {
+        target.fill(erode ? 0xffffffff : 0, o, o + S);
+        for (const h of hs) {
+          if (erode) for (let j = 0; j < S; j++) target[o + j] = target[o + j]! & h[j]!;
+          else for (let j = 0; j < S; j++) target[o + j] = target[o + j]! | h[j]!;
+        }
+      }
+      target[o + S - 1] = target[o + S - 1]! & tailMask; // bits past the right edge stay 0
+    }
+  }
+
+  /**
+   * shiftCombine for offsets under 32 pixels: one pass over the words, each output word made from its
+   * word and its two neighbours (bits shifted in across word edges); beyond the row, the border value.
+   */
+  private shiftCombineNear(row: Uint32Array, dxs: readonly number[], erode: boolean, out: Uint32Array): void {
+    const S = this.stride;
+    const fill = erode ? -1 : 0;
+    const tail = this.width & 31;
+    // Bits past the right edge are outside the image: the border value for erosion (they are 0 already).
+    const tailFill = erode && tail !== 0 ? ~((1 << tail) - 1) : 0;
+    const n = dxs.length;
+    const d = Int32Array.from(dxs);
+    if (n === 1 && d[0] === 0) {
+      out.set(row);
+      return;
+    }
+    if (n === 3 && d[0] === -1 && d[1] === 0 && d[2] === 1) {
+      // The 3-wide span of 3x3 elements, spelled out: this runs for every row of every step.
+      for (let j = 0; j < S; j++) {
+        const w = j === S - 1 ? row[j]! | tailFill : row[j]!;
+        const prev = j > 0 ? row[j - 1]! : fill;
+        const next = j < S - 1 ? (j + 1 === S - 1 ? row[j + 1]! | tailFill : row[j + 1]!) : fill;
+        const left = (w << 1) | (prev >>> 31);
+        const right = (w >>> 1) | (next << 31);
+        out[j] = erode ? w & left & right : w | left | right;
+      }
+      return;
+    }
+    for (let j = 0; j < S; j++) {
+      const w = j === S - 1 ? row[j]! | tailFill : row[j]!;
+      const prev = j > 0 ? row[j - 1]! : fill;
+      const next = j < S - 1 ? (j + 1 === S - 1 ? row[j + 1]! | tailFill : row[j + 1]!) : fill;
+      let acc = fill;
+      for (let k = 0; k < n; k++) {
+        const dx = d[k]!;
+        const v = dx === 0 ? w : dx > 0 ? (w >>> dx) | (next << (32 - dx)) : (w << -dx) | (prev >>> (32 + dx));
+        acc = erode ? acc & v : acc | v;
+      }
+      out[j] = acc;
     }
   }
 
   /** out[x] = combine over dx of row[x + dx], with pixels outside the row = border value. */
   private shiftCombine(row: Uint32Array, dxs: readonly number[], erode: boolean, out: Uint32Array): void {
+    if (dxs.every((dx) => dx > -32 && dx < 32)) {
+      this.shiftCombineNear(row, dxs, erode, out);
+      return;
+    }
     const S = this.stride;
     const P = this.pad;
     const fill = erode ? 0xffffffff : 0;

@@ -10,12 +10,20 @@ export interface Radiometry {
   offset: number;
   /** BOA_QUANTIFICATION_VALUE (10000). */
   quantification: number;
+  /**
+   * 'divide' (product.md): (DN + offset) / quantification, one correctly rounded division.
+   * 'multiply': (DN + offset) * float32(1 / quantification), as pipelines that scale by a factor compute
+   * it (GDAL scale, peer_numpy.py); it rounds twice, so 1 in ~10 values differs by one float32 ulp.
+   */
+  mode?: 'divide' | 'multiply';
 }
 
 /** Reflectance of one DN, exactly as numpy's float32 `(dn + offset) / quantification`; DN 0 is NaN. */
 export function reflectanceOf(dn: number, r: Radiometry): number {
   const f = Math.fround;
-  return dn === 0 ? NaN : f(f(dn + f(r.offset)) / f(r.quantification));
+  if (dn === 0) return NaN;
+  const v = f(dn + f(r.offset));
+  return r.mode === 'multiply' ? f(v * f(1 / r.quantification)) : f(v / f(r.quantification));
 }
 
 /**

@@ -271,3 +271,114 @@ export function resampleClasses(src: SourceWindow<Uint8Array>, xPlan: AxisPlan, 
     for (let x = 0; x < win.width; x++) out[o + x] = lut[src.data[s + cols[x]!]!]!;
   }
 }
+
+/**
+ * The value `resampleFloat` gives at grid pixel (gx, gy), computed for that pixel alone: the same taps,
+ * weights and float32 roundings, so it is bit-identical. `at(sx, sy)` returns the source value (reflectance,
+ * NaN = nodata) at full-image source coordinates. For statistics over a few pixels of a large window.
+ */
+export function samplePoint(at: (sx: number, sy: number) => number, xPlan: AxisPlan, yPlan: AxisPlan, gx: number, gy: number): number {
+  const f = Math.fround;
+  const horizontal = (sy: number): number => {
+    switch (xPlan.kind) {
+      case 'identity':
+        return at(gx, sy);
+      case 'nearest':
+        return at(xPlan.i0[gx]!, sy);
+      case 'linear': {
+        const a1 = xPlan.w1[gx]!;
+        const v0 = at(xPlan.i0[gx]!, sy);
+        return a1 === 0 ? v0 : f(f(v0 * xPlan.w0[gx]!) + f(at(xPlan.i1[gx]!, sy) * a1));
+      }
+      case 'area': {
+        let sum = 0;
+        for (let j = 0; j < xPlan.factor; j++) sum += at(gx * xPlan.factor + j, sy);
+        return f(sum); // the horizontal pass stores its sums as float32
+      }
+    }
+  };
+  switch (yPlan.kind) {
+    case 'identity':
+      return horizontal(gy);
+    case 'nearest':
+      return horizontal(yPlan.i0[gy]!);
+    case 'linear': {
+      const b1 = yPlan.w1[gy]!;
+      const h0 = horizontal(yPlan.i0[gy]!);
+      return b1 === 0 ? h0 : f(f(h0 * yPlan.w0[gy]!) + f(horizontal(yPlan.i1[gy]!) * b1));
+    }
+    case 'area': {
+      const k = yPlan.factor;
+      let sum = 0;
+      for (let j = 0; j < k; j++) sum += horizontal(gy * k + j);
+      return f(sum * (1 / (k * k)));
+    }
+  }
+}
+
+/**
+ * samplePoint for every pixel of a list of runs (4 integers per run: any, row, x0, x1 in full-grid
+ * coordinates) from a uint16 DN window through a reflectance table, written in order to `out`. The
+ * common plans (identity, and bilinear in both directions) are flat loops; others go pixel by pixel.
+ */
+export function sampleRuns(
+  dn: ArrayLike<number>,
+  win: { x0: number; y0: number; width: number },
+  lut: Float32Array,
+  xPlan: AxisPlan,
+  yPlan: AxisPlan,
+  runs: Int32Array,
+  out: Float32Array,
+): void {
+  const f = Math.fround;
+  const W = win.width;
+  const n = runs.length >> 2;
+  let o = 0;
+  if (xPlan.kind === 'identity' && yPlan.kind === 'identity') {
+    for (let r = 0; r < n; r++) {
+      const row = (runs[4 * r + 1]! - win.y0) * W - win.x0;
+      for (let gx = runs[4 * r + 2]!; gx < runs[4 * r + 3]!; gx++) out[o++] = lut[dn[row + gx]!]!;
+    }
+    return;
+  }
+  if (xPlan.kind === 'linear' && yPlan.kind === 'linear') {
+    const { i0: xi0, i1: xi1, w0: xw0, w1: xw1 } = xPlan;
+    for (let r = 0; r < n; r++) {
+      const gy = runs[4 * r + 1]!;
+      const r0 = (yPlan.i0[gy]! - win.y0) * W - win.x0;
+      const r1 = (yPlan.i1[gy]! - win.y0) * W - win.x0;
+      const b0 = yPlan.w0[gy]!;
+      const b1 = yPlan.w1[gy]!;
+      for (let gx = runs[4 * r + 2]!; gx < runs[4 * r + 3]!; gx++) {
+        const a1 = xw1[gx]!;
+        const c0 = xi0[gx]!;
+        const c1 = xi1[gx]!;
+        const a0 = xw0[gx]!;
+        const u0 = lut[dn[r0 + c0]!]!;
+        const h0 = a1 === 0 ? u0 : f(f(u0 * a0) + f(lut[dn[r0 + c1]!]! * a1));
+        if (b1 === 0) {
+          out[o++] = h0;
+          continue;
+        }
+        const v0 = lut[dn[r1 + c0]!]!;
+        const h1 = a1 === 0 ? v0 : f(f(v0 * a0) + f(lut[dn[r1 + c1]!]! * a1));
+        out[o++] = f(f(h0 * b0) + f(h1 * b1));
+      }
+    }
+    return;
+  }
+  if ((xPlan.kind === 'nearest' || xPlan.kind === 'identity') && (yPlan.kind === 'nearest' || yPlan.kind === 'identity')) {
+    const xi = xPlan.kind === 'nearest' ? xPlan.i0 : undefined;
+    for (let r = 0; r < n; r++) {
+      const gy = runs[4 * r + 1]!;
+      const row = ((yPlan.kind === 'nearest' ? yPlan.i0[gy]! : gy) - win.y0) * W - win.x0;
+      for (let gx = runs[4 * r + 2]!; gx < runs[4 * r + 3]!; gx++) out[o++] = lut[dn[row + (xi ? xi[gx]! : gx)]!]!;
+    }
+    return;
+  }
+  const at = (sx: number, sy: number): number => lut[dn[(sy - win.y0) * W + (sx - win.x0)]!]!;
+  for (let r = 0; r < n; r++) {
+    const gy = runs[4 * r + 1]!;
+    for (let gx = runs[4 * r + 2]!; gx < runs[4 * r + 3]!; gx++) out[o++] = samplePoint(at, xPlan, yPlan, gx, gy);
+  }
+}

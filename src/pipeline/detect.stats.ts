@@ -96,7 +96,9 @@ export class StatsCollector {
   private counts = new Float64Array(0);
   private ringSum = new Float64Array(0);
   private ringCount = new Float64Array(0);
+  /** Seconds of statistics work: building runs (main thread) plus the workers' tasks. */
   private seconds = 0;
+  private mainSeconds = 0;
   private pixels = 0;
 
   constructor(
@@ -143,6 +145,7 @@ export class StatsCollector {
     this.pending.length = 0;
     this.pending.push(...waiting);
     this.seconds += (performance.now() - t0) / 1000;
+    this.mainSeconds += (performance.now() - t0) / 1000;
     // Rows from which runs may still come: open components, pending ones, rows not final yet.
     let reach = Infinity;
     for (let d = 0; d < this.stream.detectors; d++) {
@@ -196,6 +199,7 @@ export class StatsCollector {
           runs: packed,
         };
         const result = await this.ctx.pool.run<StatsResult>(task);
+        this.seconds += result.seconds; // worker time: the tasks overlap the first pass
         this.grow();
         list.forEach((r, k) => {
           const at = k * 2 * M;
@@ -263,6 +267,7 @@ export class StatsCollector {
     if (this.failure !== undefined) throw this.failure;
     this.grow();
     this.ctx.metrics.add('statistics', this.seconds + (performance.now() - t0) / 1000, { pixels: this.pixels });
+    this.ctx.metrics.add('outline', this.mainSeconds, { pixels: this.pixels });
     const M = this.M;
     const measured: Measured[][] = this.runs.map(() => []);
     this.comps.forEach(({ d, c }, id) => {

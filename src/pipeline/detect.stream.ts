@@ -121,7 +121,7 @@ export class DetectionStream {
     private readonly window: PixelWindow,
     detectors: readonly DetectorRun[],
     private readonly remask: boolean,
-    pixelArea: number,
+    private readonly pixelArea: number,
   ) {
     this.states = detectors.map((d, i) => new DetectorState(d, window.width, window.height, pixelArea, (c) => this.fresh.push({ detector: i, component: c })));
   }
@@ -138,9 +138,11 @@ export class DetectionStream {
     return this.states[d]!.finalDone;
   }
 
-  /** Topmost row of detector d's components that are still open (Infinity if none). */
+  /** Topmost row of detector d's open components that can still be kept (Infinity if none). */
   openMinY(d: number): number {
-    return this.states[d]!.labeler.openMinY();
+    const s = this.states[d]!;
+    const max = s.run.spec.area_m2.max;
+    return s.labeler.openMinY(max === null ? Infinity : max / this.pixelArea);
   }
 
   get detectors(): number {

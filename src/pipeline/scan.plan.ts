@@ -32,6 +32,8 @@ export interface PlanOptions {
   aoi: LonLatBox | undefined;
   /** Overrides BOA_ADD_OFFSET for every band. */
   boaOffset: number | undefined;
+  /** How DN become reflectance (see Radiometry.mode). */
+  reflectance: 'divide' | 'multiply';
   /** Limits concurrent JPEG 2000 decodes (each holds a decoded band). */
   jp2Limit: Limiter;
   /** Limits concurrent GeoTIFF tile reads and decodes, across all bands. */
@@ -161,7 +163,7 @@ export async function planScan(scene: Scene, opts: PlanOptions): Promise<ScanPla
         file,
         reader,
         plan: { gridWidth: width, gridHeight: height, srcWidth: reader.grid.width, srcHeight: reader.grid.height, method },
-        radiometry: { offset, quantification: scene.metadata.quantification },
+        radiometry: { offset, quantification: scene.metadata.quantification, mode: opts.reflectance },
       };
     };
     const bands = files.map((f, i) => planBand(f, opened[i]!, opts.resample));

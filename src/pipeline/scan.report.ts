@@ -13,6 +13,7 @@ export interface ScanParameters {
   resample: string;
   mask_classes: number[];
   boa_offset: number | null;
+  reflectance: string;
   aoi: number[] | null;
   compress: string;
   level: number;

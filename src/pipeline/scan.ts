@@ -106,6 +106,7 @@ export function scanParameters(ctx: ScanContext, plan: ScanPlan): ScanParameters
     resample: ctx.plan.resample,
     mask_classes: ctx.plan.maskClasses,
     boa_offset: ctx.plan.boaOffset ?? null,
+    reflectance: ctx.plan.reflectance,
     aoi: aoi ? [aoi.west, aoi.south, aoi.east, aoi.north] : null,
     compress: ctx.codec,
     level: ctx.level,

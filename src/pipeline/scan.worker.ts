@@ -9,7 +9,7 @@
 import { parentPort } from 'node:worker_threads';
 import { indexByName, type IndexDef } from '../compute/indices.js';
 import { maskLut, reflectanceTable, type Radiometry } from '../compute/radiometry.js';
-import { planAxis, resampleClasses, resampleFloat, sourceRange, type AxisPlan, type ResampleMethod } from '../compute/resample.js';
+import { planAxis, resampleClasses, resampleFloat, sampleRuns, sourceRange, type AxisPlan, type ResampleMethod } from '../compute/resample.js';
 import type { TypedArray } from '../core/types.js';
 import { compileConditions, cpuEngine, type ConditionKernel, type SlotConditions } from '../engine/cpu/compile.js';
 import type { IndexKernel } from '../engine/engine.js';
@@ -84,6 +84,8 @@ export interface StatsTask extends Omit<StripTask, 'type' | 'tileX0' | 'tileY'> 
 /** Per run, the sums then the counts of finite values of every index (2 x indices numbers per run). */
 export interface StatsResult {
   sums: Float64Array;
+  /** Seconds the task took in the worker. */
+  seconds: number;
 }
 
 export interface StripResult {
@@ -107,6 +109,8 @@ interface SceneState {
   /** The reflectance tables in the kernels' memory (addresses), per band. */
   wasmLuts: number[];
   conditions: ConditionKernel | undefined;
+  /** Single-index kernels for ring statistics, by slot. */
+  single: Map<number, IndexKernel>;
   sclPlan: { x: AxisPlan; y: AxisPlan } | undefined;
   lut: Uint8Array | undefined;
 }
@@ -138,6 +142,7 @@ function setupScene(setup: ScanSetup): void {
     wasm,
     wasmLuts,
     conditions: setup.detect ? compileConditions(setup.detect) : undefined,
+    single: new Map(),
     plans: setup.bands.map((b) => plansOf(b.plan)),
     luts,
     sclPlan: setup.scl ? plansOf(setup.scl.plan) : undefined,
@@ -323,42 +328,104 @@ function jsBuffers(state: SceneState, task: StripTask | StatsTask, grid: Grid): 
   };
 }
 
+/**
+ * Sums of the indices over runs of pixels, computing the bands at those pixels only (samplePoint: the
+ * same arithmetic as the plane kernels) and the indices over the compact planes with the compiled
+ * kernel: the cost follows the candidates' pixels, not the region around them.
+ */
 function runStats(task: StatsTask): StatsResult {
+  const t0 = performance.now();
   const state = scenes.get(task.key);
   if (!state) throw new Error(`scan worker: no setup for scene ${task.key}`);
-  const grid = { x0: task.gridX0, y0: task.gridY0, width: task.cols, height: task.rows };
-  try {
-    const buffers = state.wasm ? wasmBuffers(state, state.wasm, task, grid, false) : jsBuffers(state, task, grid);
-    buffers.fillPlanes();
-    buffers.runIndices();
-    const M = buffers.outs.length;
-    const runs = task.runs;
-    const n = runs.length / 4;
-    const out = new Float64Array(n * 2 * M);
-    for (let r = 0; r < n; r++) {
-      const slot = runs[4 * r]!;
-      const row = (runs[4 * r + 1]! - task.gridY0) * task.cols - task.gridX0;
-      const x0 = runs[4 * r + 2]!;
-      const x1 = runs[4 * r + 3]!;
-      for (let m = slot < 0 ? 0 : slot; m < (slot < 0 ? M : slot + 1); m++) {
-        const v = buffers.outs[m]!;
-        let sum = 0;
-        let count = 0;
-        for (let i = row + x0; i < row + x1; i++) {
-          const x = v[i]!;
-          if (x === x) {
-            sum += x;
-            count++;
-          }
-        }
-        out[r * 2 * M + m] = sum;
-        out[r * 2 * M + M + m] = count;
-      }
-    }
-    return { sums: out };
-  } finally {
-    scratch.release();
+  const M = state.kernel.names.length;
+  const runs = task.runs;
+  const nRuns = runs.length / 4;
+  const out = new Float64Array(nRuns * 2 * M);
+  // Candidate pixels need every index; ring pixels only their detector's: one group per slot.
+  const groups = new Map<number, number[]>();
+  for (let r = 0; r < nRuns; r++) {
+    const slot = runs[4 * r]!;
+    const list = groups.get(slot) ?? [];
+    groups.set(slot, list);
+    list.push(r);
   }
+  for (const [slot, list] of groups) {
+    const sub = new Int32Array(list.length * 4);
+    list.forEach((r, k) => sub.set(runs.subarray(4 * r, 4 * r + 4), 4 * k));
+    const kernel = slot < 0 ? state.kernel : kernelFor(state, slot);
+    const sums = statsOver(state, task, sub, kernel);
+    const slots = slot < 0 ? Array.from({ length: M }, (_, m) => m) : [slot];
+    list.forEach((r, k) => {
+      slots.forEach((m, j) => {
+        out[r * 2 * M + m] = sums[k * 2 * slots.length + j]!;
+        out[r * 2 * M + M + m] = sums[k * 2 * slots.length + slots.length + j]!;
+      });
+    });
+  }
+  return { sums: out, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** A kernel for one index slot (ring pixels), compiled once per scene. */
+function kernelFor(state: SceneState, slot: number): IndexKernel {
+  let k = state.single.get(slot);
+  if (!k) {
+    k = cpuEngine.compileIndices([indexByName(state.kernel.names[slot]!)!]);
+    state.single.set(slot, k);
+  }
+  return k;
+}
+
+/**
+ * Per run, sums then counts of each of `kernel`'s indices, computing its bands at the runs' pixels only
+ * (sampleRuns: the same arithmetic as the plane kernels) and the indices over those compact planes.
+ */
+function statsOver(state: SceneState, task: StatsTask, runs: Int32Array, kernel: IndexKernel): Float64Array {
+  const nRuns = runs.length / 4;
+  let P = 0;
+  for (let r = 0; r < nRuns; r++) P += runs[4 * r + 3]! - runs[4 * r + 2]!;
+  const allBands = state.kernel.bands;
+  const planes = kernel.bands.map((band) => {
+    const b = allBands.indexOf(band);
+    const plane = new Float32Array(P);
+    sampleRuns(task.bands[b]!.data, task.bands[b]!, state.luts[b]!, state.plans[b]!.x, state.plans[b]!.y, runs, plane);
+    return plane;
+  });
+  let masked: Uint8Array | undefined;
+  if (task.scl && state.sclPlan && state.lut) {
+    masked = new Uint8Array(P);
+    const win = task.scl;
+    const pick = (plan: AxisPlan, g: number): number => (plan.kind === 'nearest' ? plan.i0[g]! : g);
+    let i = 0;
+    for (let r = 0; r < nRuns; r++) {
+      const gy = runs[4 * r + 1]!;
+      const row = (pick(state.sclPlan.y, gy) - win.y0) * win.width - win.x0;
+      for (let gx = runs[4 * r + 2]!; gx < runs[4 * r + 3]!; gx++) masked[i++] = state.lut[win.data[row + pick(state.sclPlan.x, gx)]!]!;
+    }
+  }
+  const K = kernel.names.length;
+  const outs = kernel.names.map(() => new Float32Array(P));
+  kernel.run(planes, masked, outs, P);
+  const out = new Float64Array(nRuns * 2 * K);
+  let i0 = 0;
+  for (let r = 0; r < nRuns; r++) {
+    const len = runs[4 * r + 3]! - runs[4 * r + 2]!;
+    for (let m = 0; m < K; m++) {
+      const v = outs[m]!;
+      let sum = 0;
+      let count = 0;
+      for (let i = i0; i < i0 + len; i++) {
+        const x = v[i]!;
+        if (x === x) {
+          sum += x;
+          count++;
+        }
+      }
+      out[r * 2 * K + m] = sum;
+      out[r * 2 * K + K + m] = count;
+    }
+    i0 += len;
+  }
+  return out;
 }
 
 async function runStrip(task: StripTask): Promise<{ result: StripResult }> {

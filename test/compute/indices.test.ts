@@ -58,3 +58,21 @@ describe('radiometry', () => {
     expect(Array.from(out)).toEqual([NaN, 0, Math.fround(0.05), Math.fround(-0.05), 1]);
   });
 });
+
+describe('reflectance modes', () => {
+  test("'multiply' rounds twice (by float32(1e-4)) and differs from the division by one ulp for some DN", async () => {
+    const { reflectanceOf } = await import('../../src/compute/radiometry.js');
+    let differ = 0;
+    for (let dn = 1; dn < 5000; dn++) {
+      const d = reflectanceOf(dn, { offset: 0, quantification: 10000 });
+      const m = reflectanceOf(dn, { offset: 0, quantification: 10000, mode: 'multiply' });
+      expect(d).toBe(Math.fround(dn / 10000));
+      expect(m).toBe(Math.fround(dn * Math.fround(1e-4)));
+      if (d !== m) {
+        differ++;
+        expect(Math.abs(d - m)).toBeLessThanOrEqual(2 ** -24 * Math.abs(d) * 2);
+      }
+    }
+    expect(differ).toBeGreaterThan(100); // why a pixel-identical comparison with such a pipeline needs the mode
+  });
+});

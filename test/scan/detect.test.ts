@@ -34,7 +34,8 @@ describe('the peer\'s rule as a parameter file gives the peer\'s results', () =>
   let report: any;
   let fc: FC;
   beforeAll(() => {
-    dir = scan(peerScene, ['--params', join(peerDir, 'peer_rule.json'), '--resample', 'nearest', '--indices', 'all']);
+    // the peer's arithmetic too: it scales DN by float32(1e-4) (--reflectance multiply)
+    dir = scan(peerScene, ['--params', join(peerDir, 'peer_rule.json'), '--resample', 'nearest', '--reflectance', 'multiply', '--indices', 'all']);
     report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
     fc = JSON.parse(readFileSync(join(dir, 'candidates.geojson'), 'utf8'));
   });

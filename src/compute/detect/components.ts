@@ -201,10 +201,16 @@ export class RunLabeler {
     }
   }
 
-  /** The topmost row of any component still open (continued by the last row pushed); Infinity if none. */
-  openMinY(): number {
+  /**
+   * The topmost row of the components still open (continued by the last row pushed) whose area is at
+   * most `maxArea` pixels (a larger one can only grow); Infinity if none.
+   */
+  openMinY(maxArea = Infinity): number {
     let m = Infinity;
-    for (let i = 0; i < this.cur.n; i++) m = Math.min(m, this.stats[this.find(this.cur.labels[i]!) * 10 + 3]!);
+    for (let i = 0; i < this.cur.n; i++) {
+      const r = this.find(this.cur.labels[i]!) * 10;
+      if (this.stats[r]! <= maxArea) m = Math.min(m, this.stats[r + 3]!);
+    }
     return m;
   }
 
