@@ -1,7 +1,8 @@
 /** `archeo scan <path...>`: parse and check options, build the scan context, run, print the summary. */
 import os from 'node:os';
 import { Command, Option } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readJsonFile } from '../io/json.file.js';
 import { ExitCode, InputError, UsageError } from '../core/errors.js';
 import type { DetectionParams, DetectorSpec } from '../compute/detect/params.js';
 import { indexTable, defaultIndexNames } from '../compute/indices.js';
@@ -128,13 +129,7 @@ async function loadParams(spec: string): Promise<DetectionParams> {
   if (!/\.json$/i.test(spec) && !existsSync(spec)) {
     throw new UsageError(`--params ${spec}: expected a JSON file or one of ${Object.keys(builtinParams).join(', ')}`);
   }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readFileSync(spec, 'utf8'));
-  } catch (err) {
-    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new InputError(spec, missing ? 'file not found' : `not valid JSON (${(err as Error).message})`);
-  }
+  const doc = readJsonFile(spec);
   try {
     return validateParams(doc);
   } catch (err) {

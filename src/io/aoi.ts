@@ -2,7 +2,7 @@
  * `--aoi`: either `minLon,minLat,maxLon,maxLat` or a GeoJSON file (RFC 7946, lon/lat) whose geometries'
  * bounding box is the area of interest.
  */
-import { readFileSync } from 'node:fs';
+import { readJsonFile } from './json.file.js';
 import { InputError, UsageError } from '../core/errors.js';
 import type { LonLatBox } from '../compute/crs.js';
 
@@ -15,13 +15,7 @@ export function parseAoi(spec: string): LonLatBox {
     return { west, south, east, north };
   }
   if (!/\.(geo)?json$/i.test(spec)) throw new UsageError(`--aoi ${spec}: expected minLon,minLat,maxLon,maxLat or a .geojson file`);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readFileSync(spec, 'utf8'));
-  } catch (err) {
-    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new InputError(spec, missing ? 'file not found' : `not valid JSON (${(err as Error).message})`);
-  }
+  const doc = readJsonFile(spec);
   const box = { west: Infinity, south: Infinity, east: -Infinity, north: -Infinity };
   const visit = (c: unknown): void => {
     if (Array.isArray(c) && typeof c[0] === 'number' && typeof c[1] === 'number') {

@@ -112,60 +112,33 @@ export const defaultParams: DetectionParams = {
 
 /**
  * The thresholds of the original pipeline's production run (reference/original-pipeline.md §3), for
- * users comparing with it. Even kernels (2x2, 4x4) shift a mask by a pixel, so they are replaced by 3x3.
- * Its density filter (DBSCAN, 0.005° ≈ 550 m, 0.2 candidates/km²) applies to terra preta and crop marks.
+ * users comparing with it: the default set with the original's differences. Even kernels (2x2, 4x4)
+ * shift a mask by a pixel, so they are replaced by 3x3. Its density filter (DBSCAN, 0.005° ≈ 550 m,
+ * 0.2 candidates/km²) applies to terra preta and crop marks.
  */
+const d = defaultParams.detectors;
+const density = { max_per_km2: 0.2, cluster_m: 550 };
 export const originalParams: DetectionParams = {
+  ...defaultParams,
   name: 'original',
   description: 'the original pipeline production thresholds (NDVI capped at 0.8, 45 px minimum, density limits)',
-  mask_classes: [0, 1, 3, 8, 9, 10],
-  remask_after_morphology: true,
-  ring_px: 5,
   detectors: {
     terra_preta: {
-      index: 'terra_preta_enhanced',
-      conditions: [
-        { index: 'terra_preta_enhanced', op: '>', value: 0.12 },
-        { index: 'ndvi', op: '>', value: 0.3 },
-        { index: 'ndvi', op: '<', value: 0.8 },
-        { index: 'ndre1', op: '>', value: 0.1 },
-      ],
-      morphology: [open3, close3],
-      connectivity: 8,
+      ...d['terra_preta']!,
+      conditions: [...d['terra_preta']!.conditions.slice(0, 2), { index: 'ndvi', op: '<', value: 0.8 }, d['terra_preta']!.conditions[2]!],
       area_m2: { min: 4500, max: null },
-      max_aspect: null,
-      confidence: 'min(1, area_px / 200)',
-      min_confidence: 0,
-      density: { max_per_km2: 0.2, cluster_m: 550 },
+      density,
     },
     terra_preta_standard: {
-      index: 'terra_preta',
-      conditions: [
-        { index: 'terra_preta', op: '>', value: 0.12 },
-        { index: 'ndvi', op: '>', value: 0.4 },
-        { index: 'ndvi', op: '<', value: 0.7 },
-      ],
-      morphology: [open3, close3],
-      connectivity: 4,
-      area_m2: { min: 50000, max: 4000000 },
-      max_aspect: null,
-      confidence: 'max(0.6, min(1, 0.5 * min(1, 10 * mean_terra_preta) + 0.3 * min(1, 4 * (mean_ndvi - 0.35)) + 0.2 * min(1, area_px / 100)))',
+      ...d['terra_preta_standard']!,
+      // the original raises every standard confidence to at least 0.6 and keeps those ≥ 0.5
+      confidence: `max(0.6, ${d['terra_preta_standard']!.confidence})`,
       min_confidence: 0.5,
-      density: null,
     },
     crop_mark: {
-      index: 'crop_mark',
-      conditions: [
-        { index: 'crop_mark', op: '>', value: 0.06 },
-        { index: 'ndvi', op: '>', value: 0.5 },
-      ],
+      ...d['crop_mark']!,
       morphology: [open3, close3, open3],
-      connectivity: 4,
-      area_m2: { min: 300, max: 20000 },
-      max_aspect: 10,
-      confidence: '0.8 * min(1, sqrt(area_m2) / 30) * min(1, 10 * abs(mean_crop_mark))',
-      min_confidence: 0.3,
-      density: { max_per_km2: 0.2, cluster_m: 550 },
+      density,
     },
   },
 };
