@@ -6,8 +6,10 @@ import { Command, CommanderError } from 'commander';
 import { tempPaths } from '../core/cleanup.js';
 import { ExitCode, errorLine, exitCodeOf } from '../core/errors.js';
 import { toolVersion } from '../core/version.js';
+import { rewriteArgs } from './argv.js';
 import { infoCommand } from './info.command.js';
 import { scanCommand } from './scan.command.js';
+import { velocityCommand, velocityFlags } from './velocity.command.js';
 
 let exitCode: number = ExitCode.Ok;
 const setExit = (code: number): void => {
@@ -29,10 +31,14 @@ const program = new Command('archeo')
   .version(toolVersion)
   .exitOverride()
   .configureOutput(output);
-for (const command of [scanCommand(setExit), infoCommand()]) program.addCommand(command.exitOverride().configureOutput(output));
+for (const command of [scanCommand(setExit), velocityCommand(), infoCommand()]) program.addCommand(command.exitOverride().configureOutput(output));
 
 try {
-  await program.parseAsync(process.argv);
+  // MintPy's flag aliases and multi-value options (argv.ts), for the commands that mirror MintPy tools.
+  const args = process.argv.slice(2);
+  const command = args.find((a) => !a.startsWith('-'));
+  const rewritten = command === 'velocity' ? rewriteArgs(args, velocityFlags) : args;
+  await program.parseAsync(rewritten, { from: 'user' });
 } catch (err) {
   if (err instanceof CommanderError) {
     // Help and version exit 0; commander already printed its one-line message for usage errors.

@@ -1,0 +1,132 @@
+/**
+ * h5wasm, loaded once: the HDF5 C library compiled to WebAssembly, reading and writing the real file
+ * system in place (NODERAWFS), chunk by chunk. Two traps are closed here:
+ *  - a dataset whose filter is not available reads as zeros or stale heap bytes, without an error:
+ *    `checkFilters` refuses such a dataset first, naming the filter;
+ *  - HDF5 errors print a diagnostic stack to stderr and return a status: the throwing error handler
+ *    turns them into exceptions, which `h5Error` shortens to one line.
+ */
+import { openSync, readSync, closeSync } from 'node:fs';
+import { InputError } from '../../core/errors.js';
+
+type H5wasm = typeof import('h5wasm/node');
+export type H5File = InstanceType<H5wasm['File']>;
+export type H5Dataset = InstanceType<H5wasm['Dataset']>;
+export type H5Module = Awaited<H5wasm['ready']>;
+
+export interface H5 {
+  lib: H5wasm['default'];
+  module: H5Module;
+}
+
+let loading: Promise<H5> | undefined;
+
+/** The h5wasm library with the compression plugins installed (lzf, bitshuffle, lz4, blosc, zstd, …). */
+export function loadH5(): Promise<H5> {
+  loading ??= (async () => {
+    const h5 = await import('h5wasm/node');
+    const plugins = await import('h5wasm-plugins');
+    const module = await h5.default.ready;
+    // install_local_plugins adds node_modules/h5wasm-plugins/plugins to the search path (install_plugins
+    // would fetch them over HTTP, which Node cannot do for file: URLs).
+    plugins.install_local_plugins(module);
+    module.activate_throwing_error_handler();
+    return { lib: h5.default, module };
+  })();
+  return loading;
+}
+
+/** True when an entry of a file is a dataset (h5wasm tags each entity with its object type). */
+export function isDataset(entity: unknown): entity is H5Dataset {
+  return entity !== null && typeof entity === 'object' && (entity as { type?: unknown }).type === 'Dataset';
+}
+
+/** Filters built into h5wasm's HDF5 (deflate, shuffle, fletcher32, szip, nbit, scaleoffset). */
+const builtinFilters: Record<number, string> = { 1: 'deflate', 2: 'shuffle', 3: 'fletcher32', 4: 'szip', 5: 'nbit', 6: 'scaleoffset' };
+/** Registered ids of the plugins h5wasm-plugins ships (The HDF Group's filter registry). */
+const pluginFilters: Record<number, string> = {
+  307: 'bzip2',
+  32000: 'lzf',
+  32001: 'blosc',
+  32004: 'lz4',
+  32008: 'bitshuffle',
+  32013: 'zfp',
+  32015: 'zstd',
+  32019: 'jpeg',
+  32022: 'bitgroom',
+  32023: 'bitround',
+  32026: 'blosc2',
+};
+
+export function filterAvailable(id: number): boolean {
+  return id in builtinFilters || id in pluginFilters;
+}
+
+/** Refuses a dataset whose filter archeo cannot decode (h5wasm would read zeros). */
+export function checkFilters(path: string, name: string, ds: H5Dataset): void {
+  for (const f of ds.filters) {
+    if (!filterAvailable(f.id)) {
+      throw new InputError(path, `dataset '${name}' is compressed with HDF5 filter ${f.id}${f.name ? ` (${f.name})` : ''}, which archeo cannot decode`);
+    }
+  }
+}
+
+/** One line from an h5wasm/HDF5 exception (the innermost HDF5 message, not the whole stack). */
+export function h5Error(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const lines = text.split('\n').map((l) => l.trim());
+  const stack = lines.filter((l) => /^#\d+:/.test(l));
+  const last = stack[stack.length - 1];
+  if (last) return last.replace(/^#\d+:\s*\S+ line \d+ in /, '').replace(/\(\):\s*/, ': ');
+  return lines.find((l) => l.length > 0) ?? 'HDF5 error';
+}
+
+const signature = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** True when the file starts with the HDF5 signature (at offset 0; user blocks are not looked into). */
+export function hasHdf5Signature(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(path, code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a folder, not an HDF5 file' : `cannot be read (${code})`);
+  }
+  try {
+    const head = Buffer.alloc(8);
+    const n = readSync(fd, head, 0, 8, 0);
+    return n === 8 && head.equals(signature);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Opens an existing HDF5 file for reading; a missing or non-HDF5 file is an InputError. */
+export async function openH5(path: string): Promise<H5File> {
+  if (!hasHdf5Signature(path)) throw new InputError(path, 'not an HDF5 file');
+  const { lib } = await loadH5();
+  try {
+    return new lib.File(path, 'r');
+  } catch (err) {
+    throw new InputError(path, `cannot open as HDF5 (${h5Error(err)})`);
+  }
+}
+
+/**
+ * Attribute values as MintPy sees them: strings stay strings (MintPy writes `str(value)` for every
+ * attribute); numbers and arrays from other writers are stringified the way Python would print them.
+ */
+export function attributeStrings(obj: { attrs: Record<string, { value: unknown }> }): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, attr] of Object.entries(obj.attrs)) out[name] = valueString(attr.value);
+  return out;
+}
+
+function valueString(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
+  if (ArrayBuffer.isView(v)) return `[${Array.from(v as unknown as ArrayLike<number>).join(', ')}]`;
+  if (Array.isArray(v)) return v.length === 1 ? valueString(v[0]) : `[${v.map(valueString).join(', ')}]`;
+  return String(v);
+}

@@ -1,0 +1,131 @@
+/**
+ * MintPy HDF5 files (reference/mintpy.md §1): datasets at the root, every attribute a string, `date` as
+ * S8 (or S13 with a time of day). `openTimeseries` checks what the time-series commands rely on — the
+ * cube, its dates in order, the grid size — and reads the cube in row blocks through `H5Cube`.
+ * `describeH5` lists any HDF5 file for `archeo info`.
+ */
+import { resolve } from 'node:path';
+import { InputError } from '../../core/errors.js';
+import { H5Cube } from './cube.js';
+import { attributeStrings, isDataset, openH5, type H5File } from './h5.js';
+
+export interface TimeseriesFile {
+  path: string;
+  /** Root attributes, as strings. */
+  attrs: Record<string, string>;
+  /** Acquisition dates, YYYYMMDD (or YYYYMMDDTHHMM), ascending. */
+  dates: string[];
+  /** Perpendicular baselines (m), when the file has them. */
+  bperp: Float32Array | null;
+  length: number;
+  width: number;
+  cube: H5Cube;
+  close(): void;
+}
+
+/** Opens a MintPy timeseries.h5; refuses files the fit cannot use, naming the fault. */
+export async function openTimeseries(path: string): Promise<TimeseriesFile> {
+  const file = await openH5(path);
+  try {
+    const names = file.keys();
+    const entry = names.includes('timeseries') ? file.get('timeseries') : null;
+    if (!entry) throw new InputError(path, `no 'timeseries' dataset (found: ${names.join(', ') || 'nothing'}); is this a MintPy time-series file?`);
+    if (!isDataset(entry)) throw new InputError(path, `'timeseries' is a group (the pre-2019 MintPy layout); archeo reads the dataset layout`);
+    const cube = await H5Cube.of(path, file, 'timeseries');
+    if (cube.shape.length !== 3) throw new InputError(path, `'timeseries' has shape (${cube.shape.join(', ')}); expected (dates, length, width)`);
+    const dates = readDates(path, file, cube.shape[0]!);
+    const attrs = attributeStrings(file);
+    checkGridAttributes(path, attrs, cube.length, cube.width);
+    const bperpEntry = names.includes('bperp') ? file.get('bperp') : null;
+    const bperp = isDataset(bperpEntry) ? Float32Array.from(bperpEntry.value as ArrayLike<number>) : null;
+    return { path, attrs, dates, bperp, length: cube.length, width: cube.width, cube, close: () => file.close() };
+  } catch (err) {
+    file.close();
+    throw err;
+  }
+}
+
+/** The `date` dataset: one string per acquisition, strictly ascending. */
+function readDates(path: string, file: H5File, count: number): string[] {
+  const entry = file.keys().includes('date') ? file.get('date') : null;
+  if (!isDataset(entry)) throw new InputError(path, `no 'date' dataset (the acquisition dates)`);
+  const raw = entry.value;
+  const dates = (Array.isArray(raw) ? raw : [raw]).map((d) => (d instanceof Uint8Array ? Buffer.from(d).toString('latin1') : String(d)).replace(/\0+$/, '').trim());
+  if (dates.length !== count) throw new InputError(path, `'date' lists ${dates.length} dates but 'timeseries' has ${count}`);
+  for (let i = 0; i < dates.length; i++) {
+    if (!/^\d{8}(T\d{4})?$/.test(dates[i]!)) throw new InputError(path, `date ${i} '${dates[i]}' is not YYYYMMDD or YYYYMMDDTHHMM`);
+    if (i > 0 && dates[i]! <= dates[i - 1]!) {
+      throw new InputError(path, `dates out of order: ${dates[i]} (index ${i}) comes after ${dates[i - 1]}; MintPy files list dates ascending`);
+    }
+  }
+  return dates;
+}
+
+function checkGridAttributes(path: string, attrs: Record<string, string>, length: number, width: number): void {
+  for (const [key, size] of [['LENGTH', length], ['WIDTH', width]] as const) {
+    const v = attrs[key];
+    if (v !== undefined && Number(v) !== size) throw new InputError(path, `attribute ${key}=${v} but the 'timeseries' grid has ${size}`);
+  }
+}
+
+/**
+ * The attributes MintPy's reader adds before a tool copies them into its output (readfile.read_attribute):
+ * FILE_TYPE from the datasets, DATA_TYPE, PROCESSOR, UNIT, NO_DATA_VALUE, FILE_PATH (an older one kept as
+ * OG_FILE_PATH).
+ */
+export function mintpyReaderAttributes(path: string, attrs: Record<string, string>, fileType: string, dataType: string, defaultUnit: string): Record<string, string> {
+  const out: Record<string, string> = { ...attrs };
+  out['FILE_TYPE'] = fileType;
+  out['DATA_TYPE'] = dataType;
+  if (out['INSAR_PROCESSOR'] !== undefined) out['PROCESSOR'] = out['INSAR_PROCESSOR'];
+  out['PROCESSOR'] ??= 'mintpy';
+  out['UNIT'] ??= defaultUnit;
+  out['NO_DATA_VALUE'] = (out['NO_DATA_VALUE'] ?? 'None').toLowerCase();
+  if (out['FILE_PATH'] !== undefined && out['OG_FILE_PATH'] === undefined) out['OG_FILE_PATH'] = out['FILE_PATH'];
+  out['FILE_PATH'] = resolve(path);
+  return out;
+}
+
+export interface H5Description {
+  path: string;
+  file_type: string;
+  datasets: { name: string; shape: number[]; dtype: string; chunks: number[] | null; filters: string[]; attributes: Record<string, string> }[];
+  attributes: Record<string, string>;
+  dates: string[] | null;
+}
+
+/** Everything at the root of an HDF5 file: datasets (shape, type, chunks, filters, attributes) and attributes. */
+export async function describeH5(path: string): Promise<H5Description> {
+  const file = await openH5(path);
+  try {
+    const datasets: H5Description['datasets'] = [];
+    let dates: string[] | null = null;
+    for (const name of file.keys()) {
+      const ds = file.get(name);
+      if (!isDataset(ds)) continue;
+      datasets.push({
+        name,
+        shape: (ds.shape ?? []).map(Number),
+        dtype: String(ds.dtype),
+        chunks: ds.metadata.chunks ? ds.metadata.chunks.map(Number) : null,
+        filters: ds.filters.map((f) => `${f.name || 'filter'} (${f.id})`),
+        attributes: attributeStrings(ds),
+      });
+      if (name === 'date' && (ds.shape ?? []).length === 1) dates = (ds.value as unknown[]).map((d) => String(d).replace(/\0+$/, ''));
+    }
+    const attributes = attributeStrings(file);
+    return { path, file_type: fileTypeOf(datasets.map((d) => ({ name: d.name, ndim: d.shape.length })), attributes), datasets, attributes, dates };
+  } finally {
+    file.close();
+  }
+}
+
+/** MintPy's FILE_TYPE rule: known dataset names first, then the attribute, then the first 2D+ dataset. */
+export function fileTypeOf(datasets: { name: string; ndim: number }[], attrs: Record<string, string>): string {
+  const d2 = datasets.filter((d) => d.ndim >= 2).map((d) => d.name);
+  if (d2.some((n) => ['unwrapPhase', 'rangeOffset', 'azimuthOffset'].includes(n))) return 'ifgramStack';
+  if (d2.some((n) => ['height', 'latitude', 'azimuthCoord'].includes(n))) return 'geometry';
+  if (d2.includes('timeseries')) return 'timeseries';
+  if (d2.includes('velocity')) return 'velocity';
+  return attrs['FILE_TYPE'] ?? d2[0] ?? 'unknown';
+}
