@@ -1,4 +1,5 @@
-/** `archeo info <scene>`: what archeo sees in a scene, without reading pixels. */
+/** `archeo info <path>`: what archeo sees in a scene or an HDF5 file, without reading pixels. */
+import { statSync } from 'node:fs';
 import { indexTable } from '../compute/indices.js';
 import { InputError } from '../core/errors.js';
 import { openGeoTiff } from '../io/raster/geotiff.reader.js';
@@ -6,6 +7,8 @@ import { openJp2 } from '../io/raster/jp2.reader.js';
 import type { BandReader } from '../io/raster/band.reader.js';
 import { bands as bandTable } from '../io/scene/bands.js';
 import { discoverScene } from '../io/scene/discover.js';
+import { hasHdf5Signature } from '../io/hdf5/h5.js';
+import { describeH5, type H5Description } from '../io/hdf5/mintpy.reader.js';
 
 export interface BandDescription {
   band: string;
@@ -113,5 +116,35 @@ export function formatScene(d: SceneDescription): string {
     ...(d.indices.missing.length ? [`not here   ${d.indices.missing.map((m) => `${m.name} (needs ${m.bands.join(', ')})`).join(', ')}`] : []),
     ...d.warnings.map((w) => `warning: ${w}`),
   ];
+  return lines.join('\n') + '\n';
+}
+
+/** An HDF5 file by extension or, for a file with another name, by its signature. */
+export function isHdf5Path(path: string): boolean {
+  if (/\.(h5|he5|hdf5)$/i.test(path)) return true;
+  try {
+    return statSync(path).isFile() && hasHdf5Signature(path);
+  } catch {
+    return false;
+  }
+}
+
+export async function describeHdf5(path: string): Promise<H5Description> {
+  return describeH5(path);
+}
+
+export function formatHdf5(d: H5Description): string {
+  const lines = [`file       ${d.path}`, `file type  ${d.file_type}`, 'datasets'];
+  for (const ds of d.datasets) {
+    const unit = ds.attributes['UNIT'] ? `  ${ds.attributes['UNIT']}` : '';
+    const chunks = ds.chunks ? `  chunks (${ds.chunks.join(', ')})` : '  contiguous';
+    const filters = ds.filters.length ? `  ${ds.filters.join(' + ')}` : '';
+    lines.push(`  ${ds.name.padEnd(28)} ${ds.dtype.padEnd(7)} (${ds.shape.join(', ')})${chunks}${filters}${unit}`);
+  }
+  if (d.dates?.length) lines.push(`dates      ${d.dates.length}: ${d.dates[0]} .. ${d.dates[d.dates.length - 1]}`);
+  const keys = Object.keys(d.attributes).sort();
+  lines.push(`attributes ${keys.length}`);
+  const width = Math.min(40, Math.max(...keys.map((k) => k.length)));
+  for (const k of keys) lines.push(`  ${k.padEnd(width)} = ${d.attributes[k]}`);
   return lines.join('\n') + '\n';
 }

@@ -5,7 +5,7 @@
  * laid out (...leading, rows, width) — no copy, and no heap growth after the first block.
  */
 import { InputError } from '../../core/errors.js';
-import { checkFilters, h5Error, isDataset, loadH5, type H5Dataset, type H5File, type H5Module } from './h5.js';
+import { checkFilters, dtypeName, h5Error, isDataset, loadH5, type H5Dataset, type H5File, type H5Module } from './h5.js';
 
 export class H5Cube {
   /** Leading dimensions (dates; or dates x dates), then length, width. */
@@ -42,7 +42,7 @@ export class H5Cube {
     if (shape.length < 3) throw new InputError(path, `dataset '${name}' has ${shape.length} dimensions; expected (dates, length, width)`);
     const m = dataset.metadata;
     if (m.type !== module.H5T_class_t.H5T_FLOAT.value || m.size !== 4) {
-      throw new InputError(path, `dataset '${name}' is ${String(dataset.dtype)}; archeo reads float32 time series`);
+      throw new InputError(path, `dataset '${name}' is ${dtypeName(m, module)}; archeo reads float32 time series`);
     }
     checkFilters(path, name, dataset);
     return new H5Cube(path, name, file, dataset, module);

@@ -66,7 +66,8 @@ export function filterAvailable(id: number): boolean {
 export function checkFilters(path: string, name: string, ds: H5Dataset): void {
   for (const f of ds.filters) {
     if (!filterAvailable(f.id)) {
-      throw new InputError(path, `dataset '${name}' is compressed with HDF5 filter ${f.id}${f.name ? ` (${f.name})` : ''}, which archeo cannot decode`);
+      const named = f.name ? ` (named '${f.name}' in the file)` : '';
+      throw new InputError(path, `dataset '${name}' is compressed with HDF5 filter ${f.id}${named}, which archeo cannot decode`);
     }
   }
 }
@@ -129,4 +130,14 @@ function valueString(v: unknown): string {
   if (ArrayBuffer.isView(v)) return `[${Array.from(v as unknown as ArrayLike<number>).join(', ')}]`;
   if (Array.isArray(v)) return v.length === 1 ? valueString(v[0]) : `[${v.map(valueString).join(', ')}]`;
   return String(v);
+}
+
+/** numpy's name for a dataset's type (float32, int16, S8, …), as MintPy and h5py users know them. */
+export function dtypeName(m: { type: number; size: number; signed: boolean; vlen: boolean }, module: H5Module): string {
+  const c = module.H5T_class_t;
+  if (m.type === c.H5T_FLOAT.value) return `float${m.size * 8}`;
+  if (m.type === c.H5T_INTEGER.value) return `${m.signed ? 'int' : 'uint'}${m.size * 8}`;
+  if (m.type === c.H5T_STRING.value) return m.vlen ? 'str' : `S${m.size}`;
+  if (m.type === c.H5T_ENUM.value && m.size === 1) return 'bool';
+  return 'other';
 }

@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { InputError } from '../../core/errors.js';
 import { H5Cube } from './cube.js';
-import { attributeStrings, isDataset, openH5, type H5File } from './h5.js';
+import { attributeStrings, dtypeName, isDataset, loadH5, openH5, type H5File } from './h5.js';
 
 export interface TimeseriesFile {
   path: string;
@@ -97,6 +97,7 @@ export interface H5Description {
 /** Everything at the root of an HDF5 file: datasets (shape, type, chunks, filters, attributes) and attributes. */
 export async function describeH5(path: string): Promise<H5Description> {
   const file = await openH5(path);
+  const { module } = await loadH5();
   try {
     const datasets: H5Description['datasets'] = [];
     let dates: string[] | null = null;
@@ -106,7 +107,7 @@ export async function describeH5(path: string): Promise<H5Description> {
       datasets.push({
         name,
         shape: (ds.shape ?? []).map(Number),
-        dtype: String(ds.dtype),
+        dtype: dtypeName(ds.metadata, module),
         chunks: ds.metadata.chunks ? ds.metadata.chunks.map(Number) : null,
         filters: ds.filters.map((f) => `${f.name || 'filter'} (${f.id})`),
         attributes: attributeStrings(ds),
