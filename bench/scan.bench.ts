@@ -12,41 +12,18 @@
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { fastest, flag as flagOf, hostLine, python, ratio, root, timed, type Measure } from './common.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
-const flag = (name: string, fallback: string): string => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
-};
+const flag = (name: string, fallback: string): string => flagOf(args, name, fallback);
 const size = Number(flag('--size', '10980'));
 const runs = Number(flag('--runs', '1'));
 const peers = resolve(flag('--peers', join(root, '..', 'shared', 'peers')));
 const only = flag('--only', '');
-const python = '/usr/bin/python3';
 const cache = join(root, 'bench', 'cache');
 const scene = join(cache, `scene_${size}_seed42`);
 const work = join(os.tmpdir(), 'archeo-bench');
-
-interface Measure {
-  wall_s: number;
-  peak_rss_mb: number;
-  code: number;
-}
-
-function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv = {}): Measure {
-  const r = spawnSync('/usr/bin/time', ['-v', cmd, ...argv], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
-  const err = r.stderr ?? '';
-  const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(err);
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(err);
-  if (r.status !== 0 || !wall || !rss) {
-    throw new Error(`${cmd} ${argv.join(' ')} failed (exit ${r.status}):\n${err.split('\n').slice(-15).join('\n')}`);
-  }
-  const wall_s = Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]);
-  return { wall_s, peak_rss_mb: Number(rss[1]) / 1024, code: r.status };
-}
 
 function ensurePeers(): void {
   const ok = spawnSync(python, ['-c', 'import numpy, cv2; from osgeo import gdal'], { encoding: 'utf8' }).status === 0;
@@ -141,19 +118,15 @@ async function main(): Promise<void> {
     }
   }
   // Minimum over runs, as the peers' README reports.
-  const best = (name: string): Measure | undefined => {
-    const list = results.get(name);
-    return list ? list.reduce((a, b) => (b.wall_s < a.wall_s ? b : a)) : undefined;
-  };
+  const best = (name: string): Measure | undefined => fastest(results.get(name));
   const peer = best(configs[1]!.name);
   const tuned = best(configs[3]!.name);
-  const host = `${os.cpus()[0]?.model.trim()} x${os.availableParallelism()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load ${os.loadavg()[0]!.toFixed(1)}`;
+  const host = hostLine();
   console.log(`\n${new Date().toISOString().slice(0, 10)}, ${host}, scene ${size}x${size} (make_scene.py --seed 42), min of ${runs} run(s)\n`);
   console.log('| configuration | wall s | peak RSS MB | wall / peer | RSS / peer | wall / tuned peer |');
   console.log('|---|---|---|---|---|---|');
   for (const c of selected) {
     const m = best(c.name)!;
-    const ratio = (a: number, b: number | undefined): string => (b ? (a / b).toFixed(3) : '-');
     console.log(`| ${c.name} | ${m.wall_s.toFixed(1)} | ${m.peak_rss_mb.toFixed(0)} | ${ratio(m.wall_s, peer?.wall_s)} | ${ratio(m.peak_rss_mb, peer?.peak_rss_mb)} | ${ratio(m.wall_s, tuned?.wall_s)} |`);
   }
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });

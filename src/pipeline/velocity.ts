@@ -170,6 +170,8 @@ async function fitFile(
       done += rows;
       ctx.logger.debug('Velocity:Block', { block: b, y0: block.y0, y1: block.y1, ms: Math.round(performance.now() - t) });
       ctx.onProgress?.(done, ts.length);
+      // The block work is synchronous (h5wasm, kernels): yield so that a SIGINT is handled between blocks.
+      await new Promise((next) => setImmediate(next));
     }
     await writer.commit();
     await resWriter?.commit();
