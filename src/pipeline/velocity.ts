@@ -198,7 +198,7 @@ function blockStd(
       return residueStd(fit, plan.system);
     case 'covariance': {
       const cube = covCube!;
-      return covarianceStd(fit, plan.system, covData!, cube.shape.length === 4 ? 'covariance' : 'variance', plan.selection.keptIndex, cube.shape[0]!);
+      return covarianceStd(fit, plan.system, plan.design, covData!, cube.shape.length === 4 ? 'covariance' : 'variance', plan.selection.keptIndex, cube.shape[0]!);
     }
     case 'bootstrap':
       return bootstrapStd(fit, input, boot!);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { decimalYear, selectDates } from '../../src/compute/timeseries/dates.js';
 import { designMatrix, outputDatasets, type DesignMatrix, type TimeModel } from '../../src/compute/timeseries/design.js';
 import { BlockFitter, PixelStatus, residueStd, type BlockInput } from '../../src/compute/timeseries/fit.js';
-import { fitSystem, isRankDeficient, type FitSystem } from '../../src/compute/timeseries/system.js';
+import { fitSubsystem, fitSystem, isRankDeficient, type FitSystem, type Subsystem } from '../../src/compute/timeseries/system.js';
 import { compileAccumulateKernel } from '../../src/engine/cpu/lsq.js';
 import { compileWasmAccumulateKernel } from '../../src/engine/cpu/wasm.lsq.js';
 import { guessChunks } from '../../src/io/hdf5/chunks.js';
@@ -86,15 +86,19 @@ function line(n: number): DesignMatrix {
 }
 
 describe('small-matrix algebra', () => {
-  test('pseudo-inverse, GᵀG and diag((GᵀG)⁻¹) of a line on 3 dates, worked by hand', () => {
+  test('pseudo-inverse and (GᵀG)⁻¹ of a line on 3 dates, worked by hand (SVD of G, and normal equations)', () => {
     const s = fitSystem(line(3)) as FitSystem;
     expect(isRankDeficient(s)).toBe(false);
-    // (GᵀG) = [[3, 3], [3, 5]], det 6, inverse [[5/6, -1/2], [-1/2, 1/2]]; G⁺ = (GᵀG)⁻¹Gᵀ.
+    // GᵀG = [[3, 3], [3, 5]], det 6, inverse [[5/6, -1/2], [-1/2, 1/2]]; G⁺ = (GᵀG)⁻¹Gᵀ.
     const P = [5 / 6, 1 / 3, -1 / 6, -1 / 2, 0, 1 / 2];
     P.forEach((v, i) => expect(s.P[i]).toBeCloseTo(v, 14));
-    expect(Array.from(s.N)).toEqual([3, 3, 3, 5]);
-    expect(s.NinvDiag[0]).toBeCloseTo(5 / 6, 14);
-    expect(s.NinvDiag[1]).toBeCloseTo(1 / 2, 14);
+    const Ninv = [5 / 6, -1 / 2, -1 / 2, 1 / 2];
+    Ninv.forEach((v, i) => expect(s.Ninv[i]).toBeCloseTo(v, 14));
+    expect(Array.from(s.NinvDiag)).toEqual([s.Ninv[0], s.Ninv[3]]);
+    // The same three rows picked out of a longer line by the partial-pixel path.
+    const sub = fitSubsystem(line(6), [0, 1, 2]) as Subsystem;
+    Ninv.forEach((v, i) => expect(sub.Ninv[i]).toBeCloseTo(v, 13));
+    expect(isRankDeficient(fitSubsystem(line(6), [4, 4]))).toBe(true);
   });
 
   test('rank deficiency: two identical columns', () => {

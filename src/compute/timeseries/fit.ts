@@ -2,19 +2,21 @@
  * Least-squares fit of a block of pixels, NaN policy stated in code (architecture habit 7):
  *  - pixels NaN on every date, or whose mean over the dates is 0, are skipped as MintPy skips them
  *    (0 in every output), except the reference pixel, which is always fitted;
- *  - pixels valid on every date are solved together: m = G⁺ d accumulated in one pass over the block
- *    (engine/cpu/lsq.ts), with Σd² so that the residual norm needs no second pass (e² = dᵀd − mᵀ(GᵀG)m,
- *    exact for the least-squares m; accumulated in double precision);
- *  - pixels NaN on some dates are grouped by their NaN pattern and each group is solved with the rows
- *    of G it has, when at least parameters + 1 dates remain and those rows have full rank; otherwise
- *    they are NaN and counted (MintPy aborts the whole run on them).
+ *  - one pass over the block (engine/cpu/lsq.ts) accumulates, per pixel and over its valid dates only,
+ *    b = Gᵀd, Σd² and the count of NaN dates, in double precision;
+ *  - pixels valid on every date are then solved together: m = (GᵀG)⁻¹ b, and the residual norm needs no
+ *    second pass: e² = dᵀd − mᵀb, exact for the least-squares m;
+ *  - pixels NaN on some dates are grouped by their NaN pattern (found date by date, in memory order) and
+ *    each group is solved with the (GᵀG)⁻¹ of the rows it has — b already covers exactly those rows —
+ *    when at least parameters + 1 dates remain and those rows have full rank; otherwise they are NaN and
+ *    counted (MintPy aborts the whole run on them).
  * The uncertainty of each parameter follows MintPy's "residue" rule, std_k = sqrt([N⁻¹]_kk e²/(n − p)),
  * unless the caller supplies another (covariance, bootstrap: uncertainty.ts).
  */
 import { compileAccumulateKernel, type AccumulateKernel } from '../../engine/cpu/lsq.js';
 import { compileWasmAccumulateKernel, TILE } from '../../engine/cpu/wasm.lsq.js';
 import type { DesignMatrix } from './design.js';
-import { designRows, fitSystem, isRankDeficient, type FitSystem } from './system.js';
+import { fitSubsystem, isRankDeficient, type FitSystem, type Subsystem } from './system.js';
 
 /** What happened to each pixel. */
 export const PixelStatus = {
@@ -54,22 +56,29 @@ export interface BlockFit {
 export interface PixelGroup {
   /** Indices (into the dates used) the group's pixels are valid on. */
   valid: number[];
-  system: FitSystem;
+  system: Subsystem;
   pixels: number[];
 }
 
-/** Caches the fit systems of partial-pixel groups across blocks (patterns repeat). */
+/**
+ * The fit systems of partial-pixel groups, kept across blocks because patterns often repeat (a date
+ * missing over a region). Bounded: when every pixel has its own pattern the cache is emptied and refilled
+ * rather than growing with the image.
+ */
 export class SystemCache {
-  private readonly map = new Map<string, FitSystem | null>();
-  constructor(private readonly design: DesignMatrix) {}
+  private readonly map = new Map<string, Subsystem | null>();
+  constructor(
+    private readonly design: DesignMatrix,
+    private readonly limit = 4096,
+  ) {}
 
-  get(valid: number[]): FitSystem | null {
-    const key = valid.join(',');
+  get(key: string, valid: number[]): Subsystem | null {
     let s = this.map.get(key);
     if (s === undefined) {
-      const r = fitSystem(designRows(this.design, valid));
+      const r = fitSubsystem(this.design, valid);
       s = isRankDeficient(r) ? null : r;
-      if (this.map.size < 100_000) this.map.set(key, s);
+      if (this.map.size >= this.limit) this.map.clear();
+      this.map.set(key, s);
     }
     return s;
   }
@@ -100,17 +109,19 @@ export class BlockFitter {
 
   fit(input: BlockInput): BlockFit {
     const { npix, data, offsets } = input;
-    const { n, p, Pt, N } = this.system;
+    const { n, p, G, Ninv } = this.system;
     const { acc, ss, sum, nan } = this;
+    // m holds b = Gᵀd and e2 holds Σd² until each pixel is solved.
     const m = Array.from({ length: p }, () => new Float64Array(npix));
     const status = new Uint8Array(npix);
     const e2 = new Float64Array(npix);
     const dates = new Uint16Array(npix);
     const counts = { Skipped: 0, Full: 0, Partial: 0, TooFewDates: 0, RankDeficient: 0 };
     const partial: number[] = [];
+    const b = new Float64Array(p);
     for (let j0 = 0; j0 < npix; j0 += RUN) {
       const len = Math.min(RUN, npix - j0);
-      this.kernel(data, offsets, j0, len, Pt, acc, ss, sum, nan);
+      this.kernel(data, offsets, j0, len, G, acc, ss, sum, nan);
       for (let t = 0; t < len; t++) {
         const j = j0 + t;
         const bad = nan[t]!;
@@ -121,25 +132,21 @@ export class BlockFitter {
           counts.Skipped++;
           continue; // m and e² stay 0, as MintPy writes skipped pixels
         }
+        for (let k = 0; k < p; k++) b[k] = acc[k]![t]!;
         if (bad > 0) {
+          for (let k = 0; k < p; k++) m[k]![j] = b[k]!;
+          e2[j] = ss[t]!;
+          dates[j] = n - bad;
           partial.push(j);
           continue;
         }
         status[j] = PixelStatus.Full;
         counts.Full++;
         dates[j] = n;
-        // e² = dᵀd − mᵀ N m for the least-squares m (N m = Gᵀd).
-        let q = 0;
-        for (let a = 0; a < p; a++) {
-          let row = 0;
-          for (let b = 0; b < p; b++) row += N[a * p + b]! * acc[b]![t]!;
-          q += acc[a]![t]! * row;
-          m[a]![j] = acc[a]![t]!;
-        }
-        e2[j] = Math.max(0, ss[t]! - q);
+        e2[j] = solve(Ninv, p, b, ss[t]!, m, j);
       }
     }
-    const groups = fitPartial(input, this.system, this.cache, partial, { m, e2, dates, status });
+    const groups = this.fitPartial(input, partial, { m, e2, dates, status });
     for (const j of partial) {
       const s = status[j]!;
       if (s === PixelStatus.Partial) counts.Partial++;
@@ -148,65 +155,73 @@ export class BlockFitter {
     }
     return { m, e2, dates, status, counts, groups };
   }
+
+  /**
+   * Groups the partial pixels by the dates they lack — the planes are scanned in memory order, date by
+   * date, rather than pixel by pixel across planes — and solves each from its b = Gᵀd and Σd².
+   */
+  private fitPartial(input: BlockInput, pixels: number[], out: { m: Float64Array[]; e2: Float64Array; dates: Uint16Array; status: Uint8Array }): PixelGroup[] {
+    const { n, p } = this.system;
+    if (pixels.length === 0) return [];
+    // The NaN dates of every partial pixel, in one flat array: pixel q's are at [start[q], start[q + 1]).
+    const start = new Int32Array(pixels.length + 1);
+    pixels.forEach((j, q) => (start[q + 1] = start[q]! + (n - out.dates[j]!)));
+    const missing = new Int32Array(start[pixels.length]!);
+    const fill = start.slice(0, pixels.length);
+    for (let i = 0; i < n; i++) {
+      const plane = input.planes[i]!;
+      for (let q = 0; q < pixels.length; q++) {
+        const v = plane[pixels[q]!]!;
+        if (v !== v) missing[fill[q]!++] = i;
+      }
+    }
+    const byPattern = new Map<string, { missing: Int32Array; pixels: number[] }>();
+    pixels.forEach((j, q) => {
+      const gap = missing.subarray(start[q]!, start[q + 1]!);
+      const key = gap.join(',');
+      let g = byPattern.get(key);
+      if (!g) byPattern.set(key, (g = { missing: gap, pixels: [] }));
+      g.pixels.push(j);
+    });
+    const groups: PixelGroup[] = [];
+    const b = new Float64Array(p);
+    for (const [key, { missing: gap, pixels: members }] of byPattern) {
+      const valid: number[] = [];
+      for (let i = 0, g = 0; i < n; i++) {
+        if (g < gap.length && gap[g] === i) g++;
+        else valid.push(i);
+      }
+      const sub = valid.length >= p + 1 ? this.cache.get(key, valid) : null;
+      if (!sub) {
+        const s = valid.length < p + 1 ? PixelStatus.TooFewDates : PixelStatus.RankDeficient;
+        for (const j of members) {
+          out.status[j] = s;
+          for (let k = 0; k < p; k++) out.m[k]![j] = NaN;
+          out.e2[j] = NaN;
+        }
+        continue;
+      }
+      for (const j of members) {
+        for (let k = 0; k < p; k++) b[k] = out.m[k]![j]!;
+        out.e2[j] = solve(sub.Ninv, p, b, out.e2[j]!, out.m, j);
+        out.status[j] = PixelStatus.Partial;
+      }
+      groups.push({ valid, system: sub, pixels: members });
+    }
+    return groups;
+  }
 }
 
-/** Groups partial pixels by the dates they have and solves each group with those rows of G. */
-function fitPartial(
-  input: BlockInput,
-  system: FitSystem,
-  cache: SystemCache,
-  pixels: number[],
-  out: { m: Float64Array[]; e2: Float64Array; dates: Uint16Array; status: Uint8Array },
-): PixelGroup[] {
-  const { planes } = input;
-  const { n, p } = system;
-  const byPattern = new Map<string, { valid: number[]; pixels: number[] }>();
-  for (const j of pixels) {
-    const valid: number[] = [];
-    for (let i = 0; i < n; i++) if (planes[i]![j] === planes[i]![j]) valid.push(i);
-    const key = valid.join(',');
-    let g = byPattern.get(key);
-    if (!g) byPattern.set(key, (g = { valid, pixels: [] }));
-    g.pixels.push(j);
+/** m = N⁻¹b into column j of `m`; returns e² = dᵀd − mᵀb (≥ 0). */
+function solve(Ninv: Float64Array, p: number, b: Float64Array, dd: number, m: Float64Array[], j: number): number {
+  let mb = 0;
+  for (let a = 0; a < p; a++) {
+    let x = 0;
+    for (let c = 0; c < p; c++) x += Ninv[a * p + c]! * b[c]!;
+    m[a]![j] = x;
+    mb += x * b[a]!;
   }
-  const groups: PixelGroup[] = [];
-  for (const { valid, pixels: members } of byPattern.values()) {
-    const sub = valid.length >= p + 1 ? cache.get(valid) : null;
-    if (!sub) {
-      const s = valid.length < p + 1 ? PixelStatus.TooFewDates : PixelStatus.RankDeficient;
-      for (const j of members) {
-        out.status[j] = s;
-        for (let k = 0; k < p; k++) out.m[k]![j] = NaN;
-        out.e2[j] = NaN;
-        out.dates[j] = valid.length;
-      }
-      continue;
-    }
-    const nv = valid.length;
-    const d = new Float64Array(nv);
-    const mj = new Float64Array(p);
-    for (const j of members) {
-      for (let r = 0; r < nv; r++) d[r] = planes[valid[r]!]![j]!;
-      for (let k = 0; k < p; k++) {
-        let acc = 0;
-        for (let r = 0; r < nv; r++) acc += sub.P[k * nv + r]! * d[r]!;
-        mj[k] = acc;
-        out.m[k]![j] = acc;
-      }
-      // Few pixels take this path: the residual is summed explicitly.
-      let e = 0;
-      for (let r = 0; r < nv; r++) {
-        let fit = 0;
-        for (let k = 0; k < p; k++) fit += sub.G[r * p + k]! * mj[k]!;
-        e += (d[r]! - fit) ** 2;
-      }
-      out.e2[j] = e;
-      out.dates[j] = nv;
-      out.status[j] = PixelStatus.Partial;
-    }
-    groups.push({ valid, system: sub, pixels: members });
-  }
-  return groups;
+  return Math.max(0, dd - mb);
 }
 
 /** MintPy's "residue" uncertainty: std_k = sqrt([N⁻¹]_kk · e²/(dates − parameters)), per pixel. */
@@ -214,7 +229,7 @@ export function residueStd(fit: BlockFit, system: FitSystem): Float64Array[] {
   const { p, NinvDiag } = system;
   const npix = fit.e2.length;
   const std = Array.from({ length: p }, () => new Float64Array(npix));
-  const groupOf = new Map<number, FitSystem>();
+  const groupOf = new Map<number, Subsystem>();
   for (const g of fit.groups) for (const j of g.pixels) groupOf.set(j, g.system);
   for (let j = 0; j < npix; j++) {
     const s = fit.status[j]!;

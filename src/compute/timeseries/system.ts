@@ -1,8 +1,8 @@
 /**
- * The small matrices of a least-squares fit G m = d, from the SVD of G (ml-matrix): its rank, the
- * pseudo-inverse P = G⁺ (m = P d for every pixel), N = GᵀG and the diagonal of N⁻¹ (the variance
- * factors of the parameters). Everything here is (dates x parameters) in size; the per-pixel work over
- * millions of pixels is in fit.ts.
+ * The small matrices of a least-squares fit G m = d: the rank of G, N = GᵀG and its inverse (m = N⁻¹Gᵀd
+ * for every pixel; diag(N⁻¹) are the variance factors of the parameters), and the pseudo-inverse
+ * G⁺ = N⁻¹Gᵀ where a rule needs it (covariance uncertainty). Everything here is (dates x parameters) in
+ * size; the per-pixel work over millions of pixels is in fit.ts.
  */
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import type { DesignMatrix } from './design.js';
@@ -13,21 +13,24 @@ import type { DesignMatrix } from './design.js';
  */
 export const RANK_RCOND = 1.1920928955078125e-7;
 
-export interface FitSystem {
-  /** Dates (rows of G). */
+/** What a fit on some set of dates needs per pixel. */
+export interface Subsystem {
+  /** Dates (rows of G used). */
   n: number;
   /** Parameters (columns of G). */
   p: number;
-  /** G, row-major (n x p). */
-  G: Float64Array;
-  /** G⁺, row-major (p x n). */
-  P: Float64Array;
-  /** GᵀG, row-major (p x p). */
-  N: Float64Array;
+  /** (GᵀG)⁻¹, row-major (p x p). */
+  Ninv: Float64Array;
   /** diag((GᵀG)⁻¹). */
   NinvDiag: Float64Array;
-  /** P with its rows interleaved by date (n x p): the coefficients of date i are at [i*p, i*p + p). */
-  Pt: Float64Array;
+}
+
+/** The fit of all dates used, with G itself and its pseudo-inverse. */
+export interface FitSystem extends Subsystem {
+  /** G, row-major (n x p): the coefficients the accumulation kernel multiplies date i by. */
+  G: Float64Array;
+  /** G⁺ = (GᵀG)⁻¹Gᵀ, row-major (p x n). */
+  P: Float64Array;
 }
 
 export interface RankDeficiency {
@@ -36,7 +39,11 @@ export interface RankDeficiency {
   singularValues: number[];
 }
 
-/** The fit system of G, or why it has none (rank below the number of parameters). */
+export function isRankDeficient<T extends Subsystem>(x: T | RankDeficiency): x is RankDeficiency {
+  return !('Ninv' in x);
+}
+
+/** The fit system of all of G (SVD of G: rank by singular values, as LAPACK decides it). */
 export function fitSystem(design: DesignMatrix): FitSystem | RankDeficiency {
   const { rows: n, cols: p, values } = design;
   const g = new Matrix(n, p);
@@ -46,41 +53,71 @@ export function fitSystem(design: DesignMatrix): FitSystem | RankDeficiency {
   const smax = Math.max(...s);
   const rank = s.filter((x) => x > RANK_RCOND * smax).length;
   if (n < p || rank < p) return { rank, p, singularValues: s };
-  const u = svd.leftSingularVectors;
   const v = svd.rightSingularVectors;
-  const P = new Float64Array(p * n);
-  const Pt = new Float64Array(n * p);
-  const NinvDiag = new Float64Array(p);
-  for (let k = 0; k < p; k++) {
-    for (let i = 0; i < n; i++) {
-      let acc = 0;
-      for (let r = 0; r < p; r++) acc += (v.get(k, r) * u.get(i, r)) / s[r]!;
-      P[k * n + i] = acc;
-      Pt[i * p + k] = acc;
-    }
-    let d = 0;
-    for (let r = 0; r < p; r++) d += (v.get(k, r) / s[r]!) ** 2;
-    NinvDiag[k] = d;
-  }
-  const N = new Float64Array(p * p);
+  // (GᵀG)⁻¹ = V Σ⁻² Vᵀ, from G's own SVD (no squaring of the condition number).
+  const Ninv = new Float64Array(p * p);
   for (let a = 0; a < p; a++) {
     for (let b = 0; b < p; b++) {
       let acc = 0;
-      for (let i = 0; i < n; i++) acc += values[i * p + a]! * values[i * p + b]!;
-      N[a * p + b] = acc;
+      for (let r = 0; r < p; r++) acc += (v.get(a, r) * v.get(b, r)) / (s[r]! * s[r]!);
+      Ninv[a * p + b] = acc;
     }
   }
-  return { n, p, G: values, P, N, NinvDiag, Pt };
+  return { n, p, G: values, Ninv, NinvDiag: diagonal(Ninv, p), P: pseudoInverse(design, null, Ninv) };
 }
 
-export function isRankDeficient(x: FitSystem | RankDeficiency): x is RankDeficiency {
-  return !('P' in x);
-}
-
-/** The rows `keep` of a design matrix (the dates a pixel has). */
-export function designRows(design: DesignMatrix, keep: readonly number[]): DesignMatrix {
+/**
+ * The fit of the rows `valid` of G (a pixel's dates), through the normal equations: GᵀG summed over
+ * those rows, an SVD of that p x p matrix (λ = σ²) for the rank test with fitSystem's cutoff, and its
+ * inverse. Microseconds for the few parameters of time functions, where an SVD of the dates x parameters
+ * matrix takes tens — and partial pixels can have as many NaN patterns as pixels. GᵀG squares the
+ * condition number; at the conditioning of time-function models (1e2-1e3) that leaves ~1e-10 relative.
+ */
+export function fitSubsystem(design: DesignMatrix, valid: readonly number[]): Subsystem | RankDeficiency {
   const p = design.cols;
-  const values = new Float64Array(keep.length * p);
-  keep.forEach((row, i) => values.set(design.values.subarray(row * p, row * p + p), i * p));
-  return { values, rows: keep.length, cols: p };
+  const G = design.values;
+  const n = valid.length;
+  const N = new Matrix(p, p);
+  for (const row of valid) {
+    for (let a = 0; a < p; a++) {
+      const ga = G[row * p + a]!;
+      for (let b = a; b < p; b++) N.set(a, b, N.get(a, b) + ga * G[row * p + b]!);
+    }
+  }
+  for (let a = 0; a < p; a++) for (let b = 0; b < a; b++) N.set(a, b, N.get(b, a));
+  const svd = new SingularValueDecomposition(N, { autoTranspose: false });
+  const lambda = svd.diagonal;
+  const lmax = Math.max(...lambda);
+  const rank = lambda.filter((l) => l > RANK_RCOND * RANK_RCOND * lmax).length;
+  if (n < p || rank < p) return { rank, p, singularValues: lambda.map((l) => Math.sqrt(Math.max(0, l))) };
+  const v = svd.rightSingularVectors;
+  const Ninv = new Float64Array(p * p);
+  for (let a = 0; a < p; a++) {
+    for (let b = 0; b < p; b++) {
+      let acc = 0;
+      for (let r = 0; r < p; r++) acc += (v.get(a, r) * v.get(b, r)) / lambda[r]!;
+      Ninv[a * p + b] = acc;
+    }
+  }
+  return { n, p, Ninv, NinvDiag: diagonal(Ninv, p) };
+}
+
+/** G⁺ = N⁻¹Gᵀ over the rows `valid` of G (all rows when null), row-major (p x rows). */
+export function pseudoInverse(design: DesignMatrix, valid: readonly number[] | null, Ninv: Float64Array): Float64Array {
+  const p = design.cols;
+  const rows = valid ?? Array.from({ length: design.rows }, (_, i) => i);
+  const n = rows.length;
+  const P = new Float64Array(p * n);
+  rows.forEach((row, i) => {
+    for (let k = 0; k < p; k++) {
+      let acc = 0;
+      for (let b = 0; b < p; b++) acc += Ninv[k * p + b]! * design.values[row * p + b]!;
+      P[k * n + i] = acc;
+    }
+  });
+  return P;
+}
+
+function diagonal(m: Float64Array, p: number): Float64Array {
+  return Float64Array.from({ length: p }, (_, k) => m[k * p + k]!);
 }

@@ -10,11 +10,13 @@
  */
 import { designMatrix, type TimeModel } from './design.js';
 import { PixelStatus, type BlockFit, type BlockInput } from './fit.js';
-import { fitSystem, isRankDeficient, type FitSystem } from './system.js';
+import type { DesignMatrix } from './design.js';
+import { fitSystem, isRankDeficient, pseudoInverse, type FitSystem } from './system.js';
 
 export function covarianceStd(
   fit: BlockFit,
   system: FitSystem,
+  design: DesignMatrix,
   cov: Float32Array,
   kind: 'variance' | 'covariance',
   keptIndex: readonly number[],
@@ -23,8 +25,12 @@ export function covarianceStd(
   const { p } = system;
   const npix = fit.status.length;
   const std = Array.from({ length: p }, () => new Float64Array(npix));
-  const groupOf = new Map<number, { sys: FitSystem; valid: number[] }>();
-  for (const g of fit.groups) for (const j of g.pixels) groupOf.set(j, { sys: g.system, valid: g.valid });
+  // G⁺ of each partial-pixel group, over its own dates.
+  const groupOf = new Map<number, { P: Float64Array; valid: number[] }>();
+  for (const g of fit.groups) {
+    const entry = { P: pseudoInverse(design, g.valid, g.system.Ninv), valid: g.valid };
+    for (const j of g.pixels) groupOf.set(j, entry);
+  }
   const all = keptIndex.map((_, i) => i);
   for (let j = 0; j < npix; j++) {
     const s = fit.status[j]!;
@@ -33,10 +39,10 @@ export function covarianceStd(
       for (let k = 0; k < p; k++) std[k]![j] = NaN;
       continue;
     }
-    const g = s === PixelStatus.Full ? { sys: system, valid: all } : groupOf.get(j)!;
+    const g = s === PixelStatus.Full ? { P: system.P, valid: all } : groupOf.get(j)!;
     const rows = g.valid.map((i) => keptIndex[i]!);
     const nv = rows.length;
-    const P = g.sys.P;
+    const P = g.P;
     for (let k = 0; k < p; k++) {
       let acc = 0;
       if (kind === 'variance') {

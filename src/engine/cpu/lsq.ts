@@ -1,11 +1,12 @@
 /**
- * The per-pixel product of a least-squares fit, m = G⁺ d, for a run of pixels: generated source with
- * the parameter count unrolled, so the JIT sees one flat loop per date. Pixels are taken in runs short
+ * The per-pixel sums of a least-squares fit, b = Gᵀd over the valid dates (NaN dates skipped), for a run
+ * of pixels: generated source with the parameter count unrolled, so the JIT sees one flat loop per date. Pixels are taken in runs short
  * enough that every accumulator stays in the L1/L2 cache while all dates stream past (the cube is read
  * once; date planes are `npix` apart), which is what makes it fast — memory traffic is the input only.
  *
- * For each pixel t of the run, over the dates i (plane offsets `offs[i]`):
- *   acc_k[t] = Σ_i Pt[i·p + k] · d_i   (valid d only)     k = 0..p-1
+ * For each pixel t of the run, over the dates i (plane offsets `offs[i]`), with C the coefficients
+ * (row-major dates x p; G itself for b = Gᵀd):
+ *   acc_k[t] = Σ_i C[i·p + k] · d_i   (valid d only)     k = 0..p-1
  *   ss[t] = Σ d_i²,  sum[t] = Σ d_i,  nan[t] = #NaN dates
  */
 
