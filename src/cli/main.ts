@@ -24,6 +24,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+// A reader that stops early (`archeo scan … --list | head`) is not an error: stop quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(exitCode);
+  throw err;
+});
+
 /** Commander's own usage errors, in archeo's one-line form. */
 const output = { outputError: (str: string, write: (s: string) => void) => write(`archeo: ${str.replace(/^error: /, '')}`) };
 const program = new Command('archeo')

@@ -32,6 +32,11 @@ interface ScanFlags extends CommonOptions {
   reflectance: string;
   progress: boolean;
   simd: boolean;
+  list?: boolean;
+  force?: boolean;
+  retryFailed?: boolean;
+  jobs: string;
+  shard?: string;
 }
 
 const indexHelp = indexTable
@@ -63,6 +68,11 @@ export function scanCommand(setExit: (code: number) => void): Command {
         .choices(['divide', 'multiply'])
         .default('divide'),
     )
+    .option('--list', 'print what a run would do with each scene and why (new, changed, done, failed before), and stop')
+    .option('--force', 'redo every scene, even those done and unchanged')
+    .option('--retry-failed', 'run again the scenes that failed before, even if nothing changed')
+    .option('--jobs <n>', 'scenes processed at once (each holds its own strips in memory)', '1')
+    .option('--shard <i/n>', "process only this machine's share: scenes whose id hashes to i of n (i may be 'auto': JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or AWS_BATCH_JOB_ARRAY_INDEX)")
     .option('--no-simd', 'use the JavaScript kernels instead of WebAssembly SIMD (slower; same numbers)')
     .option('--no-progress', 'no progress bar on the terminal')
     .option('--json', 'print the result summary as JSON on stdout')
@@ -80,11 +90,19 @@ Detection: --params default (terra_preta, terra_preta_standard, crop_mark) or or
 pipeline's thresholds), or a JSON file (archeo scan --print-params shows the format). Outputs per scene:
 masks/<detector>.tif, candidates.geojson (RFC 7946, lon/lat), quicklook.png, report.json.
 
+Archives and cron: the output folder keeps archeo-state.json (per scene: input fingerprint, parameter
+hash, tool version, outcome, outputs with SHA-256); a rerun skips scenes done and unchanged, redoes
+changed ones, and skips scenes that failed before unless something changed (--retry-failed). A lock
+(.archeo.lock) keeps a second run out of the folder (exit 4). run-report.json sums up each run.
+
 Examples:
   archeo scan samples/S2A_29RKH_20200219_0_L2A --out out
   archeo scan /data/archive --indices all --compress deflate --out /data/indices
   archeo scan scene.SAFE --aoi -8.3,52.7,-8.2,52.8 --resolution 20
-Exit codes: 0 ok, 1 failure, 2 usage error, 3 some scenes of a batch failed, 130 interrupted.`,
+  archeo scan /data/archive --out /data/indices --list
+  archeo scan /data/archive --out /data/indices --jobs 2 --shard auto/4
+Exit codes: 0 ok, 1 failure, 2 usage error, 3 some scenes of a batch failed, 4 the output folder is
+locked by another run, 130 interrupted.`,
     )
     .action(async (paths: string[], flags: ScanFlags) => {
       const params = await loadParams(flags.params ?? 'default');
@@ -96,24 +114,39 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 some scenes of a batch failed, 130
       const logger = makeLogger(flags);
       const ctx = await buildContext(paths, flags, logger, params);
       const progress = progressBar(logger, flags.progress && !flags.quiet);
-      ctx.onProgress = (id, done, total) => progress.update(`scan ${id}`, done, total);
-      const { runScan } = await import('../pipeline/scan.js');
+      ctx.onProgress = (label, done, total) => progress.update(label, done, total);
+      const { runScan } = await import('../pipeline/batch.js');
       const result = await runScan(ctx);
       progress.clear();
+      if (ctx.batch.list) {
+        if (flags.json) process.stdout.write(JSON.stringify(result.decisions, null, 2) + '\n');
+        else {
+          for (const d of result.decisions) process.stdout.write(`${d.status.padEnd(9)} ${d.run ? 'run ' : 'skip'}  ${d.id}  ${d.reason}\n`);
+          const run = result.decisions.filter((d) => d.run).length;
+          process.stdout.write(`${result.decisions.length} scene(s): ${run} to run, ${result.decisions.length - run} to skip\n`);
+        }
+        return;
+      }
       const summary = {
         run_id: result.runId,
         failed: result.failed,
+        skipped: result.scenes.filter((s) => s.skipped !== undefined).length,
         scenes: result.scenes.map((s) => ({
           path: s.path,
           id: s.id ?? null,
           ok: s.ok,
-          ...(s.ok ? { output: s.outputDir, wall_s: s.report!.wall_s, indices: s.report!.indices.written } : { error: s.error }),
+          ...(s.report
+            ? { output: s.outputDir, wall_s: s.report.wall_s, indices: s.report.indices.written }
+            : s.skipped !== undefined
+              ? { skipped: s.skipped }
+              : { error: s.error, stage: s.stage }),
         })),
       };
       if (flags.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
       else if (!flags.quiet) {
         for (const s of result.scenes) {
-          if (s.ok) process.stdout.write(`${s.id}: ${s.report!.indices.written.length} indices in ${s.report!.wall_s.toFixed(2)} s -> ${s.outputDir}\n`);
+          if (s.report) process.stdout.write(`${s.id}: ${s.report.indices.written.length} indices in ${s.report.wall_s.toFixed(2)} s -> ${s.outputDir}\n`);
+          else if (s.skipped !== undefined) process.stdout.write(`${s.id}: skipped: ${s.skipped}\n`);
           else process.stdout.write(`${s.path}: FAILED: ${s.error}\n`);
         }
       }
@@ -185,5 +218,28 @@ async function buildContext(paths: string[], flags: ScanFlags, logger: ReturnTyp
     detection: Object.keys(detectors).length ? { params, detectors, explicit: detect !== 'all' } : undefined,
     quicklook: flags.quicklook,
     logger,
+    batch: {
+      list: flags.list ?? false,
+      force: flags.force ?? false,
+      retryFailed: flags.retryFailed ?? false,
+      jobs: parseIntFlag('--jobs', flags.jobs, 1, 64),
+      shard: flags.shard === undefined ? undefined : parseShard(flags.shard),
+    },
   } as import('../pipeline/scan.js').ScanContext;
+}
+
+/** `i/n`, where i may be `auto`: the array index a scheduler gives each task (Kubernetes, Slurm, AWS Batch). */
+function parseShard(value: string): { index: number; count: number } {
+  const m = /^\s*(auto|\d+)\s*\/\s*(\d+)\s*$/.exec(value);
+  if (!m) throw new UsageError(`--shard ${value}: expected i/n (e.g. 0/4), or auto/n`);
+  const count = Number(m[2]);
+  let index: number;
+  if (m[1] === 'auto') {
+    const env = ['JOB_COMPLETION_INDEX', 'SLURM_ARRAY_TASK_ID', 'AWS_BATCH_JOB_ARRAY_INDEX'].find((k) => process.env[k] !== undefined);
+    if (!env) throw new UsageError(`--shard ${value}: auto needs JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or AWS_BATCH_JOB_ARRAY_INDEX in the environment`);
+    index = Number(process.env[env]);
+    if (!Number.isInteger(index)) throw new UsageError(`--shard ${value}: ${env}=${process.env[env]} is not an index`);
+  } else index = Number(m[1]);
+  if (count < 1 || index < 0 || index >= count) throw new UsageError(`--shard ${value}: expected 0 <= i < n`);
+  return { index, count };
 }

@@ -1,23 +1,22 @@
 /**
- * `archeo scan`: for each scene, stream the output grid in strips of `block` rows. The main thread reads
+ * `archeo scan`, one scene (the run over an archive is batch.ts): stream the output grid in strips of `block` rows. The main thread reads
  * the source tiles each strip needs (decoded on the libuv pool); worker threads resample, compute the
  * indices and encode the output tiles; the main thread appends those tiles to the GeoTIFFs. At most
  * `inflight` strips are in memory at once, so memory does not grow with the tile.
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import pLimit from 'p-limit';
-import { errorLine, InputError } from '../core/errors.js';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from '../core/log.js';
 import { Metrics } from '../core/metrics.js';
 import { WorkerPool } from '../engine/cpu/pool.js';
 import { simdAvailable } from '../engine/cpu/wasm.kernels.js';
 import { commitDir, createTempDir, discardDir, indicesDir } from '../io/output/scene.dir.js';
-import { newRunId, writeJsonAtomic } from '../io/output/report.js';
+import { writeJsonAtomic } from '../io/output/report.js';
 import { GeoTiffWriter } from '../io/raster/geotiff.writer.js';
 import { Jp2Reader } from '../io/raster/jp2.reader.js';
 import type { Codec } from '../io/raster/tiff.codec.js';
-import { discoverScene, findScenes } from '../io/scene/discover.js';
+import type { Scene } from '../io/scene/discover.js';
 import { planScan, type PlanOptions, type ScanPlan } from './scan.plan.js';
 import { paramsHash, type DetectionParams, type DetectorSpec } from '../compute/detect/params.js';
 import { DetectionStream, type DetectorRun } from './detect.stream.js';
@@ -52,50 +51,47 @@ export interface ScanContext {
   /** Write quicklook.png (needs B02, B03, B04). */
   quicklook: boolean;
   logger: Logger;
-  /** Called after each strip (for a progress bar). */
-  onProgress?: (sceneId: string, done: number, total: number) => void;
+  /** Archive runs: --list, --force, --retry-failed, --jobs, --shard (batch.ts). */
+  batch: BatchOptions;
+  /** Called as work advances (for a progress bar): strips of one scene, or scenes of a batch. */
+  onProgress?: (label: string, done: number, total: number) => void;
 }
 
-export interface SceneOutcome {
-  path: string;
-  id: string | undefined;
-  ok: boolean;
-  error?: string;
-  outputDir?: string;
-  report?: ScanReport;
+export interface BatchOptions {
+  /** Print what would be done and why, and stop. */
+  list: boolean;
+  /** Redo every scene, done or not. */
+  force: boolean;
+  /** Run again the scenes that failed before though nothing changed. */
+  retryFailed: boolean;
+  /** Scenes processed at once. */
+  jobs: number;
+  /** This machine's share of the archive: scenes whose id hashes to `index` modulo `count`. */
+  shard: { index: number; count: number } | undefined;
 }
 
-export interface ScanResult {
-  runId: string;
-  scenes: SceneOutcome[];
-  failed: number;
+/** Concurrency limits shared by every scene of a run, so that --jobs does not multiply memory. */
+export interface RunLimits {
+  /** JPEG 2000 band decodes in flight: each holds a whole decoded band. */
+  jp2: LimitFunction;
+  /** GeoTIFF tile reads in flight: each holds a compressed and a decoded tile. */
+  tiles: LimitFunction;
 }
 
-export async function runScan(ctx: ScanContext): Promise<ScanResult> {
-  const runId = newRunId();
-  const scenePaths: string[] = [];
-  for (const input of ctx.inputs) scenePaths.push(...(await findScenes(input)));
-  const pool = new WorkerPool(new URL('./scan.worker.js', import.meta.url), ctx.threads);
-  const outcomes: SceneOutcome[] = [];
-  /** Scene ids written in this run, with their paths: a second scene with the same id must not replace the first. */
-  const written = new Map<string, string>();
-  try {
-    for (const path of scenePaths) {
-      try {
-        const { id, outputDir, report } = await scanScene(ctx, pool, path, runId, written);
-        written.set(id, path);
-        outcomes.push({ path, id, ok: true, outputDir, report });
-      } catch (err) {
-        // One bad scene never stops the others: record it and go on; a single scene rethrows.
-        if (scenePaths.length === 1) throw err;
-        ctx.logger.error('Scene:Failed', { scene: path, error: errorLine(err) }, `${errorLine(err)}`);
-        outcomes.push({ path, id: undefined, ok: false, error: errorLine(err) });
-      }
-    }
-  } finally {
-    await pool.close();
-  }
-  return { runId, scenes: outcomes, failed: outcomes.filter((o) => !o.ok).length };
+export function runLimits(threads: number): RunLimits {
+  // Eight tiles in flight keep the libuv pool (4 threads) busy; JP2 decodes one per worker thread.
+  return { jp2: pLimit(Math.max(1, threads)), tiles: pLimit(8) };
+}
+
+/** Where a scene is in its processing, for the failure record (discover, open, strips, detect, write, checksum). */
+export interface StageTracker {
+  stage: string;
+}
+
+export interface SceneResult {
+  id: string;
+  outputDir: string;
+  report: ScanReport;
 }
 
 export function scanParameters(ctx: ScanContext, plan: ScanPlan): ScanParameters {
@@ -115,29 +111,28 @@ export function scanParameters(ctx: ScanContext, plan: ScanPlan): ScanParameters
   };
 }
 
-async function scanScene(
+/**
+ * Scans one discovered scene into `<out>/<scene id>/` (built under a temporary name, renamed when
+ * complete). `discoverSeconds` is the time its discovery took (timed by the caller).
+ */
+export async function scanScene(
   ctx: ScanContext,
   pool: WorkerPool,
-  path: string,
+  scene: Scene,
   runId: string,
-  written: ReadonlyMap<string, string>,
-): Promise<{ id: string; outputDir: string; report: ScanReport }> {
+  limits: RunLimits,
+  tracker: StageTracker,
+  discoverSeconds = 0,
+): Promise<SceneResult> {
   const { logger } = ctx;
   const metrics = new Metrics();
+  metrics.add('discover', discoverSeconds);
   const started = new Date();
   const t0 = performance.now();
-  const scene = await metrics.time('discover', () => discoverScene(path));
-  const first = written.get(scene.id);
-  if (first !== undefined) {
-    throw new InputError(path, `scene id ${scene.id} was already written in this run from ${first}; not replacing it`);
-  }
-  logger.info('Scene:Start', { scene: scene.id, path, layout: scene.layout });
-  // Bounded concurrency (memory): JPEG 2000 decodes each hold a whole decoded band; GeoTIFF tile reads
-  // each hold a compressed and a decoded tile. Eight tiles in flight keep the libuv pool (4 threads) busy.
-  const jp2Limit = pLimit(Math.max(1, ctx.threads));
-  const tileLimit = pLimit(8);
+  logger.info('Scene:Start', { scene: scene.id, path: scene.path, layout: scene.layout });
+  tracker.stage = 'open';
   const plan = await metrics.time('open', () =>
-    planScan(scene, { ...ctx.plan, jp2Limit, tileLimit, detectors: ctx.detection?.detectors ?? {}, detectExplicit: ctx.detection?.explicit ?? false }),
+    planScan(scene, { ...ctx.plan, jp2Limit: limits.jp2, tileLimit: limits.tiles, detectors: ctx.detection?.detectors ?? {}, detectExplicit: ctx.detection?.explicit ?? false }),
   );
   for (const w of plan.warnings) logger.warn('Scene:Warning', { scene: scene.id }, w);
   const params = scanParameters(ctx, plan);
@@ -207,16 +202,19 @@ async function scanScene(
       for (let d = 0; d < runs.length; d++) maskWriters.advance(d, stream.mask(d), stream.finalRows(d));
     };
     let validPixels: number;
+    tracker.stage = 'strips';
     try {
       validPixels = await streamStrips(ctx, pool, plan, key, metrics, scene.id, stream, collector, afterStrip);
     } catch (err) {
       collector?.discard();
       throw err;
     }
+    tracker.stage = 'write';
     await metrics.time('finish', () => Promise.all(writers.map((w) => w.finish())));
     const outputs: { path: string; bytes: number }[] = [];
     let detected: ScanReport['detection'] = null;
     if (stream && detection) {
+      tracker.stage = 'detect';
       const results = stream.results();
       metrics.add('morphology', stream.timings.morphology);
       metrics.add('label', stream.timings.label);
@@ -261,6 +259,7 @@ async function scanScene(
         }
       }
     }
+    tracker.stage = 'write';
     // JPEG 2000 bands are decoded whole, one worker each: those durations are real decode times.
     // GeoTIFF tiles are inflated on the libuv pool while strips are read: their cost is in `read`.
     for (const r of plan.readers) {
@@ -391,7 +390,7 @@ async function streamStrips(
     metrics.add('encode', sum.encode, { bytes: px * 4 * plan.indices.length });
     metrics.add('write', sum.write, { bytes: sum.bytes });
     done++;
-    ctx.onProgress?.(sceneId, done, strips.length);
+    ctx.onProgress?.(`scan ${sceneId}`, done, strips.length);
   };
 
   await forEachStrip(strips, ctx.inflight, read, processStrip);

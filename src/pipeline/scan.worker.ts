@@ -18,6 +18,7 @@ import { bandPlaneWasm, bandScratchBytes } from '../engine/cpu/wasm.resample.js'
 import { compress, type Codec } from '../io/raster/tiff.codec.js';
 import { BytePool, encodeStripTile } from '../io/raster/tile.encode.js';
 import { writeTileSync, type TileSink } from '../io/raster/geotiff.writer.js';
+import { sha256File } from '../io/output/checksum.js';
 
 /** How a band maps onto the grid: sizes of the full grid and of the full source band. */
 export interface PlanSpec {
@@ -472,8 +473,18 @@ async function runStrip(task: StripTask): Promise<{ result: StripResult }> {
   }
 }
 
-parentPort!.on('message', async (msg: (ScanSetup | StripTask | StatsTask | { type: 'release'; key: string }) & { id: number }) => {
+/** SHA-256 of an output file, for the state file (off the main thread, which keeps reading strips). */
+export interface ChecksumTask {
+  type: 'checksum';
+  path: string;
+}
+
+parentPort!.on('message', async (msg: (ScanSetup | StripTask | StatsTask | ChecksumTask | { type: 'release'; key: string }) & { id: number }) => {
   try {
+    if (msg.type === 'checksum') {
+      parentPort!.postMessage({ id: msg.id, result: sha256File(msg.path) });
+      return;
+    }
     if (msg.type === 'stats') {
       const result = runStats(msg);
       parentPort!.postMessage({ id: msg.id, result }, [result.sums.buffer as ArrayBuffer]);

@@ -1,5 +1,5 @@
 /** Paths of the repository, its samples and fixtures, found from this (compiled) file's location. */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,4 +24,14 @@ export const expectedDir = join(root, 'test', 'fixtures', 'expected');
 
 export function tempDir(prefix = 'archeo-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * What a scan left in its output folder, without the run's bookkeeping (archeo-state.json, its journal
+ * and run-report.json): scene folders, and any temporary or lock file (which must not be there).
+ */
+export function outputEntries(out: string): string[] {
+  return readdirSync(out)
+    .filter((n) => !/^(archeo-state(-shard-\d+-of-\d+)?\.(json|journal)|run-report(-shard-\d+-of-\d+)?\.json)$/.test(n))
+    .sort();
 }

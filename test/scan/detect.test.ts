@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { archeo, errorLines } from '../helpers/cli.js';
 import { gdal, gdalinfo, gdalTest } from '../helpers/gdal.js';
-import { root, rkhSample, tempDir, unuSample } from '../helpers/paths.js';
+import { root, rkhSample, tempDir, unuSample, outputEntries } from '../helpers/paths.js';
 import { readRaster } from '../helpers/rasters.js';
 
 const peerDir = join(root, 'test', 'fixtures', 'peer');
@@ -26,7 +26,7 @@ function scan(scene: string, args: string[]): string {
   const r = archeo(['scan', scene, '--out', out, '-q', ...args]);
   expect(errorLines(r.stderr)).toEqual([]);
   expect(r.code).toBe(0);
-  return join(out, readdirSync(out)[0]!);
+  return join(out, outputEntries(out)[0]!);
 }
 
 describe('the peer\'s rule as a parameter file gives the peer\'s results', () => {
@@ -216,7 +216,7 @@ describe('parameter sets and detector selection', () => {
     const r = archeo(['scan', rkhSample, '--params', file, '--out', out]);
     expect(r.code).toBe(1);
     expect(errorLines(r.stderr)).toEqual([`archeo: ${file}: $.detectors.crop_mark.morphology[0].op: expected one of open, close, erode, dilate, got "opening"`]);
-    expect(readdirSync(out)).toEqual([]);
+    expect(outputEntries(out)).toEqual([]);
   });
   test('--detect none writes indices only; an unknown detector is a usage error', () => {
     const dir = scan(rkhSample, ['--detect', 'none']);

@@ -3,10 +3,10 @@
  * (no scene folder, no temporary file). In a batch, a bad scene is recorded and the others go on.
  */
 import { describe, expect, test } from '@jest/globals';
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { archeo, errorLines } from '../helpers/cli.js';
-import { rkhSample, tempDir, unuR60, unuSample } from '../helpers/paths.js';
+import { rkhSample, tempDir, unuR60, unuSample, outputEntries } from '../helpers/paths.js';
 import { patchShortTag } from '../helpers/tiff.patch.js';
 
 const UNU_ID = 'S2A_MSIL2A_20221005T115411_N0400_R023_T29UNU_20221005T164454';
@@ -23,7 +23,7 @@ function expectFailure(input: string, line: string, code = 1): void {
   expect(errorLines(r.stderr)).toEqual([`archeo: ${line}`]);
   expect(r.code).toBe(code);
   // Nothing under --out: no scene folder, no temporary folder or file.
-  expect(readdirSync(out)).toEqual([]);
+  expect(outputEntries(out)).toEqual([]);
 }
 
 describe('bad input', () => {
@@ -51,7 +51,7 @@ describe('bad input', () => {
     expect(r.code).toBe(1);
     expect(errorLines(r.stderr)).toHaveLength(1);
     expect(errorLines(r.stderr)[0]).toBe(`archeo: ${join(scene, "B04.tif")}: file is truncated: its first IFD starts at byte 192 but the file has 100 bytes`);
-    expect(readdirSync(out)).toEqual([]);
+    expect(outputEntries(out)).toEqual([]);
   });
 
   test('a band of the wrong size', () => {
@@ -102,7 +102,7 @@ describe('bad input', () => {
     expect(r.code).toBe(1);
     expect(errorLines(r.stderr)).toHaveLength(1);
     expect(errorLines(r.stderr)[0]).toMatch(new RegExp(`^archeo: ${path}: unreadable JPEG 2000 \\(`));
-    expect(readdirSync(out)).toEqual([]);
+    expect(outputEntries(out)).toEqual([]);
   });
 });
 
@@ -118,7 +118,7 @@ describe('usage errors exit 2 and name the flag', () => {
     const r = archeo(['scan', rkhSample, '--out', out, ...args]);
     expect(r.code).toBe(2);
     expect(errorLines(r.stderr)[0]).toContain(message);
-    expect(readdirSync(out)).toEqual([]);
+    expect(outputEntries(out)).toEqual([]);
   });
 
   test('an unknown option', () => {
@@ -137,9 +137,9 @@ test('two scenes with the same id in one run: the second is refused, the first i
   expect(r.code).toBe(3);
   const summary = JSON.parse(r.stdout);
   expect(summary.scenes[1].error).toBe(
-    `${join(archive, 'b', 'copy')}: scene id S2A_29RKH_20200219_0_L2A was already written in this run from ${join(archive, 'a', 'S2A_29RKH_20200219_0_L2A')}; not replacing it`,
+    `${join(archive, 'b', 'copy')}: scene id S2A_29RKH_20200219_0_L2A was already found at ${join(archive, 'a', 'S2A_29RKH_20200219_0_L2A')}; not replacing it`,
   );
-  expect(readdirSync(out)).toEqual(['S2A_29RKH_20200219_0_L2A']);
+  expect(outputEntries(out)).toEqual(['S2A_29RKH_20200219_0_L2A']);
 });
 
 test('in a batch, bad scenes are recorded and the good ones are written (exit 3)', () => {
@@ -157,5 +157,5 @@ test('in a batch, bad scenes are recorded and the good ones are written (exit 3)
   expect(summary.failed).toBe(1);
   expect(summary.scenes.map((s: { ok: boolean }) => s.ok)).toEqual([true, false, true]);
   expect(summary.scenes[1].error).toContain(join(archive, 'b', 'broken', 'B08.tif'));
-  expect(readdirSync(out).sort()).toEqual(['S2A_29RKH_20200219_0_L2A', UNU_ID]);
+  expect(outputEntries(out).sort()).toEqual(['S2A_29RKH_20200219_0_L2A', UNU_ID]);
 });

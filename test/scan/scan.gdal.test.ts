@@ -8,14 +8,14 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { archeo } from '../helpers/cli.js';
 import { epsgOf, gdal, gdalinfo, gdalTest } from '../helpers/gdal.js';
-import { rkhSample, tempDir } from '../helpers/paths.js';
+import { rkhSample, tempDir, outputEntries } from '../helpers/paths.js';
 import { compare, readExpected } from '../helpers/rasters.js';
 
 function scan(args: string[]): string {
   const out = tempDir();
   const r = archeo(['scan', rkhSample, '--out', out, '-q', ...args]);
   expect(r.code).toBe(0);
-  return join(out, readdirSync(out)[0]!);
+  return join(out, outputEntries(out)[0]!);
 }
 
 describe('GDAL reads what archeo writes', () => {

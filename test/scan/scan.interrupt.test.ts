@@ -3,7 +3,7 @@ import { expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { cpSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { rkhSample, root, tempDir } from '../helpers/paths.js';
+import { rkhSample, root, tempDir, outputEntries } from '../helpers/paths.js';
 
 test('SIGINT during a batch: exit 130, no temporary or partial output', async () => {
   const archive = tempDir();
@@ -31,7 +31,7 @@ test('SIGINT during a batch: exit 130, no temporary or partial output', async ()
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   expect(code).toBe(130);
   expect(stderr).toContain('interrupted (SIGINT); temporary files removed');
-  const entries = readdirSync(out);
+  const entries = outputEntries(out);
   expect(entries.filter((e) => e.startsWith('.'))).toEqual([]); // no temporary folders
   // Some scenes finished, not all; every scene folder left is complete.
   expect(entries.length).toBeGreaterThan(0);

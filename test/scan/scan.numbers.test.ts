@@ -7,7 +7,7 @@ import { describe, expect, test, beforeAll } from '@jest/globals';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { archeo, errorLines } from '../helpers/cli.js';
-import { codecsScene, rkhSample, root, tempDir, unuSample } from '../helpers/paths.js';
+import { codecsScene, rkhSample, root, tempDir, unuSample, outputEntries } from '../helpers/paths.js';
 import { compare, crop, readExpected, readManifest, readRaster } from '../helpers/rasters.js';
 
 const TOLERANCE = 1e-6;
@@ -43,7 +43,7 @@ function run(scene: string, args: string[]): string {
   const r = archeo(['scan', scene, '--out', out, '-q', ...args]);
   expect(errorLines(r.stderr)).toEqual([]);
   expect(r.code).toBe(0);
-  const dirs = readdirSync(out);
+  const dirs = outputEntries(out);
   expect(dirs).toHaveLength(1);
   return join(out, dirs[0]!);
 }
@@ -133,7 +133,7 @@ test('asking for an index whose band is missing is an error naming the band', ()
   const r = archeo(['scan', unuSample, '--out', out, '--indices', 'ndvi,ndre1']);
   expect(r.code).toBe(1);
   expect(r.stderr.trim().split('\n').pop()).toBe(`archeo: ${unuSample}: index ndvi needs band B08, which this scene lacks`);
-  expect(readdirSync(out)).toEqual([]);
+  expect(outputEntries(out)).toEqual([]);
 });
 
 test('default run writes the seven default indices and a report with per-stage timings', () => {

@@ -32,6 +32,8 @@ export interface Scene {
 }
 
 const TIFF_EXT = /^\.tiff?$/i;
+/** Folder names of Sentinel-2 products and Earth Search items (S2A_…, S2B_MSIL2A_…). */
+const PRODUCT_NAME = /^S2[A-D]_/i;
 const JP2_BAND = /_(B0[1-9]|B1[0-2]|B8A|SCL)_(10|20|60)m\.jp2$/i;
 
 async function entries(dir: string): Promise<{ name: string; isDir: boolean }[]> {
@@ -67,7 +69,14 @@ export async function findScenes(root: string): Promise<string[]> {
       found.push(dir);
       return; // a scene's own sub-folders are not scenes
     }
-    for (const e of await entries(dir)) {
+    const list = await entries(dir);
+    // A folder named like a Sentinel-2 product but holding no bands (a failed download, say) is listed
+    // too: processing it fails with the reason, which the state and run report record.
+    if (dir !== root && PRODUCT_NAME.test(basename(dir)) && !list.some((e) => e.isDir)) {
+      found.push(dir);
+      return;
+    }
+    for (const e of list) {
       if (e.isDir && !e.name.startsWith('.') && e.name !== 'node_modules') await walk(join(dir, e.name));
     }
   };

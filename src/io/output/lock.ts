@@ -1,0 +1,126 @@
+/**
+ * One run per output folder: a lock file created exclusively (O_EXCL), holding the owner's pid, host and
+ * start time, its mtime refreshed every minute while the run lives. A second run finds it and stops with
+ * exit code 4. A lock whose owner is gone — a dead pid on this host, or no heartbeat for 10 minutes
+ * (another host, or a reused pid) — is taken over: renamed aside (only one contender can win that
+ * rename), then recreated.
+ */
+import { closeSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import { basename, join } from 'node:path';
+import { processAlive, tempPaths } from '../../core/cleanup.js';
+import { ArcheoError, ExitCode, InputError } from '../../core/errors.js';
+
+/** Another live run holds the output folder. */
+export class LockedError extends ArcheoError {
+  override readonly exitCode = ExitCode.Locked;
+  override readonly name = 'LockedError';
+}
+
+interface Owner {
+  pid: number;
+  host: string;
+  started_at: string;
+  run_id: string;
+}
+
+const HEARTBEAT_MS = 60_000;
+/** A lock from another host without a heartbeat for this long is stale. */
+export const STALE_MS = 10 * 60_000;
+
+export class OutputLock {
+  private readonly timer: NodeJS.Timeout;
+
+  private constructor(
+    readonly path: string,
+    readonly tookOver: Owner | undefined,
+  ) {
+    this.timer = setInterval(() => {
+      try {
+        const now = new Date();
+        utimesSync(this.path, now, now);
+      } catch {
+        // the folder went away: the run will fail on its own
+      }
+    }, HEARTBEAT_MS);
+    this.timer.unref();
+  }
+
+  /** Locks `dir` (created if missing) with the lock file `name`, or throws LockedError. */
+  static async acquire(dir: string, name: string, runId: string): Promise<OutputLock> {
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (err) {
+      throw new InputError(dir, `cannot create the output folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    const path = join(dir, name);
+    const me: Owner = { pid: process.pid, host: os.hostname(), started_at: new Date().toISOString(), run_id: runId };
+    let tookOver: Owner | undefined;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (create(path, me)) {
+        tempPaths.add(path); // removed on SIGINT/SIGTERM with the temporary files
+        return new OutputLock(path, tookOver);
+      }
+      const owner = readOwner(path);
+      if (owner === 'gone') continue; // released between our attempts
+      if (!isStale(path, owner)) {
+        const who = owner ? `pid ${owner.pid} on ${owner.host}, since ${owner.started_at}` : 'an unreadable lock';
+        throw new LockedError(`${dir}: another archeo run holds this output folder (${who}); wait for it to finish, or remove ${path} if that run is gone`);
+      }
+      // Take over: rename the stale lock aside; if another contender renamed it first, try again.
+      const aside = `${path}.stale-${process.pid}`;
+      try {
+        renameSync(path, aside);
+        rmSync(aside, { force: true });
+        tookOver = owner ?? undefined;
+      } catch {
+        // lost the race
+      }
+    }
+    throw new LockedError(`${dir}: could not take the lock ${basename(path)} (another run is starting at the same time)`);
+  }
+
+  /** Removes the lock (idempotent). */
+  release(): void {
+    clearInterval(this.timer);
+    rmSync(this.path, { force: true });
+    tempPaths.delete(this.path);
+  }
+}
+
+function create(path: string, me: Owner): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new InputError(path, `cannot create the lock file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  try {
+    writeSync(fd, JSON.stringify(me) + '\n');
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+/** The owner recorded in a lock file; null when unreadable (being written, or damaged); 'gone' when removed. */
+function readOwner(path: string): Owner | null | 'gone' {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Owner;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+    return null;
+  }
+}
+
+/** Stale: its process is dead (same host), or it has had no heartbeat for STALE_MS (any host; a reused pid). */
+function isStale(path: string, owner: Owner | null): boolean {
+  if (owner && owner.host === os.hostname() && !processAlive(owner.pid)) return true;
+  try {
+    return Date.now() - statSync(path).mtimeMs > STALE_MS;
+  } catch {
+    return true;
+  }
+}

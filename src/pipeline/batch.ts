@@ -1,0 +1,298 @@
+/**
+ * `archeo scan` over archives, for operators and cron: walk the inputs for scenes (stable order), keep
+ * this machine's shard, lock the output folder, decide per scene from the state file whether it is new,
+ * changed, done or failed before, process what needs it `--jobs` at a time (one failure never stops the
+ * others), record every outcome as it happens, and write run-report.json. A single scene is an archive
+ * of one: the same state, lock and skip rules apply.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { basename, join, relative, resolve } from 'node:path';
+import pLimit from 'p-limit';
+import { hostTag, processAlive, tempOwner } from '../core/cleanup.js';
+import { errorLine } from '../core/errors.js';
+import { toolVersion } from '../core/version.js';
+import { WorkerPool } from '../engine/cpu/pool.js';
+import { loadState, StateStore, type OutputRecord, type SceneRecord } from '../io/output/batch.state.js';
+import { OutputLock } from '../io/output/lock.js';
+import { newRunId, writeJsonAtomic } from '../io/output/report.js';
+import { discoverScene, findScenes, type Scene } from '../io/scene/discover.js';
+import { describeChange, fingerprintScene, type Fingerprint } from '../io/scene/fingerprint.js';
+import { paramsHash } from '../compute/detect/params.js';
+import { buildRunReport, type RunReport } from './batch.report.js';
+import { runLimits, scanScene, type ScanContext, type StageTracker } from './scan.js';
+import type { ScanReport } from './scan.report.js';
+import type { ChecksumTask } from './scan.worker.js';
+
+export interface SceneOutcome {
+  path: string;
+  id: string | undefined;
+  ok: boolean;
+  error?: string;
+  /** Stage of a failure: discover, open, strips, detect, write, checksum. */
+  stage?: string;
+  outputDir?: string;
+  report?: ScanReport;
+  /** Why the scene was not processed in this run (done and unchanged, failed before and unchanged). */
+  skipped?: string;
+}
+
+export type DecisionStatus = 'new' | 'changed' | 'forced' | 'retry' | 'outputs' | 'done' | 'failed' | 'duplicate';
+
+export interface Decision {
+  id: string;
+  path: string;
+  status: DecisionStatus;
+  run: boolean;
+  reason: string;
+}
+
+export interface ScanResult {
+  runId: string;
+  /** Every scene of this run's share: processed, skipped or failed. */
+  scenes: SceneOutcome[];
+  /** Scenes that failed in this run. */
+  failed: number;
+  decisions: Decision[];
+  report: RunReport | undefined;
+}
+
+interface Candidate {
+  path: string;
+  id: string;
+  scene?: Scene;
+  discoverError?: unknown;
+  discoverSeconds: number;
+  fingerprint?: Fingerprint;
+}
+
+/** File names of a run's lock, state and report: one set per shard, so shards can share a folder. */
+export function batchFiles(shard: ScanContext['batch']['shard']): { lock: string; state: string; report: string } {
+  const tag = shard ? `-shard-${shard.index}-of-${shard.count}` : '';
+  return { lock: `.archeo${tag}.lock`, state: `archeo-state${tag}.json`, report: `run-report${tag}.json` };
+}
+
+/** The shard a scene id belongs to: a stable hash, so every machine computes the same partition. */
+export function shardOf(id: string, count: number): number {
+  return createHash('sha256').update(id).digest().readUInt32BE(0) % count;
+}
+
+/** Hash of every option that changes a scene's outputs: a change redoes every scene. */
+export function runParameterHash(ctx: ScanContext): string {
+  const p = ctx.plan;
+  const options = {
+    indices: p.indices ?? 'default',
+    resolution: p.resolution,
+    resample: p.resample,
+    mask_classes: p.maskClasses,
+    aoi: p.aoi ? [p.aoi.west, p.aoi.south, p.aoi.east, p.aoi.north] : null,
+    boa_offset: p.boaOffset ?? null,
+    reflectance: p.reflectance,
+    compress: ctx.codec,
+    level: ctx.level,
+    block: ctx.block,
+    detection: ctx.detection ? { params: paramsHash(ctx.detection.params), detectors: Object.keys(ctx.detection.detectors) } : null,
+    quicklook: ctx.quicklook,
+  };
+  return createHash('sha256').update(JSON.stringify(options)).digest('hex').slice(0, 16);
+}
+
+export async function runScan(ctx: ScanContext): Promise<ScanResult> {
+  const { logger, batch } = ctx;
+  const runId = newRunId();
+  const started = new Date();
+  const t0 = performance.now();
+
+  const paths: string[] = [];
+  for (const input of ctx.inputs) for (const p of await findScenes(input)) if (!paths.includes(resolve(p))) paths.push(resolve(p));
+  let candidates: Candidate[] = [];
+  for (const path of paths) {
+    const t = performance.now();
+    try {
+      const scene = await discoverScene(path);
+      candidates.push({ path, id: scene.id, scene, discoverSeconds: (performance.now() - t) / 1000 });
+    } catch (err) {
+      candidates.push({ path, id: basename(path), discoverError: err, discoverSeconds: (performance.now() - t) / 1000 });
+    }
+  }
+  const found = candidates.length;
+  if (batch.shard) candidates = candidates.filter((c) => shardOf(c.id, batch.shard!.count) === batch.shard!.index);
+
+  const files = batchFiles(batch.shard);
+  const lock = batch.list ? undefined : await OutputLock.acquire(ctx.out, files.lock, runId);
+  try {
+    if (lock?.tookOver) {
+      const o = lock.tookOver;
+      logger.warn('Run:Lock', { lock: lock.path, pid: o.pid, host: o.host }, `took over the lock of a run that is gone (pid ${o.pid} on ${o.host}, since ${o.started_at})`);
+    }
+    if (lock) await removeStaleTemporaries(ctx);
+    const statePath = join(ctx.out, files.state);
+    const state = new StateStore(statePath, await loadState(statePath, (msg) => logger.warn('Run:State', { state: statePath }, msg)));
+    if (lock) await state.compact();
+
+    const hash = runParameterHash(ctx);
+    const decisions: Decision[] = [];
+    const firstPath = new Map<string, string>();
+    for (const c of candidates) {
+      const earlier = firstPath.get(c.id);
+      if (earlier !== undefined) {
+        decisions.push({ id: c.id, path: c.path, status: 'duplicate', run: false, reason: `scene id ${c.id} was already found at ${earlier}; not replacing it` });
+        continue;
+      }
+      firstPath.set(c.id, c.path);
+      c.fingerprint = await fingerprintScene(c.path);
+      // A run of one scene retries it even when it failed before: someone is looking at it.
+      decisions.push(await decide(ctx, c, state.get(c.id), hash, candidates.length === 1));
+    }
+    if (batch.list) return { runId, scenes: [], failed: 0, decisions, report: undefined };
+
+    const todo = candidates.filter((_, i) => decisions[i]!.run);
+    const outcomes: SceneOutcome[] = candidates.map((c, i) => {
+      const d = decisions[i]!;
+      if (d.status === 'duplicate') return { path: c.path, id: c.id, ok: false, error: `${c.path}: ${d.reason}`, stage: 'discover' };
+      return { path: c.path, id: c.id, ok: d.status === 'done', skipped: d.run ? undefined : d.reason };
+    });
+    for (const d of decisions) {
+      if (!d.run && d.status !== 'duplicate') logger.info('Scene:Skip', { scene: d.id, status: d.status, reason: d.reason }, `${d.id}: ${d.status}: ${d.reason}`);
+      if (d.status === 'duplicate') logger.error('Scene:Failed', { scene: d.id, path: d.path, stage: 'discover' }, `${d.path}: ${d.reason}`);
+    }
+
+    let failure: unknown;
+    if (todo.length > 0) {
+      const pool = new WorkerPool(new URL('./scan.worker.js', import.meta.url), ctx.threads);
+      // Scenes at once (--jobs): each holds its strips in flight and its detection state; the JPEG 2000
+      // and tile limits are shared by all, so band decodes do not multiply with the jobs.
+      const limits = runLimits(ctx.threads);
+      const jobs = pLimit(batch.jobs);
+      const sceneCtx: ScanContext = { ...ctx, onProgress: todo.length > 1 ? undefined : ctx.onProgress };
+      let done = 0;
+      let single: unknown;
+      try {
+        await Promise.all(
+          todo.map((c) =>
+            jobs(async () => {
+              const { outcome, cause } = await processScene(sceneCtx, pool, c, runId, limits, state, hash, candidates.length > 1);
+              outcomes[candidates.indexOf(c)] = outcome;
+              if (cause !== undefined) single = cause;
+              done++;
+              if (todo.length > 1) ctx.onProgress?.('scenes', done, todo.length);
+            }),
+          ),
+        );
+      } finally {
+        await pool.close();
+      }
+      if (candidates.length === 1 && single !== undefined) failure = single;
+    }
+
+    await state.compact();
+    const report = buildRunReport({ runId, started, wallSeconds: (performance.now() - t0) / 1000, ctx, found, decisions, outcomes, files });
+    await writeJsonAtomic(join(ctx.out, files.report), report);
+    // A run of one scene that failed ends with that scene's error: its one line, exit 1.
+    if (failure !== undefined) throw failure;
+    const failed = outcomes.filter((o) => !o.ok && o.skipped === undefined).length;
+    return { runId, scenes: outcomes, failed, decisions, report };
+  } finally {
+    lock?.release();
+  }
+}
+
+async function decide(ctx: ScanContext, c: Candidate, rec: SceneRecord | undefined, hash: string, retryFailed: boolean): Promise<Decision> {
+  const base = { id: c.id, path: c.path };
+  if (!rec) return { ...base, status: 'new', run: true, reason: 'not processed before' };
+  if (ctx.batch.force) return { ...base, status: 'forced', run: true, reason: '--force' };
+  let change: string | undefined;
+  if (rec.fingerprint !== c.fingerprint!.hash) change = describeChange(rec.inputs, c.fingerprint!.files);
+  else if (rec.params_hash !== hash) change = 'parameters changed';
+  else if (rec.tool_version !== toolVersion) change = `tool version ${rec.tool_version} → ${toolVersion}`;
+  if (rec.outcome === 'failed') {
+    if (change) return { ...base, status: 'changed', run: true, reason: `${change} (failed before)` };
+    if (ctx.batch.retryFailed || retryFailed) return { ...base, status: 'retry', run: true, reason: ctx.batch.retryFailed ? '--retry-failed' : 'failed before' };
+    return { ...base, status: 'failed', run: false, reason: `failed before (${rec.stage ?? '?'}: ${rec.error ?? '?'}); unchanged, skipped (--retry-failed runs it again)` };
+  }
+  if (change) return { ...base, status: 'changed', run: true, reason: change };
+  for (const o of rec.outputs ?? []) {
+    const at = join(ctx.out, c.id, o.path);
+    let size: number | undefined;
+    try {
+      size = (await stat(at)).size;
+    } catch {
+      return { ...base, status: 'outputs', run: true, reason: `output ${o.path} is missing` };
+    }
+    if (size !== o.bytes) return { ...base, status: 'outputs', run: true, reason: `output ${o.path} changed size (${o.bytes} → ${size} bytes)` };
+  }
+  return { ...base, status: 'done', run: false, reason: `done ${rec.finished_at}, unchanged` };
+}
+
+async function processScene(
+  ctx: ScanContext,
+  pool: WorkerPool,
+  c: Candidate,
+  runId: string,
+  limits: ReturnType<typeof runLimits>,
+  state: StateStore,
+  hash: string,
+  logFailure: boolean,
+): Promise<{ outcome: SceneOutcome; cause?: unknown }> {
+  const tracker: StageTracker = { stage: 'discover' };
+  const t0 = performance.now();
+  const record = (r: Partial<SceneRecord> & Pick<SceneRecord, 'outcome'>): void =>
+    state.record({
+      id: c.id,
+      path: c.path,
+      fingerprint: c.fingerprint!.hash,
+      inputs: c.fingerprint!.files,
+      params_hash: hash,
+      tool_version: toolVersion,
+      run_id: runId,
+      finished_at: new Date().toISOString(),
+      wall_s: Math.round((performance.now() - t0)) / 1000,
+      ...r,
+    });
+  try {
+    if (c.discoverError !== undefined) throw c.discoverError;
+    const result = await scanScene(ctx, pool, c.scene!, runId, limits, tracker, c.discoverSeconds);
+    tracker.stage = 'checksum';
+    const outputs = await checksums(pool, result.outputDir);
+    record({ outcome: 'done', outputs });
+    return { outcome: { path: c.path, id: c.id, ok: true, outputDir: result.outputDir, report: result.report } };
+  } catch (err) {
+    const line = errorLine(err);
+    record({ outcome: 'failed', stage: tracker.stage, error: line });
+    // (A run of one scene reports its failure as the command's error line instead.)
+    if (logFailure) ctx.logger.error('Scene:Failed', { scene: c.id, path: c.path, stage: tracker.stage, error: line }, line);
+    return { outcome: { path: c.path, id: c.id, ok: false, error: line, stage: tracker.stage }, cause: err };
+  }
+}
+
+/** SHA-256 of every file of a finished scene folder, hashed in the worker threads. */
+async function checksums(pool: WorkerPool, dir: string): Promise<OutputRecord[]> {
+  const files: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    for (const e of (await readdir(d, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (e.isDirectory()) await walk(join(d, e.name));
+      else if (e.isFile()) files.push(join(d, e.name));
+    }
+  };
+  await walk(dir);
+  return Promise.all(
+    files.map(async (path) => ({
+      path: relative(dir, path),
+      bytes: (await stat(path)).size,
+      sha256: await pool.run<string>({ type: 'checksum', path } satisfies ChecksumTask),
+    })),
+  );
+}
+
+/**
+ * Temporary files and folders left in the output folder by a run of this host that was killed
+ * (SIGKILL, power loss): their process is gone. Others — a live run, another host — are left alone.
+ */
+async function removeStaleTemporaries(ctx: ScanContext): Promise<void> {
+  for (const name of await readdir(ctx.out)) {
+    const owner = tempOwner(name);
+    if (!owner || owner.host !== hostTag || processAlive(owner.pid)) continue;
+    await rm(join(ctx.out, name), { recursive: true, force: true });
+    ctx.logger.info('Run:Cleanup', { removed: name, pid: owner.pid }, `removed ${name}, left by a run that is gone (pid ${owner.pid})`);
+  }
+}
