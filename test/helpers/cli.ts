@@ -9,11 +9,12 @@ export interface CliResult {
   stderr: string;
 }
 
-export function archeo(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
+export function archeo(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): CliResult {
   const r = spawnSync(process.execPath, [join(root, 'bin', 'archeo.js'), ...args], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
     timeout: 300000,
+    cwd,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { InputError } from '../../core/errors.js';
 import { H5Cube } from './cube.js';
-import { attributeStrings, dtypeName, isDataset, loadH5, openH5, type H5File } from './h5.js';
+import { attributeStrings, checkFilters, dtypeName, isDataset, loadH5, openH5, type H5File } from './h5.js';
 
 export interface TimeseriesFile {
   path: string;
@@ -129,4 +129,29 @@ export function fileTypeOf(datasets: { name: string; ndim: number }[], attrs: Re
   if (d2.includes('timeseries')) return 'timeseries';
   if (d2.includes('velocity')) return 'velocity';
   return attrs['FILE_TYPE'] ?? d2[0] ?? 'unknown';
+}
+
+/**
+ * A 2D mask file (maskTempCoh.h5, a water mask, …) as bytes, 1 where the value is not 0: its `mask`
+ * dataset, or its first 2D dataset, of the time series' size.
+ */
+export async function readMask(path: string, length: number, width: number): Promise<Uint8Array> {
+  const file = await openH5(path);
+  try {
+    const names = file.keys();
+    const name = names.includes('mask') ? 'mask' : names.find((k) => (file.get(k) as { shape?: number[] } | null)?.shape?.length === 2);
+    const ds = name === undefined ? null : file.get(name);
+    if (!isDataset(ds)) throw new InputError(path, `no 2D dataset to use as a mask (found: ${names.join(', ') || 'nothing'})`);
+    const shape = (ds.shape ?? []).map(Number);
+    if (shape.length !== 2 || shape[0] !== length || shape[1] !== width) {
+      throw new InputError(path, `mask '${name}' is (${shape.join(', ')}) but the time series is (${length}, ${width})`);
+    }
+    checkFilters(path, name!, ds);
+    const values = ds.value as ArrayLike<number | bigint | boolean>;
+    const out = new Uint8Array(length * width);
+    for (let i = 0; i < out.length; i++) out[i] = values[i] === 0 || values[i] === 0n || values[i] === false ? 0 : 1;
+    return out;
+  } finally {
+    file.close();
+  }
 }

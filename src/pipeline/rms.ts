@@ -1,0 +1,201 @@
+/**
+ * `archeo rms`: MintPy's timeseries_rms (reference/mintpy.md §3). Two passes over the cube in row blocks:
+ * the first accumulates, for every date at once, the normal equations of its ramp; the second evaluates
+ * the deramped values (as MintPy would store them) and sums their squares. Nothing per date is read on
+ * its own and no deramped cube is written (MintPy writes `<name>_ramp.h5` and reads it back: most of its
+ * time). Then MintPy's text outputs, the reference date (minimum RMS), the outlier dates, and a PNG plot.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { InputError, UsageError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { Metrics } from '../core/metrics.js';
+import { decimalYear } from '../compute/timeseries/dates.js';
+import { DerampedRms, RampNormals, type RampType } from '../compute/timeseries/ramp.js';
+import { openTimeseries, readMask, type TimeseriesFile } from '../io/hdf5/mintpy.reader.js';
+import { pythonRepr, removeIfPresent, savetxt, writeTextAtomic } from '../io/output/mintpy.text.js';
+import { hostInfo, newRunId, peakRssMb, recommendations, writeJsonAtomic } from '../io/output/report.js';
+import { writeRmsPlot } from '../io/output/rms.plot.js';
+import { toolVersion } from '../core/version.js';
+import { WorkerPool } from '../engine/cpu/pool.js';
+import { simdAvailable } from '../engine/cpu/wasm.kernels.js';
+import type { RmsNormalsTask, RmsSetup, RmsSumsTask } from './rms.worker.js';
+import { BLOCK_TARGET_BYTES } from './velocity.plan.js';
+
+export interface RmsContext {
+  /** The time series, as typed (MintPy's file names and headers are built from it). */
+  input: string;
+  outDir: string;
+  /** Mask file as given (default maskTempCoh.h5): a missing file means no mask, as in MintPy. */
+  maskFile: string;
+  ramp: RampType | 'no';
+  /** Outlier cutoff (MintPy's --cutoff, default 3). */
+  cutoff: number;
+  ramGb: number;
+  /** Worker threads (each reads and computes whole blocks). */
+  threads: number;
+  /** WebAssembly SIMD row loops when the runtime has them; false forces JavaScript. */
+  simd: boolean;
+  logger: Logger;
+  onProgress?: (label: string, done: number, total: number) => void;
+}
+
+export interface RmsResult {
+  dates: string[];
+  /** Per-date RMS in m (float32 values, MintPy's precision). */
+  rms: number[];
+  referenceDate: string;
+  excluded: string[];
+  threshold: number;
+  files: string[];
+  report: Record<string, unknown>;
+}
+
+/** MintPy's outlier rule (utils0.median_abs_deviation_threshold with center 0): cutoff · median(|rms|) · 0.67449. */
+export function rmsThreshold(rms: readonly number[], cutoff: number): number {
+  const v = rms.filter((x) => !Number.isNaN(x)).map(Math.abs).sort((a, b) => a - b);
+  const n = v.length;
+  const median = n === 0 ? NaN : n % 2 ? v[(n - 1) / 2]! : (v[n / 2 - 1]! + v[n / 2]!) / 2;
+  return 0 + cutoff * (median * 0.67449);
+}
+
+export async function runRms(ctx: RmsContext): Promise<RmsResult> {
+  const runId = newRunId();
+  const started = new Date();
+  const t0 = performance.now();
+  const metrics = new Metrics();
+  const ts = await metrics.time('open', () => openTimeseries(ctx.input));
+  try {
+    const { length: L, width: W, dates } = ts;
+    const n = dates.length;
+    const mask = existsSync(ctx.maskFile) ? await metrics.time('mask', () => readMask(ctx.maskFile, L, W)) : undefined;
+    if (!mask) ctx.logger.info('Rms:Mask', { mask: ctx.maskFile }, `no mask file ${ctx.maskFile}: every pixel is used (as MintPy)`);
+    const rows = blockRows(ts, ctx.ramGb, mask !== undefined);
+    const blocks: [number, number][] = [];
+    for (let y0 = 0; y0 < L; y0 += rows) blocks.push([y0, Math.min(L, y0 + rows)]);
+    const passes = ctx.ramp === 'no' ? 1 : 2;
+    let done = 0;
+    const progress = (): void => ctx.onProgress?.('rms', ++done, blocks.length * passes);
+
+    // Worker threads, each with its own h5wasm and file handle, take whole blocks: reading and
+    // computing go on two cores at once, and only per-date sums come back.
+    const pool = new WorkerPool(new URL('./rms.worker.js', import.meta.url), Math.max(1, Math.min(ctx.threads, blocks.length)));
+    const task = async <T extends RmsNormalsTask | RmsSumsTask>(msg: T, stage: string): Promise<Float64Array> => {
+      try {
+        const r = await pool.run<{ sums: Float64Array; seconds: number }>(msg);
+        metrics.add(stage, r.seconds, { pixels: (msg.y1 - msg.y0) * W * n });
+        progress();
+        return r.sums;
+      } catch (err) {
+        const text = (err as Error).message;
+        throw new InputError(ts.path, text.startsWith(`${ts.path}: `) ? text.slice(ts.path.length + 2) : text);
+      }
+    };
+    const acc = new DerampedRms(n);
+    let normals: RampNormals | undefined;
+    try {
+      await pool.broadcast({ type: 'setup', path: ts.path, maskFile: mask ? ctx.maskFile : undefined, ramp: ctx.ramp, simd: ctx.simd && simdAvailable() } satisfies RmsSetup);
+      // Pass 1: the normal equations of every date's ramp, summed over the blocks.
+      if (ctx.ramp !== 'no') {
+        const ramp = new RampNormals(ctx.ramp, n, L, W);
+        normals = ramp;
+        const parts = await Promise.all(blocks.map(([y0, y1]) => task({ type: 'normals', y0, y1 }, 'ramp')));
+        for (const part of parts) ramp.merge(part);
+      }
+      const coef = normals ? dates.map((_, i) => normals!.solve(i)) : dates.map(() => null);
+      const refY = ts.attrs['REF_Y'] === undefined ? undefined : Math.trunc(Number(ts.attrs['REF_Y']));
+      const refX = ts.attrs['REF_X'] === undefined ? undefined : Math.trunc(Number(ts.attrs['REF_X']));
+      const hasRef = refY !== undefined && refX !== undefined && refY >= 0 && refY < L && refX >= 0 && refX < W;
+      const refs = coef.map((c) => (normals && c && hasRef ? Math.fround(normals.at(c, refY!, refX!)) : 0));
+      // Pass 2: the deramped values' sums of squares.
+      const coefList = coef.map((c) => (c ? Array.from(c) : null));
+      const parts = await Promise.all(blocks.map(([y0, y1]) => task({ type: 'rms', y0, y1, coef: coefList, refs }, 'rms')));
+      for (const part of parts) {
+        for (let i = 0; i < n; i++) {
+          acc.sum[i] = acc.sum[i]! + part[i]!;
+          acc.count[i] = acc.count[i]! + part[n + i]!;
+        }
+      }
+    } finally {
+      await pool.close();
+    }
+    const rms = dates.map((_, i) => acc.rms(i));
+
+    // MintPy's analysis: reference date = minimum RMS (first on ties), outliers above the MAD cutoff.
+    let ref = 0;
+    for (let i = 1; i < n; i++) if (rms[i]! < rms[ref]! || Number.isNaN(rms[ref]!)) ref = i;
+    const threshold = rmsThreshold(rms, ctx.cutoff);
+    const excluded = dates.filter((_, i) => rms[i]! > threshold);
+
+    await mkdir(ctx.outDir, { recursive: true });
+    const stem = ctx.input.slice(0, ctx.input.length - extname(ctx.input).length);
+    const deramped = ctx.ramp === 'no' ? ctx.input : `${stem}_ramp.h5`;
+    const base = basename(deramped, extname(deramped));
+    const files: string[] = [];
+    const write = async (name: string, text: string): Promise<void> => {
+      const path = join(ctx.outDir, name);
+      await writeTextAtomic(path, text);
+      files.push(path);
+    };
+    const header = `Root Mean Square in space for each acquisition of time-series\nTimeseries file: ${deramped}\nMask file: ${ctx.maskFile}\nDate\t\tRMS (m)`;
+    await write(`rms_${base}.txt`, savetxt(header, dates.map((d, i) => [d, pythonRepr(rms[i]!)])));
+    await write('reference_date.txt', `${dates[ref]}\n`);
+    if (excluded.length) await write('exclude_date.txt', excluded.map((d) => `${d}\n`).join(''));
+    else if (await removeIfPresent(join(ctx.outDir, 'exclude_date.txt'))) ctx.logger.info('Rms:Exclude', {}, 'no outlier date: removed the old exclude_date.txt');
+    const plotPath = join(ctx.outDir, `rms_${base}.png`);
+    await metrics.time('plot', () =>
+      writeRmsPlot(plotPath, {
+        title: `${basename(ctx.input)}: residual RMS per date (${ctx.ramp === 'no' ? 'no deramping' : `${ctx.ramp} ramp removed`})`,
+        years: dates.map((d) => decimalYear(d)),
+        dates,
+        values: rms.map((v) => v * 1000),
+        referenceIndex: ref,
+        outliers: dates.flatMap((_, i) => (rms[i]! > threshold ? [i] : [])),
+        threshold: threshold * 1000,
+        thresholdLabel: `Median Abs Dev * ${ctx.cutoff}`,
+      }),
+    );
+    files.push(plotPath);
+
+    const wall = (performance.now() - t0) / 1000;
+    const stages = metrics.toJSON();
+    const peak = peakRssMb();
+    const report = {
+      tool: 'archeo',
+      version: toolVersion,
+      command: 'rms',
+      run_id: runId,
+      started_at: started.toISOString(),
+      finished_at: new Date().toISOString(),
+      wall_s: Math.round(wall * 1000) / 1000,
+      host: hostInfo(),
+      engine: { name: 'cpu', threads: Math.min(ctx.threads, blocks.length), kernels: ctx.simd && simdAvailable() ? 'wasm-simd' : 'javascript' },
+      input: { path: ts.path, dates: n, length: L, width: W, bytes: (await stat(ts.path)).size },
+      parameters: { mask: mask ? ctx.maskFile : null, ramp: ctx.ramp, cutoff: ctx.cutoff },
+      blocks: { count: blocks.length, rows, passes, ram_gb: ctx.ramGb },
+      result: { reference_date: dates[ref], threshold_m: threshold, excluded, rms_m: Object.fromEntries(dates.map((d, i) => [d, rms[i]])) },
+      stages,
+      throughput: { pixels_per_s: Math.round((L * W * n * passes) / wall) },
+      outputs: { files: await Promise.all(files.map(async (path) => ({ path, bytes: (await stat(path)).size }))) },
+      peak_rss_mb: peak,
+      recommendations: recommendations({ stages, peakRssMb: peak, advice: { read: 'store the time series uncompressed or with lzf', memory: 'lower --ram', calls: 'raise --ram for fewer, larger blocks' } }),
+    };
+    await writeJsonAtomic(join(ctx.outDir, 'report.json'), report);
+    return { dates, rms, referenceDate: dates[ref]!, excluded, threshold, files, report };
+  } finally {
+    ts.close();
+  }
+}
+
+/** Rows per block: the input rows of every date (and the mask rows) within --ram, at most BLOCK_TARGET_BYTES. */
+function blockRows(ts: TimeseriesFile, ramGb: number, masked: boolean): number {
+  const rowBytes = ts.width * (ts.dates.length * 4 + (masked ? 1 : 0));
+  const budget = ramGb * 2 ** 30;
+  if (rowBytes > budget) throw new UsageError(`--ram ${ramGb}: too small for one row of ${ts.width} pixels x ${ts.dates.length} dates (needs ${(rowBytes / 2 ** 20).toFixed(2)} MB)`);
+  const chunkRows = ts.cube.chunks?.[1] ?? 1;
+  let rows = Math.min(Math.floor(budget / rowBytes), ts.length, Math.max(chunkRows, Math.floor(BLOCK_TARGET_BYTES / rowBytes)));
+  if (rows > chunkRows && rows < ts.length) rows -= rows % chunkRows;
+  return Math.max(1, rows);
+}
+
