@@ -1,7 +1,8 @@
 /** What the benchmarks share: timing a command through /usr/bin/time -v, flags, the host line, minima. */
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -43,4 +44,36 @@ export function fastest(list: Measure[] | undefined): Measure | undefined {
 
 export function ratio(a: number, b: number | undefined): string {
   return b ? (a / b).toFixed(3) : '-';
+}
+
+/** MintPy 1.5.1 and h5py under /usr/bin/python3 (the peers' install script when missing). */
+export function ensureMintpy(peers: string): void {
+  if (spawnSync(python, ['-c', 'import mintpy, h5py'], { encoding: 'utf8' }).status === 0) return;
+  console.log('installing the peers (install_peers.sh)...');
+  const r = spawnSync('bash', [join(peers, 'install_peers.sh')], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('install_peers.sh failed: run it as root, or install python3-mintpy');
+}
+
+/** Runs a peer's generator script once; its output is cached (bench/cache/) for later runs. */
+export function generateOnce(path: string, script: string, argv: string[]): string {
+  if (existsSync(path)) return path;
+  console.log(`generating ${path} once (${basename(script)})...`);
+  const r = spawnSync(python, [script, ...argv, '--out', path], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`${basename(script)} failed`);
+  return path;
+}
+
+/**
+ * Prints the markdown table of a benchmark whose configurations come in pairs (archeo, then the peer
+ * with the same options), with the fastest run of each and archeo's ratios to its peer.
+ */
+export function printPairs(title: string, names: string[], results: Map<string, Measure[]>, peerName = 'peer'): void {
+  console.log(`\n${new Date().toISOString().slice(0, 10)}, ${hostLine()}, ${title}\n`);
+  console.log(`| configuration | wall s | peak RSS MB | wall / ${peerName} | RSS / ${peerName} |`);
+  console.log('|---|---|---|---|---|');
+  names.forEach((name, i) => {
+    const m = fastest(results.get(name))!;
+    const peer = fastest(results.get(names[i - (i % 2) + 1]!));
+    console.log(`| ${name} | ${m.wall_s.toFixed(2)} | ${m.peak_rss_mb.toFixed(0)} | ${ratio(m.wall_s, peer?.wall_s)} | ${ratio(m.peak_rss_mb, peer?.peak_rss_mb)} |`);
+  });
 }

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { fastest, flag, hostLine, python, ratio, root, timed, type Measure } from './common.js';
+import { ensureMintpy, flag, hostLine, printPairs, python, root, timed, type Measure } from './common.js';
 
 const args = process.argv.slice(2);
 const sizes = flag(args, '--sizes', '100x1000x1000,150x2000x2000').split(',');
@@ -21,13 +21,6 @@ const runs = Number(flag(args, '--runs', '3'));
 const peers = resolve(flag(args, '--peers', join(root, '..', 'shared', 'peers')));
 const cache = join(root, 'bench', 'cache');
 const work = join(os.tmpdir(), 'archeo-bench-velocity');
-
-function ensureMintpy(): void {
-  if (spawnSync(python, ['-c', 'import mintpy, h5py'], { encoding: 'utf8' }).status === 0) return;
-  console.log('installing the peers (install_peers.sh)...');
-  const r = spawnSync('bash', [join(peers, 'install_peers.sh')], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('install_peers.sh failed: run it as root, or install python3-mintpy');
-}
 
 function ensureSeries(size: string): string {
   const [dates, rows, cols] = size.split('x');
@@ -79,7 +72,7 @@ print(json.dumps(out))`;
 }
 
 function main(): void {
-  ensureMintpy();
+  ensureMintpy(peers);
   const record: Record<string, unknown> = { date: new Date().toISOString(), host: hostLine(), runs, sizes: {} };
   for (const size of sizes) {
     const ts = ensureSeries(size);
@@ -94,14 +87,7 @@ function main(): void {
         results.set(c.name, [...(results.get(c.name) ?? []), m]);
       }
     }
-    console.log(`\n${new Date().toISOString().slice(0, 10)}, ${hostLine()}, ${size} (dates x rows x cols), min of ${runs} run(s)\n`);
-    console.log('| configuration | wall s | peak RSS MB | wall / MintPy | RSS / MintPy |');
-    console.log('|---|---|---|---|---|');
-    for (const [i, c] of configs.entries()) {
-      const m = fastest(results.get(c.name))!;
-      const peer = fastest(results.get(configs[i - (i % 2) + 1]!.name));
-      console.log(`| ${c.name} | ${m.wall_s.toFixed(2)} | ${m.peak_rss_mb.toFixed(0)} | ${ratio(m.wall_s, peer?.wall_s)} | ${ratio(m.peak_rss_mb, peer?.peak_rss_mb)} |`);
-    }
+    printPairs(`${size} (dates x rows x cols), min of ${runs} run(s)`, configs.map((c) => c.name), results, 'MintPy');
     const check = crossCheck(join(work, `${size}-0`, 'velocity.h5'), join(work, `${size}-1`, 'velocity.h5'));
     console.log(`\nMintPy reads archeo's velocity.h5: ${check['mintpy_info_reads_it'] ? 'yes' : 'NO'}; largest differences (parameters: absolute; Std, residue: relative): ${JSON.stringify(check['max_differences'])}\n`);
     (record['sizes'] as Record<string, unknown>)[size] = { results: Object.fromEntries(results), check };

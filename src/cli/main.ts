@@ -9,6 +9,7 @@ import { toolVersion } from '../core/version.js';
 import { rewriteArgs } from './argv.js';
 import { infoCommand } from './info.command.js';
 import { scanCommand } from './scan.command.js';
+import { invertCommand, invertFlags } from './invert.command.js';
 import { rmsCommand, rmsFlags } from './rms.command.js';
 import { velocityCommand, velocityFlags } from './velocity.command.js';
 
@@ -38,13 +39,13 @@ const program = new Command('archeo')
   .version(toolVersion)
   .exitOverride()
   .configureOutput(output);
-for (const command of [scanCommand(setExit), velocityCommand(), rmsCommand(), infoCommand()]) program.addCommand(command.exitOverride().configureOutput(output));
+for (const command of [scanCommand(setExit), velocityCommand(), rmsCommand(), invertCommand(), infoCommand()]) program.addCommand(command.exitOverride().configureOutput(output));
 
 try {
   // MintPy's flag aliases and multi-value options (argv.ts), for the commands that mirror MintPy tools.
   const args = process.argv.slice(2);
   const command = args.find((a) => !a.startsWith('-'));
-  const flags = command === 'velocity' ? velocityFlags : command === 'rms' ? rmsFlags : undefined;
+  const flags = { velocity: velocityFlags, rms: rmsFlags, invert: invertFlags }[command ?? ''];
   const rewritten = flags ? rewriteArgs(args, flags) : args;
   await program.parseAsync(rewritten, { from: 'user' });
 } catch (err) {

@@ -1,4 +1,6 @@
 /** Parsers for command-line values: each throws a UsageError naming the flag and the bad value. */
+import os from 'node:os';
+import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { Logger, type LogLevel } from '../core/log.js';
 
@@ -39,4 +41,23 @@ export interface CommonOptions {
 export function makeLogger(opts: CommonOptions): Logger {
   const level: LogLevel = opts.quiet ? 'warn' : opts.verbose ? 'debug' : 'info';
   return new Logger({ level, json: !process.stderr.isTTY });
+}
+
+/** The flags every command takes last: progress bar, JSON summary, log level. */
+export function addCommonFlags(command: Command): Command {
+  return command
+    .option('--no-progress', 'no progress bar on the terminal')
+    .option('--json', 'print the result summary as JSON on stdout')
+    .option('-q, --quiet', 'print warnings and errors only')
+    .option('-v, --verbose', 'print debug events');
+}
+
+/** Help of the MintPy commands' --ram. */
+export const ramHelp = 'memory budget for the row blocks in GB (default: 4, or half the free memory when less)';
+
+/** --ram in GB: as given (> 0), or MintPy's default of 4 capped at half the free memory. */
+export function ramBudget(value: string | undefined): number {
+  const ramGb = value === undefined ? Math.min(4, os.freemem() / 2 ** 30 / 2) : parseNumberFlag('--ram', value);
+  if (!(ramGb > 0)) throw new UsageError(`--ram ${value}: expected a memory budget in GB > 0`);
+  return ramGb;
 }

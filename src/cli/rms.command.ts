@@ -3,7 +3,7 @@ import os from 'node:os';
 import { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import type { MultiValueFlag } from './argv.js';
-import { makeLogger, parseNumberFlag, type CommonOptions } from './options.js';
+import { addCommonFlags, makeLogger, ramBudget, ramHelp, parseNumberFlag, type CommonOptions } from './options.js';
 import { progressBar } from './progress.js';
 
 interface RmsFlags extends CommonOptions {
@@ -25,19 +25,15 @@ export const rmsFlags: Record<string, MultiValueFlag> = {
 };
 
 export function rmsCommand(): Command {
-  return new Command('rms')
+  const command = new Command('rms')
     .description("Residual RMS per date of a time series, its reference date and outlier dates (MintPy's timeseries_rms: same files and numbers, a PNG plot)")
     .argument('<timeseries.h5>', 'MintPy time-series file (usually timeseriesResidual.h5)')
     .option('-m, --mask <file>', 'mask file: pixels where it is 0 are left out (a missing file: no mask, as MintPy)', 'maskTempCoh.h5')
     .option('-r, --ramp <type>', `ramp removed from each date before the RMS: ${ramps.join(', ')} (also --deramp)`, 'quadratic')
     .option('--cutoff <n>', 'outlier dates: RMS > cutoff x median RMS x 0.67449 (MintPy\'s rule)', '3')
     .option('--out <dir>', 'folder for rms_*.txt, rms_*.png, reference_date.txt, exclude_date.txt and report.json', '.')
-    .option('--ram <GB>', 'memory budget for the row blocks in GB (default: 4, or half the free memory when less)')
+    .option('--ram <GB>', ramHelp)
     .option('--no-simd', 'use the JavaScript loops instead of WebAssembly SIMD (slower; same numbers to 1e-15)')
-    .option('--no-progress', 'no progress bar on the terminal')
-    .option('--json', 'print the result summary as JSON on stdout')
-    .option('-q, --quiet', 'print warnings and errors only')
-    .option('-v, --verbose', 'print debug events')
     .addHelpText(
       'after',
       `
@@ -55,8 +51,7 @@ Examples:
       if (!(ramps as readonly string[]).includes(flags.ramp)) throw new UsageError(`--ramp ${flags.ramp}: expected one of ${ramps.join(', ')}`);
       const cutoff = parseNumberFlag('--cutoff', flags.cutoff);
       if (!(cutoff > 0)) throw new UsageError(`--cutoff ${flags.cutoff}: expected a number > 0`);
-      const ramGb = flags.ram === undefined ? Math.min(4, os.freemem() / 2 ** 30 / 2) : parseNumberFlag('--ram', flags.ram);
-      if (!(ramGb > 0)) throw new UsageError(`--ram ${flags.ram}: expected a memory budget in GB > 0`);
+      const ramGb = ramBudget(flags.ram);
       const progress = progressBar(logger, flags.progress && !flags.quiet);
       const { runRms } = await import('../pipeline/rms.js');
       const r = await runRms({
@@ -85,4 +80,5 @@ Examples:
         process.stdout.write(lines.join('\n') + '\n');
       }
     });
+  return addCommonFlags(command);
 }

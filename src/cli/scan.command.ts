@@ -9,7 +9,7 @@ import { indexTable, defaultIndexNames } from '../compute/indices.js';
 import { parseAoi } from '../io/aoi.js';
 import { defaultMaskClasses, sclClasses } from '../io/scene/bands.js';
 import { codecs, defaultLevel, type Codec } from '../io/raster/tiff.codec.js';
-import { makeLogger, parseChoice, parseIntFlag, parseList, parseNumberFlag, type CommonOptions } from './options.js';
+import { addCommonFlags, makeLogger, parseChoice, parseIntFlag, parseList, parseNumberFlag, type CommonOptions } from './options.js';
 import { progressBar } from './progress.js';
 
 interface ScanFlags extends CommonOptions {
@@ -44,7 +44,7 @@ const indexHelp = indexTable
   .join('\n');
 
 export function scanCommand(setExit: (code: number) => void): Command {
-  return new Command('scan')
+  const command = new Command('scan')
     .description('Compute spectral indices for Sentinel-2 L2A scenes (COG folders or .SAFE products), or every scene below a folder')
     .argument('[paths...]', 'scene folders, .SAFE products, or folders holding scenes')
     .option('-o, --out <dir>', 'output folder; each scene writes <dir>/<scene id>/', 'archeo-out')
@@ -74,10 +74,6 @@ export function scanCommand(setExit: (code: number) => void): Command {
     .option('--jobs <n>', 'scenes processed at once (each holds its own strips in memory)', '1')
     .option('--shard <i/n>', "process only this machine's share: scenes whose id hashes to i of n (i may be 'auto': JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or AWS_BATCH_JOB_ARRAY_INDEX)")
     .option('--no-simd', 'use the JavaScript kernels instead of WebAssembly SIMD (slower; same numbers)')
-    .option('--no-progress', 'no progress bar on the terminal')
-    .option('--json', 'print the result summary as JSON on stdout')
-    .option('-q, --quiet', 'print warnings and errors only')
-    .option('-v, --verbose', 'print debug events')
     .addHelpText(
       'after',
       `
@@ -152,6 +148,7 @@ locked by another run, 130 interrupted.`,
       }
       if (result.failed > 0) setExit(ExitCode.PartialFailure);
     });
+  return addCommonFlags(command);
 }
 
 /** A built-in set by name, or a JSON file validated with the JSON path of any fault. */

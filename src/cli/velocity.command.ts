@@ -4,12 +4,11 @@
  */
 import { randomInt } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import os from 'node:os';
 import { Command, Option } from 'commander';
 import { InputError, UsageError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { isDateToken, isNumber, type MultiValueFlag } from './argv.js';
-import { makeLogger, parseIntFlag, parseList, parseNumberFlag, type CommonOptions } from './options.js';
+import { addCommonFlags, makeLogger, ramBudget, ramHelp, parseIntFlag, parseList, parseNumberFlag, type CommonOptions } from './options.js';
 import { progressBar } from './progress.js';
 
 interface VelocityFlags extends CommonOptions {
@@ -61,7 +60,7 @@ export const velocityFlags: Record<string, MultiValueFlag> = {
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function velocityCommand(): Command {
-  return new Command('velocity')
+  const command = new Command('velocity')
     .description("Fit velocity and other time functions to a MintPy time series (MintPy's timeseries2velocity: same options, numbers and velocity.h5)")
     .argument('<timeseries.h5>', 'MintPy time-series file')
     .option('-o, --output <file>', 'output file name (in --out)', 'velocity.h5')
@@ -83,13 +82,9 @@ export function velocityCommand(): Command {
     .option('--seed <n>', 'seed of the bootstrap draws (default: random, written to report.json)')
     .option('--save-res', 'also write the residual time series')
     .option('--res-file <file>', 'residual file name (in --out)', 'timeseriesResidual.h5')
-    .option('--ram <GB>', 'memory budget for the row blocks in GB (default: 4, or half the free memory when less)')
+    .option('--ram <GB>', ramHelp)
     .option('--geotiff', 'also write each output dataset as a GeoTIFF (geocoded files)')
     .option('--no-simd', 'use the JavaScript kernels instead of WebAssembly SIMD (slower; same numbers)')
-    .option('--no-progress', 'no progress bar on the terminal')
-    .option('--json', 'print the result summary as JSON on stdout')
-    .option('-q, --quiet', 'print warnings and errors only')
-    .option('-v, --verbose', 'print debug events')
     .addHelpText(
       'after',
       `
@@ -125,6 +120,7 @@ Exit codes: 0 ok, 1 failure (bad input file), 2 usage error, 130 interrupted.`,
         );
       }
     });
+  return addCommonFlags(command);
 }
 
 function buildContext(input: string, flags: VelocityFlags, logger: Logger): import('../pipeline/velocity.js').VelocityContext {
@@ -178,9 +174,7 @@ function buildContext(input: string, flags: VelocityFlags, logger: Logger): impo
     logger.warn('Velocity:Options', {}, '--uq covariance needs --ts-cov FILE; using --uq residue (as MintPy)');
     uncertainty = 'residue';
   }
-  const freeGb = os.freemem() / 2 ** 30 / 2;
-  const ramGb = flags.ram === undefined ? Math.min(4, freeGb) : parseNumberFlag('--ram', flags.ram);
-  if (!(ramGb > 0)) throw new UsageError(`--ram ${flags.ram}: expected a memory budget in GB > 0`);
+  const ramGb = ramBudget(flags.ram);
 
   return {
     input,

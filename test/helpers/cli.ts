@@ -1,5 +1,8 @@
 /** Runs the real CLI (`node bin/archeo.js`) in a child process. */
-import { spawnSync } from 'node:child_process';
+import { expect } from '@jest/globals';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { root } from './paths.js';
 
@@ -22,4 +25,43 @@ export function archeo(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string
 /** The error lines a failed run printed (log events are JSON lines when stderr is not a terminal). */
 export function errorLines(stderr: string): string[] {
   return stderr.split('\n').filter((l) => l.startsWith('archeo: '));
+}
+
+/**
+ * Runs `archeo <command> <input> ...args --out <fresh folder>` and expects it to fail with exactly one
+ * error line, this exit code, and nothing left in the output folder (no output, no temporary).
+ */
+export function expectCliFailure(command: string, input: string, args: string[], line: string, code = 1): void {
+  const out = join(mkdtempSync(join(tmpdir(), 'archeo-out-')), 'out');
+  const r = archeo([command, input, ...args, '--out', out]);
+  expect(errorLines(r.stderr)).toEqual([`archeo: ${line}`]);
+  expect(r.code).toBe(code);
+  let left: string[] = [];
+  try {
+    left = readdirSync(out);
+  } catch {
+    // --out was never created
+  }
+  expect(left).toEqual([]);
+}
+
+/**
+ * Starts the CLI, waits until it has logged `event` on stderr (run it with -v for debug events), sends
+ * SIGINT, and returns its exit code and everything it wrote on stderr.
+ */
+export async function interruptAfter(args: string[], event: string): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [join(root, 'bin', 'archeo.js'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      if (stderr.includes(event) || child.exitCode !== null) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 5);
+  });
+  child.kill('SIGINT');
+  return { code: await exited, stderr };
 }

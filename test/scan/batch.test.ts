@@ -162,7 +162,8 @@ test('SIGKILL in the middle of a run: no partial output under a final name, the 
   const archive = makeArchive(8);
   const out = tempDir('archeo-kill-');
   // Small blocks: each scene takes long enough for the kill to land inside one.
-  const run = spawnScan([archive, '--out', out, '--block', '16', '--threads', '1']);
+  const options = ['--block', '16', '--threads', '1'];
+  const run = spawnScan([archive, '--out', out, ...options]);
   // Right after the first scene is done, the next one is being written.
   await run.waitFor('Scene:Done');
   run.child.kill('SIGKILL');
@@ -185,8 +186,9 @@ test('SIGKILL in the middle of a run: no partial output under a final name, the 
   for (const line of complete) expect(JSON.parse(line).outcome).toBe('done');
   const recorded = new Set(complete.map((l) => JSON.parse(l).id as string));
 
-  // The next run takes the dead run's lock over, removes its temporaries and finishes the archive.
-  const next = archeo(['scan', archive, '--out', out, '--json']);
+  // The next run (same parameters: --block is in the parameter hash, since it shapes the output tiles)
+  // takes the dead run's lock over, removes its temporaries and finishes the archive.
+  const next = archeo(['scan', archive, '--out', out, ...options, '--json']);
   expect(next.code).toBe(0);
   expect(next.stderr).toContain('took over the lock of a run that is gone');
   const summary = JSON.parse(next.stdout) as Summary;

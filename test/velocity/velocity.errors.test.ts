@@ -6,7 +6,7 @@ import { describe, expect, test } from '@jest/globals';
 import { copyFileSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import h5wasm from 'h5wasm/node';
-import { archeo, errorLines } from '../helpers/cli.js';
+import { archeo, errorLines, expectCliFailure } from '../helpers/cli.js';
 import { root, tempDir } from '../helpers/paths.js';
 
 const fixtures = join(root, 'test', 'fixtures', 'velocity');
@@ -18,17 +18,7 @@ function copy(name: string, as = name): string {
 }
 
 function expectFailure(input: string, args: string[], line: string, code = 1): void {
-  const out = join(tempDir('archeo-out-'), 'out');
-  const r = archeo(['velocity', input, ...args, '--out', out]);
-  expect(errorLines(r.stderr)).toEqual([`archeo: ${line}`]);
-  expect(r.code).toBe(code);
-  let left: string[] = [];
-  try {
-    left = readdirSync(out);
-  } catch {
-    // --out was never created
-  }
-  expect(left).toEqual([]);
+  expectCliFailure('velocity', input, args, line, code);
 }
 
 /** Replaces the first occurrence of `from` by `to` (same length) in a file's bytes. */

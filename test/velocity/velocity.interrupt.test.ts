@@ -1,10 +1,10 @@
 /** Ctrl-C (SIGINT) in the middle of archeo velocity: exit 130, and no velocity.h5 or temporary file left. */
 import { expect, test } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import h5wasm from 'h5wasm/node';
-import { root, tempDir } from '../helpers/paths.js';
+import { interruptAfter } from '../helpers/cli.js';
+import { tempDir } from '../helpers/paths.js';
 
 test('SIGINT between blocks: exit 130, nothing left in --out', async () => {
   // A time series with enough rows for many blocks: 40 dates x 400 x 300, random values, REF_Y/REF_X.
@@ -21,19 +21,7 @@ test('SIGINT between blocks: exit 130, nothing left in --out', async () => {
 
   const out = tempDir('archeo-int-out-');
   // 0.001 GB: blocks of ~10 rows, 40 of them; the signal comes after the first.
-  const child = spawn(process.execPath, [join(root, 'bin', 'archeo.js'), 'velocity', input, '--out', out, '--ram', '0.001', '-v', '--no-simd'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      if (stderr.includes('Velocity:Block')) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 5);
-  });
-  child.kill('SIGINT');
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const { code, stderr } = await interruptAfter(['velocity', input, '--out', out, '--ram', '0.001', '-v', '--no-simd'], 'Velocity:Block');
   expect(code).toBe(130);
   expect(stderr).toContain('interrupted (SIGINT); temporary files removed');
   expect((stderr.match(/Velocity:Block/g) ?? []).length).toBeLessThan(40);

@@ -7,6 +7,10 @@
 import { InputError } from '../../core/errors.js';
 import { checkFilters, dtypeName, h5Error, isDataset, loadH5, type H5Dataset, type H5File, type H5Module } from './h5.js';
 
+/** Sample types a cube may hold: float32 time series and phases; integer masks (connectComponent). */
+export type CubeType = 'float32' | 'int16' | 'uint16' | 'int8' | 'uint8' | 'int32';
+export type CubeArray = Float32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Int32Array;
+
 export class H5Cube {
   /** Leading dimensions (dates; or dates x dates), then length, width. */
   readonly shape: number[];
@@ -25,6 +29,7 @@ export class H5Cube {
     private readonly file: H5File,
     private readonly ds: H5Dataset,
     private readonly module: H5Module,
+    readonly type: CubeType,
   ) {
     this.shape = (ds.shape ?? []).map(Number);
     this.length = this.shape[this.shape.length - 2]!;
@@ -33,24 +38,31 @@ export class H5Cube {
     this.chunks = ds.metadata.chunks ? ds.metadata.chunks.map(Number) : null;
   }
 
-  /** Wraps dataset `name` of an open file; it must be float32 with at least 3 dimensions. */
-  static async of(path: string, file: H5File, name: string): Promise<H5Cube> {
+  /**
+   * Wraps dataset `name` of an open file: at least 3 dimensions, float32 — or, with `integers`, one of the
+   * integer types of masks.
+   */
+  static async of(path: string, file: H5File, name: string, integers = false): Promise<H5Cube> {
     const { module } = await loadH5();
     const dataset = file.get(name);
     if (!isDataset(dataset)) throw new InputError(path, `no '${name}' dataset`);
     const shape = dataset.shape ?? [];
     if (shape.length < 3) throw new InputError(path, `dataset '${name}' has ${shape.length} dimensions; expected (dates, length, width)`);
     const m = dataset.metadata;
-    if (m.type !== module.H5T_class_t.H5T_FLOAT.value || m.size !== 4) {
-      throw new InputError(path, `dataset '${name}' is ${dtypeName(m, module)}; archeo reads float32 time series`);
-    }
+    const type = dtypeName(m, module) === 'bool' ? 'uint8' : (dtypeName(m, module) as CubeType);
+    const ok = type === 'float32' || (integers && ['int16', 'uint16', 'int8', 'uint8', 'int32'].includes(type));
+    if (!ok) throw new InputError(path, `dataset '${name}' is ${dtypeName(m, module)}; expected float32${integers ? ' or an integer type' : ''}`);
     checkFilters(path, name, dataset);
-    return new H5Cube(path, name, file, dataset, module);
+    return new H5Cube(path, name, file, dataset, module, type);
+  }
+
+  get sampleBytes(): number {
+    return { float32: 4, int32: 4, int16: 2, uint16: 2, int8: 1, uint8: 1 }[this.type];
   }
 
   /** Bytes of one row across all leading dimensions. */
   get rowBytes(): number {
-    return this.depth * this.width * 4;
+    return this.depth * this.width * this.sampleBytes;
   }
 
   /**
@@ -58,9 +70,14 @@ export class H5Cube {
    * [lead][row - y0][col] at `(lead * rows + row - y0) * width + col`. Valid until the next read.
    */
   readRows(y0: number, y1: number): Float32Array {
+    return this.readRowsAny(y0, y1) as Float32Array;
+  }
+
+  /** readRows for any cube type: the view's type follows the dataset's. */
+  readRowsAny(y0: number, y1: number): CubeArray {
     const rows = y1 - y0;
     const n = this.depth * rows * this.width;
-    this.reserve(n * 4);
+    this.reserve(n * this.sampleBytes);
     const lead = this.shape.slice(0, -2);
     const count = [...lead, rows, this.width].map(BigInt);
     const offset = [...lead.map(() => 0), y0, 0].map(BigInt);
@@ -71,7 +88,7 @@ export class H5Cube {
       throw new InputError(this.path, `reading rows ${y0}-${y1 - 1} of '${this.name}' failed: ${h5Error(err)}`);
     }
     this.last = n;
-    return this.view();
+    return this.viewAny();
   }
 
   /**
@@ -79,7 +96,25 @@ export class H5Cube {
    * grow WebAssembly memory and detach earlier views: take views after the last heap operation.
    */
   view(): Float32Array {
-    return new Float32Array(this.module.HEAPU8.buffer, this.ptr, this.last);
+    return this.viewAny() as Float32Array;
+  }
+
+  viewAny(): CubeArray {
+    const buf = this.module.HEAPU8.buffer;
+    switch (this.type) {
+      case 'float32':
+        return new Float32Array(buf, this.ptr, this.last);
+      case 'int32':
+        return new Int32Array(buf, this.ptr, this.last);
+      case 'int16':
+        return new Int16Array(buf, this.ptr, this.last);
+      case 'uint16':
+        return new Uint16Array(buf, this.ptr, this.last);
+      case 'int8':
+        return new Int8Array(buf, this.ptr, this.last);
+      case 'uint8':
+        return new Uint8Array(buf, this.ptr, this.last);
+    }
   }
 
   /** The values of one pixel on every leading index (a fresh array). */

@@ -135,7 +135,7 @@ export function fileTypeOf(datasets: { name: string; ndim: number }[], attrs: Re
  * A 2D mask file (maskTempCoh.h5, a water mask, …) as bytes, 1 where the value is not 0: its `mask`
  * dataset, or its first 2D dataset, of the time series' size.
  */
-export async function readMask(path: string, length: number, width: number): Promise<Uint8Array> {
+export async function readMask(path: string, length: number, width: number, against = 'the time series'): Promise<Uint8Array> {
   const file = await openH5(path);
   try {
     const names = file.keys();
@@ -144,7 +144,7 @@ export async function readMask(path: string, length: number, width: number): Pro
     if (!isDataset(ds)) throw new InputError(path, `no 2D dataset to use as a mask (found: ${names.join(', ') || 'nothing'})`);
     const shape = (ds.shape ?? []).map(Number);
     if (shape.length !== 2 || shape[0] !== length || shape[1] !== width) {
-      throw new InputError(path, `mask '${name}' is (${shape.join(', ')}) but the time series is (${length}, ${width})`);
+      throw new InputError(path, `mask '${name}' is (${shape.join(', ')}) but ${against} is (${length}, ${width})`);
     }
     checkFilters(path, name!, ds);
     const values = ds.value as ArrayLike<number | bigint | boolean>;

@@ -18,6 +18,8 @@ export interface DatasetLayout {
   unit?: string;
   /** Fixed-length byte strings (`S<len>`), written at layout time (e.g. `date`). */
   strings?: string[];
+  /** Small float32 values written at layout time (e.g. `bperp`), shaped `shape`. */
+  values?: Float32Array;
 }
 
 export class MintpyWriter {
@@ -56,7 +58,9 @@ export class MintpyWriter {
   private layOut(spec: DatasetLayout): void {
     if (spec.strings) {
       const size = Math.max(1, ...spec.strings.map((s) => s.length));
-      this.file.create_dataset({ name: spec.name, data: spec.strings, shape: [spec.strings.length], dtype: `S${size}` });
+      this.file.create_dataset({ name: spec.name, data: spec.strings, shape: [spec.strings.length], dtype: `S${size}`, chunks: guessChunks([spec.strings.length], size) });
+    } else if (spec.values) {
+      this.file.create_dataset({ name: spec.name, data: spec.values, shape: spec.shape, dtype: '<f4', chunks: guessChunks(spec.shape, 4) });
     } else {
       // Created empty along the rows (so no zeros are written first), then sized: the final shape and
       // maxshape are MintPy's — (length, width) fixed for 2D, (None, length, width) for 3D.
