@@ -11,6 +11,7 @@ import { defaultMaskClasses, sclClasses } from '../io/scene/bands.js';
 import { codecs, defaultLevel, type Codec } from '../io/raster/tiff.codec.js';
 import { addCommonFlags, makeLogger, parseChoice, parseIntFlag, parseList, parseNumberFlag, type CommonOptions } from './options.js';
 import { progressBar } from './progress.js';
+import type { BackendChoice } from '../engine/engine.js';
 
 interface ScanFlags extends CommonOptions {
   out: string;
@@ -32,6 +33,7 @@ interface ScanFlags extends CommonOptions {
   reflectance: string;
   progress: boolean;
   simd: boolean;
+  backend: string;
   list?: boolean;
   force?: boolean;
   retryFailed?: boolean;
@@ -74,6 +76,11 @@ export function scanCommand(setExit: (code: number) => void): Command {
     .option('--jobs <n>', 'scenes processed at once (each holds its own strips in memory)', '1')
     .option('--shard <i/n>', "process only this machine's share: scenes whose id hashes to i of n (i may be 'auto': JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or AWS_BATCH_JOB_ARRAY_INDEX)")
     .option('--no-simd', 'use the JavaScript kernels instead of WebAssembly SIMD (slower; same numbers)')
+    .addOption(
+      new Option('--backend <engine>', 'where the indices are computed: auto (a hardware GPU when one answers, else the CPU), cpu, webgpu (TF.js on WebGPU; SwiftShader without a GPU), tensorflow (tfjs-node-gpu, when installed)')
+        .choices(['auto', 'cpu', 'webgpu', 'tensorflow'])
+        .default('auto'),
+    )
     .addHelpText(
       'after',
       `
@@ -212,6 +219,7 @@ async function buildContext(paths: string[], flags: ScanFlags, logger: ReturnTyp
     threads,
     inflight: 2,
     simd: flags.simd,
+    backend: flags.backend as BackendChoice,
     detection: Object.keys(detectors).length ? { params, detectors, explicit: detect !== 'all' } : undefined,
     quicklook: flags.quicklook,
     logger,

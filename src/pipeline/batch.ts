@@ -13,6 +13,7 @@ import { hostTag, processAlive, tempOwner } from '../core/cleanup.js';
 import { errorLine } from '../core/errors.js';
 import { toolVersion } from '../core/version.js';
 import { WorkerPool } from '../engine/cpu/pool.js';
+import { selectEngine, type EngineSelection } from '../engine/select.js';
 import { loadState, StateStore, type OutputRecord, type SceneRecord } from '../io/output/batch.state.js';
 import { OutputLock } from '../io/output/lock.js';
 import { newRunId, writeJsonAtomic } from '../io/output/report.js';
@@ -98,7 +99,7 @@ export function runParameterHash(ctx: ScanContext): string {
 }
 
 export async function runScan(ctx: ScanContext): Promise<ScanResult> {
-  const { logger, batch } = ctx;
+  const { batch } = ctx;
   const runId = newRunId();
   const started = new Date();
   const t0 = performance.now();
@@ -119,6 +120,23 @@ export async function runScan(ctx: ScanContext): Promise<ScanResult> {
   if (batch.shard) candidates = candidates.filter((c) => shardOf(c.id, batch.shard!.count) === batch.shard!.index);
 
   const files = batchFiles(batch.shard);
+  // The engine of the run (--backend), probed and opened before anything is written: an engine that is
+  // not available is a usage error that leaves no state behind. Shared by every scene.
+  const engine = batch.list ? undefined : await selectEngine(ctx.backend);
+  try {
+    return await runWithEngine(ctx, engine, { runId, started, t0, candidates, found, files });
+  } finally {
+    await engine?.engine?.close();
+  }
+}
+
+async function runWithEngine(
+  ctx: ScanContext,
+  engine: EngineSelection | undefined,
+  run: { runId: string; started: Date; t0: number; candidates: Candidate[]; found: number; files: ReturnType<typeof batchFiles> },
+): Promise<ScanResult> {
+  const { logger, batch } = ctx;
+  const { runId, started, t0, candidates, found, files } = run;
   const lock = batch.list ? undefined : await OutputLock.acquire(ctx.out, files.lock, runId);
   try {
     if (lock?.tookOver) {
@@ -159,12 +177,13 @@ export async function runScan(ctx: ScanContext): Promise<ScanResult> {
 
     let failure: unknown;
     if (todo.length > 0) {
+      if (engine) logger.info('Run:Engine', { engine: engine.name, device: engine.device.description }, engine.note ?? `engine: ${engine.name} on ${engine.device.description}`);
       const pool = new WorkerPool(new URL('./scan.worker.js', import.meta.url), ctx.threads);
       // Scenes at once (--jobs): each holds its strips in flight and its detection state; the JPEG 2000
       // and tile limits are shared by all, so band decodes do not multiply with the jobs.
       const limits = runLimits(ctx.threads);
       const jobs = pLimit(batch.jobs);
-      const sceneCtx: ScanContext = { ...ctx, onProgress: todo.length > 1 ? undefined : ctx.onProgress };
+      const sceneCtx: ScanContext = { ...ctx, engine, onProgress: todo.length > 1 ? undefined : ctx.onProgress };
       let done = 0;
       let single: unknown;
       try {

@@ -1,5 +1,6 @@
 /** Assembles a scene's `report.json` (product.md, "Performance report"). */
 import { createHash } from 'node:crypto';
+import type { EngineSelection } from '../engine/select.js';
 import type { Metrics } from '../core/metrics.js';
 import { toolVersion } from '../core/version.js';
 import { hostInfo, peakRssMb, recommendations, type HostInfo } from '../io/output/report.js';
@@ -35,7 +36,19 @@ export interface ScanReport {
   finished_at: string;
   wall_s: number;
   host: HostInfo;
-  engine: { name: string; threads: number; device: string; kernels: 'wasm-simd' | 'javascript' };
+  engine: {
+    name: string;
+    /** --backend as given (auto, cpu, webgpu, tensorflow). */
+    requested: string;
+    threads: number;
+    device: string;
+    /** What computed the indices: the CPU kernels, or TF.js on a device. */
+    kernels: 'wasm-simd' | 'javascript' | 'tfjs';
+    adapter?: { vendor?: string; architecture?: string; fallback: boolean };
+    /** Device memory: tensors alive after the scene, bytes now and at the peak (TF.js's tf.memory()). */
+    gpu_memory?: { tensors: number; bytes: number; peak_bytes: number };
+    note?: string;
+  };
   scene: { id: string; path: string; layout: string; datetime: string | null; baseline: string | null; offset_source: string };
   parameters: ScanParameters;
   parameter_hash: string;
@@ -71,6 +84,7 @@ export interface ReportInput {
   wallSeconds: number;
   threads: number;
   kernels: 'wasm-simd' | 'javascript';
+  engine: EngineSelection | undefined;
   scene: Scene;
   plan: ScanPlan;
   params: ScanParameters;
@@ -96,6 +110,8 @@ export function buildScanReport(r: ReportInput): ScanReport {
   const pixels = r.plan.window.width * r.plan.window.height;
   const peak = peakRssMb();
   const extra: string[] = [];
+  const sel = r.engine;
+  if (sel?.device.software) extra.push(`indices ran on ${sel.device.description}, a software GPU: --backend cpu is faster here; a hardware GPU needs its Vulkan driver (docs/gpu.md)`);
   const decode = stages['decode'];
   const jp2 = r.plan.readers.some((x) => x.format === 'JPEG 2000');
   if (decode && jp2 && decode.total_s > 0.3 * r.wallSeconds && r.wallSeconds > 5) {
@@ -130,7 +146,7 @@ export function buildScanReport(r: ReportInput): ScanReport {
     finished_at: new Date(r.started.getTime() + r.wallSeconds * 1000).toISOString(),
     wall_s: round(r.wallSeconds),
     host,
-    engine: { name: 'cpu', threads: r.threads, device: host.cpu_model, kernels: r.kernels },
+    engine: engineReport(r, host.cpu_model),
     scene: {
       id: r.scene.id,
       path: r.scene.path,
@@ -164,4 +180,20 @@ export function buildScanReport(r: ReportInput): ScanReport {
 
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
+}
+
+function engineReport(r: ReportInput, cpu: string): ScanReport['engine'] {
+  const sel = r.engine;
+  if (!sel?.engine) return { name: 'cpu', requested: sel?.requested ?? 'cpu', threads: r.threads, device: cpu, kernels: r.kernels, ...(sel?.note ? { note: sel.note } : {}) };
+  const m = sel.engine.memory();
+  return {
+    name: sel.name,
+    requested: sel.requested,
+    threads: r.threads,
+    device: sel.device.description,
+    kernels: 'tfjs',
+    adapter: { vendor: sel.device.vendor, architecture: sel.device.architecture, fallback: sel.device.software },
+    gpu_memory: { tensors: m.tensors, bytes: m.bytes, peak_bytes: m.peakBytes },
+    ...(sel.note ? { note: sel.note } : {}),
+  };
 }

@@ -26,7 +26,9 @@ import { quicklookGrid, quicklookImage } from './quicklook.js';
 import { writeGeoJson } from '../io/output/geojson.js';
 import { writeQuicklook } from '../io/output/quicklook.js';
 import { buildScanReport, parameterHash, type ScanParameters, type ScanReport } from './scan.report.js';
-import type { ScanSetup, StripResult, StripTask } from './scan.worker.js';
+import type { EncodeTask, PlanesResult, PlanesTask, ScanSetup, StripResult, StripTask } from './scan.worker.js';
+import type { BackendChoice, DeviceKernels } from '../engine/engine.js';
+import type { EngineSelection } from '../engine/select.js';
 import { axesOf, forEachStrip, readStrip, WindowPool, type StripSpan } from './scan.read.js';
 
 export interface ScanContext {
@@ -46,6 +48,9 @@ export interface ScanContext {
   inflight: number;
   /** WebAssembly SIMD kernels (default when available); false forces the JavaScript kernels. */
   simd: boolean;
+  /** --backend as given; `engine` is what it resolved to for this run (batch.ts opens it). */
+  backend: BackendChoice;
+  engine?: EngineSelection;
   /** Candidate detection: the parameter set and the detectors selected from it; undefined = indices only. */
   detection: { params: DetectionParams; detectors: Record<string, DetectorSpec>; explicit: boolean } | undefined;
   /** Write quicklook.png (needs B02, B03, B04). */
@@ -174,6 +179,8 @@ export async function scanScene(
       detect: runs.length ? runs.map((r) => ({ conditions: r.spec.conditions.map((c) => ({ slot: slot(c.index), op: c.op, value: c.value })) })) : undefined,
     };
     await pool.broadcast(setup);
+    // A device engine computes the indices and the detectors' bits; the workers resample and encode.
+    const device = ctx.engine?.engine?.compile(plan.computed, plan.bands.map((b) => b.band), setup.detect);
     for (const r of plan.readers) if (r instanceof Jp2Reader) r.prefetch();
 
     const detection = ctx.detection;
@@ -204,7 +211,7 @@ export async function scanScene(
     let validPixels: number;
     tracker.stage = 'strips';
     try {
-      validPixels = await streamStrips(ctx, pool, plan, key, metrics, scene.id, stream, collector, afterStrip);
+      validPixels = await streamStrips(ctx, pool, plan, key, metrics, scene.id, stream, collector, afterStrip, device);
     } catch (err) {
       collector?.discard();
       throw err;
@@ -278,6 +285,7 @@ export async function scanScene(
       wallSeconds: (performance.now() - t0) / 1000,
       threads: ctx.threads,
       kernels: setup.simd ? 'wasm-simd' : 'javascript',
+      engine: ctx.engine,
       scene,
       plan,
       params,
@@ -327,6 +335,7 @@ async function streamStrips(
   stream: DetectionStream | undefined,
   collector: StatsCollector | undefined,
   afterStrip: () => void,
+  device: DeviceKernels | undefined,
 ): Promise<number> {
   const T = ctx.block;
   const { window } = plan;
@@ -363,7 +372,7 @@ async function streamStrips(
         bands: data.bands,
         scl: data.scl,
       };
-      tasks.push(pool.run<StripResult>(task));
+      tasks.push(device ? onDevice(pool, device, task) : pool.run<StripResult>(task));
       cols0.push(c * T);
     }
     const results = await Promise.all(tasks);
@@ -408,4 +417,18 @@ export function stripSpans(window: { y0: number; height: number }, block: number
 /** Tile columns per task: enough tasks per strip to balance the workers, each small in memory. */
 export function taskChunk(tilesAcross: number, workers: number): number {
   return Math.max(1, Math.min(2, Math.ceil(tilesAcross / (workers * 2))));
+}
+
+/**
+ * One strip task on a device engine: the worker resamples (planes come back transferred, not copied),
+ * the device computes the indices and the detectors' bits, the worker encodes and writes the tiles.
+ */
+async function onDevice(pool: WorkerPool, device: DeviceKernels, task: StripTask): Promise<StripResult> {
+  const planes = await pool.run<PlanesResult>({ ...task, type: 'planes' } satisfies PlanesTask);
+  const t0 = performance.now();
+  const { outs, bits } = await device.strip(planes.planes, planes.masked, task.rows, task.cols);
+  const indices = (performance.now() - t0) / 1000;
+  const encode: EncodeTask = { type: 'encode', key: task.key, cols: task.cols, rows: task.rows, tileX0: task.tileX0, tileY: task.tileY, outs };
+  const r = await pool.run<StripResult>(encode, outs.map((o) => o.buffer as ArrayBuffer));
+  return { ...r, bits, timings: { ...r.timings, resample: planes.seconds, indices } };
 }

@@ -73,6 +73,33 @@ export interface StripTask {
 }
 
 /**
+ * Device engines (engine/tfjs) compute the indices on the main thread, where the device lives: a strip
+ * task is then split in two around it. `planes`: resample the bands and make the cloud mask, and send
+ * them back; `encode`: take the indices the device computed and encode and write their tiles.
+ */
+export interface PlanesTask extends Omit<StripTask, 'type'> {
+  type: 'planes';
+}
+
+export interface PlanesResult {
+  /** One plane per kernel band (rows x cols reflectance, NaN = nodata), and the cloud mask. */
+  planes: Float32Array[];
+  masked: Uint8Array | undefined;
+  seconds: number;
+}
+
+export interface EncodeTask {
+  type: 'encode';
+  key: string;
+  cols: number;
+  rows: number;
+  tileX0: number;
+  tileY: number;
+  /** The device's indices, one plane per computed index. */
+  outs: Float32Array[];
+}
+
+/**
  * Second detection pass: recompute the indices of a region and sum them over runs of pixels. `runs`
  * holds 4 integers per run: slot (-1 = every index, over a candidate's pixels; else that index only,
  * over ring pixels), full-grid row, first and last+1 full-grid column (inside the task's region).
@@ -222,7 +249,7 @@ interface TaskBuffers {
 
 type Grid = { x0: number; y0: number; width: number; height: number };
 
-function fillMask(state: SceneState, task: StripTask | StatsTask, grid: Grid, masked: Uint8Array): void {
+function fillMask(state: SceneState, task: StripTask | StatsTask | PlanesTask, grid: Grid, masked: Uint8Array): void {
   if (!task.scl || !state.sclPlan || !state.lut) return;
   const win = task.scl;
   resampleClasses({ ...win, data: win.data as Uint8Array }, state.sclPlan.x, state.sclPlan.y, grid, state.lut, masked);
@@ -429,6 +456,52 @@ function statsOver(state: SceneState, task: StatsTask, runs: Int32Array, kernel:
   return out;
 }
 
+function runPlanes(task: PlanesTask): PlanesResult {
+  const state = scenes.get(task.key);
+  if (!state) throw new Error(`scan worker: no setup for scene ${task.key}`);
+  const t0 = performance.now();
+  const grid = { x0: task.gridX0, y0: task.gridY0, width: task.cols, height: task.rows };
+  const n = task.rows * task.cols;
+  // Fresh arrays: they are transferred to the main thread, not copied.
+  const planes = task.bands.map((win, i) => {
+    const plane = new Float32Array(n);
+    bandPlane(win, state.luts[i]!, state.plans[i]!, state.setup.bands[i]!.plan.srcWidth, grid, plane);
+    return plane;
+  });
+  const masked = task.scl ? new Uint8Array(n) : undefined;
+  if (masked) fillMask(state, task, grid, masked);
+  return { planes, masked, seconds: (performance.now() - t0) / 1000 };
+}
+
+async function runEncode(task: EncodeTask): Promise<StripResult> {
+  const state = scenes.get(task.key);
+  if (!state) throw new Error(`scan worker: no setup for scene ${task.key}`);
+  const size = state.setup.tileSize;
+  if (predictorPool.size !== size * size * 4) predictorPool = new BytePool(size * size * 4);
+  const t0 = performance.now();
+  const tilesAcross = Math.ceil(task.cols / size);
+  let bytes = 0;
+  let write = 0;
+  await Promise.all(
+    task.outs.map((plane, i) => {
+      const sink = state.setup.sinks[i];
+      if (!sink) return undefined;
+      return Promise.all(
+        Array.from({ length: tilesAcross }, async (_, k) => {
+          const tile = await encodeStripTile(plane, task.cols, task.rows, k, size, state.setup.codec, state.setup.level, predictorPool);
+          const w0 = performance.now();
+          writeTileSync(sink, task.tileX0 + k, task.tileY, tile);
+          write += performance.now() - w0;
+          bytes += tile.byteLength;
+        }),
+      );
+    }),
+  );
+  const encode = (performance.now() - t0 - write) / 1000;
+  const validPixels = task.outs[0] ? countNumbers(task.outs[0]) : 0;
+  return { bytes, bits: undefined, timings: { resample: 0, indices: 0, mask: 0, encode, write: write / 1000 }, validPixels };
+}
+
 async function runStrip(task: StripTask): Promise<{ result: StripResult }> {
   const state = scenes.get(task.key);
   if (!state) throw new Error(`scan worker: no setup for scene ${task.key}`);
@@ -479,8 +552,18 @@ export interface ChecksumTask {
   path: string;
 }
 
-parentPort!.on('message', async (msg: (ScanSetup | StripTask | StatsTask | ChecksumTask | { type: 'release'; key: string }) & { id: number }) => {
+parentPort!.on('message', async (msg: (ScanSetup | StripTask | PlanesTask | EncodeTask | StatsTask | ChecksumTask | { type: 'release'; key: string }) & { id: number }) => {
   try {
+    if (msg.type === 'planes') {
+      const result = runPlanes(msg);
+      const transfer = [...result.planes.map((p) => p.buffer as ArrayBuffer), ...(result.masked ? [result.masked.buffer as ArrayBuffer] : [])];
+      parentPort!.postMessage({ id: msg.id, result }, transfer);
+      return;
+    }
+    if (msg.type === 'encode') {
+      parentPort!.postMessage({ id: msg.id, result: await runEncode(msg) });
+      return;
+    }
     if (msg.type === 'checksum') {
       parentPort!.postMessage({ id: msg.id, result: sha256File(msg.path) });
       return;

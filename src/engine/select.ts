@@ -1,0 +1,60 @@
+/**
+ * `--backend auto|cpu|webgpu|tensorflow` → the engine a run uses. `auto` takes a hardware GPU when one
+ * answers (WebGPU first, then tfjs-node-gpu when installed) and the CPU otherwise — never a software
+ * adapter by itself. Asking for an engine by name that is not available is a usage error that says what
+ * is missing; asking for webgpu on a machine without a GPU uses SwiftShader when it is installed.
+ */
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { UsageError } from '../core/errors.js';
+import type { BackendChoice, DeviceEngine, DeviceInfo, EngineName } from './engine.js';
+import { probeEngine, type ProbeResult } from './tfjs/probe.js';
+
+export interface EngineSelection {
+  name: EngineName;
+  /** The device engine, when not the CPU (close it when done). */
+  engine: DeviceEngine | undefined;
+  device: DeviceInfo;
+  /** What was asked for. */
+  requested: BackendChoice;
+  /** Why `auto` stayed on the CPU, or that a software adapter is in use. */
+  note?: string;
+}
+
+export function cpuDevice(): DeviceInfo {
+  return { description: `${os.cpus()[0]?.model.trim() ?? 'CPU'} x${os.availableParallelism()}`, software: false };
+}
+
+export async function selectEngine(choice: BackendChoice): Promise<EngineSelection> {
+  if (choice === 'cpu') return { name: 'cpu', engine: undefined, device: cpuDevice(), requested: choice };
+  if (choice === 'auto') {
+    const webgpu = await probeEngine('webgpu', false);
+    if (webgpu.available && !webgpu.device?.software) return open(webgpu, choice);
+    const tensorflow = tfjsNodeInstalled() ? await probeEngine('tensorflow', false) : undefined;
+    if (tensorflow?.available) return open(tensorflow, choice);
+    const why = webgpu.available ? `only a software adapter (${webgpu.device?.description}) answered` : webgpu.reason;
+    return { name: 'cpu', engine: undefined, device: cpuDevice(), requested: choice, note: `auto: no hardware GPU (${why}); running on the CPU` };
+  }
+  const probe = await probeEngine(choice, true);
+  if (!probe.available) throw new UsageError(`--backend ${choice}: ${probe.reason ?? 'not available'}`);
+  return open(probe, choice);
+}
+
+async function open(probe: ProbeResult, requested: BackendChoice): Promise<EngineSelection> {
+  const { openTfjs } = await import('./tfjs/backend.js');
+  const { TfjsEngine } = await import('./tfjs/engine.js');
+  const engine = new TfjsEngine(await openTfjs(probe));
+  const note = engine.device.software
+    ? `${engine.device.description} is a software device (the CPU pretending to be a GPU): --backend cpu is faster; install a GPU driver for a real speed-up (docs/gpu.md)`
+    : undefined;
+  return { name: engine.name, engine, device: engine.device, requested, note };
+}
+
+function tfjsNodeInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('@tensorflow/tfjs-node-gpu');
+    return true;
+  } catch {
+    return false;
+  }
+}
