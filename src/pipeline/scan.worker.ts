@@ -473,22 +473,26 @@ function runPlanes(task: PlanesTask): PlanesResult {
   return { planes, masked, seconds: (performance.now() - t0) / 1000 };
 }
 
-async function runEncode(task: EncodeTask): Promise<StripResult> {
-  const state = scenes.get(task.key);
-  if (!state) throw new Error(`scan worker: no setup for scene ${task.key}`);
-  const size = state.setup.tileSize;
-  if (predictorPool.size !== size * size * 4) predictorPool = new BytePool(size * size * 4);
-  const t0 = performance.now();
-  const tilesAcross = Math.ceil(task.cols / size);
+/**
+ * Encodes the tiles of a task's written indices (`encode(index, tile column)`) and appends them to the
+ * output files; returns the bytes written and the milliseconds spent writing.
+ */
+async function writeTiles(
+  state: SceneState,
+  task: { cols: number; tileX0: number; tileY: number },
+  count: number,
+  encode: (index: number, column: number) => Promise<Uint8Array>,
+): Promise<{ bytes: number; write: number }> {
+  const tilesAcross = Math.ceil(task.cols / state.setup.tileSize);
   let bytes = 0;
   let write = 0;
   await Promise.all(
-    task.outs.map((plane, i) => {
+    Array.from({ length: count }, (_, i) => {
       const sink = state.setup.sinks[i];
-      if (!sink) return undefined;
+      if (!sink) return undefined; // computed for detection only
       return Promise.all(
         Array.from({ length: tilesAcross }, async (_, k) => {
-          const tile = await encodeStripTile(plane, task.cols, task.rows, k, size, state.setup.codec, state.setup.level, predictorPool);
+          const tile = await encode(i, k);
           const w0 = performance.now();
           writeTileSync(sink, task.tileX0 + k, task.tileY, tile);
           write += performance.now() - w0;
@@ -496,6 +500,18 @@ async function runEncode(task: EncodeTask): Promise<StripResult> {
         }),
       );
     }),
+  );
+  return { bytes, write };
+}
+
+async function runEncode(task: EncodeTask): Promise<StripResult> {
+  const state = scenes.get(task.key);
+  if (!state) throw new Error(`scan worker: no setup for scene ${task.key}`);
+  const size = state.setup.tileSize;
+  if (predictorPool.size !== size * size * 4) predictorPool = new BytePool(size * size * 4);
+  const t0 = performance.now();
+  const { bytes, write } = await writeTiles(state, task, task.outs.length, (i, k) =>
+    encodeStripTile(task.outs[i]!, task.cols, task.rows, k, size, state.setup.codec, state.setup.level, predictorPool),
   );
   const encode = (performance.now() - t0 - write) / 1000;
   const validPixels = task.outs[0] ? countNumbers(task.outs[0]) : 0;
@@ -521,24 +537,7 @@ async function runStrip(task: StripTask): Promise<{ result: StripResult }> {
     const bits = buffers.conditions();
     const mask = (performance.now() - t0) / 1000;
     t0 = performance.now();
-    const tilesAcross = Math.ceil(task.cols / size);
-    let bytes = 0;
-    let write = 0;
-    await Promise.all(
-      buffers.outs.map((_, i) => {
-        const sink = state.setup.sinks[i];
-        if (!sink) return undefined; // computed for detection only
-        return Promise.all(
-          Array.from({ length: tilesAcross }, async (_, k) => {
-            const tile = await buffers.encode(i, k);
-            const w0 = performance.now();
-            writeTileSync(sink, task.tileX0 + k, task.tileY, tile);
-            write += performance.now() - w0;
-            bytes += tile.byteLength;
-          }),
-        );
-      }),
-    );
+    const { bytes, write } = await writeTiles(state, task, buffers.outs.length, (i, k) => buffers.encode(i, k));
     const encode = (performance.now() - t0 - write) / 1000;
     return { result: { bytes, bits, timings: { resample, indices, mask, encode, write: write / 1000 }, validPixels } };
   } finally {
