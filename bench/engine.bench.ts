@@ -6,7 +6,7 @@
  *
  *   npm run bench:engine -- [--size 2048] [--runs 2] [--backends cpu,webgpu] [--peers DIR]
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -38,9 +38,8 @@ function runOnce(backend: string): Run {
   const out = join(os.tmpdir(), `archeo-bench-engine-${backend}`);
   rmSync(out, { recursive: true, force: true });
   const m = timed(process.execPath, [join(root, 'bin', 'archeo.js'), 'scan', scene, '--out', out, '--backend', backend, '-q', '--no-progress']);
-  const id = readFileSync(join(out, 'run-report.json'), 'utf8');
-  const sceneId = (JSON.parse(id) as { scenes: { id: string }[] }).scenes[0]!.id;
-  const report = JSON.parse(readFileSync(join(out, sceneId, 'report.json'), 'utf8'));
+  const sceneDir = readdirSync(out).find((n) => !n.endsWith('.json') && !n.startsWith('.'))!;
+  const report = JSON.parse(readFileSync(join(out, sceneDir, 'report.json'), 'utf8'));
   return { ...m, stages: report.stages, engine: report.engine, tasks: report.stages.indices?.count ?? 0 };
 }
 
@@ -57,7 +56,7 @@ function main(): void {
   }
   const stages = ['read', 'resample', 'indices', 'mask', 'encode', 'write', 'morphology', 'label', 'stats'];
   console.log(`\n${new Date().toISOString().slice(0, 10)}, ${hostLine()}, scene ${size}² (make_scene.py seed 42, 7 indices, 3 detectors), fastest of ${runs}\n`);
-  console.log(`| backend | device | wall s | peak RSS MB | ${stages.join(' s | ')} s | strips (tasks) |`);
+  console.log(`| backend | device | wall s | peak RSS MB | ${stages.join(' s | ')} s | strips |`);
   console.log(`|---|---|---|---|${stages.map(() => '---|').join('')}---|`);
   const best = new Map<string, Run>();
   for (const b of backends) {
@@ -72,7 +71,10 @@ function main(): void {
     // Device stage time is on the main thread, one task at a time; the CPU's is worker time.
     const dev = (m.stages['indices']?.total_s ?? 0) / Math.max(1, m.tasks);
     const host = ((cpu.stages['indices']?.total_s ?? 0) + (cpu.stages['mask']?.total_s ?? 0)) / Math.max(1, cpu.tasks);
-    console.log(`\n${b}: ${(dev * 1000).toFixed(1)} ms per strip task on the device (upload, indices, bits, download) vs ${(host * 1000).toFixed(1)} ms of CPU kernels per task; peak device memory ${(((m.engine['gpu_memory'] as { peak_bytes: number } | undefined)?.peak_bytes ?? 0) / 2 ** 20).toFixed(0)} MiB, tensors left ${(m.engine['gpu_memory'] as { tensors: number } | undefined)?.tensors}`);
+    const probe = spawnSync(process.execPath, [join(root, 'build', 'bench', 'engine.overhead.js'), b], { encoding: 'utf8' });
+    const o = probe.status === 0 ? (JSON.parse(probe.stdout.trim().split('\n').pop()!) as { tiny_ms: number; full_ms: number; per_mpx_ms: number }) : undefined;
+    if (o) console.log(`\n${b}: fixed cost of a strip task (32 px: upload, 7 indices, 3 detectors' bits, download) ${o.tiny_ms.toFixed(1)} ms; a 512 x 2048 task ${o.full_ms.toFixed(0)} ms (${o.per_mpx_ms.toFixed(0)} ms per megapixel)`);
+    console.log(`${b}: ${(dev * 1000).toFixed(1)} ms of device time per strip (upload, indices, bits, download) vs ${(host * 1000).toFixed(1)} ms of CPU kernel time per strip; peak device memory ${(((m.engine['gpu_memory'] as { peak_bytes: number } | undefined)?.peak_bytes ?? 0) / 2 ** 20).toFixed(0)} MiB, tensors left ${(m.engine['gpu_memory'] as { tensors: number } | undefined)?.tensors}`);
   }
 }
 

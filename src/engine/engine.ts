@@ -47,6 +47,8 @@ export interface DeviceStripResult {
   outs: Float32Array[];
   /** Per detector: condition bits (every condition holds) and validity bits; rows of ceil(cols / 32) words. */
   bits: { raw: Uint32Array[]; valid: Uint32Array[] } | undefined;
+  /** Seconds the task held the device (not counting its wait for earlier tasks). */
+  seconds: number;
 }
 
 /** A device memory figure: tensors alive, bytes on the device now, the most seen so far. */

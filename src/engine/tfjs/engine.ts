@@ -50,6 +50,7 @@ export class TfjsEngine implements DeviceEngine {
     return {
       strip: (planes, masked, rows, cols) =>
         this.exclusive(async () => {
+          const t0 = performance.now();
           const n = rows * cols;
           const outs = defs.map(() => new Float32Array(n));
           const words = (cols + 31) >>> 5;
@@ -81,7 +82,7 @@ export class TfjsEngine implements DeviceEngine {
               tf.dispose([...values, ...(codes ? [codes] : [])]);
             }
           }
-          return { outs, bits } satisfies DeviceStripResult;
+          return { outs, bits, seconds: (performance.now() - t0) / 1000 } satisfies DeviceStripResult;
         }),
     };
   }
