@@ -32,8 +32,8 @@ export async function selectEngine(choice: BackendChoice): Promise<EngineSelecti
     if (webgpu.available && !webgpu.device?.software) return open(webgpu, choice);
     const tensorflow = tfjsNodeInstalled() ? await probeEngine('tensorflow', false) : undefined;
     if (tensorflow?.available) return open(tensorflow, choice);
-    const why = webgpu.available ? `only a software adapter (${webgpu.device?.description}) answered` : webgpu.reason;
-    return { name: 'cpu', engine: undefined, device: cpuDevice(), requested: choice, note: `auto: no hardware GPU (${why}); running on the CPU` };
+    const why = webgpu.available ? `only a software adapter answered (${webgpu.device?.description})` : webgpu.reason;
+    return { name: 'cpu', engine: undefined, device: cpuDevice(), requested: choice, note: `auto: ${why}; running on the CPU` };
   }
   const probe = await probeEngine(choice, true);
   if (!probe.available) throw new UsageError(`--backend ${choice}: ${probe.reason ?? 'not available'}`);

@@ -48,6 +48,13 @@ interface Arrived {
   cols0: number[];
 }
 
+/** A device engine's morphology, as the stream calls it. */
+export interface DeviceMorphology {
+  /** Whether a band of rows x cols fits the device in one piece. */
+  fits(rows: number, cols: number): boolean;
+  run(mask: Uint8Array, rows: number, cols: number, steps: readonly MorphStep[]): Promise<Uint8Array>;
+}
+
 export function morphSteps(spec: DetectorSpec): MorphStep[] {
   return spec.morphology.flatMap((m) =>
     stepsOf(m.op, Array.isArray(m.kernel) ? explicitElement(m.kernel) : structuringElement(m.kernel, m.size ?? 3)),
@@ -117,11 +124,16 @@ export class DetectionStream {
   /** Seconds per stage, for the report. */
   readonly timings = { morphology: 0, label: 0 };
 
+  /**
+   * `morphology`: a device engine's erosions and dilations (DeviceEngine.morphology); without it, the
+   * CPU's bit-packed chain. Either way the rows made final are those whose halo has arrived.
+   */
   constructor(
     private readonly window: PixelWindow,
     detectors: readonly DetectorRun[],
     private readonly remask: boolean,
     private readonly pixelArea: number,
+    private readonly morphology?: DeviceMorphology,
   ) {
     this.states = detectors.map((d, i) => new DetectorState(d, window.width, window.height, pixelArea, (c) => this.fresh.push({ detector: i, component: c })));
   }
@@ -159,17 +171,25 @@ export class DetectionStream {
     return this.rowsIn;
   }
 
-  /** A strip's task results, in any order; strips are processed in order. */
-  add(index: number, strip: Arrived): void {
+  /**
+   * A strip's task results, in any order; strips are processed in order. Resolves when every strip that
+   * could be processed has been (one ingestion at a time: device morphology is asynchronous).
+   */
+  add(index: number, strip: Arrived): Promise<void> {
     this.arrived.set(index, strip);
-    for (let a = this.arrived.get(this.next); a; a = this.arrived.get(this.next)) {
-      this.arrived.delete(this.next);
-      this.ingest(a);
-      this.next++;
-    }
+    this.ingesting = this.ingesting.then(async () => {
+      for (let a = this.arrived.get(this.next); a; a = this.arrived.get(this.next)) {
+        this.arrived.delete(this.next);
+        await this.ingest(a);
+        this.next++;
+      }
+    });
+    return this.ingesting;
   }
 
-  private ingest(a: Arrived): void {
+  private ingesting: Promise<void> = Promise.resolve();
+
+  private async ingest(a: Arrived): Promise<void> {
     const W = this.window.width;
     const y0 = a.y0 - this.window.y0;
     a.results.forEach((r, t) => {
@@ -185,14 +205,14 @@ export class DetectionStream {
     });
     this.rowsIn = y0 + a.rows;
     const last = this.rowsIn === this.window.height;
-    for (const s of this.states) this.advance(s, last);
+    for (const s of this.states) await this.advance(s, last);
   }
 
-  private advance(s: DetectorState, last: boolean): void {
+  private async advance(s: DetectorState, last: boolean): Promise<void> {
     const target = last ? this.window.height : Math.max(s.finalDone, this.rowsIn - s.chain.halo);
     if (target <= s.finalDone) return;
     let t0 = performance.now();
-    s.chain.run(s.raw, s.finalDone, target, s.final);
+    if (!this.morphology || !(await this.onDevice(s, s.finalDone, target))) s.chain.run(s.raw, s.finalDone, target, s.final);
     if (this.remask) {
       const f = s.final.data;
       const v = s.valid.data;
@@ -204,6 +224,28 @@ export class DetectionStream {
     if (last) s.labeler.finish();
     s.finalDone = target;
     this.timings.label += (performance.now() - t0) / 1000;
+  }
+
+  /**
+   * Rows [y0, y1) of the final mask by the device: the raw rows with their halo go up as bytes, the
+   * chain runs there, the rows wanted come back. The halo makes them exact: a band edge that is not the
+   * image's reaches at most `halo` rows in. False when the band exceeds the device's limit (the CPU
+   * chain does those rows).
+   */
+  private async onDevice(s: DetectorState, y0: number, y1: number): Promise<boolean> {
+    const W = this.window.width;
+    const H = this.window.height;
+    const b0 = Math.max(0, y0 - s.chain.halo);
+    const b1 = Math.min(H, y1 + s.chain.halo);
+    if (s.chain.steps.length === 0 || !this.morphology!.fits(b1 - b0, W)) return false;
+    const out = await this.morphology!.run(s.raw.toBytes(b0, b1), b1 - b0, W, s.chain.steps);
+    for (let y = y0; y < y1; y++) {
+      const row = s.final.row(y);
+      row.fill(0);
+      const o = (y - b0) * W;
+      for (let x = 0; x < W; x++) if (out[o + x]) row[x >>> 5] = row[x >>> 5]! | (1 << (x & 31));
+    }
+    return true;
   }
 
   /** After the last strip: every detector's kept components, summary and final mask. */

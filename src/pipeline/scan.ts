@@ -19,7 +19,7 @@ import type { Codec } from '../io/raster/tiff.codec.js';
 import type { Scene } from '../io/scene/discover.js';
 import { planScan, type PlanOptions, type ScanPlan } from './scan.plan.js';
 import { paramsHash, type DetectionParams, type DetectorSpec } from '../compute/detect/params.js';
-import { DetectionStream, type DetectorRun } from './detect.stream.js';
+import { DetectionStream, type DetectorRun, type DeviceMorphology } from './detect.stream.js';
 import { StatsCollector } from './detect.stats.js';
 import { finishDetectors, MaskWriters, toFeatureCollection } from './detect.js';
 import { quicklookGrid, quicklookImage } from './quicklook.js';
@@ -185,7 +185,7 @@ export async function scanScene(
 
     const detection = ctx.detection;
     const stream =
-      runs.length && detection ? new DetectionStream(plan.window, runs, detection.params.remask_after_morphology, pixelArea(plan)) : undefined;
+      runs.length && detection ? new DetectionStream(plan.window, runs, detection.params.remask_after_morphology, pixelArea(plan), deviceMorphology(ctx)) : undefined;
     const collector =
       stream && detection
         ? new StatsCollector(stream, runs, {
@@ -378,7 +378,7 @@ async function streamStrips(
     const results = await Promise.all(tasks);
     // The workers have appended the strip's tiles; its windows go back to the pool, or to the
     // statistics collector, which releases them once the candidates in the strip are summed.
-    stream?.add(s.index, { y0: s.gy0, rows: s.rows, results, cols0 });
+    await stream?.add(s.index, { y0: s.gy0, rows: s.rows, results, cols0 });
     if (collector) collector.addStrip(s, data);
     else data.release();
     afterStrip();
@@ -430,4 +430,13 @@ async function onDevice(pool: WorkerPool, device: DeviceKernels, task: StripTask
   const encode: EncodeTask = { type: 'encode', key: task.key, cols: task.cols, rows: task.rows, tileX0: task.tileX0, tileY: task.tileY, outs };
   const r = await pool.run<StripResult>(encode, outs.map((o) => o.buffer as ArrayBuffer));
   return { ...r, bits, timings: { ...r.timings, resample: planes.seconds, indices } };
+}
+
+/** The device engine's morphology for the detection stream (a band's float32 mask must fit one binding). */
+function deviceMorphology(ctx: ScanContext): DeviceMorphology | undefined {
+  const engine = ctx.engine?.engine;
+  if (!engine) return undefined;
+  const limits = engine.device.limits;
+  const limit = limits ? Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) : 2 ** 30;
+  return { fits: (rows, cols) => rows * cols * 4 <= limit, run: (mask, rows, cols, steps) => engine.morphology(mask, rows, cols, steps) };
 }

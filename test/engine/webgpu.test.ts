@@ -92,8 +92,8 @@ async function compareScenes(a: string, b: string): Promise<void> {
 }
 
 describe('archeo scan --backend webgpu = --backend cpu', () => {
-  webgpuTest('the peer crop: same indices, masks and candidates (5 terra preta)', async () => {
-    const args = ['--params', join(root, 'test', 'fixtures', 'peer', 'peer_rule.json'), '--resample', 'nearest', '--indices', 'all'];
+  webgpuTest('the peer crop in 10 strips (morphology across strip borders on the device): same indices, masks and candidates', async () => {
+    const args = ['--params', join(root, 'test', 'fixtures', 'peer', 'peer_rule.json'), '--resample', 'nearest', '--indices', 'all', '--block', '64'];
     const cpu = scan(peerScene, [...args, '--backend', 'cpu']);
     const gpu = scan(peerScene, [...args, '--backend', 'webgpu']);
     expect(cpu.report.detection.candidates).toBeGreaterThanOrEqual(5);
