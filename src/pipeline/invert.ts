@@ -19,7 +19,7 @@ import { WorkerPool } from '../engine/cpu/pool.js';
 import { openIfgramStack, type IfgramStack } from '../io/hdf5/ifgram.reader.js';
 import { readMask } from '../io/hdf5/mintpy.reader.js';
 import { MintpyWriter } from '../io/hdf5/mintpy.writer.js';
-import { hostInfo, newRunId, peakRssMb, recommendations, writeJsonAtomic } from '../io/output/report.js';
+import { newRunId, peakRssMb, recommendations, reportHeader, writeJsonAtomic } from '../io/output/report.js';
 import type { InvertBlockReply, InvertSetup, InvertTask } from './invert.worker.js';
 import { BLOCK_TARGET_BYTES } from './velocity.plan.js';
 
@@ -185,14 +185,7 @@ export async function runInvert(ctx: InvertContext): Promise<InvertResult> {
     const peak = peakRssMb();
     const files = await Promise.all(paths.map(async (path) => ({ path, bytes: (await stat(path)).size })));
     const report = {
-      tool: 'archeo',
-      version: toolVersion,
-      command: 'invert',
-      run_id: runId,
-      started_at: started.toISOString(),
-      finished_at: new Date().toISOString(),
-      wall_s: Math.round(wall * 1000) / 1000,
-      host: hostInfo(),
+      ...reportHeader('invert', runId, started, wall, toolVersion),
       engine: { name: 'cpu', threads: workers, kernels: 'javascript' },
       input: { path: ctx.input, pairs: m, pairs_used: kept.length, dates: nDates, length: L, width: W, bytes: (await stat(ctx.input)).size },
       parameters: {

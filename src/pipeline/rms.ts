@@ -15,7 +15,7 @@ import { decimalYear } from '../compute/timeseries/dates.js';
 import { DerampedRms, RampNormals, type RampType } from '../compute/timeseries/ramp.js';
 import { openTimeseries, readMask, type TimeseriesFile } from '../io/hdf5/mintpy.reader.js';
 import { pythonRepr, removeIfPresent, savetxt, writeTextAtomic } from '../io/output/mintpy.text.js';
-import { hostInfo, newRunId, peakRssMb, recommendations, writeJsonAtomic } from '../io/output/report.js';
+import { newRunId, peakRssMb, recommendations, reportHeader, writeJsonAtomic } from '../io/output/report.js';
 import { writeRmsPlot } from '../io/output/rms.plot.js';
 import { toolVersion } from '../core/version.js';
 import { WorkerPool } from '../engine/cpu/pool.js';
@@ -162,14 +162,7 @@ export async function runRms(ctx: RmsContext): Promise<RmsResult> {
     const stages = metrics.toJSON();
     const peak = peakRssMb();
     const report = {
-      tool: 'archeo',
-      version: toolVersion,
-      command: 'rms',
-      run_id: runId,
-      started_at: started.toISOString(),
-      finished_at: new Date().toISOString(),
-      wall_s: Math.round(wall * 1000) / 1000,
-      host: hostInfo(),
+      ...reportHeader('rms', runId, started, wall, toolVersion),
       engine: { name: 'cpu', threads: Math.min(ctx.threads, blocks.length), kernels: ctx.simd && simdAvailable() ? 'wasm-simd' : 'javascript' },
       input: { path: ts.path, dates: n, length: L, width: W, bytes: (await stat(ts.path)).size },
       parameters: { mask: mask ? ctx.maskFile : null, ramp: ctx.ramp, cutoff: ctx.cutoff },

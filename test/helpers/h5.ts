@@ -2,6 +2,7 @@
  * Reads HDF5 files in tests with h5wasm itself (not archeo's io layer), so outputs are checked by an
  * independent reader: every root dataset with its values, shape, chunks and attributes.
  */
+import { expect } from '@jest/globals';
 import h5wasm from 'h5wasm/node';
 import { install_local_plugins } from 'h5wasm-plugins';
 
@@ -44,5 +45,20 @@ export async function readH5(path: string): Promise<H5Contents> {
     return { attrs, datasets };
   } finally {
     f.close();
+  }
+}
+
+/** The same datasets, each with the same shape, chunks, maxshape and attributes (MintPy's layout). */
+export function expectSameLayout(ours: H5Contents, theirs: H5Contents): void {
+  expect(Object.keys(ours.datasets).sort()).toEqual(Object.keys(theirs.datasets).sort());
+  for (const [name, ref] of Object.entries(theirs.datasets)) {
+    const got = ours.datasets[name]!;
+    expect({ name, shape: got.shape, chunks: got.chunks, maxshape: got.maxshape, attrs: got.attrs }).toEqual({
+      name,
+      shape: ref.shape,
+      chunks: ref.chunks,
+      maxshape: ref.maxshape,
+      attrs: ref.attrs,
+    });
   }
 }

@@ -10,7 +10,7 @@ import { describe, expect, test } from '@jest/globals';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { archeo } from '../helpers/cli.js';
-import { readH5, type H5Contents } from '../helpers/h5.js';
+import { expectSameLayout, readH5, type H5Contents } from '../helpers/h5.js';
 import { root, tempDir } from '../helpers/paths.js';
 
 const fixtures = join(root, 'test', 'fixtures', 'invert');
@@ -46,17 +46,7 @@ function runInvert(stack: string, args: string[]): { dir: string; stdout: string
 
 function compareLayout(ours: H5Contents, theirs: H5Contents): void {
   expect(ours.attrs).toEqual(theirs.attrs);
-  expect(Object.keys(ours.datasets).sort()).toEqual(Object.keys(theirs.datasets).sort());
-  for (const [name, ref] of Object.entries(theirs.datasets)) {
-    const got = ours.datasets[name]!;
-    expect({ name, shape: got.shape, chunks: got.chunks, maxshape: got.maxshape, attrs: got.attrs }).toEqual({
-      name,
-      shape: ref.shape,
-      chunks: ref.chunks,
-      maxshape: ref.maxshape,
-      attrs: ref.attrs,
-    });
-  }
+  expectSameLayout(ours, theirs);
 }
 
 /** Largest |a − b|, with every exact 0 of MintPy's (a pixel it did not invert) required to be 0 here too. */

@@ -42,6 +42,20 @@ export function newRunId(): string {
   return `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
+/** The fields every MintPy command's report.json starts with: tool, version, command, run, times, host. */
+export function reportHeader<C extends string>(command: C, runId: string, started: Date, wallSeconds: number, version: string) {
+  return {
+    tool: 'archeo' as const,
+    version,
+    command,
+    run_id: runId,
+    started_at: started.toISOString(),
+    finished_at: new Date().toISOString(),
+    wall_s: Math.round(wallSeconds * 1000) / 1000,
+    host: hostInfo(),
+  };
+}
+
 /** Which flag helps each stage when it is slow. */
 export type StageAdvice = Record<string, string>;
 
