@@ -1,7 +1,9 @@
 /**
- * `archeo rms`: MintPy's timeseries_rms (reference/mintpy.md §3). Two passes over the cube in row blocks:
- * the first accumulates, for every date at once, the normal equations of its ramp; the second evaluates
- * the deramped values (as MintPy would store them) and sums their squares. Nothing per date is read on
+ * `archeo rms`: MintPy's timeseries_rms (reference/mintpy.md §3). One pass over the cube in row blocks
+ * accumulates, for every date at once, the normal equations of its ramp and Σd²: the deramped values'
+ * sum of squares follows from those sums (RampNormals.deramped). Where a ramp dwarfs the residual so
+ * that the subtraction would lose digits, a second pass evaluates the deramped values (as MintPy would
+ * store them) and sums their squares. Nothing per date is read on
  * its own and no deramped cube is written (MintPy writes `<name>_ramp.h5` and reads it back: most of its
  * time). Then MintPy's text outputs, the reference date (minimum RMS), the outlier dates, and a PNG plot.
  */
@@ -74,9 +76,13 @@ export async function runRms(ctx: RmsContext): Promise<RmsResult> {
     const rows = blockRows(ts, ctx.ramGb, mask !== undefined);
     const blocks: [number, number][] = [];
     for (let y0 = 0; y0 < L; y0 += rows) blocks.push([y0, Math.min(L, y0 + rows)]);
-    const passes = ctx.ramp === 'no' ? 1 : 2;
-    let done = 0;
-    const progress = (): void => ctx.onProgress?.('rms', ++done, blocks.length * passes);
+    // Passes over the cube: one, unless the ramps leave too few digits for the first pass's sums (below).
+    let passes = 1;
+    const done = new Map<string, number>();
+    const progress = (stage: string): void => {
+      done.set(stage, (done.get(stage) ?? 0) + 1);
+      ctx.onProgress?.(stage === 'rms' && passes === 2 ? 'rms (second pass)' : 'rms', done.get(stage)!, blocks.length);
+    };
 
     // Worker threads, each with its own h5wasm and file handle, take whole blocks: reading and
     // computing go on two cores at once, and only per-date sums come back.
@@ -85,7 +91,7 @@ export async function runRms(ctx: RmsContext): Promise<RmsResult> {
       try {
         const r = await pool.run<{ sums: Float64Array; seconds: number }>(msg);
         metrics.add(stage, r.seconds, { pixels: (msg.y1 - msg.y0) * W * n });
-        progress();
+        progress(stage);
         return r.sums;
       } catch (err) {
         const text = (err as Error).message;
@@ -108,13 +114,23 @@ export async function runRms(ctx: RmsContext): Promise<RmsResult> {
       const refX = ts.attrs['REF_X'] === undefined ? undefined : Math.trunc(Number(ts.attrs['REF_X']));
       const hasRef = refY !== undefined && refX !== undefined && refY >= 0 && refY < L && refX >= 0 && refX < W;
       const refs = coef.map((c) => (normals && c && hasRef ? Math.fround(normals.at(c, refY!, refX!)) : 0));
-      // Pass 2: the deramped values' sums of squares.
-      const coefList = coef.map((c) => (c ? Array.from(c) : null));
-      const parts = await Promise.all(blocks.map(([y0, y1]) => task({ type: 'rms', y0, y1, coef: coefList, refs }, 'rms')));
-      for (const part of parts) {
-        for (let i = 0; i < n; i++) {
-          acc.sum[i] = acc.sum[i]! + part[i]!;
-          acc.count[i] = acc.count[i]! + part[n + i]!;
+      // The deramped values' sums of squares: from the first pass's sums (Σd², GᵀG, Gᵀd) when the ramps
+      // leave enough digits; else, and without a ramp, a pass over the values.
+      const fromSums = normals ? dates.map((_, i) => normals!.deramped(i, coef[i]!, refs[i]!)) : [];
+      if (normals && fromSums.every((x) => x !== null)) {
+        fromSums.forEach((x, i) => {
+          acc.sum[i] = x!.sum;
+          acc.count[i] = x!.count;
+        });
+      } else {
+        if (normals) passes = 2;
+        const coefList = coef.map((c) => (c ? Array.from(c) : null));
+        const parts = await Promise.all(blocks.map(([y0, y1]) => task({ type: 'rms', y0, y1, coef: coefList, refs }, 'rms')));
+        for (const part of parts) {
+          for (let i = 0; i < n; i++) {
+            acc.sum[i] = acc.sum[i]! + part[i]!;
+            acc.count[i] = acc.count[i]! + part[n + i]!;
+          }
         }
       }
     } finally {

@@ -7,6 +7,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import h5wasm from 'h5wasm/node';
 import sharp from 'sharp';
 import { archeo, errorLines } from '../helpers/cli.js';
 import { root, tempDir } from '../helpers/paths.js';
@@ -83,6 +84,37 @@ describe('archeo rms = MintPy timeseries_rms', () => {
     expect(archeo(['rms', 'timeseriesResidual.h5', '-q'], {}, a).code).toBe(0);
     expect(archeo(['rms', 'timeseriesResidual.h5', '-q', '--no-simd'], {}, b).code).toBe(0);
     expect(readFileSync(join(b, 'rms_timeseriesResidual_ramp.txt'), 'utf8')).toBe(readFileSync(join(a, 'rms_timeseriesResidual_ramp.txt'), 'utf8'));
+  });
+
+  test('one pass when the first pass\'s sums give the RMS; a second pass when a ramp dwarfs the residual', async () => {
+    const dir = workdir([]);
+    expect(archeo(['rms', 'timeseriesResidual.h5', '-q'], {}, dir).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).blocks.passes).toBe(1);
+    // 6 dates of a 1 km ramp plus a residual of about 1e-5 m: Σd² / Σe² ≈ 1e16, beyond the sums' digits.
+    await h5wasm.ready;
+    const steep = join(tempDir('archeo-rms-'), 'timeseriesResidual.h5');
+    const f = new h5wasm.File(steep, 'w');
+    const [n, rows, cols] = [6, 40, 50];
+    const cube = new Float32Array(n * rows * cols);
+    for (let d = 0; d < n; d++) {
+      for (let y = 0; y < rows; y++) {
+        for (let x = 0; x < cols; x++) {
+          const e = 1e-5 * Math.sin(7 * x + 13 * y + d);
+          cube[(d * rows + y) * cols + x] = Math.fround(1000 * (d + 1) * (x / cols + 0.5 * (y / rows)) + e);
+        }
+      }
+    }
+    f.create_dataset({ name: 'timeseries', data: cube, shape: [n, rows, cols], dtype: '<f4' });
+    f.create_dataset({ name: 'date', data: ['20200101', '20200113', '20200125', '20200206', '20200218', '20200301'], dtype: 'S8' });
+    for (const [k, v] of Object.entries({ LENGTH: String(rows), WIDTH: String(cols), REF_Y: '0', REF_X: '0', REF_DATE: '20200101', FILE_TYPE: 'timeseries' })) f.create_attribute(k, v);
+    f.close();
+    const r = archeo(['rms', steep, '-r', 'linear', '--json', '-q', '--out', join(steep, '..', 'out')]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(steep, '..', 'out', 'report.json'), 'utf8')).blocks.passes).toBe(2);
+    // float32 data of ~1e3 m hold ~6e-5 m of rounding: the RMS is that, not 0 and not the ramp.
+    const rms = Object.values(JSON.parse(r.stdout).rms_m as Record<string, number>);
+    expect(rms).toHaveLength(6);
+    for (const v of rms) expect(v).toBeLessThan(1e-3);
   });
 
   test('bad input: one line, non-zero exit', () => {

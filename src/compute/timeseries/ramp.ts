@@ -43,6 +43,9 @@ export class RampNormals {
   private readonly gtg: Float64Array[][];
   private readonly gtd: Float64Array[][];
   private readonly count: Float64Array[];
+  /** Per date, over every valid pixel (step 1): Σd² of the non-zero ones, and the count of the non-NaN ones, zeros included. */
+  private readonly dd: Float64Array;
+  private readonly all: Float64Array;
   private readonly uPow: Float64Array[];
   private readonly qMax: number;
 
@@ -61,6 +64,8 @@ export class RampNormals {
     this.gtg = make(p * p);
     this.gtd = make(p);
     this.count = Array.from({ length: this.maxStep }, () => new Float64Array(dates));
+    this.dd = new Float64Array(dates);
+    this.all = new Float64Array(dates);
     this.qMax = Math.max(...this.cols.map(([, q]) => q)) * 2;
     this.uPow = Array.from({ length: this.qMax + 1 }, (_, q) => Float64Array.from({ length: width }, (_, x) => (x / width) ** q));
   }
@@ -84,12 +89,15 @@ export class RampNormals {
       for (let r = 0; r < rows; r++) {
         const row = maskedRow(plane, r * W, W, mask, this.scratch);
         const sums = k.sums(row);
+        this.dd[i] = this.dd[i]! + sums.dd;
+        this.all[i] = this.all[i]! + sums.all;
         if (sums.u[0] === 0) continue;
         for (let q = 0; q <= qMax; q++) U[q] = sums.u[q]!;
         D.set(sums.d);
         this.fold(1, i, y0 + r, U, D, sums.u[0]);
       }
     }
+    if (!k) this.addSquares(i, plane, rows, mask);
     for (let s = k ? 2 : 1; s <= this.maxStep; s++) {
       const off = s > 1 ? s >> 1 : 0;
       const full = this.fullRowSums(s);
@@ -139,6 +147,50 @@ export class RampNormals {
     }
   }
 
+  /** Σd² and the non-NaN count of rows of date i (the JavaScript path; the SIMD row loop sums them itself). */
+  private addSquares(i: number, plane: Float32Array, rows: number, mask: Uint8Array | undefined): void {
+    let dd = 0;
+    let all = 0;
+    const n = rows * this.width;
+    for (let j = 0; j < n; j++) {
+      const d = plane[j]!;
+      if (d !== d || (mask !== undefined && mask[j] === 0)) continue;
+      all++;
+      dd += d * d;
+    }
+    this.dd[i] = this.dd[i]! + dd;
+    this.all[i] = this.all[i]! + all;
+  }
+
+  /**
+   * Σ of the squared deramped values of date i and their count — what the second pass sums — from the
+   * first pass's sums alone: over the valid non-zero pixels e = d − (r − ref), so Σe² = Σd² − 2cᵀ(Gᵀd) +
+   * cᵀ(GᵀG)c + 2·ref·Σ(d − r) + n·ref², with GᵀG and Gᵀd over every valid pixel (step 1), whatever pixels
+   * the fit sampled; zeros stay 0 and count. MintPy rounds each deramped value to float32; this is the
+   * exact sum (within 1e-7 relative of it). Null when the ramp is so much larger than the residual that
+   * the subtraction would cost more than 8 digits: the second pass computes those.
+   */
+  deramped(i: number, c: Float64Array | null, ref: number): { sum: number; count: number } | null {
+    const dd = this.dd[i]!;
+    const count = this.all[i]!;
+    if (!c) return { sum: dd, count };
+    const p = this.cols.length;
+    const A = this.gtg[0]![i]!;
+    const b = this.gtd[0]![i]!;
+    const k0 = this.cols.findIndex(([pp, q]) => pp === 0 && q === 0);
+    const Ac = new Float64Array(p);
+    for (let a = 0; a < p; a++) for (let e = 0; e < p; e++) Ac[a] = Ac[a]! + (a <= e ? A[a * p + e]! : A[e * p + a]!) * c[e]!;
+    let cAc = 0;
+    let cb = 0;
+    for (let a = 0; a < p; a++) {
+      cAc += c[a]! * Ac[a]!;
+      cb += c[a]! * b[a]!;
+    }
+    const n = this.count[0]![i]!;
+    const sum = dd - 2 * cb + cAc + 2 * ref * (b[k0]! - Ac[k0]!) + n * ref * ref;
+    return sum >= 1e-8 * dd ? { sum, count } : null;
+  }
+
   private readonly fullSums = new Map<number, Float64Array>();
   private scratch = new Float32Array(0);
 
@@ -173,7 +225,9 @@ export class RampNormals {
   sums(): Float64Array {
     const p = this.cols.length;
     const per = p * p + p + 1;
-    const out = new Float64Array(this.maxStep * this.dates * per);
+    const out = new Float64Array(this.maxStep * this.dates * per + 2 * this.dates);
+    out.set(this.dd, this.maxStep * this.dates * per);
+    out.set(this.all, this.maxStep * this.dates * per + this.dates);
     for (let s = 0; s < this.maxStep; s++) {
       for (let i = 0; i < this.dates; i++) {
         const at = (s * this.dates + i) * per;
@@ -189,6 +243,11 @@ export class RampNormals {
   merge(sums: Float64Array): void {
     const p = this.cols.length;
     const per = p * p + p + 1;
+    const tail = this.maxStep * this.dates * per;
+    for (let i = 0; i < this.dates; i++) {
+      this.dd[i] = this.dd[i]! + sums[tail + i]!;
+      this.all[i] = this.all[i]! + sums[tail + this.dates + i]!;
+    }
     for (let s = 0; s < this.maxStep; s++) {
       for (let i = 0; i < this.dates; i++) {
         const at = (s * this.dates + i) * per;

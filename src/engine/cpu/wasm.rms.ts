@@ -30,25 +30,30 @@ const LOW_HALVES = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
 
 /**
  * sums(quads, data, u, out), u = four float64 arrays u¹..u⁴ one after the other (`stride` bytes apart):
- * out = [Σd, Σu·d, Σu²·d, Σu, Σu², Σu³, Σu⁴ (f64x2 each), count (i32x4)] over the valid pixels.
+ * out = [Σd, Σu·d, Σu²·d, Σu, Σu², Σu³, Σu⁴, Σd² (f64x2 each), count (i32x4)] over the valid pixels
+ * (neither NaN nor 0), then the count of the pixels that are not NaN, zeros included (i32x4).
  */
 function sumsFunction(stride: number) {
   const [pQ, pData, pU, pOut] = [0, 1, 2, 3];
   const [lT, lEnd, lU] = [4, 5, 6];
-  const [v, m, lo, hi, mlo, mhi, ulo, uhi] = [7, 8, 9, 10, 11, 12, 13, 14];
-  const acc = (k: number): number => 15 + k; // 0..6 as in the doc comment
-  const cnt = 22;
+  const [v, m, lo, hi, mlo, mhi, ulo, uhi, va] = [7, 8, 9, 10, 11, 12, 13, 14, 15];
+  const acc = (k: number): number => 16 + k; // 0..7 as in the doc comment
+  const cnt = 24;
+  const cntAll = 25;
   const zero = new Uint8Array(16);
   const c = new Code();
-  for (let k = 0; k < 7; k++) c.v128Bytes(zero).set(acc(k));
+  for (let k = 0; k < 8; k++) c.v128Bytes(zero).set(acc(k));
   c.v128Bytes(zero).set(cnt);
+  c.v128Bytes(zero).set(cntAll);
   c.get(pQ).i32Const(16).i32Mul().set(lEnd);
   c.i32Const(0).set(lT);
   c.block().loop();
   c.get(lT).get(lEnd).i32GeU().brIf(1);
   c.get(pData).get(lT).i32Add().simdMem(Simd.load, 2).set(v);
-  // valid: not NaN (v == v) and not 0
-  c.get(v).get(v).simd(Simd.f32x4Eq).get(v).f32x4Const(0).simd(Op.f32x4Ne).simd(Simd.and).set(m);
+  // valid: not NaN (v == v) and not 0; the RMS counts the zeros too
+  c.get(v).get(v).simd(Simd.f32x4Eq).set(va);
+  c.get(cntAll).get(va).simd(Op.i32x4Sub).set(cntAll);
+  c.get(va).get(v).f32x4Const(0).simd(Op.f32x4Ne).simd(Simd.and).set(m);
   c.get(v).get(m).simd(Simd.and).set(v);
   c.get(cnt).get(m).simd(Op.i32x4Sub).set(cnt);
   c.get(v).simd(Op.f64x2Promote).set(lo);
@@ -56,6 +61,7 @@ function sumsFunction(stride: number) {
   c.get(m).simd(Op.i64x2ExtendLow).set(mlo);
   c.get(m).simd(Op.i64x2ExtendHigh).set(mhi);
   c.get(acc(0)).get(lo).simd(Op.f64x2Add).get(hi).simd(Op.f64x2Add).set(acc(0));
+  c.get(acc(7)).get(lo).get(lo).simd(Op.f64x2Mul).simd(Op.f64x2Add).get(hi).get(hi).simd(Op.f64x2Mul).simd(Op.f64x2Add).set(acc(7));
   // u arrays are float64: pixel q at 8q = 2·lT bytes from the start of each power's array
   c.get(pU).get(lT).i32Const(1).i32Shl().i32Add().set(lU);
   for (let q = 1; q <= 4; q++) {
@@ -67,9 +73,10 @@ function sumsFunction(stride: number) {
   }
   c.get(lT).i32Const(16).i32Add().set(lT);
   c.br(0).end().end();
-  for (let k = 0; k < 7; k++) c.get(pOut).get(acc(k)).simdMem(Simd.store, 4, 16 * k);
-  c.get(pOut).get(cnt).simdMem(Simd.store, 4, 16 * 7);
-  return { name: 'sums', params: 4, locals: [{ type: I32, count: 3 }, { type: V128, count: 16 }], body: c };
+  for (let k = 0; k < 8; k++) c.get(pOut).get(acc(k)).simdMem(Simd.store, 4, 16 * k);
+  c.get(pOut).get(cnt).simdMem(Simd.store, 4, 16 * 8);
+  c.get(pOut).get(cntAll).simdMem(Simd.store, 4, 16 * 9);
+  return { name: 'sums', params: 4, locals: [{ type: I32, count: 3 }, { type: V128, count: 19 }], body: c };
 }
 
 /** squares(quads, data, u, a, b, c, ref, out): out = [Σ out² (f64x2), count (i32x4)]. */
@@ -115,6 +122,10 @@ export interface RowSums {
   d: [number, number, number];
   /** Σu^q, q = 0..4 (q = 0: the count). */
   u: [number, number, number, number, number];
+  /** Σd² over the same pixels. */
+  dd: number;
+  /** Pixels that are not NaN, zeros included (the RMS's count). */
+  all: number;
 }
 
 export interface RmsRowKernels {
@@ -135,7 +146,7 @@ export function compileRmsKernels(width: number): RmsRowKernels {
   const dataPtr = 0;
   const uPtr = pad(width * 4);
   const outPtr = uPtr + 4 * stride;
-  const total = outPtr + 128;
+  const total = outPtr + 160;
   const pages = Math.ceil(total / 65536) - 1;
   if (pages > 0) memory.grow(pages);
   const buf = memory.buffer;
@@ -146,8 +157,8 @@ export function compileRmsKernels(width: number): RmsRowKernels {
     return a;
   });
   const u1 = u[0]!;
-  const outF = new Float64Array(buf, outPtr, 14);
-  const outI = new Int32Array(buf, outPtr, 32);
+  const outF = new Float64Array(buf, outPtr, 16);
+  const outI = new Int32Array(buf, outPtr, 40);
   const quads = width >> 2;
   const tail = quads * 4;
   const f = Math.fround;
@@ -157,17 +168,22 @@ export function compileRmsKernels(width: number): RmsRowKernels {
       sums(quads, dataPtr, uPtr, outPtr);
       const lane = (k: number): number => outF[2 * k]! + outF[2 * k + 1]!;
       const d: [number, number, number] = [lane(0), lane(1), lane(2)];
-      const us: [number, number, number, number, number] = [outI[28]! + outI[29]! + outI[30]! + outI[31]!, lane(3), lane(4), lane(5), lane(6)];
+      const us: [number, number, number, number, number] = [outI[32]! + outI[33]! + outI[34]! + outI[35]!, lane(3), lane(4), lane(5), lane(6)];
+      let dd = lane(7);
+      let all = outI[36]! + outI[37]! + outI[38]! + outI[39]!;
       for (let x = tail; x < width; x++) {
         const v = input[x]!;
-        if (v !== v || v === 0) continue;
+        if (v !== v) continue;
+        all++;
+        if (v === 0) continue;
+        dd += v * v;
         d[0] += v;
         d[1] += u1[x]! * v;
         d[2] += u[1]![x]! * v;
         us[0] += 1;
         for (let q = 1; q <= 4; q++) us[q] = us[q]! + u[q - 1]![x]!;
       }
-      return { d, u: us };
+      return { d, u: us, dd, all };
     },
     squares(input, a, b, c, ref) {
       row.set(input);
