@@ -1,7 +1,7 @@
 /** What the benchmarks share: timing a command through /usr/bin/time -v, flags, the host line, minima. */
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -76,4 +76,30 @@ export function printPairs(title: string, names: string[], results: Map<string, 
     const peer = fastest(results.get(names[i - (i % 2) + 1]!));
     console.log(`| ${name} | ${m.wall_s.toFixed(2)} | ${m.peak_rss_mb.toFixed(0)} | ${ratio(m.wall_s, peer?.wall_s)} | ${ratio(m.peak_rss_mb, peer?.peak_rss_mb)} |`);
   });
+}
+
+/** A command compared with its peer: archeo and MintPy configurations alternate in a benchmark's list. */
+export interface PeerConfig {
+  name: string;
+  tool: 'archeo' | 'mintpy';
+  argv: string[];
+}
+
+/**
+ * Runs every configuration `runs` times, round-robin (so load drifts hit all alike), each in a fresh
+ * folder `dirOf(i)`; prints each run and returns the measures by configuration name.
+ */
+export function measureRounds<C extends PeerConfig>(label: string, configs: C[], runs: number, dirOf: (i: number) => string, once: (c: C, dir: string) => Measure): Map<string, Measure[]> {
+  const results = new Map<string, Measure[]>();
+  for (let r = 0; r < runs; r++) {
+    for (const [i, c] of configs.entries()) {
+      process.stdout.write(`${label} run ${r + 1}/${runs}: ${c.name} ... `);
+      const dir = dirOf(i);
+      rmSync(dir, { recursive: true, force: true });
+      const m = once(c, dir);
+      console.log(`${m.wall_s.toFixed(2)} s, ${m.peak_rss_mb.toFixed(0)} MB`);
+      results.set(c.name, [...(results.get(c.name) ?? []), m]);
+    }
+  }
+  return results;
 }

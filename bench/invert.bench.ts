@@ -12,10 +12,10 @@
  * cached under bench/cache/.
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { ensureMintpy, flag, generateOnce, hostLine, printPairs, python, root, timed, type Measure } from './common.js';
+import { ensureMintpy, flag, generateOnce, hostLine, measureRounds, printPairs, python, root, timed, type Measure, type PeerConfig } from './common.js';
 
 const args = process.argv.slice(2);
 const size = flag(args, '--size', '60x4x500x500');
@@ -23,11 +23,7 @@ const runs = Number(flag(args, '--runs', '1'));
 const peers = resolve(flag(args, '--peers', join(root, '..', 'shared', 'peers')));
 const work = join(os.tmpdir(), 'archeo-bench-invert');
 
-interface Config {
-  name: string;
-  tool: 'archeo' | 'mintpy';
-  argv: string[];
-}
+type Config = PeerConfig;
 
 const configs: Config[] = [
   { name: 'archeo invert (defaults: -w var)', tool: 'archeo', argv: [] },
@@ -67,17 +63,7 @@ function main(): void {
   const stack = generateOnce(join(root, 'bench', 'cache', `ifg_${size}_seed1`, 'ifgramStack.h5'), join(peers, 'make_ifgram_stack.py'), [
     '--dates', dates!, '--conn', conn!, '--rows', rows!, '--cols', cols!, '--seed', '1',
   ]);
-  const results = new Map<string, Measure[]>();
-  for (let r = 0; r < runs; r++) {
-    for (const [i, c] of configs.entries()) {
-      process.stdout.write(`${size} run ${r + 1}/${runs}: ${c.name} ... `);
-      const out = join(work, `${i}`);
-      rmSync(out, { recursive: true, force: true });
-      const m = runOnce(c, stack, out);
-      console.log(`${m.wall_s.toFixed(2)} s, ${m.peak_rss_mb.toFixed(0)} MB`);
-      results.set(c.name, [...(results.get(c.name) ?? []), m]);
-    }
-  }
+  const results = measureRounds(size, configs, runs, (i) => join(work, `${i}`), (c, dir) => runOnce(c, stack, dir));
   printPairs(`stack ${size} (dates x connections x rows x cols), min of ${runs} run(s)`, configs.map((c) => c.name), results, 'MintPy');
   const checks = [0, 2].map((i) => crossCheck(join(work, `${i}`), join(work, `${i + 1}`)));
   checks.forEach((check, k) => {

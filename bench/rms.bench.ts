@@ -10,10 +10,10 @@
  * pixels, seed 1), cached under bench/cache/. Both tools run in a folder holding a link to it (MintPy
  * writes its text files into the current directory), without a mask file.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { ensureMintpy, flag, generateOnce, hostLine, printPairs, root, timed, type Measure } from './common.js';
+import { ensureMintpy, flag, generateOnce, hostLine, measureRounds, printPairs, root, timed, type Measure, type PeerConfig } from './common.js';
 
 const args = process.argv.slice(2);
 const size = flag(args, '--size', '100x1000x1000');
@@ -21,11 +21,7 @@ const runs = Number(flag(args, '--runs', '1'));
 const peers = resolve(flag(args, '--peers', join(root, '..', 'shared', 'peers')));
 const work = join(os.tmpdir(), 'archeo-bench-rms');
 
-interface Config {
-  name: string;
-  tool: 'archeo' | 'mintpy';
-  argv: string[];
-}
+type Config = PeerConfig;
 
 const configs: Config[] = [
   { name: 'archeo rms (defaults: quadratic ramp)', tool: 'archeo', argv: [] },
@@ -64,17 +60,7 @@ function main(): void {
   const series = generateOnce(join(root, 'bench', 'cache', `tsres_${size}_seed1`, 'timeseriesResidual.h5'), join(peers, 'make_timeseries.py'), [
     '--residual', '--dates', dates!, '--rows', rows!, '--cols', cols!, '--outlier-dates', '2', '--ramp', '0.01', '--nan-frac', '0.05', '--seed', '1',
   ]);
-  const results = new Map<string, Measure[]>();
-  for (let r = 0; r < runs; r++) {
-    for (const [i, c] of configs.entries()) {
-      process.stdout.write(`${size} run ${r + 1}/${runs}: ${c.name} ... `);
-      const dir = join(work, `${i}`);
-      rmSync(dir, { recursive: true, force: true });
-      const m = runOnce(c, series, dir);
-      console.log(`${m.wall_s.toFixed(2)} s, ${m.peak_rss_mb.toFixed(0)} MB`);
-      results.set(c.name, [...(results.get(c.name) ?? []), m]);
-    }
-  }
+  const results = measureRounds(size, configs, runs, (i) => join(work, `${i}`), (c, dir) => runOnce(c, series, dir));
   printPairs(`residual series ${size} (dates x rows x cols), min of ${runs} run(s)`, configs.map((c) => c.name), results, 'MintPy');
   const checks = [0, 2].map((i) => crossCheck(join(work, `${i}`), join(work, `${i + 1}`), configs[i]!.argv.length === 0));
   checks.forEach((check, k) => console.log(`\n${configs[2 * k]!.argv.join(' ') || 'defaults'}: ${JSON.stringify(check)}`));

@@ -10,10 +10,10 @@
  * bench/cache/.
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { ensureMintpy, flag, hostLine, printPairs, python, root, timed, type Measure } from './common.js';
+import { ensureMintpy, flag, hostLine, measureRounds, printPairs, python, root, timed, type Measure, type PeerConfig } from './common.js';
 
 const args = process.argv.slice(2);
 const sizes = flag(args, '--sizes', '100x1000x1000,150x2000x2000').split(',');
@@ -32,11 +32,7 @@ function ensureSeries(size: string): string {
   return path;
 }
 
-interface Config {
-  name: string;
-  tool: 'archeo' | 'mintpy';
-  argv: string[];
-}
+type Config = PeerConfig;
 
 const configs: Config[] = [
   { name: 'archeo velocity (defaults: linear, --uq residue)', tool: 'archeo', argv: [] },
@@ -76,17 +72,7 @@ function main(): void {
   const record: Record<string, unknown> = { date: new Date().toISOString(), host: hostLine(), runs, sizes: {} };
   for (const size of sizes) {
     const ts = ensureSeries(size);
-    const results = new Map<string, Measure[]>();
-    for (let r = 0; r < runs; r++) {
-      for (const [i, c] of configs.entries()) {
-        process.stdout.write(`${size} run ${r + 1}/${runs}: ${c.name} ... `);
-        const out = join(work, `${size}-${i}`);
-        rmSync(out, { recursive: true, force: true });
-        const m = runOnce(c, ts, out);
-        console.log(`${m.wall_s.toFixed(2)} s, ${m.peak_rss_mb.toFixed(0)} MB`);
-        results.set(c.name, [...(results.get(c.name) ?? []), m]);
-      }
-    }
+    const results = measureRounds(size, configs, runs, (i) => join(work, `${size}-${i}`), (c, dir) => runOnce(c, ts, dir));
     printPairs(`${size} (dates x rows x cols), min of ${runs} run(s)`, configs.map((c) => c.name), results, 'MintPy');
     const check = crossCheck(join(work, `${size}-0`, 'velocity.h5'), join(work, `${size}-1`, 'velocity.h5'));
     console.log(`\nMintPy reads archeo's velocity.h5: ${check['mintpy_info_reads_it'] ? 'yes' : 'NO'}; largest differences (parameters: absolute; Std, residue: relative): ${JSON.stringify(check['max_differences'])}\n`);
