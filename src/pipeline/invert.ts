@@ -13,7 +13,7 @@ import type { Logger } from '../core/log.js';
 import { Metrics } from '../core/metrics.js';
 import { toolVersion } from '../core/version.js';
 import { pythonFloat } from '../compute/timeseries/design.js';
-import { networkDesign, NetworkSolver, type NetworkDesign } from '../compute/timeseries/network.js';
+import { denseRows, networkDesign, NetworkSolver } from '../compute/timeseries/network.js';
 import { independentLooks, type WeightFunction } from '../compute/timeseries/weights.js';
 import { WorkerPool } from '../engine/cpu/pool.js';
 import { openIfgramStack, type IfgramStack } from '../io/hdf5/ifgram.reader.js';
@@ -62,13 +62,16 @@ export async function runInvert(ctx: InvertContext): Promise<InvertResult> {
     const design = networkDesign(kept.map((i) => stack.pairs[i]!));
     const solver = new NetworkSolver(design, { minNormVelocity: ctx.minNormVelocity, minRedundancy: ctx.minRedundancy });
     const warnings: string[] = [];
-    const rank = matrixRank(design);
+    // One SVD of A: its rank (is the network connected?) and the dates' perpendicular baselines.
+    const svdA = new SingularValueDecomposition(denseRows(design.rowsA, design.unknowns), { autoTranspose: true });
+    const rank = svdA.rank;
     if (rank < design.unknowns) {
       warnings.push(`the network is not fully connected (rank ${rank} of ${design.unknowns}): the minimum-norm solution joins its parts, as MintPy's SVD does`);
       ctx.logger.warn('Invert:Network', { rank, unknowns: design.unknowns }, warnings[warnings.length - 1]!);
     }
 
     // Reference phase: the value of every kept pair at REF_Y/REF_X (MintPy reads it from the observations).
+    const obsCube = await stack.cube(ctx.obsName);
     const refPhase = new Float64Array(kept.length);
     let ref: [number, number] | undefined;
     if (!ctx.skipRef) {
@@ -76,8 +79,7 @@ export async function runInvert(ctx: InvertContext): Promise<InvertResult> {
       if (ry === undefined || rx === undefined) throw new InputError(ctx.input, 'no REF_Y/REF_X attributes: the phases are not referenced (choose a reference pixel, or --skip-ref)');
       ref = [Math.trunc(Number(ry)), Math.trunc(Number(rx))];
       if (!(ref[0] >= 0 && ref[0] < L && ref[1] >= 0 && ref[1] < W)) throw new InputError(ctx.input, `REF_Y/REF_X (${ry}, ${rx}) is outside the ${L} x ${W} grid`);
-      const obs = await stack.cube(ctx.obsName);
-      const all = obs.readPixel(ref[0], ref[1]);
+      const all = obsCube.readPixel(ref[0], ref[1]);
       kept.forEach((i, k) => (refPhase[k] = all[i]!));
     }
 
@@ -89,7 +91,6 @@ export async function runInvert(ctx: InvertContext): Promise<InvertResult> {
     if (!Number.isFinite(phase2range)) throw new InputError(ctx.input, 'no WAVELENGTH attribute: phase cannot be converted to metres');
     const pixelMask = await pixelMaskOf(ctx, stack, warnings);
 
-    const obsCube = await stack.cube(ctx.obsName);
     const ccCube = ctx.mask?.dataset === 'connectComponent' ? await stack.cube('connectComponent', true) : undefined;
     const m = stack.pairs.length;
     const nDates = design.dates.length;
@@ -107,7 +108,7 @@ export async function runInvert(ctx: InvertContext): Promise<InvertResult> {
     const paths = ctx.outputs.map((o) => (isAbsolute(o) || o.includes('/') ? o : join(ctx.outDir, o))) as [string, string, string];
     for (const p of paths) if (resolve(p) === resolve(ctx.input)) throw new UsageError(`-o ${p}: would overwrite the input file`);
     const meta = outputAttributes(ctx, stack, kept.length);
-    const bperp = timeseriesBperp(design, kept.map((i) => stack.bperp[i]!));
+    const bperp = timeseriesBperp(svdA, kept.map((i) => stack.bperp[i]!));
     const writers: MintpyWriter[] = [];
     const counts = { all: 0, partial: 0, skipped: 0, notInverted: 0 };
     let workers = 0;
@@ -230,19 +231,9 @@ function outputAttributes(ctx: InvertContext, stack: IfgramStack, used: number):
 }
 
 /** Perpendicular baseline of each date: 0 at the first, then the least-squares solution of A x = bperp. */
-function timeseriesBperp(design: NetworkDesign, pairBperp: number[]): Float32Array {
-  const p = design.unknowns;
-  const a = new Matrix(design.rowsA.length, p);
-  design.rowsA.forEach(({ cols, vals }, k) => cols.forEach((c, i) => a.set(k, c, vals[i]!)));
-  const svd = new SingularValueDecomposition(a, { autoTranspose: true });
-  const x = svd.solve(Matrix.columnVector(pairBperp));
-  return Float32Array.from({ length: p + 1 }, (_, i) => (i === 0 ? 0 : x.get(i - 1, 0)));
-}
-
-function matrixRank(design: NetworkDesign): number {
-  const a = new Matrix(design.rowsA.length, design.unknowns);
-  design.rowsA.forEach(({ cols, vals }, k) => cols.forEach((c, i) => a.set(k, c, vals[i]!)));
-  return new SingularValueDecomposition(a, { autoTranspose: true }).rank;
+function timeseriesBperp(svdA: SingularValueDecomposition, pairBperp: number[]): Float32Array {
+  const x = svdA.solve(Matrix.columnVector(pairBperp));
+  return Float32Array.from({ length: x.rows + 1 }, (_, i) => (i === 0 ? 0 : x.get(i - 1, 0)));
 }
 
 /**

@@ -184,30 +184,7 @@ export class NetworkSolver {
     // After a successful solve, band holds the Cholesky factor U (NᵀN = UᵀU).
     if (choleskySolve(band, new Float64Array(p), p, bw, probe)) return new SharedSystem(rows, p, bw, band, null);
     // Singular: one pseudo-inverse (minimum norm, LAPACK's cutoff) for every pixel.
-    return new SharedSystem(rows, p, bw, null, this.pseudoInverse());
-  }
-
-  /** G⁺ of all rows (p x pairs), singular values below NETWORK_RCOND of the largest dropped. */
-  private pseudoInverse(): Float64Array {
-    const n = this.rows.length;
-    const g = new Matrix(n, this.p);
-    this.rows.forEach(({ cols, vals }, k) => {
-      for (let a = 0; a < cols.length; a++) g.set(k, cols[a]!, vals[a]!);
-    });
-    const svd = new SingularValueDecomposition(g, { autoTranspose: true });
-    const s = svd.diagonal;
-    const cut = NETWORK_RCOND * Math.max(...s);
-    const u = svd.leftSingularVectors;
-    const v = svd.rightSingularVectors;
-    const P = new Float64Array(this.p * n);
-    for (let r = 0; r < s.length; r++) {
-      if (!(s[r]! > cut)) continue;
-      for (let c = 0; c < this.p; c++) {
-        const vc = v.get(c, r) / s[r]!;
-        for (let k = 0; k < n; k++) P[c * n + k] = P[c * n + k]! + vc * u.get(k, r);
-      }
-    }
-    return P;
+    return new SharedSystem(rows, p, bw, null, pseudoInverse(denseRows(rows, p)));
   }
 
   /** The time series of unknowns x: 0 at the first date, then Σ velocity·Δt, or the phases themselves. */
@@ -224,30 +201,50 @@ export class NetworkSolver {
     }
   }
 
-  /** MintPy's minimum-norm least squares for a singular system: an SVD of the weighted rows used. */
+  /** MintPy's minimum-norm least squares for a singular system: the pseudo-inverse of the weighted rows used. */
   private svdSolve(y: Float64Array, ws: Float64Array | null, out: Float64Array): void {
     const used: number[] = [];
     for (let k = 0; k < y.length; k++) if (y[k] === y[k]) used.push(k);
-    const g = new Matrix(used.length, this.p);
-    used.forEach((k, r) => {
-      const w = ws ? ws[k]! : 1;
-      const { cols, vals } = this.rows[k]!;
-      for (let a = 0; a < cols.length; a++) g.set(r, cols[a]!, vals[a]! * w);
-    });
-    const svd = new SingularValueDecomposition(g, { autoTranspose: true });
-    const s = svd.diagonal;
-    const cut = NETWORK_RCOND * Math.max(...s);
-    const u = svd.leftSingularVectors;
-    const v = svd.rightSingularVectors;
+    const w = used.map((k) => (ws ? ws[k]! : 1));
+    const P = pseudoInverse(denseRows(used.map((k) => this.rows[k]!), this.p, w));
+    const n = used.length;
     out.fill(0);
-    for (let r = 0; r < s.length; r++) {
-      if (!(s[r]! > cut)) continue;
-      let uy = 0;
-      used.forEach((k, i) => (uy += u.get(i, r) * y[k]! * (ws ? ws[k]! : 1)));
-      const f = uy / s[r]!;
-      for (let c = 0; c < this.p; c++) out[c] = out[c]! + v.get(c, r) * f;
+    for (let c = 0; c < this.p; c++) {
+      let acc = 0;
+      for (let i = 0; i < n; i++) acc += P[c * n + i]! * y[used[i]!]! * w[i]!;
+      out[c] = acc;
     }
   }
+}
+
+/** Sparse rows as a dense matrix (rows x p), each row multiplied by its scale when given. */
+export function denseRows(rows: readonly SparseRow[], p: number, scales?: readonly number[]): Matrix {
+  const g = new Matrix(rows.length, p);
+  rows.forEach(({ cols, vals }, k) => {
+    const w = scales ? scales[k]! : 1;
+    for (let a = 0; a < cols.length; a++) g.set(k, cols[a]!, vals[a]! * w);
+  });
+  return g;
+}
+
+/** G⁺ (p x rows, row-major) with singular values below NETWORK_RCOND of the largest dropped (lstsq's cond). */
+export function pseudoInverse(g: Matrix): Float64Array {
+  const n = g.rows;
+  const p = g.columns;
+  const svd = new SingularValueDecomposition(g, { autoTranspose: true });
+  const s = svd.diagonal;
+  const cut = NETWORK_RCOND * Math.max(...s);
+  const u = svd.leftSingularVectors;
+  const v = svd.rightSingularVectors;
+  const P = new Float64Array(p * n);
+  for (let r = 0; r < s.length; r++) {
+    if (!(s[r]! > cut)) continue;
+    for (let c = 0; c < p; c++) {
+      const vc = v.get(c, r) / s[r]!;
+      for (let k = 0; k < n; k++) P[c * n + k] = P[c * n + k]! + vc * u.get(k, r);
+    }
+  }
+  return P;
 }
 
 /**
