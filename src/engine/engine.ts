@@ -66,6 +66,8 @@ export interface DeviceMemory {
 export interface DeviceEngine {
   readonly name: Exclude<EngineName, 'cpu'>;
   readonly device: DeviceInfo;
+  /** The largest plane (bytes) one op may bind on this device: work is cut to fit it. */
+  readonly maxPlaneBytes: number;
   compile(defs: readonly IndexDef[], bands: readonly BandId[], detect: readonly SlotConditions[] | undefined): DeviceKernels;
   /** Erosions and dilations of a 0/1 mask (rows x cols), OpenCV's border rule: the CPU engine's semantics. */
   morphology(mask: Uint8Array, rows: number, cols: number, steps: readonly MorphStep[]): Promise<Uint8Array>;

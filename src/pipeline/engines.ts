@@ -2,7 +2,7 @@
  * `archeo info --engines`: every engine, whether it is available here, on which device with which
  * limits, and why an unavailable one is not (what to install). `auto` is resolved as a scan would.
  */
-import { cpuDevice } from '../engine/select.js';
+import { autoPick, cpuDevice } from '../engine/select.js';
 import type { DeviceInfo, EngineName } from '../engine/engine.js';
 import { probeEngine } from '../engine/tfjs/probe.js';
 import { simdAvailable } from '../engine/cpu/wasm.kernels.js';
@@ -29,11 +29,8 @@ export async function describeEngines(): Promise<EnginesReport> {
     { engine: 'webgpu', available: webgpu.available, device: webgpu.device, detail: 'TF.js (tfjs-backend-webgpu) on Dawn (the webgpu package), Vulkan', reason: webgpu.reason },
     { engine: 'tensorflow', available: tensorflow.available, device: tensorflow.device, detail: 'TF.js on libtensorflow (@tensorflow/tfjs-node-gpu, CUDA)', reason: tensorflow.reason },
   ];
-  let auto: EnginesReport['auto'];
-  if (webgpu.available && !webgpu.device?.software) auto = { engine: 'webgpu', why: `hardware GPU: ${webgpu.device?.description}` };
-  else if (tensorflow.available) auto = { engine: 'tensorflow', why: 'tfjs-node-gpu is installed' };
-  else auto = { engine: 'cpu', why: webgpu.available ? `only a software adapter answers (${webgpu.device?.description}); auto never picks one` : 'no GPU engine is available' };
-  return { engines, auto };
+  const pick = autoPick(webgpu, tensorflow);
+  return { engines, auto: { engine: pick.probe?.engine ?? 'cpu', why: pick.why } };
 }
 
 export function formatEngines(r: EnginesReport): string {

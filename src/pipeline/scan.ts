@@ -436,7 +436,5 @@ async function onDevice(pool: WorkerPool, device: DeviceKernels, task: StripTask
 function deviceMorphology(ctx: ScanContext): DeviceMorphology | undefined {
   const engine = ctx.engine?.engine;
   if (!engine) return undefined;
-  const limits = engine.device.limits;
-  const limit = limits ? Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize) : 2 ** 30;
-  return { fits: (rows, cols) => rows * cols * 4 <= limit, run: (mask, rows, cols, steps) => engine.morphology(mask, rows, cols, steps) };
+  return { fits: (rows, cols) => rows * cols * 4 <= engine.maxPlaneBytes, run: (mask, rows, cols, steps) => engine.morphology(mask, rows, cols, steps) };
 }

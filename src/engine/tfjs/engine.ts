@@ -28,7 +28,7 @@ export class TfjsEngine implements DeviceEngine {
   }
 
   /** Largest float32 plane one op may bind (bytes), from the device's limits. */
-  private get bindLimit(): number {
+  get maxPlaneBytes(): number {
     const l = this.device.limits;
     return l ? Math.min(l.maxStorageBufferBindingSize, l.maxBufferSize) : 2 ** 30;
   }
@@ -56,7 +56,7 @@ export class TfjsEngine implements DeviceEngine {
           const words = (cols + 31) >>> 5;
           const bits = detect?.length ? { raw: detect.map(() => new Uint32Array(rows * words)), valid: detect.map(() => new Uint32Array(rows * words)) } : undefined;
           // Row chunks whose planes each fit one binding (a 10980-wide strip of 512 rows is 22 MB).
-          const chunk = Math.max(1, Math.min(rows, Math.floor(this.bindLimit / (cols * 4))));
+          const chunk = Math.max(1, Math.min(rows, Math.floor(this.maxPlaneBytes / (cols * 4))));
           for (let y0 = 0; y0 < rows; y0 += chunk) {
             const r = Math.min(chunk, rows - y0);
             const at = y0 * cols;

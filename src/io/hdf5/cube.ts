@@ -11,6 +11,9 @@ import { checkFilters, dtypeName, h5Error, isDataset, loadH5, type H5Dataset, ty
 export type CubeType = 'float32' | 'int16' | 'uint16' | 'int8' | 'uint8' | 'int32';
 export type CubeArray = Float32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Int32Array;
 
+/** The typed array of each sample type (its BYTES_PER_ELEMENT is the sample size). */
+const arrayOf = { float32: Float32Array, int32: Int32Array, int16: Int16Array, uint16: Uint16Array, int8: Int8Array, uint8: Uint8Array } as const;
+
 export class H5Cube {
   /** Leading dimensions (dates; or dates x dates), then length, width. */
   readonly shape: number[];
@@ -50,14 +53,14 @@ export class H5Cube {
     if (shape.length < 3) throw new InputError(path, `dataset '${name}' has ${shape.length} dimensions; expected (dates, length, width)`);
     const m = dataset.metadata;
     const type = dtypeName(m, module) === 'bool' ? 'uint8' : (dtypeName(m, module) as CubeType);
-    const ok = type === 'float32' || (integers && ['int16', 'uint16', 'int8', 'uint8', 'int32'].includes(type));
+    const ok = type === 'float32' || (integers && type in arrayOf);
     if (!ok) throw new InputError(path, `dataset '${name}' is ${dtypeName(m, module)}; expected float32${integers ? ' or an integer type' : ''}`);
     checkFilters(path, name, dataset);
     return new H5Cube(path, name, file, dataset, module, type);
   }
 
   get sampleBytes(): number {
-    return { float32: 4, int32: 4, int16: 2, uint16: 2, int8: 1, uint8: 1 }[this.type];
+    return arrayOf[this.type].BYTES_PER_ELEMENT;
   }
 
   /** Bytes of one row across all leading dimensions. */
@@ -100,21 +103,7 @@ export class H5Cube {
   }
 
   viewAny(): CubeArray {
-    const buf = this.module.HEAPU8.buffer;
-    switch (this.type) {
-      case 'float32':
-        return new Float32Array(buf, this.ptr, this.last);
-      case 'int32':
-        return new Int32Array(buf, this.ptr, this.last);
-      case 'int16':
-        return new Int16Array(buf, this.ptr, this.last);
-      case 'uint16':
-        return new Uint16Array(buf, this.ptr, this.last);
-      case 'int8':
-        return new Int8Array(buf, this.ptr, this.last);
-      case 'uint8':
-        return new Uint8Array(buf, this.ptr, this.last);
-    }
+    return new arrayOf[this.type](this.module.HEAPU8.buffer as ArrayBuffer, this.ptr, this.last);
   }
 
   /** The values of one pixel on every leading index (a fresh array). */
