@@ -175,11 +175,11 @@ export class RampNormals {
     const count = this.all[i]!;
     if (!c) return { sum: dd, count };
     const p = this.cols.length;
-    const A = this.gtg[0]![i]!;
+    const A = this.normalMatrix(1, i);
     const b = this.gtd[0]![i]!;
     const k0 = this.cols.findIndex(([pp, q]) => pp === 0 && q === 0);
     const Ac = new Float64Array(p);
-    for (let a = 0; a < p; a++) for (let e = 0; e < p; e++) Ac[a] = Ac[a]! + (a <= e ? A[a * p + e]! : A[e * p + a]!) * c[e]!;
+    for (let a = 0; a < p; a++) for (let e = 0; e < p; e++) Ac[a] = Ac[a]! + A[a * p + e]! * c[e]!;
     let cAc = 0;
     let cb = 0;
     for (let a = 0; a < p; a++) {
@@ -270,9 +270,15 @@ export class RampNormals {
     const s = samplingStep(this.validCount(i));
     const p = this.cols.length;
     if (this.count[Math.min(s, this.maxStep) - 1]![i] === 0) return null;
-    const A = Float64Array.from(this.gtg[Math.min(s, this.maxStep) - 1]![i]!);
+    return solveSymmetric(this.normalMatrix(Math.min(s, this.maxStep), i), Float64Array.from(this.gtd[Math.min(s, this.maxStep) - 1]![i]!), p);
+  }
+
+  /** GᵀG of date i at sampling step s, both triangles (only the upper one is accumulated). */
+  private normalMatrix(s: number, i: number): Float64Array {
+    const p = this.cols.length;
+    const A = Float64Array.from(this.gtg[s - 1]![i]!);
     for (let a = 0; a < p; a++) for (let b = 0; b < a; b++) A[a * p + b] = A[b * p + a]!;
-    return solveSymmetric(A, Float64Array.from(this.gtd[Math.min(s, this.maxStep) - 1]![i]!), p);
+    return A;
   }
 
   /** The ramp of coefficients `c` along row y: r(x) = a(y)·u² + b(y)·u + c(y). */
