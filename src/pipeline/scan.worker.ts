@@ -363,8 +363,7 @@ function jsBuffers(state: SceneState, task: StripTask | StatsTask, grid: Grid): 
  */
 function runStats(task: StatsTask): StatsResult {
   const t0 = performance.now();
-  const state = scenes.get(task.key);
-  if (!state) throw new Error(`scan worker: no setup for scene ${task.key}`);
+  const state = sceneOf(task.key);
   const M = state.kernel.names.length;
   const runs = task.runs;
   const nRuns = runs.length / 4;
@@ -456,9 +455,20 @@ function statsOver(state: SceneState, task: StatsTask, runs: Int32Array, kernel:
   return out;
 }
 
+/** The state a scene's setup left in this worker. */
+function sceneOf(key: string): SceneState {
+  const state = scenes.get(key);
+  if (!state) throw new Error(`scan worker: no setup for scene ${key}`);
+  return state;
+}
+
+/** The predictor's tile buffers, for tiles of `size` pixels square. */
+function sizePredictorPool(size: number): void {
+  if (predictorPool.size !== size * size * 4) predictorPool = new BytePool(size * size * 4);
+}
+
 function runPlanes(task: PlanesTask): PlanesResult {
-  const state = scenes.get(task.key);
-  if (!state) throw new Error(`scan worker: no setup for scene ${task.key}`);
+  const state = sceneOf(task.key);
   const t0 = performance.now();
   const grid = { x0: task.gridX0, y0: task.gridY0, width: task.cols, height: task.rows };
   const n = task.rows * task.cols;
@@ -505,10 +515,9 @@ async function writeTiles(
 }
 
 async function runEncode(task: EncodeTask): Promise<StripResult> {
-  const state = scenes.get(task.key);
-  if (!state) throw new Error(`scan worker: no setup for scene ${task.key}`);
+  const state = sceneOf(task.key);
   const size = state.setup.tileSize;
-  if (predictorPool.size !== size * size * 4) predictorPool = new BytePool(size * size * 4);
+  sizePredictorPool(size);
   const t0 = performance.now();
   const { bytes, write } = await writeTiles(state, task, task.outs.length, (i, k) =>
     encodeStripTile(task.outs[i]!, task.cols, task.rows, k, size, state.setup.codec, state.setup.level, predictorPool),
@@ -519,11 +528,10 @@ async function runEncode(task: EncodeTask): Promise<StripResult> {
 }
 
 async function runStrip(task: StripTask): Promise<{ result: StripResult }> {
-  const state = scenes.get(task.key);
-  if (!state) throw new Error(`scan worker: no setup for scene ${task.key}`);
+  const state = sceneOf(task.key);
   const size = state.setup.tileSize;
   const grid = { x0: task.gridX0, y0: task.gridY0, width: task.cols, height: task.rows };
-  if (predictorPool.size !== size * size * 4) predictorPool = new BytePool(size * size * 4);
+  sizePredictorPool(size);
   try {
     const buffers = state.wasm ? wasmBuffers(state, state.wasm, task, grid) : jsBuffers(state, task, grid);
     let t0 = performance.now();
