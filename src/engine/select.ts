@@ -4,10 +4,10 @@
  * adapter by itself. Asking for an engine by name that is not available is a usage error that says what
  * is missing; asking for webgpu on a machine without a GPU uses SwiftShader when it is installed.
  */
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import { UsageError } from '../core/errors.js';
 import type { BackendChoice, DeviceEngine, DeviceInfo, EngineName } from './engine.js';
+import { tfjsNodeInstalled } from './tfjs/adapter.js';
 import { probeEngine, type ProbeResult } from './tfjs/probe.js';
 
 export interface EngineSelection {
@@ -59,11 +59,3 @@ async function open(probe: ProbeResult, requested: BackendChoice): Promise<Engin
   return { name: engine.name, engine, device: engine.device, requested, note };
 }
 
-function tfjsNodeInstalled(): boolean {
-  try {
-    createRequire(import.meta.url).resolve('@tensorflow/tfjs-node-gpu');
-    return true;
-  } catch {
-    return false;
-  }
-}

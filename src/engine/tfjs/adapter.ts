@@ -1,3 +1,16 @@
+/** What both the probe (a child process) and the run need to know about the GPU engines: is tfjs-node-gpu there, is an adapter software, where SwiftShader is. */
+import { createRequire } from 'node:module';
+
+/** Whether the optional @tensorflow/tfjs-node-gpu is installed (resolvable; loading it is the probe's job). */
+export function tfjsNodeInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('@tensorflow/tfjs-node-gpu');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** What tells a software rasteriser answering as a GPU (SwiftShader, llvmpipe) from a hardware device. */
 export interface AdapterFacts {
   vendor?: string;

@@ -5,8 +5,7 @@
  * because Dawn keeps a process alive while an instance exists.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { isSoftwareAdapter, SWIFTSHADER_ICD } from './adapter.js';
+import { isSoftwareAdapter, SWIFTSHADER_ICD, tfjsNodeInstalled } from './adapter.js';
 
 const [kind, ...flags] = process.argv.slice(2);
 const software = flags.includes('--software');
@@ -53,10 +52,7 @@ async function probeWebgpu(): Promise<never> {
 }
 
 async function probeTensorflow(): Promise<never> {
-  const require = createRequire(import.meta.url);
-  try {
-    require.resolve('@tensorflow/tfjs-node-gpu');
-  } catch {
+  if (!tfjsNodeInstalled()) {
     print({ available: false, reason: '@tensorflow/tfjs-node-gpu is not installed (an optional dependency: it needs CUDA and a libtensorflow download, see docs/gpu.md)' });
   }
   try {
