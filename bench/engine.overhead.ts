@@ -5,7 +5,7 @@
  */
 import { indexByName, defaultIndexNames } from '../src/compute/indices.js';
 import { defaultParams } from '../src/compute/detect/params.js';
-import { cpuEngine } from '../src/engine/cpu/compile.js';
+import { compileIndexKernel } from '../src/engine/cpu/compile.js';
 import { selectEngine } from '../src/engine/select.js';
 import type { BackendChoice } from '../src/engine/engine.js';
 
@@ -15,7 +15,7 @@ const engine = sel.engine!;
 const names = [...defaultIndexNames];
 for (const d of Object.values(defaultParams.detectors)) for (const c of d.conditions) if (!names.includes(c.index)) names.push(c.index);
 const defs = names.map((n) => indexByName(n)!);
-const bands = cpuEngine.compileIndices(defs).bands;
+const bands = compileIndexKernel(defs).bands;
 const slot = (name: string): number => defs.findIndex((d) => d.name === name);
 const detect = Object.values(defaultParams.detectors).map((d) => ({ conditions: d.conditions.map((c) => ({ slot: slot(c.index), op: c.op, value: c.value })) }));
 const kernels = engine.compile(defs, bands, detect);

@@ -7,7 +7,7 @@ import { ExitCode, InputError, UsageError } from '../core/errors.js';
 import type { DetectionParams, DetectorSpec } from '../compute/detect/params.js';
 import { indexTable, defaultIndexNames } from '../compute/indices.js';
 import { parseAoi } from '../io/aoi.js';
-import { defaultMaskClasses, sclClasses } from '../io/scene/bands.js';
+import { defaultMaskClasses, sclClasses } from '../core/bands.js';
 import { codecs, defaultLevel, type Codec } from '../io/raster/tiff.codec.js';
 import { addCommonFlags, makeLogger, parseChoice, parseIntFlag, parseList, parseNumberFlag, type CommonOptions } from './options.js';
 import { progressBar } from './progress.js';
@@ -230,7 +230,7 @@ async function buildContext(paths: string[], flags: ScanFlags, logger: ReturnTyp
       jobs: parseIntFlag('--jobs', flags.jobs, 1, 64),
       shard: flags.shard === undefined ? undefined : parseShard(flags.shard),
     },
-  } as import('../pipeline/scan.js').ScanContext;
+  } as import('../pipeline/scan/scan.context.js').ScanContext;
 }
 
 /** `i/n`, where i may be `auto`: the array index a scheduler gives each task (Kubernetes, Slurm, AWS Batch). */

@@ -4,6 +4,7 @@
  */
 import proj4 from 'proj4';
 import { UsageError } from '../core/errors.js';
+import type { LonLatBox } from '../core/types.js';
 
 export type Project = (x: number, y: number) => [number, number];
 
@@ -25,14 +26,6 @@ export function crsTransforms(epsg: number | undefined): { forward: Project; inv
     forward: (lon, lat) => conv.forward([lon, lat]) as [number, number],
     inverse: (x, y) => conv.inverse([x, y]) as [number, number],
   };
-}
-
-/** A lon/lat box: west, south, east, north in degrees. */
-export interface LonLatBox {
-  west: number;
-  south: number;
-  east: number;
-  north: number;
 }
 
 /**

@@ -3,7 +3,7 @@
  * operation's result is rounded to float32. Engines compile a tree their own way (a fused typed-array
  * loop on the CPU, TF.js ops on the GPU); nothing about a formula is written twice.
  */
-import type { BandId } from '../io/scene/bands.js';
+import type { BandId } from '../core/bands.js';
 
 export type Expr =
   | { op: 'band'; band: BandId }

@@ -2,7 +2,7 @@
  * The spectral index table (product.md, "Scan: indices"). One row per index; engines compile the rows.
  * The first seven are the default selection.
  */
-import type { BandId } from '../io/scene/bands.js';
+import type { BandId } from '../core/bands.js';
 import { add, band, bandsOf, div, mul, nd, num, sqrt, sub, EPSILON, type Expr } from './expr.js';
 
 export interface IndexDef {
@@ -45,4 +45,11 @@ export const defaultIndexNames: readonly string[] = indexTable.slice(0, 7).map((
 
 export function indexByName(name: string): IndexDef | undefined {
   return indexTable.find((d) => d.name === name);
+}
+
+/** The bands a set of indices reads, in first-use order: the plane order of every engine's kernel. */
+export function bandsOfIndices(defs: readonly IndexDef[]): BandId[] {
+  const bands: BandId[] = [];
+  for (const d of defs) for (const b of d.bands) if (!bands.includes(b)) bands.push(b);
+  return bands;
 }

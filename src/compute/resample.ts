@@ -80,6 +80,15 @@ export function sourceRange(plan: AxisPlan, g0: number, g1: number, src: number)
   }
 }
 
+/** How a band maps onto the grid: sizes of the full grid and of the full source band, and the method. */
+export interface PlanSpec {
+  gridWidth: number;
+  gridHeight: number;
+  srcWidth: number;
+  srcHeight: number;
+  method: ResampleMethod;
+}
+
 /** A window of a source band: `data` holds `height` rows of `width` samples starting at (x0, y0). */
 export interface SourceWindow<T> {
   data: T;

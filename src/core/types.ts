@@ -17,12 +17,25 @@ export interface RasterGrid {
   epsg: number | undefined;
 }
 
+/** A lon/lat box: west, south, east, north in degrees. */
+export interface LonLatBox {
+  west: number;
+  south: number;
+  east: number;
+  north: number;
+}
+
 /** A rectangle of pixels: columns [x0, x0+width), rows [y0, y0+height). */
 export interface PixelWindow {
   x0: number;
   y0: number;
   width: number;
   height: number;
+}
+
+/** A window of samples of one band: `data` holds `height` rows of `width` samples from (x0, y0). */
+export interface SampleWindow extends PixelWindow {
+  data: TypedArray;
 }
 
 /** Sample types archeo reads and writes. */

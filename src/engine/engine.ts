@@ -3,11 +3,18 @@
  * (and the detectors' thresholds) its own way: the CPU engine generates fused typed-array loops and
  * WebAssembly SIMD kernels (engine/cpu/), the TF.js engines build the same formulas from TF.js ops on a
  * device (engine/tfjs/). Nothing about a formula is written twice by hand.
+ *
+ * Both have one shape: compiled once per scene (`compileCpuScene`, `DeviceEngine.compile`), then asked
+ * for one strip task at a time (`CpuSceneKernels.strip`, `DeviceKernels.strip`). The CPU engine runs in
+ * the scan's worker threads, from the bands' source windows (it resamples too); a device engine runs on
+ * the main thread from planes the workers resampled (Dawn cannot be used from workers).
  */
 import type { IndexDef } from '../compute/indices.js';
 import type { MorphStep } from '../compute/morphology.js';
-import type { BandId } from '../io/scene/bands.js';
-import type { SlotConditions } from './cpu/compile.js';
+import type { Radiometry } from '../compute/radiometry.js';
+import type { PlanSpec } from '../compute/resample.js';
+import type { BandId } from '../core/bands.js';
+import type { SampleWindow } from '../core/types.js';
 
 export type EngineName = 'cpu' | 'webgpu' | 'tensorflow';
 export type BackendChoice = 'auto' | EngineName;
@@ -24,9 +31,74 @@ export interface IndexKernel {
   run(planes: readonly Float32Array[], masked: Uint8Array | undefined, outs: readonly Float32Array[], n: number): void;
 }
 
-export interface Engine {
-  readonly name: 'cpu';
-  compileIndices(defs: readonly IndexDef[]): IndexKernel;
+/** A detector's conditions, on kernel output slots (index positions in the kernel's `names`). */
+export interface SlotConditions {
+  conditions: { slot: number; op: '>' | '>=' | '<' | '<='; value: number }[];
+}
+
+/** Per detector: condition bits (every condition holds) and validity bits; rows of ceil(cols / 32) words. */
+export interface StripBits {
+  raw: Uint32Array[];
+  valid: Uint32Array[];
+}
+
+/** What the CPU engine compiles for one scene. */
+export interface CpuSceneSpec {
+  indexNames: string[];
+  /** One entry per kernel band, in the kernel's band order (`bandsOfIndices`). */
+  bands: { plan: PlanSpec; radiometry: Radiometry }[];
+  /** The SCL cloud mask, when the scene has SCL and masking is on. */
+  scl: { plan: PlanSpec; maskClasses: number[] } | undefined;
+  /** Use the WebAssembly SIMD kernels (false: the JavaScript ones, for comparison or old runtimes). */
+  simd: boolean;
+  /** Detectors' conditions on index slots, when scan detects candidates. */
+  detect: SlotConditions[] | undefined;
+}
+
+/** One strip task's input: its window of the full grid, and every band's source window (and SCL's). */
+export interface StripInput {
+  gridX0: number;
+  gridY0: number;
+  cols: number;
+  rows: number;
+  bands: SampleWindow[];
+  scl: SampleWindow | undefined;
+}
+
+/**
+ * A strip task on the CPU engine, step by step (the worker times each step). Its buffers are the
+ * engine's: valid until `CpuSceneKernels.release`, after the task's tiles are encoded.
+ */
+export interface CpuStrip {
+  /** One plane per index (rows x cols), filled by `runIndices`. */
+  readonly outs: Float32Array[];
+  /** Resamples every band into its plane and makes the cloud mask. */
+  fillPlanes(): void;
+  runIndices(): void;
+  /** Pixels of the first index that are not NaN. */
+  countValid(): number;
+  conditions(): StripBits | undefined;
+  /**
+   * The float predictor (TIFF predictor 3) applied to a full output tile, by the SIMD kernel; undefined
+   * where the tile is partial or the engine has no such kernel (the encoder then predicts it itself).
+   */
+  predictedTile(index: number, tileColumn: number): Uint8Array | undefined;
+}
+
+/** The CPU engine's kernels of one scene, in one worker thread. */
+export interface CpuSceneKernels {
+  readonly indexNames: readonly string[];
+  /** A strip task; `tileSize`: the output tiles' size, for the predictor's buffers. */
+  strip(input: StripInput, tileSize: number): CpuStrip;
+  /** Resampled planes and the cloud mask only (fresh arrays), for a device engine's strip. */
+  planes(input: StripInput): { planes: Float32Array[]; masked: Uint8Array | undefined };
+  /**
+   * Sums then counts of the indices over runs of pixels (4 integers per run: slot or -1 for every index,
+   * full-grid row, first and last+1 column), computed at those pixels only.
+   */
+  stats(input: StripInput, runs: Int32Array): Float64Array;
+  /** Ends a task: its scratch buffers go back to the pool. */
+  release(): void;
 }
 
 /** The device an engine runs on, as the report and `archeo info --engines` show it. */
@@ -45,8 +117,7 @@ export interface DeviceInfo {
 export interface DeviceStripResult {
   /** One plane per index, rows x cols. */
   outs: Float32Array[];
-  /** Per detector: condition bits (every condition holds) and validity bits; rows of ceil(cols / 32) words. */
-  bits: { raw: Uint32Array[]; valid: Uint32Array[] } | undefined;
+  bits: StripBits | undefined;
   /** Seconds the task held the device (not counting its wait for earlier tasks). */
   seconds: number;
 }

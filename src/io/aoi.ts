@@ -4,7 +4,7 @@
  */
 import { readJsonFile } from './json.file.js';
 import { InputError, UsageError } from '../core/errors.js';
-import type { LonLatBox } from '../compute/crs.js';
+import type { LonLatBox } from '../core/types.js';
 
 export function parseAoi(spec: string): LonLatBox {
   const parts = spec.split(',').map((s) => s.trim());

@@ -5,7 +5,7 @@
 import { toolVersion } from '../core/version.js';
 import { hostInfo, peakRssMb, recommendations, type HostInfo } from '../io/output/report.js';
 import type { Decision, DecisionStatus, SceneOutcome } from './batch.js';
-import type { ScanContext } from './scan.js';
+import type { ScanContext } from './scan/scan.context.js';
 
 export interface RunReport {
   tool: 'archeo';

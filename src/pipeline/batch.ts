@@ -21,9 +21,10 @@ import { discoverScene, findScenes, type Scene } from '../io/scene/discover.js';
 import { describeChange, fingerprintScene, type Fingerprint } from '../io/scene/fingerprint.js';
 import { paramsHash } from '../compute/detect/params.js';
 import { buildRunReport, type RunReport } from './batch.report.js';
-import { runLimits, scanScene, type ScanContext, type StageTracker } from './scan.js';
-import type { ScanReport } from './scan.report.js';
-import type { ChecksumTask } from './scan.worker.js';
+import { runLimits, type ScanContext, type StageTracker } from './scan/scan.context.js';
+import { scanScene } from './scan/scan.js';
+import type { ScanReport } from './scan/scan.report.js';
+import type { ChecksumTask } from './scan/scan.worker.js';
 
 export interface SceneOutcome {
   path: string;
@@ -178,7 +179,7 @@ async function runWithEngine(
     let failure: unknown;
     if (todo.length > 0) {
       if (engine) logger.info('Run:Engine', { engine: engine.name, device: engine.device.description }, engine.note ?? `engine: ${engine.name} on ${engine.device.description}`);
-      const pool = new WorkerPool(new URL('./scan.worker.js', import.meta.url), ctx.threads);
+      const pool = new WorkerPool(new URL('./scan/scan.worker.js', import.meta.url), ctx.threads);
       // Scenes at once (--jobs): each holds its strips in flight and its detection state; the JPEG 2000
       // and tile limits are shared by all, so band decodes do not multiply with the jobs.
       const limits = runLimits(ctx.threads);

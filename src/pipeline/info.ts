@@ -2,10 +2,9 @@
 import { statSync } from 'node:fs';
 import { indexTable } from '../compute/indices.js';
 import { InputError } from '../core/errors.js';
-import { openGeoTiff } from '../io/raster/geotiff.reader.js';
-import { openJp2 } from '../io/raster/jp2.reader.js';
+import { openBandReader } from '../io/raster/band.open.js';
 import type { BandReader } from '../io/raster/band.reader.js';
-import { bands as bandTable } from '../io/scene/bands.js';
+import { bandSpecs as bandTable } from '../core/bands.js';
 import { discoverScene } from '../io/scene/discover.js';
 import { hasHdf5Signature } from '../io/hdf5/h5.js';
 import { describeH5, type H5Description } from '../io/hdf5/mintpy.reader.js';
@@ -48,7 +47,7 @@ export async function describeScene(path: string): Promise<SceneDescription> {
     for (const file of files) {
       let reader: BandReader;
       try {
-        reader = /\.jp2$/i.test(file.path) ? await openJp2(file.path) : await openGeoTiff(file.path);
+        reader = await openBandReader(file.path);
       } catch (err) {
         if (err instanceof InputError) throw err;
         throw new InputError(file.path, (err as Error).message);

@@ -21,7 +21,7 @@ import { newRunId, peakRssMb, recommendations, reportHeader, writeJsonAtomic } f
 import { writeRmsPlot } from '../io/output/rms.plot.js';
 import { toolVersion } from '../core/version.js';
 import { WorkerPool } from '../engine/cpu/pool.js';
-import { simdAvailable } from '../engine/cpu/wasm.kernels.js';
+import { useSimd } from '../engine/cpu/timeseries.kernels.js';
 import type { RmsNormalsTask, RmsSetup, RmsSumsTask } from './rms.worker.js';
 import { BLOCK_TARGET_BYTES } from './velocity.plan.js';
 
@@ -101,7 +101,7 @@ export async function runRms(ctx: RmsContext): Promise<RmsResult> {
     const acc = new DerampedRms(n);
     let normals: RampNormals | undefined;
     try {
-      await pool.broadcast({ type: 'setup', path: ts.path, maskFile: mask ? ctx.maskFile : undefined, ramp: ctx.ramp, simd: ctx.simd && simdAvailable() } satisfies RmsSetup);
+      await pool.broadcast({ type: 'setup', path: ts.path, maskFile: mask ? ctx.maskFile : undefined, ramp: ctx.ramp, simd: useSimd(ctx.simd) } satisfies RmsSetup);
       // Pass 1: the normal equations of every date's ramp, summed over the blocks.
       if (ctx.ramp !== 'no') {
         const ramp = new RampNormals(ctx.ramp, n, L, W);
@@ -179,7 +179,7 @@ export async function runRms(ctx: RmsContext): Promise<RmsResult> {
     const peak = peakRssMb();
     const report = {
       ...reportHeader('rms', runId, started, wall, toolVersion),
-      engine: { name: 'cpu', threads: Math.min(ctx.threads, blocks.length), kernels: ctx.simd && simdAvailable() ? 'wasm-simd' : 'javascript' },
+      engine: { name: 'cpu', threads: Math.min(ctx.threads, blocks.length), kernels: useSimd(ctx.simd) ? 'wasm-simd' : 'javascript' },
       input: { path: ts.path, dates: n, length: L, width: W, bytes: (await stat(ts.path)).size },
       parameters: { mask: mask ? ctx.maskFile : null, ramp: ctx.ramp, cutoff: ctx.cutoff },
       blocks: { count: blocks.length, rows, passes, ram_gb: ctx.ramGb },

@@ -5,7 +5,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { DerampedRms, RampNormals, type RampType } from '../compute/timeseries/ramp.js';
-import { compileRmsKernels, type RmsRowKernels } from '../engine/cpu/wasm.rms.js';
+import type { RmsRowKernels } from '../compute/timeseries/kernels.js';
+import { rmsRowKernels } from '../engine/cpu/timeseries.kernels.js';
 import { openTimeseries, readMask, type TimeseriesFile } from '../io/hdf5/mintpy.reader.js';
 
 export interface RmsSetup {
@@ -43,7 +44,7 @@ async function setup(msg: RmsSetup): Promise<void> {
   ts = await openTimeseries(msg.path);
   mask = msg.maskFile ? await readMask(msg.maskFile, ts.length, ts.width) : undefined;
   rampType = msg.ramp;
-  kernels = msg.simd ? compileRmsKernels(ts.width) : undefined;
+  kernels = rmsRowKernels(ts.width, msg.simd);
 }
 
 function normals(task: RmsNormalsTask): Float64Array {

@@ -11,7 +11,7 @@ import type { Logger } from '../core/log.js';
 import { Metrics } from '../core/metrics.js';
 import { BlockFitter, residuals, residueStd, type BlockFit, type BlockInput } from '../compute/timeseries/fit.js';
 import { BootstrapSampler, bootstrapStd, covarianceStd } from '../compute/timeseries/uncertainty.js';
-import { simdAvailable } from '../engine/cpu/wasm.kernels.js';
+import { accumulateKernel, useSimd } from '../engine/cpu/timeseries.kernels.js';
 import { H5Cube } from '../io/hdf5/cube.js';
 import { openH5 } from '../io/hdf5/h5.js';
 import { openTimeseries, type TimeseriesFile } from '../io/hdf5/mintpy.reader.js';
@@ -129,7 +129,7 @@ async function fitFile(
       ]);
     }
     const refSeries = plan.rereference ? ts.cube.readPixel(plan.refY, plan.refX) : null;
-    const fitter = new BlockFitter(system, plan.design, ctx.simd && simdAvailable());
+    const fitter = new BlockFitter(system, plan.design, accumulateKernel(system.p, system.n, useSimd(ctx.simd)));
     const boot =
       ctx.options.uncertainty === 'bootstrap'
         ? new BootstrapSampler(plan.model, { count: ctx.options.bootstrapCount, seed: ctx.seed, dates: selection.kept, seconds: plan.seconds }, system.p)

@@ -11,6 +11,7 @@ import { designMatrix, outputDatasets, type DesignMatrix, type TimeModel } from 
 import { BlockFitter, PixelStatus, residueStd, type BlockInput } from '../../src/compute/timeseries/fit.js';
 import { fitSubsystem, fitSystem, isRankDeficient, type FitSystem, type Subsystem } from '../../src/compute/timeseries/system.js';
 import { compileAccumulateKernel } from '../../src/engine/cpu/lsq.js';
+import { accumulateKernel } from '../../src/engine/cpu/timeseries.kernels.js';
 import { compileWasmAccumulateKernel } from '../../src/engine/cpu/wasm.lsq.js';
 import { guessChunks } from '../../src/io/hdf5/chunks.js';
 import { root } from '../helpers/paths.js';
@@ -183,7 +184,7 @@ describe('the NaN policy of a block fit', () => {
   for (const simd of [false, true]) {
     test(`statuses, parameters and residue std (${simd ? 'WebAssembly' : 'JavaScript'})`, () => {
       const system = fitSystem(line(4)) as FitSystem;
-      const fit = new BlockFitter(system, line(4), simd).fit(input);
+      const fit = new BlockFitter(system, line(4), accumulateKernel(system.p, system.n, simd)).fit(input);
       expect(Array.from(fit.status)).toEqual([
         PixelStatus.Full, PixelStatus.Full, PixelStatus.Partial, PixelStatus.Skipped, PixelStatus.Skipped, PixelStatus.Full, PixelStatus.TooFewDates,
       ]);
@@ -211,7 +212,7 @@ describe('the NaN policy of a block fit', () => {
     const design: DesignMatrix = { values, rows: 5, cols: 2 };
     const system = fitSystem(design) as FitSystem;
     const data = Float32Array.from([NaN, NaN, 1, 2, 3]);
-    const fit = new BlockFitter(system, design, false).fit({
+    const fit = new BlockFitter(system, design, accumulateKernel(system.p, system.n, false)).fit({
       data,
       offsets: Int32Array.from([0, 1, 2, 3, 4]),
       planes: [0, 1, 2, 3, 4].map((i) => data.subarray(i, i + 1)),

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { indexTable } from '../../src/compute/indices.js';
 import { BitMask, morph, stepsOf, structuringElement } from '../../src/compute/morphology.js';
-import { compileConditions, cpuEngine } from '../../src/engine/cpu/compile.js';
+import { compileConditions, compileIndexKernel } from '../../src/engine/cpu/compile.js';
 import { TfjsEngine } from '../../src/engine/tfjs/engine.js';
 
 describe('TF.js kernels on tfjs-backend-cpu = the CPU engine', () => {
@@ -17,7 +17,7 @@ describe('TF.js kernels on tfjs-backend-cpu = the CPU engine', () => {
   const rows = 50;
   const cols = 70;
   const n = rows * cols;
-  const kernel = cpuEngine.compileIndices(indexTable);
+  const kernel = compileIndexKernel(indexTable);
   const planes = kernel.bands.map((_, b) => Float32Array.from({ length: n }, (_, i) => (i % 31 === b ? NaN : Math.fround(((i * 7 + b * 13) % 101) / 200 - 0.05))));
   const masked = Uint8Array.from({ length: n }, (_, i) => (i % 17 === 0 ? 1 : 0));
 

@@ -13,7 +13,8 @@
  */
 import { indexTable } from '../../src/compute/indices.js';
 import { BitMask, explicitElement, morph, stepsOf, structuringElement, type KernelShape } from '../../src/compute/morphology.js';
-import { compileConditions, cpuEngine, type SlotConditions } from '../../src/engine/cpu/compile.js';
+import { compileConditions, compileIndexKernel } from '../../src/engine/cpu/compile.js';
+import type { SlotConditions } from '../../src/engine/engine.js';
 import { selectEngine } from '../../src/engine/select.js';
 import { TfjsEngine } from '../../src/engine/tfjs/engine.js';
 
@@ -34,7 +35,7 @@ const out: Record<string, unknown> = { device: sel.device };
 const rows = 300;
 const cols = 257;
 const n = rows * cols;
-const kernel = cpuEngine.compileIndices(indexTable);
+const kernel = compileIndexKernel(indexTable);
 const r = rng(7);
 const planes = kernel.bands.map(() => Float32Array.from({ length: n }, () => (r() < 0.01 ? NaN : Math.fround(r() * 0.6 - 0.05))));
 const masked = Uint8Array.from({ length: n }, () => (r() < 0.05 ? 1 : 0));

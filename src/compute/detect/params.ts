@@ -39,6 +39,8 @@ export interface DetectorSpec {
   min_confidence: number;
   /** Density limit: cluster candidates within cluster_m, keep the most confident of each, then the top max_per_km2 x area. */
   density: { max_per_km2: number; cluster_m: number } | null;
+  /** Quicklook outline colour, `#rrggbb` (presentation only: not part of the parameter hash). */
+  outline?: string;
 }
 
 export interface DetectionParams {
@@ -77,6 +79,7 @@ export const defaultParams: DetectionParams = {
       confidence: 'min(1, area_px / 200)',
       min_confidence: 0,
       density: null,
+      outline: '#ffd400',
     },
     terra_preta_standard: {
       index: 'terra_preta',
@@ -92,6 +95,7 @@ export const defaultParams: DetectionParams = {
       confidence: 'min(1, 0.5 * min(1, 10 * mean_terra_preta) + 0.3 * min(1, 4 * (mean_ndvi - 0.35)) + 0.2 * min(1, area_px / 100))',
       min_confidence: 0,
       density: null,
+      outline: '#ff7a00',
     },
     crop_mark: {
       index: 'crop_mark',
@@ -106,6 +110,7 @@ export const defaultParams: DetectionParams = {
       confidence: '0.8 * min(1, sqrt(area_m2) / 30) * min(1, 10 * abs(mean_crop_mark))',
       min_confidence: 0.3,
       density: null,
+      outline: '#00e5ff',
     },
   },
 };
@@ -202,7 +207,8 @@ const measureNames = ['area_px', 'area_m2', 'aspect', 'contrast'];
 
 function detector(v: Json, path: string): DetectorSpec {
   if (!isObject(v)) throw new ParamsError(path, 'expected an object');
-  keys(v, path, ['index', 'conditions', 'morphology', 'connectivity', 'area_m2', 'max_aspect', 'confidence', 'min_confidence', 'density'], ['index', 'conditions', 'confidence']);
+  const allowed = ['index', 'conditions', 'morphology', 'connectivity', 'area_m2', 'max_aspect', 'confidence', 'min_confidence', 'density', 'outline'];
+  keys(v, path, allowed, ['index', 'conditions', 'confidence']);
   const conditions = v['conditions'];
   if (!Array.isArray(conditions) || conditions.length === 0) throw new ParamsError(`${path}.conditions`, 'expected a non-empty array of {index, op, value}');
   const conds = conditions.map((c, i): Condition => {
@@ -244,6 +250,10 @@ function detector(v: Json, path: string): DetectorSpec {
       cluster_m: num(d['cluster_m'], `${path}.density.cluster_m`, (n) => (n >= 0 ? undefined : 'expected ≥ 0')),
     };
   }
+  const outline = v['outline'];
+  if (outline !== undefined && (typeof outline !== 'string' || !/^#[0-9a-fA-F]{6}$/.test(outline))) {
+    throw new ParamsError(`${path}.outline`, `expected a colour #rrggbb, got ${JSON.stringify(outline)}`);
+  }
   return {
     index: indexName(v['index'], `${path}.index`),
     conditions: conds,
@@ -254,6 +264,7 @@ function detector(v: Json, path: string): DetectorSpec {
     confidence: v['confidence'],
     min_confidence: num(v['min_confidence'] ?? 0, `${path}.min_confidence`),
     density,
+    ...(outline !== undefined ? { outline } : {}),
   };
 }
 
@@ -287,8 +298,10 @@ export function validateParams(doc: Json): DetectionParams {
 export function paramsHash(p: DetectionParams): string {
   const canonical = (v: unknown): unknown =>
     Array.isArray(v) ? v.map(canonical) : isObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])])) : v;
-  const { name: _name, description: _description, ...rest } = p;
-  return createHash('sha256').update(JSON.stringify(canonical(rest))).digest('hex').slice(0, 16);
+  const { name: _name, description: _description, detectors, ...rest } = p;
+  // Outline colours change the quicklook only, not a result: a new colour reuses earlier results.
+  const results = Object.fromEntries(Object.entries(detectors).map(([k, { outline: _outline, ...d }]) => [k, d]));
+  return createHash('sha256').update(JSON.stringify(canonical({ ...rest, detectors: results }))).digest('hex').slice(0, 16);
 }
 
 /** Indices a set of detectors reads (conditions, own index, confidence means). */

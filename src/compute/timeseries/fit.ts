@@ -13,8 +13,7 @@
  * The uncertainty of each parameter follows MintPy's "residue" rule, std_k = sqrt([N⁻¹]_kk e²/(n − p)),
  * unless the caller supplies another (covariance, bootstrap: uncertainty.ts).
  */
-import { compileAccumulateKernel, type AccumulateKernel } from '../../engine/cpu/lsq.js';
-import { compileWasmAccumulateKernel, TILE } from '../../engine/cpu/wasm.lsq.js';
+import { ACCUMULATE_RUN, type AccumulateKernel } from './kernels.js';
 import type { DesignMatrix } from './design.js';
 import { fitSubsystem, isRankDeficient, type FitSystem, type Subsystem } from './system.js';
 
@@ -85,7 +84,7 @@ export class SystemCache {
 }
 
 /** Pixels per run of the accumulation kernel: its accumulators and the run's dates stay in L1/L2. */
-const RUN = TILE;
+const RUN = ACCUMULATE_RUN;
 
 /** Fits blocks of one run: the compiled kernel, the partial-pixel systems and the scratch accumulators. */
 export class BlockFitter {
@@ -96,13 +95,13 @@ export class BlockFitter {
   private readonly sum = new Float64Array(RUN);
   private readonly nan = new Uint16Array(RUN);
 
-  /** `simd`: the WebAssembly SIMD kernel (same bits as the JavaScript one, faster). */
+  /** `kernel`: the accumulation for `system.p` parameters over `system.n` dates (an engine's). */
   constructor(
     readonly system: FitSystem,
     design: DesignMatrix,
-    simd: boolean,
+    kernel: AccumulateKernel,
   ) {
-    this.kernel = simd ? compileWasmAccumulateKernel(system.p, system.n) : compileAccumulateKernel(system.p);
+    this.kernel = kernel;
     this.cache = new SystemCache(design);
     this.acc = Array.from({ length: system.p }, () => new Float64Array(RUN));
   }

@@ -8,7 +8,7 @@
  * Σx u^q·d suffice, and the rows fold in with their powers of v. So a date costs three multiply-adds
  * per pixel, whatever the ramp.
  */
-import type { RmsRowKernels } from '../../engine/cpu/wasm.rms.js';
+import type { RmsRowKernels } from './kernels.js';
 
 export type RampType = 'linear' | 'quadratic' | 'linear_range' | 'linear_azimuth' | 'quadratic_range' | 'quadratic_azimuth';
 export const rampTypes: readonly RampType[] = ['linear', 'quadratic', 'linear_range', 'linear_azimuth', 'quadratic_range', 'quadratic_azimuth'];

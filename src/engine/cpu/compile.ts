@@ -5,9 +5,9 @@
  * float32 arithmetic, not just close.
  */
 import type { Expr } from '../../compute/expr.js';
-import type { IndexDef } from '../../compute/indices.js';
-import type { BandId } from '../../io/scene/bands.js';
-import type { Engine, IndexKernel } from '../engine.js';
+import { bandsOfIndices, type IndexDef } from '../../compute/indices.js';
+import type { BandId } from '../../core/bands.js';
+import type { IndexKernel, SlotConditions } from '../engine.js';
 
 type KernelFn = IndexKernel['run'];
 
@@ -28,8 +28,7 @@ function emit(e: Expr, bandVar: (b: BandId) => string): string {
 }
 
 export function compileIndexKernel(defs: readonly IndexDef[]): IndexKernel {
-  const bands: BandId[] = [];
-  for (const d of defs) for (const b of d.bands) if (!bands.includes(b)) bands.push(b);
+  const bands = bandsOfIndices(defs);
   const bandVar = (b: BandId): string => `v${bands.indexOf(b)}`;
   const head = [
     ...bands.map((_, i) => `const p${i} = planes[${i}];`),
@@ -57,16 +56,6 @@ export function compileIndexKernel(defs: readonly IndexDef[]): IndexKernel {
     };`;
   const run = new Function(source)() as KernelFn;
   return { names: defs.map((d) => d.name), bands, run };
-}
-
-export const cpuEngine: Engine = {
-  name: 'cpu',
-  compileIndices: compileIndexKernel,
-};
-
-/** A detector's conditions, on kernel output slots. */
-export interface SlotConditions {
-  conditions: { slot: number; op: '>' | '>=' | '<' | '<='; value: number }[];
 }
 
 /**

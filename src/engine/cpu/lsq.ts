@@ -9,18 +9,7 @@
  *   acc_k[t] = Σ_i C[i·p + k] · d_i   (valid d only)     k = 0..p-1
  *   ss[t] = Σ d_i²,  sum[t] = Σ d_i,  nan[t] = #NaN dates
  */
-
-export type AccumulateKernel = (
-  data: Float32Array,
-  offs: Int32Array,
-  j0: number,
-  len: number,
-  Pt: Float64Array,
-  acc: Float64Array[],
-  ss: Float64Array,
-  sum: Float64Array,
-  nan: Uint16Array,
-) => void;
+import type { AccumulateKernel } from '../../compute/timeseries/kernels.js';
 
 /** The kernel for `p` parameters (compile once per run: each call generates a fresh function). */
 export function compileAccumulateKernel(p: number): AccumulateKernel {

@@ -7,9 +7,9 @@
  */
 import type { Expr } from '../../compute/expr.js';
 import type { IndexDef } from '../../compute/indices.js';
-import type { BandId } from '../../io/scene/bands.js';
+import type { BandId } from '../../core/bands.js';
 import { Code, emitModule, F32, I32, Simd, V128, type FunctionDef } from './wasm.emit.js';
-import type { SlotConditions } from './compile.js';
+import type { SlotConditions } from '../engine.js';
 
 /**
  * Bump allocator over a WebAssembly.Memory: 16-byte aligned blocks, all freed at once by reset().

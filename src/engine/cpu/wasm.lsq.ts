@@ -9,7 +9,7 @@
  * outputs: p + 2 float64 planes of T (parameters, Σd², Σd) and T int32 counts of valid dates.
  */
 import { Code, emitModule, I32, Simd, V128 } from './wasm.emit.js';
-import type { AccumulateKernel } from './lsq.js';
+import { ACCUMULATE_RUN, type AccumulateKernel } from '../../compute/timeseries/kernels.js';
 
 const Op = {
   f64x2Promote: 0x5f,
@@ -20,7 +20,7 @@ const Op = {
 } as const;
 
 /** Pixels per tile: (p + 2) x 2 f64x2 registers per four pixels; the tile's dates stay in L1/L2. */
-export const TILE = 512;
+export const TILE = ACCUMULATE_RUN;
 
 /**
  * `accumulate(n, T, data, coef, out)`: for each group of four pixels q of the tile, over the n dates,

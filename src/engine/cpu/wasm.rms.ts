@@ -8,6 +8,7 @@
  *    squares in double precision and the count, over the pixels that are not NaN.
  * Masked pixels come in as NaN (the caller writes NaN where the mask is 0 when copying the row in).
  */
+import type { RmsRowKernels } from '../../compute/timeseries/kernels.js';
 import { Code, emitModule, F32, I32, Simd, V128 } from './wasm.emit.js';
 
 const F64 = 0x7c;
@@ -115,24 +116,6 @@ function squaresFunction() {
   c.get(pOut).get(sum).simdMem(Simd.store, 4, 0);
   c.get(pOut).get(cnt).simdMem(Simd.store, 4, 16);
   return { name: 'squares', params: [I32, I32, I32, F64, F64, F64, F32, I32], locals: [{ type: I32, count: 2 }, { type: V128, count: 15 }], body: c };
-}
-
-export interface RowSums {
-  /** Σd, Σu·d, Σu²·d. */
-  d: [number, number, number];
-  /** Σu^q, q = 0..4 (q = 0: the count). */
-  u: [number, number, number, number, number];
-  /** Σd² over the same pixels. */
-  dd: number;
-  /** Pixels that are not NaN, zeros included (the RMS's count). */
-  all: number;
-}
-
-export interface RmsRowKernels {
-  /** The sums of the ramp's normal equations over the valid pixels of `row` (NaN where masked). */
-  sums(row: Float32Array): RowSums;
-  /** Σ deramped² and the count over the non-NaN pixels of `row`, for the row's ramp a·u² + b·u + c. */
-  squares(row: Float32Array, a: number, b: number, c: number, ref: number): [number, number];
 }
 
 /** The kernels for rows of `width` pixels; u = x / width. */

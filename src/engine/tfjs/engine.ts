@@ -8,8 +8,8 @@
 import type * as TF from '@tensorflow/tfjs-core';
 import type { IndexDef } from '../../compute/indices.js';
 import type { MorphStep } from '../../compute/morphology.js';
-import type { BandId } from '../../io/scene/bands.js';
-import type { SlotConditions } from '../cpu/compile.js';
+import type { BandId } from '../../core/bands.js';
+import type { SlotConditions } from '../engine.js';
 import type { DeviceEngine, DeviceInfo, DeviceKernels, DeviceMemory, DeviceStripResult } from '../engine.js';
 import type { TfjsRuntime } from './backend.js';
 import { conditionCodes, evaluate, morphology, packBits, withNodata } from './kernels.js';

@@ -6,8 +6,8 @@
 import type * as TF from '@tensorflow/tfjs-core';
 import type { Expr } from '../../compute/expr.js';
 import type { MorphStep } from '../../compute/morphology.js';
-import type { BandId } from '../../io/scene/bands.js';
-import type { SlotConditions } from '../cpu/compile.js';
+import type { BandId } from '../../core/bands.js';
+import type { SlotConditions } from '../engine.js';
 
 type Tensor = TF.Tensor;
 

@@ -1,39 +1,37 @@
 /**
- * The Sentinel-2 L2A bands archeo knows: id, native resolution, Earth Search asset key, and the
- * band index used by `MTD_MSIL2A.xml` (BOA_ADD_OFFSET band_id). B08 (10 m, 842 nm) and B8A (20 m,
- * 865 nm) are different bands and are never substituted for each other.
+ * How Sentinel-2 L2A bands are named where archeo finds them: file stems (`B04.tif`), Earth Search
+ * (STAC) asset keys (`red.tif`, `nir08`), and the band index of `MTD_MSIL2A.xml` (BOA_ADD_OFFSET
+ * band_id). The band vocabulary itself (ids, resolutions, SCL classes) is core/bands.ts.
  */
+import { bandSpecs, type BandId, type BandSpec } from '../../core/bands.js';
 
-export const bandIds = ['B01', 'B02', 'B03', 'B04', 'B05', 'B06', 'B07', 'B08', 'B8A', 'B09', 'B11', 'B12', 'SCL'] as const;
-export type BandId = (typeof bandIds)[number];
-
-export interface BandInfo {
-  id: BandId;
-  /** Native resolution class in metres: 10, 20 or 60. */
-  resolution: number;
+export interface BandInfo extends BandSpec {
   /** Earth Search (STAC) asset key. */
   asset: string;
   /** band_id in the SAFE metadata, undefined for SCL. */
   mtdIndex: number | undefined;
-  /** What the band sees. */
-  description: string;
 }
 
-export const bands: Record<BandId, BandInfo> = {
-  B01: { id: 'B01', resolution: 60, asset: 'coastal', mtdIndex: 0, description: 'coastal aerosol 443 nm' },
-  B02: { id: 'B02', resolution: 10, asset: 'blue', mtdIndex: 1, description: 'blue 490 nm' },
-  B03: { id: 'B03', resolution: 10, asset: 'green', mtdIndex: 2, description: 'green 560 nm' },
-  B04: { id: 'B04', resolution: 10, asset: 'red', mtdIndex: 3, description: 'red 665 nm' },
-  B05: { id: 'B05', resolution: 20, asset: 'rededge1', mtdIndex: 4, description: 'red edge 1 705 nm' },
-  B06: { id: 'B06', resolution: 20, asset: 'rededge2', mtdIndex: 5, description: 'red edge 2 740 nm' },
-  B07: { id: 'B07', resolution: 20, asset: 'rededge3', mtdIndex: 6, description: 'red edge 3 783 nm' },
-  B08: { id: 'B08', resolution: 10, asset: 'nir', mtdIndex: 7, description: 'NIR 842 nm' },
-  B8A: { id: 'B8A', resolution: 20, asset: 'nir08', mtdIndex: 8, description: 'narrow NIR 865 nm' },
-  B09: { id: 'B09', resolution: 60, asset: 'nir09', mtdIndex: 9, description: 'water vapour 945 nm' },
-  B11: { id: 'B11', resolution: 20, asset: 'swir16', mtdIndex: 11, description: 'SWIR 1 1610 nm' },
-  B12: { id: 'B12', resolution: 20, asset: 'swir22', mtdIndex: 12, description: 'SWIR 2 2190 nm' },
-  SCL: { id: 'SCL', resolution: 20, asset: 'scl', mtdIndex: undefined, description: 'scene classification' },
+/** Asset key and MTD band index of each band. */
+const naming: Record<BandId, { asset: string; mtdIndex: number | undefined }> = {
+  B01: { asset: 'coastal', mtdIndex: 0 },
+  B02: { asset: 'blue', mtdIndex: 1 },
+  B03: { asset: 'green', mtdIndex: 2 },
+  B04: { asset: 'red', mtdIndex: 3 },
+  B05: { asset: 'rededge1', mtdIndex: 4 },
+  B06: { asset: 'rededge2', mtdIndex: 5 },
+  B07: { asset: 'rededge3', mtdIndex: 6 },
+  B08: { asset: 'nir', mtdIndex: 7 },
+  B8A: { asset: 'nir08', mtdIndex: 8 },
+  B09: { asset: 'nir09', mtdIndex: 9 },
+  B11: { asset: 'swir16', mtdIndex: 11 },
+  B12: { asset: 'swir22', mtdIndex: 12 },
+  SCL: { asset: 'scl', mtdIndex: undefined },
 };
+
+export const bands = Object.fromEntries(
+  Object.values(bandSpecs).map((spec) => [spec.id, { ...spec, ...naming[spec.id] }]),
+) as Record<BandId, BandInfo>;
 
 /** Band id for a file stem: a band id (`B04`, `b8a`) or an Earth Search asset key (`red`, `nir08`), any case. */
 export function bandFromName(stem: string): BandId | undefined {
@@ -43,22 +41,3 @@ export function bandFromName(stem: string): BandId | undefined {
   }
   return undefined;
 }
-
-/** SCL classes (ESA): what each value means, for messages and docs. */
-export const sclClasses: Record<number, string> = {
-  0: 'no data',
-  1: 'saturated or defective',
-  2: 'dark area / topographic shadow',
-  3: 'cloud shadow',
-  4: 'vegetation',
-  5: 'not vegetated',
-  6: 'water',
-  7: 'unclassified',
-  8: 'cloud, medium probability',
-  9: 'cloud, high probability',
-  10: 'thin cirrus',
-  11: 'snow or ice',
-};
-
-/** Default `--mask-classes`: no data, saturated, cloud shadow, clouds and cirrus. */
-export const defaultMaskClasses: readonly number[] = [0, 1, 3, 8, 9, 10];

@@ -8,7 +8,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { InputError } from '../../core/errors.js';
-import { bandFromName, bands, type BandId } from './bands.js';
+import type { BandId } from '../../core/bands.js';
+import { bandFromName, bands } from './bands.js';
 import { metadataFromName, offsetForBaseline, readSafeMetadata, readStacItem, uniformOffsets, type SceneMetadata } from './metadata.js';
 
 export interface BandFile {

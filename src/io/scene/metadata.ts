@@ -4,7 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../../core/errors.js';
-import { bands, type BandId } from './bands.js';
+import type { BandId } from '../../core/bands.js';
+import { bands } from './bands.js';
 
 export interface SceneMetadata {
   id: string | undefined;

@@ -3,9 +3,9 @@
  * passes use it. Windows live in shared memory so worker threads read them without copies, and are
  * reused once a strip is done with them.
  */
-import { planAxis, sourceRange, type AxisPlan } from '../compute/resample.js';
+import { planAxis, sourceRange, type AxisPlan } from '../../compute/resample.js';
 import type { PlannedBand, ScanPlan } from './scan.plan.js';
-import type { WindowData } from './scan.worker.js';
+import type { SampleWindow } from '../../core/types.js';
 
 export interface BandAxes {
   band: PlannedBand;
@@ -23,13 +23,13 @@ export function axesOf(band: PlannedBand): BandAxes {
  * 11 MB windows per 10 m band, and fresh SharedArrayBuffers for each cost page faults and GC.
  */
 export class WindowPool {
-  private readonly free = new Map<string, WindowData['data'][]>();
-  take(key: string, length: number): WindowData['data'] | undefined {
+  private readonly free = new Map<string, SampleWindow['data'][]>();
+  take(key: string, length: number): SampleWindow['data'] | undefined {
     const list = this.free.get(key);
     const i = list?.findIndex((a) => a.length === length) ?? -1;
     return i >= 0 ? list!.splice(i, 1)[0] : undefined;
   }
-  give(key: string, data: WindowData['data']): void {
+  give(key: string, data: SampleWindow['data']): void {
     const list = this.free.get(key) ?? [];
     list.push(data);
     this.free.set(key, list);
@@ -37,7 +37,7 @@ export class WindowPool {
 }
 
 /** Reads the source window of one band that grid rows [gy0, gy0+rows) of the window need. */
-export async function readBandWindow(a: BandAxes, plan: ScanPlan, gy0: number, rows: number, pool: WindowPool, key: string): Promise<WindowData> {
+export async function readBandWindow(a: BandAxes, plan: ScanPlan, gy0: number, rows: number, pool: WindowPool, key: string): Promise<SampleWindow> {
   const { window } = plan;
   const [sx0, sx1] = sourceRange(a.x, window.x0, window.x0 + window.width, a.band.plan.srcWidth);
   const [sy0, sy1] = sourceRange(a.y, gy0, gy0 + rows, a.band.plan.srcHeight);
@@ -55,7 +55,7 @@ export async function readStrip(
   gy0: number,
   rows: number,
   pool: WindowPool,
-): Promise<{ bands: WindowData[]; scl: WindowData | undefined; release: () => void }> {
+): Promise<{ bands: SampleWindow[]; scl: SampleWindow | undefined; release: () => void }> {
   const [bands, scl] = await Promise.all([
     Promise.all(bandAxes.map((a, i) => readBandWindow(a, plan, gy0, rows, pool, String(i)))),
     sclAxes ? readBandWindow(sclAxes, plan, gy0, rows, pool, 'scl') : Promise.resolve(undefined),

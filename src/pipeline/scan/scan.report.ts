@@ -1,10 +1,10 @@
 /** Assembles a scene's `report.json` (product.md, "Performance report"). */
 import { createHash } from 'node:crypto';
-import type { EngineSelection } from '../engine/select.js';
-import type { Metrics } from '../core/metrics.js';
-import { toolVersion } from '../core/version.js';
-import { hostInfo, peakRssMb, recommendations, type HostInfo } from '../io/output/report.js';
-import type { Scene } from '../io/scene/discover.js';
+import type { EngineSelection } from '../../engine/select.js';
+import type { Metrics } from '../../core/metrics.js';
+import { toolVersion } from '../../core/version.js';
+import { hostInfo, peakRssMb, recommendations, type HostInfo } from '../../io/output/report.js';
+import type { Scene } from '../../io/scene/discover.js';
 import type { ScanPlan } from './scan.plan.js';
 
 /** Options that change a scan's outputs; their hash identifies the outputs a run produced. */

@@ -4,12 +4,11 @@
  * grid (the processed window, decimated so that its long side is at most `maxSide`), and stretched
  * between each band's 2nd and 98th percentile of valid values.
  */
-import type { BandId } from '../io/scene/bands.js';
-import type { Scene } from '../io/scene/discover.js';
-import type { RgbImage } from '../io/output/quicklook.js';
-import { openGeoTiff } from '../io/raster/geotiff.reader.js';
-import { openJp2 } from '../io/raster/jp2.reader.js';
-import type { PixelWindow, RasterGrid } from '../core/types.js';
+import type { BandId } from '../../core/bands.js';
+import type { Scene } from '../../io/scene/discover.js';
+import type { RgbImage } from '../../io/output/quicklook.js';
+import { openBandReader } from '../../io/raster/band.open.js';
+import type { PixelWindow, RasterGrid } from '../../core/types.js';
 
 export interface QuicklookGrid {
   /** Grid pixels per picture pixel. */
@@ -40,7 +39,7 @@ export async function quicklookImage(
     // A picture pixel covers `factor` grid pixels: any level at least fullGrid.width / factor pixels wide
     // (whatever the band's own resolution) still has a pixel per picture pixel.
     const minWidth = Math.ceil(fullGrid.width / q.factor);
-    const reader = /\.jp2$/i.test(file.path) ? await openJp2(file.path, undefined, { minWidth }) : await openGeoTiff(file.path, undefined, { minWidth });
+    const reader = await openBandReader(file.path, { level: { minWidth } });
     try {
       const { grid } = reader;
       const data = await reader.readWindow({ x0: 0, y0: 0, width: grid.width, height: grid.height });

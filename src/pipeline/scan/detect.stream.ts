@@ -6,10 +6,10 @@
  * targeted pass (detect.stats.ts), which reads only where they are. Masks are bits: 15 MB per detector
  * for a 10980 x 10980 tile.
  */
-import { type Component, RunLabeler } from '../compute/detect/components.js';
-import type { DetectorSpec } from '../compute/detect/params.js';
-import { BitMask, MorphChain, explicitElement, stepsOf, structuringElement, type MorphStep } from '../compute/morphology.js';
-import type { PixelWindow } from '../core/types.js';
+import { type Component, RunLabeler } from '../../compute/detect/components.js';
+import type { DetectorSpec } from '../../compute/detect/params.js';
+import { BitMask, MorphChain, explicitElement, stepsOf, structuringElement, type MorphStep } from '../../compute/morphology.js';
+import type { PixelWindow } from '../../core/types.js';
 import type { StripResult } from './scan.worker.js';
 
 export interface DetectorRun {

@@ -11,15 +11,16 @@
  * A strip kept too long (under a very tall component) is processed anyway; runs that arrive for it
  * later are summed at the end from a fresh read of that strip.
  */
-import type { Component } from '../compute/detect/components.js';
-import { componentPixels, visitRing } from '../compute/detect/shape.js';
-import type { BitMask } from '../compute/morphology.js';
-import type { Metrics } from '../core/metrics.js';
-import type { WorkerPool } from '../engine/cpu/pool.js';
+import type { Component } from '../../compute/detect/components.js';
+import { componentPixels, visitRing } from '../../compute/detect/shape.js';
+import type { BitMask } from '../../compute/morphology.js';
+import type { Metrics } from '../../core/metrics.js';
+import type { WorkerPool } from '../../engine/cpu/pool.js';
 import type { DetectionStream, DetectorRun, Measured } from './detect.stream.js';
 import { axesOf, forEachStrip, readStrip, WindowPool, type StripSpan } from './scan.read.js';
 import type { ScanPlan } from './scan.plan.js';
-import type { StatsResult, StatsTask, WindowData } from './scan.worker.js';
+import type { SampleWindow } from '../../core/types.js';
+import type { StatsResult, StatsTask } from './scan.worker.js';
 
 interface RunRef {
   /** Candidate number (over all detectors). */
@@ -48,8 +49,8 @@ export interface StatsContext {
 
 interface Retained {
   span: StripSpan;
-  bands: WindowData[];
-  scl: WindowData | undefined;
+  bands: SampleWindow[];
+  scl: SampleWindow | undefined;
   release: () => void;
 }
 
@@ -111,7 +112,7 @@ export class StatsCollector {
   }
 
   /** Takes a strip's source windows (after its first-pass tasks); they are released when summed. */
-  addStrip(span: StripSpan, data: { bands: WindowData[]; scl: WindowData | undefined; release: () => void }): void {
+  addStrip(span: StripSpan, data: { bands: SampleWindow[]; scl: SampleWindow | undefined; release: () => void }): void {
     this.retained.push({ span, ...data });
     this.retained.sort((a, b) => a.span.index - b.span.index);
     this.advance(false);
@@ -165,7 +166,7 @@ export class StatsCollector {
   }
 
   /** Sends a strip's runs to the workers, grouped by task region; sums accumulate as results come. */
-  private dispatch(span: StripSpan, bands: WindowData[], scl: WindowData | undefined, runs: RunRef[]): Promise<void> {
+  private dispatch(span: StripSpan, bands: SampleWindow[], scl: SampleWindow | undefined, runs: RunRef[]): Promise<void> {
     if (runs.length === 0) return Promise.resolve();
     const { plan, block: T, chunk } = this.ctx;
     const { window } = plan;

@@ -4,16 +4,16 @@
  * masks/<detector>.tif rasters.
  */
 import { join } from 'node:path';
-import { crsTransforms } from '../compute/crs.js';
-import { densityFilter } from '../compute/detect/density.js';
-import { evaluate, parseFormula } from '../compute/detect/formula.js';
-import { componentPixels, traceOutline } from '../compute/detect/shape.js';
-import type { BitMask } from '../compute/morphology.js';
-import type { RasterGrid } from '../core/types.js';
-import type { Feature, FeatureCollection, Position } from '../io/output/geojson.js';
-import { GeoTiffWriter } from '../io/raster/geotiff.writer.js';
-import { cutTile, encodeTile } from '../io/raster/tile.encode.js';
-import type { Codec } from '../io/raster/tiff.codec.js';
+import { crsTransforms } from '../../compute/crs.js';
+import { densityFilter } from '../../compute/detect/density.js';
+import { evaluate, parseFormula } from '../../compute/detect/formula.js';
+import { componentPixels, traceOutline } from '../../compute/detect/shape.js';
+import type { BitMask } from '../../compute/morphology.js';
+import type { RasterGrid } from '../../core/types.js';
+import type { Feature, FeatureCollection, Position } from '../../io/output/geojson.js';
+import { GeoTiffWriter } from '../../io/raster/geotiff.writer.js';
+import { cutTile, encodeTile } from '../../io/raster/tile.encode.js';
+import type { Codec } from '../../io/raster/tiff.codec.js';
 import type { DetectorRun, DetectorSummary, Measured } from './detect.stream.js';
 
 export interface Candidate {

@@ -3,20 +3,19 @@
  * missing), which band files, the output grid (resolution, AOI window), how each band maps onto it,
  * and checks that every band agrees with the grid (size, alignment, CRS).
  */
-import { crsTransforms, projectBox, type LonLatBox } from '../compute/crs.js';
-import { indexByName, indexTable, defaultIndexNames, type IndexDef } from '../compute/indices.js';
-import type { Radiometry } from '../compute/radiometry.js';
-import type { ResampleMethod } from '../compute/resample.js';
-import { InputError, UsageError } from '../core/errors.js';
-import type { PixelWindow, RasterGrid } from '../core/types.js';
-import { compileIndexKernel } from '../engine/cpu/compile.js';
-import type { BandReader } from '../io/raster/band.reader.js';
-import { openGeoTiff, type Limiter } from '../io/raster/geotiff.reader.js';
-import { openJp2 } from '../io/raster/jp2.reader.js';
-import type { BandId } from '../io/scene/bands.js';
-import type { BandFile, Scene } from '../io/scene/discover.js';
-import type { PlanSpec } from './scan.worker.js';
-import { detectorIndices, type DetectorSpec } from '../compute/detect/params.js';
+import { crsTransforms, projectBox } from '../../compute/crs.js';
+import { bandsOfIndices, indexByName, indexTable, defaultIndexNames, type IndexDef } from '../../compute/indices.js';
+import type { Radiometry } from '../../compute/radiometry.js';
+import type { ResampleMethod } from '../../compute/resample.js';
+import { InputError, UsageError } from '../../core/errors.js';
+import type { LonLatBox, PixelWindow, RasterGrid } from '../../core/types.js';
+import type { BandReader } from '../../io/raster/band.reader.js';
+import { openBandReader } from '../../io/raster/band.open.js';
+import type { Limiter } from '../../io/raster/geotiff.reader.js';
+import type { BandId } from '../../core/bands.js';
+import type { BandFile, Scene } from '../../io/scene/discover.js';
+import type { PlanSpec } from '../../compute/resample.js';
+import { detectorIndices, type DetectorSpec } from '../../compute/detect/params.js';
 
 export interface PlanOptions {
   /**
@@ -79,7 +78,7 @@ export interface ScanPlan {
 }
 
 function openReader(file: BandFile, opts: PlanOptions): Promise<BandReader> {
-  return /\.jp2$/i.test(file.path) ? openJp2(file.path, opts.jp2Limit) : openGeoTiff(file.path, opts.tileLimit);
+  return openBandReader(file.path, { jp2Limit: opts.jp2Limit, tileLimit: opts.tileLimit });
 }
 
 function selectIndices(scene: Scene, selection: PlanOptions['indices']): Pick<ScanPlan, 'indices' | 'skipped'> {
@@ -121,7 +120,7 @@ export async function planScan(scene: Scene, opts: PlanOptions): Promise<ScanPla
   for (const name of detectorIndices(detectors.map((d) => d.spec))) {
     if (!computed.some((d) => d.name === name)) computed.push(indexByName(name)!);
   }
-  const bandOrder = compileIndexKernel(computed).bands;
+  const bandOrder = bandsOfIndices(computed);
 
   // Each band's finest file; the grid resolution is the requested one unless every band is coarser.
   const files = bandOrder.map((b) => scene.bands.get(b)![0]!);

@@ -1,0 +1,26 @@
+/**
+ * The one place that decides how a band file is read: JPEG 2000 by its `.jp2` name (SAFE products),
+ * GeoTIFF/COG otherwise. Every caller that opens a band comes through here, so a new source (a byte
+ * range over HTTP, say) changes one function.
+ */
+import type { BandReader } from './band.reader.js';
+import { openGeoTiff, type Limiter } from './geotiff.reader.js';
+import { openJp2 } from './jp2.reader.js';
+
+export interface OpenBandOptions {
+  /** Whole-band JPEG 2000 decodes in flight (each holds a decoded band). */
+  jp2Limit?: Limiter;
+  /** GeoTIFF tile reads in flight. */
+  tileLimit?: Limiter;
+  /** Open the coarsest overview or resolution level at least this many pixels wide (quicklooks). */
+  level?: { minWidth: number };
+}
+
+/** Whether a band file is JPEG 2000 (read whole) rather than a tiled GeoTIFF. */
+export function isJp2Path(path: string): boolean {
+  return /\.jp2$/i.test(path);
+}
+
+export function openBandReader(path: string, opts: OpenBandOptions = {}): Promise<BandReader> {
+  return isJp2Path(path) ? openJp2(path, opts.jp2Limit, opts.level) : openGeoTiff(path, opts.tileLimit, opts.level);
+}

@@ -1,0 +1,133 @@
+/**
+ * The strips of one scene: read in order (a few in flight), cut into tasks of a few tile columns, run on
+ * the CPU engine in the workers (or split around a device engine), handed to the detection stream and
+ * the statistics collector, and timed. Memory is bounded by the strips in flight, not the tile.
+ */
+import type { Metrics } from '../../core/metrics.js';
+import type { WorkerPool } from '../../engine/cpu/pool.js';
+import type { DeviceKernels } from '../../engine/engine.js';
+import type { StatsCollector } from './detect.stats.js';
+import type { DetectionStream } from './detect.stream.js';
+import type { ScanContext } from './scan.context.js';
+import type { ScanPlan } from './scan.plan.js';
+import { axesOf, forEachStrip, readStrip, WindowPool, type StripSpan } from './scan.read.js';
+import type { EncodeTask, PlanesResult, PlanesTask, StripResult, StripTask } from './scan.worker.js';
+
+/** Where a scene's strips go besides the output files. */
+export interface StripSinks {
+  stream: DetectionStream | undefined;
+  collector: StatsCollector | undefined;
+  /** Called after each strip (mask rows that became final are written). */
+  afterStrip: () => void;
+  /** The device engine's kernels, when a device engine computes the indices. */
+  device: DeviceKernels | undefined;
+}
+
+/**
+ * Streams every strip through the workers, which append the encoded tiles to the writers' files (their
+ * sinks went out with the scene setup); returns the count of valid pixels.
+ */
+export async function streamStrips(
+  ctx: ScanContext,
+  pool: WorkerPool,
+  plan: ScanPlan,
+  key: string,
+  metrics: Metrics,
+  sceneId: string,
+  sinks: StripSinks,
+): Promise<number> {
+  const { stream, collector, afterStrip, device } = sinks;
+  const T = ctx.block;
+  const { window } = plan;
+  const strips = stripSpans(window, T);
+  const tilesAcross = Math.ceil(window.width / T);
+  const chunk = taskChunk(tilesAcross, pool.size);
+  const bandAxes = plan.bands.map(axesOf);
+  const sclAxes = plan.scl ? axesOf(plan.scl) : undefined;
+  const windows = new WindowPool();
+  let validPixels = 0;
+  let done = 0;
+
+  const read = async (s: StripSpan) => {
+    const t0 = performance.now();
+    const data = await readStrip(plan, bandAxes, sclAxes, s.gy0, s.rows, windows);
+    metrics.add('read', (performance.now() - t0) / 1000, { bytes: data.bands.reduce((a, b) => a + b.data.byteLength, 0) });
+    return data;
+  };
+
+  const processStrip = async (s: StripSpan, data: Awaited<ReturnType<typeof read>>): Promise<void> => {
+    const tasks: Promise<StripResult>[] = [];
+    const cols0: number[] = [];
+    for (let c = 0; c < tilesAcross; c += chunk) {
+      const cols = Math.min(chunk * T, window.width - c * T);
+      const task: StripTask = {
+        type: 'strip',
+        key,
+        gridX0: window.x0 + c * T,
+        gridY0: s.gy0,
+        cols,
+        rows: s.rows,
+        tileX0: c,
+        tileY: s.index,
+        bands: data.bands,
+        scl: data.scl,
+      };
+      tasks.push(device ? onDevice(pool, device, task) : pool.run<StripResult>(task));
+      cols0.push(c * T);
+    }
+    const results = await Promise.all(tasks);
+    // The workers have appended the strip's tiles; its windows go back to the pool, or to the
+    // statistics collector, which releases them once the candidates in the strip are summed.
+    await stream?.add(s.index, { y0: s.gy0, rows: s.rows, results, cols0 });
+    if (collector) collector.addStrip(s, data);
+    else data.release();
+    afterStrip();
+    const sum = { resample: 0, indices: 0, mask: 0, encode: 0, write: 0, bytes: 0 };
+    for (const r of results) {
+      sum.resample += r.timings.resample;
+      sum.indices += r.timings.indices;
+      sum.mask += r.timings.mask;
+      sum.encode += r.timings.encode;
+      sum.write += r.timings.write;
+      sum.bytes += r.bytes;
+      validPixels += r.validPixels;
+    }
+    const px = s.rows * window.width;
+    metrics.add('resample', sum.resample, { pixels: px * plan.bands.length });
+    metrics.add('indices', sum.indices, { pixels: px * plan.computed.length });
+    if (stream) metrics.add('mask', sum.mask, { pixels: px });
+    metrics.add('encode', sum.encode, { bytes: px * 4 * plan.indices.length });
+    metrics.add('write', sum.write, { bytes: sum.bytes });
+    done++;
+    ctx.onProgress?.(`scan ${sceneId}`, done, strips.length);
+  };
+
+  await forEachStrip(strips, ctx.inflight, read, processStrip);
+  return validPixels;
+}
+
+/** The window's strips of `block` rows. */
+export function stripSpans(window: { y0: number; height: number }, block: number): StripSpan[] {
+  return Array.from({ length: Math.ceil(window.height / block) }, (_, index) => {
+    const gy0 = window.y0 + index * block;
+    return { index, gy0, rows: Math.min(block, window.y0 + window.height - gy0) };
+  });
+}
+
+/** Tile columns per task: enough tasks per strip to balance the workers, each small in memory. */
+export function taskChunk(tilesAcross: number, workers: number): number {
+  return Math.max(1, Math.min(2, Math.ceil(tilesAcross / (workers * 2))));
+}
+
+/**
+ * One strip task on a device engine: the worker resamples (planes come back transferred, not copied),
+ * the device computes the indices and the detectors' bits, the worker encodes and writes the tiles.
+ */
+async function onDevice(pool: WorkerPool, device: DeviceKernels, task: StripTask): Promise<StripResult> {
+  const planes = await pool.run<PlanesResult>({ ...task, type: 'planes' } satisfies PlanesTask);
+  // The device's own time for the task (tasks queue for the device; the wait is not counted).
+  const { outs, bits, seconds: indices } = await device.strip(planes.planes, planes.masked, task.rows, task.cols);
+  const encode: EncodeTask = { type: 'encode', key: task.key, cols: task.cols, rows: task.rows, tileX0: task.tileX0, tileY: task.tileY, outs };
+  const r = await pool.run<StripResult>(encode, outs.map((o) => o.buffer as ArrayBuffer));
+  return { ...r, bits, timings: { ...r.timings, resample: planes.seconds, indices } };
+}

@@ -1,0 +1,236 @@
+/**
+ * Scan worker thread: for one strip's range of tile columns it resamples every band onto the grid,
+ * computes the indices with the compiled CPU kernel, and encodes each output tile (predictor +
+ * compression). Everything per pixel happens here, in parallel across workers; the main thread only
+ * reads input tiles and appends encoded tiles to files.
+ *
+ * Messages: `setup` (once per scene: index names, band plans, codec), `strip` (a task), `release`.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { SampleWindow } from '../../core/types.js';
+import type { CpuSceneKernels, CpuSceneSpec, StripBits } from '../../engine/engine.js';
+import { compileCpuScene, countValidPixels } from '../../engine/cpu/strip.js';
+import { compress, type Codec } from '../../io/raster/tiff.codec.js';
+import { BytePool, encodeStripTile } from '../../io/raster/tile.encode.js';
+import { writeTileSync, type TileSink } from '../../io/raster/geotiff.writer.js';
+import { sha256File } from '../../io/output/checksum.js';
+
+/** Once per scene: what the CPU engine compiles, and how the outputs are encoded and where they go. */
+export interface ScanSetup extends CpuSceneSpec {
+  type: 'setup';
+  key: string;
+  tileSize: number;
+  codec: Codec;
+  level: number;
+  /** Where each index's tiles go (the output GeoTIFFs), in index order; null = computed, not written. */
+  sinks: (TileSink | null)[];
+}
+
+export interface StripTask {
+  type: 'strip';
+  key: string;
+  /** Full-grid coordinates of the task's first output pixel, and its size. */
+  gridX0: number;
+  gridY0: number;
+  cols: number;
+  rows: number;
+  /** Output tile column of the task's first column, and the strip's tile row. */
+  tileX0: number;
+  tileY: number;
+  /** Source windows read by the main thread (shared memory), one per kernel band, and SCL's. */
+  bands: SampleWindow[];
+  scl: SampleWindow | undefined;
+}
+
+/**
+ * Device engines (engine/tfjs) compute the indices on the main thread, where the device lives: a strip
+ * task is then split in two around it. `planes`: resample the bands and make the cloud mask, and send
+ * them back; `encode`: take the indices the device computed and encode and write their tiles.
+ */
+export interface PlanesTask extends Omit<StripTask, 'type'> {
+  type: 'planes';
+}
+
+export interface PlanesResult {
+  /** One plane per kernel band (rows x cols reflectance, NaN = nodata), and the cloud mask. */
+  planes: Float32Array[];
+  masked: Uint8Array | undefined;
+  seconds: number;
+}
+
+export interface EncodeTask {
+  type: 'encode';
+  key: string;
+  cols: number;
+  rows: number;
+  tileX0: number;
+  tileY: number;
+  /** The device's indices, one plane per computed index. */
+  outs: Float32Array[];
+}
+
+/**
+ * Second detection pass: recompute the indices of a region and sum them over runs of pixels. `runs`
+ * holds 4 integers per run: slot (-1 = every index, over a candidate's pixels; else that index only,
+ * over ring pixels), full-grid row, first and last+1 full-grid column (inside the task's region).
+ */
+export interface StatsTask extends Omit<StripTask, 'type' | 'tileX0' | 'tileY'> {
+  type: 'stats';
+  runs: Int32Array;
+}
+
+/** Per run, the sums then the counts of finite values of every index (2 x indices numbers per run). */
+export interface StatsResult {
+  sums: Float64Array;
+  /** Seconds the task took in the worker. */
+  seconds: number;
+}
+
+export interface StripResult {
+  /** Bytes of encoded tiles the task appended to the output files. */
+  bytes: number;
+  /** Per detector: condition bits and validity bits, rows of ceil(cols / 32) words. */
+  bits: StripBits | undefined;
+  timings: { resample: number; indices: number; mask: number; encode: number; write: number };
+  /** Pixels of the task that were not NaN in the first index (valid, unmasked). */
+  validPixels: number;
+}
+
+/** A scene's setup in this worker, and the CPU engine's kernels compiled for it. */
+interface SceneState {
+  setup: ScanSetup;
+  cpu: CpuSceneKernels;
+}
+
+const scenes = new Map<string, SceneState>();
+let predictorPool = new BytePool(0);
+
+/** The state a scene's setup left in this worker. */
+function sceneOf(key: string): SceneState {
+  const state = scenes.get(key);
+  if (!state) throw new Error(`scan worker: no setup for scene ${key}`);
+  return state;
+}
+
+/** The predictor's tile buffers, for tiles of `size` pixels square. */
+function sizePredictorPool(size: number): void {
+  if (predictorPool.size !== size * size * 4) predictorPool = new BytePool(size * size * 4);
+}
+
+/**
+ * Encodes the tiles of a task's written indices (`encode(index, tile column)`) and appends them to the
+ * output files; returns the bytes written and the milliseconds spent writing.
+ */
+async function writeTiles(
+  state: SceneState,
+  task: { cols: number; tileX0: number; tileY: number },
+  count: number,
+  encode: (index: number, column: number) => Promise<Uint8Array>,
+): Promise<{ bytes: number; write: number }> {
+  const tilesAcross = Math.ceil(task.cols / state.setup.tileSize);
+  let bytes = 0;
+  let write = 0;
+  await Promise.all(
+    Array.from({ length: count }, (_, i) => {
+      const sink = state.setup.sinks[i];
+      if (!sink) return undefined; // computed for detection only
+      return Promise.all(
+        Array.from({ length: tilesAcross }, async (_, k) => {
+          const tile = await encode(i, k);
+          const w0 = performance.now();
+          writeTileSync(sink, task.tileX0 + k, task.tileY, tile);
+          write += performance.now() - w0;
+          bytes += tile.byteLength;
+        }),
+      );
+    }),
+  );
+  return { bytes, write };
+}
+
+async function runEncode(task: EncodeTask): Promise<StripResult> {
+  const state = sceneOf(task.key);
+  const { tileSize, codec, level } = state.setup;
+  sizePredictorPool(tileSize);
+  const t0 = performance.now();
+  const { bytes, write } = await writeTiles(state, task, task.outs.length, (i, k) =>
+    encodeStripTile(task.outs[i]!, task.cols, task.rows, k, tileSize, codec, level, predictorPool),
+  );
+  const encode = (performance.now() - t0 - write) / 1000;
+  const validPixels = countValidPixels(task.outs[0]);
+  return { bytes, bits: undefined, timings: { resample: 0, indices: 0, mask: 0, encode, write: write / 1000 }, validPixels };
+}
+
+async function runStrip(task: StripTask): Promise<StripResult> {
+  const state = sceneOf(task.key);
+  const { tileSize, codec, level } = state.setup;
+  sizePredictorPool(tileSize);
+  try {
+    const strip = state.cpu.strip(task, tileSize);
+    let t0 = performance.now();
+    strip.fillPlanes();
+    const resample = (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    strip.runIndices();
+    const validPixels = strip.countValid();
+    const indices = (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    const bits = strip.conditions();
+    const mask = (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    // Every tile of the task is compressed before the task returns: the predicted tiles are views of the
+    // engine's buffers, valid until its next strip.
+    const { bytes, write } = await writeTiles(state, task, strip.outs.length, (i, k) => {
+      const predicted = codec === 'none' ? undefined : strip.predictedTile(i, k);
+      if (predicted) return compress(codec, predicted, level, true);
+      return encodeStripTile(strip.outs[i]!, task.cols, task.rows, k, tileSize, codec, level, predictorPool);
+    });
+    const encode = (performance.now() - t0 - write) / 1000;
+    return { bytes, bits, timings: { resample, indices, mask, encode, write: write / 1000 }, validPixels };
+  } finally {
+    state.cpu.release();
+  }
+}
+
+/** SHA-256 of an output file, for the state file (off the main thread, which keeps reading strips). */
+export interface ChecksumTask {
+  type: 'checksum';
+  path: string;
+}
+
+parentPort!.on('message', async (msg: (ScanSetup | StripTask | PlanesTask | EncodeTask | StatsTask | ChecksumTask | { type: 'release'; key: string }) & { id: number }) => {
+  try {
+    if (msg.type === 'planes') {
+      const t0 = performance.now();
+      const result: PlanesResult = { ...sceneOf(msg.key).cpu.planes(msg), seconds: (performance.now() - t0) / 1000 };
+      const transfer = [...result.planes.map((p) => p.buffer as ArrayBuffer), ...(result.masked ? [result.masked.buffer as ArrayBuffer] : [])];
+      parentPort!.postMessage({ id: msg.id, result }, transfer);
+      return;
+    }
+    if (msg.type === 'encode') {
+      parentPort!.postMessage({ id: msg.id, result: await runEncode(msg) });
+      return;
+    }
+    if (msg.type === 'checksum') {
+      parentPort!.postMessage({ id: msg.id, result: sha256File(msg.path) });
+      return;
+    }
+    if (msg.type === 'stats') {
+      const t0 = performance.now();
+      const result: StatsResult = { sums: sceneOf(msg.key).cpu.stats(msg, msg.runs), seconds: (performance.now() - t0) / 1000 };
+      parentPort!.postMessage({ id: msg.id, result }, [result.sums.buffer as ArrayBuffer]);
+      return;
+    }
+    if (msg.type === 'setup') {
+      scenes.set(msg.key, { setup: msg, cpu: compileCpuScene(msg) });
+      parentPort!.postMessage({ id: msg.id, result: true });
+    } else if (msg.type === 'release') {
+      scenes.delete(msg.key);
+      parentPort!.postMessage({ id: msg.id, result: true });
+    } else {
+      parentPort!.postMessage({ id: msg.id, result: await runStrip(msg) });
+    }
+  } catch (err) {
+    parentPort!.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
+  }
+});
