@@ -8,16 +8,8 @@
  * caller copies the block's planes in), the coefficients Pt as f64x2 splats ([n][p] x 16 bytes), and the
  * outputs: p + 2 float64 planes of T (parameters, Σd², Σd) and T int32 counts of valid dates.
  */
-import { Code, emitModule, I32, Simd, V128 } from './wasm.emit.js';
 import { ACCUMULATE_RUN, type AccumulateKernel } from '../../compute/timeseries/kernels.js';
-
-const Op = {
-  f64x2Promote: 0x5f,
-  f64x2Add: 0xf0,
-  f64x2Mul: 0xf2,
-  f32x4Eq: 0x41,
-  i32x4Sub: 0xb1,
-} as const;
+import { Code, emitModule, I32, Lanes, Simd, V128, type FunctionDef } from './wasm.emit.js';
 
 /** Pixels per tile: (p + 2) x 2 f64x2 registers per four pixels; the tile's dates stay in L1/L2. */
 export const TILE = ACCUMULATE_RUN;
@@ -26,62 +18,67 @@ export const TILE = ACCUMULATE_RUN;
  * `accumulate(n, T, data, coef, out)`: for each group of four pixels q of the tile, over the n dates,
  * the sums described above; T a multiple of 4.
  */
-function accumulateFunction(p: number) {
+export function accumulateFunction(p: number): FunctionDef {
   const [pN, pT, pData, pCoef, pOut] = [0, 1, 2, 3, 4];
-  const lT = 5; // byte offset of the pixel group in a date row (float32)
-  const lEnd = 6;
-  const lI = 7;
-  const lD = 8; // data pointer walking the dates
-  const lC = 9; // coefficient pointer
-  const v = 10; // v128 locals
-  const m = 11;
-  const lo = 12;
-  const hi = 13;
-  const cnt = 14;
-  const A = p + 2; // accumulators: p parameters, ss, sum
-  const accLo = (k: number): number => 15 + 2 * k;
-  const accHi = (k: number): number => 16 + 2 * k;
-  const zero = new Uint8Array(16);
-  const code = new Code();
-  code.get(pT).i32Const(4).i32Mul().set(lEnd);
-  code.i32Const(0).set(lT);
-  code.block().loop();
-  code.get(lT).get(lEnd).i32GeU().brIf(1);
-  for (let k = 0; k < A; k++) code.v128Bytes(zero).set(accLo(k)).v128Bytes(zero).set(accHi(k));
-  code.v128Bytes(zero).set(cnt);
-  code.get(pData).get(lT).i32Add().set(lD);
-  code.get(pCoef).set(lC);
-  code.get(pN).set(lI);
-  code.block().loop();
-  code.get(lI).op(0x45).brIf(1); // i32.eqz: no dates left
-  code.get(lD).simdMem(Simd.load, 4).set(v);
-  code.get(v).get(v).simd(Op.f32x4Eq).set(m); // all-ones where valid (not NaN)
-  code.get(v).get(m).simd(Simd.and).set(v); // NaN → 0
-  code.get(cnt).get(m).simd(Op.i32x4Sub).set(cnt); // valid lanes count +1
-  code.get(v).simd(Op.f64x2Promote).set(lo);
-  code.get(v).get(v).shuffle([8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]).simd(Op.f64x2Promote).set(hi);
+  const c = new Code(5);
+  const lT = c.local(I32); // byte offset of the pixel group in a date row (float32)
+  const lEnd = c.local(I32);
+  const lI = c.local(I32); // dates left
+  const lD = c.local(I32); // data pointer walking the dates
+  const lC = c.local(I32); // coefficient pointer
+  const v = c.local(V128); // the four pixels' values of one date
+  const m = c.local(V128); // all-ones lanes where valid
+  const lo = c.local(V128); // v promoted to float64: pixels 0, 1
+  const hi = c.local(V128); // and pixels 2, 3
+  const cnt = c.local(V128); // valid dates per pixel (i32x4)
+  const A = p + 2; // accumulators: p parameters, ss, sum; pixels 0, 1 (lo) and 2, 3 (hi) of each
+  const accs = Array.from({ length: A }, () => ({ lo: c.local(V128), hi: c.local(V128) }));
+  const accLo = (k: number): number => accs[k]!.lo;
+  const accHi = (k: number): number => accs[k]!.hi;
+  c.get(pT).i32Const(4).i32Mul().set(lEnd);
+  c.i32Const(0).set(lT);
+  c.block().loop();
+  c.get(lT).get(lEnd).i32GeU().brIf(1);
+  for (let k = 0; k < A; k++) c.v128Zero().set(accLo(k)).v128Zero().set(accHi(k));
+  c.v128Zero().set(cnt);
+  c.get(pData).get(lT).i32Add().set(lD);
+  c.get(pCoef).set(lC);
+  c.get(pN).set(lI);
+  c.block().loop();
+  c.get(lI).i32Eqz().brIf(1); // no dates left
+  c.get(lD).simdMem(Simd.load, 4).set(v);
+  c.get(v).get(v).simd(Simd.f32x4Eq).set(m); // all-ones where valid (not NaN)
+  c.get(v).get(m).simd(Simd.and).set(v); // NaN → 0
+  c.get(cnt).get(m).simd(Simd.i32x4Sub).set(cnt); // valid lanes count +1
+  c.get(v).simd(Simd.f64x2PromoteLowF32x4).set(lo);
+  c.get(v).get(v).shuffle(Lanes.highHalf).simd(Simd.f64x2PromoteLowF32x4).set(hi);
   for (let k = 0; k < p; k++) {
-    code.get(accLo(k)).get(lC).simdMem(Simd.load, 4, 16 * k).get(lo).simd(Op.f64x2Mul).simd(Op.f64x2Add).set(accLo(k));
-    code.get(accHi(k)).get(lC).simdMem(Simd.load, 4, 16 * k).get(hi).simd(Op.f64x2Mul).simd(Op.f64x2Add).set(accHi(k));
+    // acc_k += c_k · v (the date's coefficient, splatted, at coef + 16k)
+    c.get(accLo(k)).get(lC).simdMem(Simd.load, 4, 16 * k).get(lo).simd(Simd.f64x2Mul).simd(Simd.f64x2Add);
+    c.set(accLo(k));
+    c.get(accHi(k)).get(lC).simdMem(Simd.load, 4, 16 * k).get(hi).simd(Simd.f64x2Mul).simd(Simd.f64x2Add);
+    c.set(accHi(k));
   }
-  code.get(accLo(p)).get(lo).get(lo).simd(Op.f64x2Mul).simd(Op.f64x2Add).set(accLo(p));
-  code.get(accHi(p)).get(hi).get(hi).simd(Op.f64x2Mul).simd(Op.f64x2Add).set(accHi(p));
-  code.get(accLo(p + 1)).get(lo).simd(Op.f64x2Add).set(accLo(p + 1));
-  code.get(accHi(p + 1)).get(hi).simd(Op.f64x2Add).set(accHi(p + 1));
-  code.get(lD).get(lEnd).i32Add().set(lD);
-  code.get(lC).i32Const(16 * p).i32Add().set(lC);
-  code.get(lI).i32Const(1).i32Sub().set(lI);
-  code.br(0).end().end();
+  // ss += v · v
+  c.get(accLo(p)).get(lo).get(lo).simd(Simd.f64x2Mul).simd(Simd.f64x2Add).set(accLo(p));
+  c.get(accHi(p)).get(hi).get(hi).simd(Simd.f64x2Mul).simd(Simd.f64x2Add).set(accHi(p));
+  // sum += v
+  c.get(accLo(p + 1)).get(lo).simd(Simd.f64x2Add).set(accLo(p + 1));
+  c.get(accHi(p + 1)).get(hi).simd(Simd.f64x2Add).set(accHi(p + 1));
+  c.get(lD).get(lEnd).i32Add().set(lD);
+  c.get(lC).i32Const(16 * p).i32Add().set(lC);
+  c.get(lI).i32Const(1).i32Sub().set(lI);
+  c.br(0).end().end();
   // Stores: accumulator k of pixel q at out + k·T·8 + q·8 (q·8 = 2·lT); counts after the A planes.
   for (let k = 0; k < A; k++) {
-    code.get(pOut).get(pT).i32Const(8 * k).i32Mul().i32Add().get(lT).i32Const(1).i32Shl().i32Add().tee(lD);
-    code.get(accLo(k)).simdMem(Simd.store, 4);
-    code.get(lD).get(accHi(k)).simdMem(Simd.store, 4, 16);
+    c.get(pOut).get(pT).i32Const(8 * k).i32Mul().i32Add().get(lT).i32Const(1).i32Shl().i32Add().tee(lD);
+    c.get(accLo(k)).simdMem(Simd.store, 4);
+    c.get(lD).get(accHi(k)).simdMem(Simd.store, 4, 16);
   }
-  code.get(pOut).get(pT).i32Const(8 * A).i32Mul().i32Add().get(lT).i32Add().get(cnt).simdMem(Simd.store, 4);
-  code.get(lT).i32Const(16).i32Add().set(lT);
-  code.br(0).end().end();
-  return { name: 'accumulate', params: 5, locals: [{ type: I32, count: 5 }, { type: V128, count: 5 + 2 * A }], body: code };
+  c.get(pOut).get(pT).i32Const(8 * A).i32Mul().i32Add().get(lT).i32Add().get(cnt).simdMem(Simd.store, 4);
+  c.get(lT).i32Const(16).i32Add().set(lT);
+  c.br(0).end().end();
+  return { name: 'accumulate', params: 5, body: c };
 }
 
 /**
@@ -92,7 +89,8 @@ export function compileWasmAccumulateKernel(p: number, n: number): AccumulateKer
   const memory = new WebAssembly.Memory({ initial: 1 });
   const module = new WebAssembly.Module(emitModule([accumulateFunction(p)]));
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const accumulate = instance.exports['accumulate'] as (n: number, T: number, data: number, coef: number, out: number) => void;
+  type Accumulate = (n: number, T: number, data: number, coef: number, out: number) => void;
+  const accumulate = instance.exports['accumulate'] as Accumulate;
   const dataBytes = n * TILE * 4;
   const coefBytes = n * p * 16;
   const outBytes = (p + 2) * TILE * 8 + TILE * 4;

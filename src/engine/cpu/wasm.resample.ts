@@ -4,7 +4,14 @@
  * JavaScript kernels of compute/resample.ts on views of the same memory. The arithmetic is the same,
  * operation for operation, so results are bit-identical to OpenCV's either way.
  */
-import { pairedRange, resampleFloat, sourceRange, type AxisPlan, type GridWindow, type LinearPlan } from '../../compute/resample.js';
+import {
+  pairedRange,
+  resampleFloat,
+  sourceRange,
+  type AxisPlan,
+  type GridWindow,
+  type LinearPlan,
+} from '../../compute/resample.js';
 import type { TypedArray } from '../../core/types.js';
 import { WasmArena, type WasmKernels } from './wasm.kernels.js';
 
@@ -17,7 +24,12 @@ export interface DnWindow {
 }
 
 /** Bytes of arena a band's plane needs beyond the plane itself (for WasmArena.reset). */
-export function bandScratchBytes(win: DnWindow, plan: { x: AxisPlan; y: AxisPlan }, srcWidth: number, grid: GridWindow): number {
+export function bandScratchBytes(
+  win: DnWindow,
+  plan: { x: AxisPlan; y: AxisPlan },
+  srcWidth: number,
+  grid: GridWindow,
+): number {
   if (plan.x.kind === 'identity' && plan.y.kind === 'identity') return WasmArena.size(grid.width * grid.height * 2);
   const [sx0, sx1] = sourceRange(plan.x, grid.x0, grid.x0 + grid.width, srcWidth);
   const n = (sx1 - sx0) * win.height;
@@ -71,7 +83,14 @@ export function bandPlaneWasm(
 }
 
 /** The horizontal pass into `rowsPtr` (h rows of grid.width): paired 2x columns in WebAssembly, the rest in JS. */
-function horizontal(wk: WasmKernels, src: { data: Float32Array; x0: number; width: number; height: number }, reflPtr: number, x: LinearPlan, grid: GridWindow, rowsPtr: number): void {
+function horizontal(
+  wk: WasmKernels,
+  src: { data: Float32Array; x0: number; width: number; height: number },
+  reflPtr: number,
+  x: LinearPlan,
+  grid: GridWindow,
+  rowsPtr: number,
+): void {
   const gw = grid.width;
   const [p0, p1] = pairedRange(x, grid.x0, gw);
   const quads = Math.floor((p1 - p0) / 8);
@@ -79,7 +98,8 @@ function horizontal(wk: WasmKernels, src: { data: Float32Array; x0: number; widt
   if (quads > 0) {
     const g = grid.x0 + p0;
     const tap = x.i0[g]! - src.x0;
-    wk.hpairs(reflPtr + tap * 4, rowsPtr + p0 * 4, src.height, src.width * 4, gw * 4, quads, x.w0[g]!, x.w1[g]!, x.w0[g + 1]!, x.w1[g + 1]!);
+    const [a0, a1, b0, b1] = [x.w0[g]!, x.w1[g]!, x.w0[g + 1]!, x.w1[g + 1]!]; // weights of outputs 2m, 2m+1
+    wk.hpairs(reflPtr + tap * 4, rowsPtr + p0 * 4, src.height, src.width * 4, gw * 4, quads, a0, a1, b0, b1);
   }
   const out = wk.arena.f32(rowsPtr, src.height * gw);
   const data = src.data;
@@ -101,7 +121,14 @@ function horizontal(wk: WasmKernels, src: { data: Float32Array; x0: number; widt
 }
 
 /** The vertical pass from the horizontal rows into the plane, one WebAssembly blend per output row. */
-function vertical(wk: WasmKernels, y: LinearPlan, sy0: number, grid: GridWindow, rowsPtr: number, planePtr: number): void {
+function vertical(
+  wk: WasmKernels,
+  y: LinearPlan,
+  sy0: number,
+  grid: GridWindow,
+  rowsPtr: number,
+  planePtr: number,
+): void {
   const gw = grid.width;
   const rows = wk.arena.f32(rowsPtr, 0);
   const plane = wk.arena.f32(planePtr, 0);
