@@ -74,6 +74,14 @@ describe('parameter files', () => {
     p.detectors.terra_preta.conditions[0].value = 0.13;
     expect(paramsHash(p)).not.toBe(paramsHash(defaultParams));
   });
+  test('outline colours reach the quicklook only: the hash ignores them', () => {
+    const p = JSON.parse(JSON.stringify(defaultParams));
+    for (const d of Object.values(p.detectors) as { outline?: string }[]) delete d.outline;
+    expect(paramsHash(p)).toBe(paramsHash(defaultParams));
+    p.detectors.crop_mark.outline = '#123456';
+    expect(validateParams(p).detectors['crop_mark']!.outline).toBe('#123456');
+    expect(paramsHash(p)).toBe(paramsHash(defaultParams));
+  });
   const broken = (edit: (p: Record<string, any>) => void): string => {
     const p = JSON.parse(JSON.stringify(defaultParams));
     edit(p);
@@ -92,7 +100,8 @@ describe('parameter files', () => {
     [(p: any) => (p.detectors.terra_preta.connectivity = 6), '$.detectors.terra_preta.connectivity: expected 4 or 8, got 6'],
     [(p: any) => (p.detectors.terra_preta.area_m2.max = 10), '$.detectors.terra_preta.area_m2.max: expected ≥ min (1000)'],
     [(p: any) => (p.detectors.terra_preta.confidence = 'min(1, area / 2)'), "$.detectors.terra_preta.confidence: unknown variable 'area' (known: area_px, area_m2, aspect, contrast, mean_<index>)"],
-    [(p: any) => (p.detectors.terra_preta.colour = 'red'), '$.detectors.terra_preta.colour: unknown key (expected index, conditions, morphology, connectivity, area_m2, max_aspect, confidence, min_confidence, density)'],
+    [(p: any) => (p.detectors.terra_preta.colour = 'red'), '$.detectors.terra_preta.colour: unknown key (expected index, conditions, morphology, connectivity, area_m2, max_aspect, confidence, min_confidence, density, outline)'],
+    [(p: any) => (p.detectors.crop_mark.outline = 'cyan'), '$.detectors.crop_mark.outline: expected a colour #rrggbb, got "cyan"'],
     [(p: any) => delete p.detectors.crop_mark.conditions, '$.detectors.crop_mark.conditions: missing'],
     [(p: any) => (p.mask_classes = [3, 300]), '$.mask_classes[1]: expected an integer 0-255'],
     [(p: any) => (p.detectors = {}), '$.detectors: expected an object with at least one detector'],

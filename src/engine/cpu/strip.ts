@@ -26,7 +26,7 @@ import {
 import type { SampleWindow } from '../../core/types.js';
 import type { CpuSceneKernels, CpuSceneSpec, CpuStrip, IndexKernel, StripBits, StripInput } from '../engine.js';
 import { compileConditions, compileIndexKernel, type ConditionKernel } from './compile.js';
-import { compileWasmKernels, WasmArena, type WasmKernels } from './wasm.kernels.js';
+import { compileWasmKernels, conditionSlots, WasmArena, type WasmKernels } from './wasm.kernels.js';
 import { bandPlaneWasm, bandScratchBytes } from './wasm.resample.js';
 
 type Plans = { x: AxisPlan; y: AxisPlan };
@@ -321,7 +321,7 @@ class CpuScene implements CpuSceneKernels {
         if (!D || !wk.conditions || !this.conditions) return undefined;
         const stride = Math.ceil(input.cols / 32);
         const groups = input.cols >>> 5;
-        const slots = [...new Set(detect!.flatMap((d) => d.conditions.map((c) => c.slot)))];
+        const slots = conditionSlots(detect!);
         for (let y = 0; y < input.rows; y++) {
           wk.conditions(
             slots.map((m) => outPtrs[m]! + y * input.cols * 4),

@@ -333,13 +333,18 @@ export function countFunction(): FunctionDef {
   return { name: 'countValid', params: 2, results: [I32], body: code };
 }
 
+/** The index slots the conditions read, in the order of the `conditions` kernel's slot pointers. */
+export function conditionSlots(detectors: readonly SlotConditions[]): number[] {
+  return [...new Set(detectors.flatMap((d) => d.conditions.map((c) => c.slot)))];
+}
+
 /**
  * `conditions(slotPtr_0 … slotPtr_K-1, groups, raw_0 … raw_D-1, valid_0 … valid_D-1)`: for `groups`
  * runs of 32 pixels, one word per detector of condition bits (every condition holds) and of validity
  * bits (every index read is a number), bit b = pixel b. Thresholds are float32, as numpy compares.
  */
 export function conditionsFunction(detectors: readonly SlotConditions[]): FunctionDef {
-  const slots = [...new Set(detectors.flatMap((d) => d.conditions.map((c) => c.slot)))];
+  const slots = conditionSlots(detectors);
   const K = slots.length;
   const D = detectors.length;
   const pSlot = (i: number): number => i;
