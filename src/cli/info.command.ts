@@ -14,7 +14,7 @@ export function infoCommand(): Command {
     .addHelpText('after', '\nExamples:\n  archeo info samples/S2A_29RKH_20200219_0_L2A\n  archeo info product.SAFE --json\n  archeo info velocity.h5\n  archeo info --engines')
     .action(async (path: string | undefined, flags: CommonOptions & { engines?: boolean }) => {
       if (flags.engines) {
-        const { describeEngines, formatEngines } = await import('../pipeline/engines.js');
+        const { describeEngines, formatEngines } = await import('../pipeline/info.engines.js');
         const d = await describeEngines();
         process.stdout.write(flags.json ? JSON.stringify(d, null, 2) + '\n' : formatEngines(d));
         return;
