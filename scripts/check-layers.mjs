@@ -17,6 +17,12 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 
 const FLOORS = ['core', 'io', 'compute', 'engine', 'pipeline', 'cli']; // index + 1 = floor
 const IGNORED = ['types'];
+// Downward but still refused: the numbers never touch files. compute and engine work on arrays handed to
+// them; reading and writing is io's, wiring the two together the pipeline's.
+const FORBIDDEN = [
+  ['compute', 'io'],
+  ['engine', 'io'],
+];
 
 const root = resolve(process.argv[2] ?? '.');
 const srcDir = join(root, 'src');
@@ -211,6 +217,11 @@ for (const f of unplaced) {
 let upward = 0;
 for (const [from, tos] of edges) {
   for (const [to, line] of tos) {
+    if (FORBIDDEN.some(([a, b]) => topFolder(from) === a && topFolder(to) === b)) {
+      upward++;
+      violations.push(`forbidden import: ${rel(from)}:${line} (${topFolder(from)}) imports ${rel(to)} (${topFolder(to)})`);
+      continue;
+    }
     if (floorOf(from) === 0 || floorOf(to) === 0 || floorOf(to) <= floorOf(from)) continue;
     upward++;
     violations.push(`upward import: ${rel(from)}:${line} (${floorName(from)}) imports ${rel(to)} (${floorName(to)})`);
@@ -300,7 +311,7 @@ const floorsText = FLOORS.map((f, k) => `${f} ${k + 1}`).join(' < ');
 if (violations.length) {
   for (const v of violations) process.stderr.write(`check-layers: ${v}\n`);
   process.stderr.write(
-    `check-layers: FAILED: ${cycles.length} cycle(s), ${upward} upward import(s)` +
+    `check-layers: FAILED: ${cycles.length} cycle(s), ${upward} upward or forbidden import(s)` +
       `${unplaced.length ? `, ${unplaced.length} file(s) on no floor` : ''} ` +
       `(${files.length} files, ${importCount} imports, floors ${floorsText})\n`,
   );
@@ -308,5 +319,5 @@ if (violations.length) {
 }
 process.stdout.write(
   `check-layers: ok: ${files.length} files, ${importCount} imports, floors ${floorsText}: ` +
-    'no cycles, no upward imports\n',
+    'no cycles, no upward or forbidden imports\n',
 );

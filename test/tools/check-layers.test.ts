@@ -48,7 +48,7 @@ describe('check-layers', () => {
     expect(upward).toEqual([
       'check-layers: upward import: src/io/reader.ts:1 (io, floor 2) imports src/pipeline/run.ts (pipeline, floor 5)',
     ]);
-    expect(r.lines[r.lines.length - 1]).toMatch(/FAILED: 1 cycle\(s\), 1 upward import\(s\)/);
+    expect(r.lines[r.lines.length - 1]).toMatch(/FAILED: 1 cycle\(s\), 1 upward or forbidden import\(s\)/);
   });
 
   test('finds a three-file cycle across floors, export-from and dynamic import() edges included', () => {
@@ -77,10 +77,11 @@ describe('check-layers', () => {
       ].join('\n'),
       'src/compute/k.ts': [
         "import type { E } from '../core/errors.js';",
-        "import { f } from '../io/file.js';",
+        "import { f } from '../core/f.js';",
         'export const k = (): E => f();',
         '',
       ].join('\n'),
+      'src/core/f.ts': "import { E } from './errors.js';\nexport const f = (): E => new E();\n",
       'src/engine/e.ts': "import { k } from '../compute/k.js';\nexport const e = k;\n",
       'src/pipeline/p.ts':
         "import { e } from '../engine/e.js';\nimport { f } from '../io/file.js';\nexport const p = [e, f];\n",
@@ -92,8 +93,23 @@ describe('check-layers', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
-    expect(r.stdout).toContain('6 files, 8 imports');
+    expect(r.stdout).toContain('7 files, 9 imports');
     expect(r.stdout).toContain('core 1 < io 2 < compute 3 < engine 4 < pipeline 5 < cli 6');
+  });
+
+  test('compute and engine never import io, though io is a lower floor', () => {
+    const dir = tree({
+      'src/io/file.ts': 'export const bytes = 1;\n',
+      'src/compute/sum.ts': "import { bytes } from '../io/file.js';\nexport const sum = bytes;\n",
+      'src/engine/cpu/k.ts': "import type { bytes } from '../../io/file.js';\nexport type K = typeof bytes;\n",
+      'src/pipeline/run.ts': "import { bytes } from '../io/file.js';\nexport const run = bytes;\n",
+    });
+    const r = check(dir);
+    expect(r.status).toBe(1);
+    expect(r.lines.filter((l) => l.includes('forbidden import:'))).toEqual([
+      'check-layers: forbidden import: src/compute/sum.ts:1 (compute) imports src/io/file.ts (io)',
+      'check-layers: forbidden import: src/engine/cpu/k.ts:1 (engine) imports src/io/file.ts (io)',
+    ]);
   });
 
   test('a file outside every floor is reported', () => {
