@@ -19,7 +19,8 @@ import { WorkerPool } from '../engine/cpu/pool.js';
 import { openIfgramStack, type IfgramStack } from '../io/hdf5/ifgram.reader.js';
 import { readMask } from '../io/hdf5/mintpy.reader.js';
 import { MintpyWriter } from '../io/hdf5/mintpy.writer.js';
-import { newRunId, peakRssMb, recommendations, reportHeader, writeJsonAtomic } from '../io/output/report.js';
+import { writeJsonAtomic } from '../io/output/atomic.js';
+import { newRunId, peakRssMb, recommendations, reportHeader } from '../io/output/report.js';
 import type { InvertBlockReply, InvertSetup, InvertTask } from './invert.worker.js';
 import { BLOCK_TARGET_BYTES } from './velocity.plan.js';
 

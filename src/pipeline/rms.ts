@@ -16,8 +16,9 @@ import { Metrics } from '../core/metrics.js';
 import { decimalYear } from '../compute/timeseries/dates.js';
 import { DerampedRms, RampNormals, type RampType } from '../compute/timeseries/ramp.js';
 import { openTimeseries, readMask, type TimeseriesFile } from '../io/hdf5/mintpy.reader.js';
-import { pythonRepr, removeIfPresent, savetxt, writeTextAtomic } from '../io/output/mintpy.text.js';
-import { newRunId, peakRssMb, recommendations, reportHeader, writeJsonAtomic } from '../io/output/report.js';
+import { pythonRepr, removeIfPresent, savetxt } from '../io/output/mintpy.text.js';
+import { writeFileAtomic, writeJsonAtomic } from '../io/output/atomic.js';
+import { newRunId, peakRssMb, recommendations, reportHeader } from '../io/output/report.js';
 import { writeRmsPlot } from '../io/output/rms.plot.js';
 import { toolVersion } from '../core/version.js';
 import { WorkerPool } from '../engine/cpu/pool.js';
@@ -151,7 +152,7 @@ export async function runRms(ctx: RmsContext): Promise<RmsResult> {
     const files: string[] = [];
     const write = async (name: string, text: string): Promise<void> => {
       const path = join(ctx.outDir, name);
-      await writeTextAtomic(path, text);
+      await writeFileAtomic(path, text);
       files.push(path);
     };
     const header = `Root Mean Square in space for each acquisition of time-series\nTimeseries file: ${deramped}\nMask file: ${ctx.maskFile}\nDate\t\tRMS (m)`;

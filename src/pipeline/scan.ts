@@ -12,7 +12,7 @@ import { Metrics } from '../core/metrics.js';
 import { WorkerPool } from '../engine/cpu/pool.js';
 import { simdAvailable } from '../engine/cpu/wasm.kernels.js';
 import { commitDir, createTempDir, discardDir, indicesDir } from '../io/output/scene.dir.js';
-import { writeJsonAtomic } from '../io/output/report.js';
+import { writeJsonAtomic } from '../io/output/atomic.js';
 import { GeoTiffWriter } from '../io/raster/geotiff.writer.js';
 import { Jp2Reader } from '../io/raster/jp2.reader.js';
 import type { Codec } from '../io/raster/tiff.codec.js';

@@ -1,11 +1,9 @@
 /**
  * MintPy's small text outputs, in its formats: numpy.savetxt tables with `# `-prefixed headers, and the
- * one-date-per-line lists (reference_date.txt, exclude_date.txt). Written under a temporary name and
- * renamed, like every archeo output.
+ * one-date-per-line lists (reference_date.txt, exclude_date.txt). Written by the caller with
+ * writeFileAtomic (atomic.ts), like every archeo output.
  */
-import { rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
-import { tempNameFor, tempPaths } from '../../core/cleanup.js';
+import { rm } from 'node:fs/promises';
 
 /** A number as Python's repr prints a float (shortest round-trip digits; exponent below 1e-4 or from 1e16). */
 export function pythonRepr(x: number): string {
@@ -35,14 +33,6 @@ export function savetxt(header: string, rows: string[][]): string {
     .map((l) => `# ${l}`)
     .join('\n');
   return `${head}\n${rows.map((r) => r.join('\t')).join('\n')}\n`;
-}
-
-export async function writeTextAtomic(path: string, text: string): Promise<void> {
-  const tmp = tempNameFor(dirname(path), basename(path));
-  tempPaths.add(tmp);
-  await writeFile(tmp, text);
-  await rename(tmp, path);
-  tempPaths.delete(tmp);
 }
 
 export async function removeIfPresent(path: string): Promise<boolean> {

@@ -3,10 +3,7 @@
  * recommendation rules of product.md ("Performance report"), each naming the flag that helps.
  */
 import { randomBytes } from 'node:crypto';
-import { rename, writeFile } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
 import os from 'node:os';
-import { tempNameFor, tempPaths } from '../../core/cleanup.js';
 import type { StageStats } from '../../core/metrics.js';
 
 export interface HostInfo {
@@ -82,13 +79,4 @@ export function recommendations(input: RecommendationInput): string[] {
   out.push(...(input.extra ?? []));
   if (out.length === 0) out.push('Performance looks good: no recommendations.');
   return out;
-}
-
-/** Writes JSON (indented unless `pretty` is false) under a temporary name, then renames it. */
-export async function writeJsonAtomic(path: string, value: unknown, pretty = true): Promise<void> {
-  const tmp = tempNameFor(dirname(path), basename(path));
-  tempPaths.add(tmp);
-  await writeFile(tmp, (pretty ? JSON.stringify(value, null, 2) : JSON.stringify(value)) + '\n');
-  await rename(tmp, path);
-  tempPaths.delete(tmp);
 }
