@@ -22,7 +22,7 @@ import { MintpyWriter } from '../io/hdf5/mintpy.writer.js';
 import { writeJsonAtomic } from '../io/output/atomic.js';
 import { newRunId, peakRssMb, recommendations, reportHeader } from '../io/output/report.js';
 import type { InvertBlockReply, InvertSetup, InvertTask } from './invert.worker.js';
-import { BLOCK_TARGET_BYTES } from './velocity.plan.js';
+import { rowsPerBlock } from './row.blocks.js';
 
 export interface InvertContext {
   input: string;
@@ -98,12 +98,14 @@ export async function runInvert(ctx: InvertContext): Promise<InvertResult> {
     const rowBytes = W * (m * 4 + (needCoherence ? m * 4 : 0) + (ccCube ? m * ccCube.sampleBytes : 0) + nDates * 4 + 8 + 1);
     const threads = Math.max(1, ctx.threads);
     // Each worker holds one block (and the next is read while the others invert).
-    const budget = (ctx.ramGb * 2 ** 30) / threads;
-    if (rowBytes > budget) throw new UsageError(`--ram ${ctx.ramGb}: too small for one row of ${W} pixels x ${m} interferograms (needs ${(rowBytes / 2 ** 20).toFixed(2)} MB)`);
-    const chunkRows = obsCube.chunks?.[1] ?? 1;
-    let rows = Math.min(Math.floor(budget / rowBytes), L, Math.max(chunkRows, Math.floor(BLOCK_TARGET_BYTES / rowBytes)));
-    if (rows > chunkRows && rows < L) rows -= rows % chunkRows;
-    rows = Math.max(1, rows);
+    const rows = rowsPerBlock({
+      rowBytes,
+      rowLabel: `${W} pixels x ${m} interferograms`,
+      ramGb: ctx.ramGb,
+      shares: threads,
+      totalRows: L,
+      chunkRows: obsCube.chunks?.[1] ?? 1,
+    });
 
     await mkdir(ctx.outDir, { recursive: true });
     const paths = ctx.outputs.map((o) => (isAbsolute(o) || o.includes('/') ? o : join(ctx.outDir, o))) as [string, string, string];

@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { InputError, UsageError } from '../core/errors.js';
+import { InputError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { Metrics } from '../core/metrics.js';
 import { decimalYear } from '../compute/timeseries/dates.js';
@@ -24,7 +24,7 @@ import { toolVersion } from '../core/version.js';
 import { WorkerPool } from '../engine/cpu/pool.js';
 import { simdAvailable } from '../engine/cpu/wasm.kernels.js';
 import type { RmsNormalsTask, RmsSetup, RmsSumsTask } from './rms.worker.js';
-import { BLOCK_TARGET_BYTES } from './velocity.plan.js';
+import { rowsPerBlock } from './row.blocks.js';
 
 export interface RmsContext {
   /** The time series, as typed (MintPy's file names and headers are built from it). */
@@ -198,14 +198,14 @@ export async function runRms(ctx: RmsContext): Promise<RmsResult> {
   }
 }
 
-/** Rows per block: the input rows of every date (and the mask rows) within --ram, at most BLOCK_TARGET_BYTES. */
+/** Rows per block: the input rows of every date (and the mask rows) within --ram (row.blocks.ts). */
 function blockRows(ts: TimeseriesFile, ramGb: number, masked: boolean): number {
-  const rowBytes = ts.width * (ts.dates.length * 4 + (masked ? 1 : 0));
-  const budget = ramGb * 2 ** 30;
-  if (rowBytes > budget) throw new UsageError(`--ram ${ramGb}: too small for one row of ${ts.width} pixels x ${ts.dates.length} dates (needs ${(rowBytes / 2 ** 20).toFixed(2)} MB)`);
-  const chunkRows = ts.cube.chunks?.[1] ?? 1;
-  let rows = Math.min(Math.floor(budget / rowBytes), ts.length, Math.max(chunkRows, Math.floor(BLOCK_TARGET_BYTES / rowBytes)));
-  if (rows > chunkRows && rows < ts.length) rows -= rows % chunkRows;
-  return Math.max(1, rows);
+  return rowsPerBlock({
+    rowBytes: ts.width * (ts.dates.length * 4 + (masked ? 1 : 0)),
+    rowLabel: `${ts.width} pixels x ${ts.dates.length} dates`,
+    ramGb,
+    totalRows: ts.length,
+    chunkRows: ts.cube.chunks?.[1] ?? 1,
+  });
 }
 
