@@ -11,8 +11,8 @@ import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { InputError, UsageError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { Metrics } from '../core/metrics.js';
+import { pythonFloatRepr } from '../core/python.format.js';
 import { toolVersion } from '../core/version.js';
-import { pythonFloat } from '../compute/timeseries/design.js';
 import { denseRows, networkDesign, NetworkSolver } from '../compute/timeseries/network.js';
 import { independentLooks, type WeightFunction } from '../compute/timeseries/weights.js';
 import { WorkerPool } from '../engine/cpu/pool.js';
@@ -227,8 +227,8 @@ function outputAttributes(ctx: InvertContext, stack: IfgramStack, used: number):
   meta[`${prefix}numIfgram`] = String(used);
   meta[`${prefix}weightFunc`] = ctx.weight;
   meta[`${prefix}maskDataset`] = ctx.mask?.dataset ?? 'None';
-  meta[`${prefix}maskThreshold`] = pythonFloat(ctx.maskThreshold);
-  meta[`${prefix}minRedundancy`] = pythonFloat(ctx.minRedundancy);
+  meta[`${prefix}maskThreshold`] = pythonFloatRepr(ctx.maskThreshold);
+  meta[`${prefix}minRedundancy`] = pythonFloatRepr(ctx.minRedundancy);
   meta[`${prefix}minNormVelocity`] = ctx.minNormVelocity ? 'True' : 'False';
   return meta;
 }
