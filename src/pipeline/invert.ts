@@ -10,9 +10,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { InputError, UsageError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { Metrics } from '../core/metrics.js';
 import { pythonFloatRepr } from '../core/python.format.js';
-import { toolVersion } from '../core/version.js';
 import { denseRows, networkDesign, NetworkSolver } from '../compute/timeseries/network.js';
 import { independentLooks, type WeightFunction } from '../compute/timeseries/weights.js';
 import { WorkerPool } from '../engine/cpu/pool.js';
@@ -20,9 +18,10 @@ import { openIfgramStack, type IfgramStack } from '../io/hdf5/ifgram.reader.js';
 import { readMask } from '../io/hdf5/mintpy.reader.js';
 import { MintpyWriter } from '../io/hdf5/mintpy.writer.js';
 import { writeJsonAtomic } from '../io/output/atomic.js';
-import { newRunId, peakRssMb, recommendations, reportHeader } from '../io/output/report.js';
+import { peakRssMb, recommendations, reportHeader } from '../io/output/report.js';
 import type { InvertBlockReply, InvertSetup, InvertTask } from './invert.worker.js';
 import { rowsPerBlock } from './row.blocks.js';
+import { startRun } from './run.start.js';
 
 export interface InvertContext {
   input: string;
@@ -51,11 +50,7 @@ export interface InvertResult {
 }
 
 export async function runInvert(ctx: InvertContext): Promise<InvertResult> {
-  const runId = newRunId();
-  const started = new Date();
-  const t0 = performance.now();
-  const metrics = new Metrics();
-  const stack = await metrics.time('open', () => openIfgramStack(ctx.input, ctx.obsName));
+  const { runId, started, t0, metrics, input: stack } = await startRun(() => openIfgramStack(ctx.input, ctx.obsName));
   try {
     const { length: L, width: W } = stack;
     const kept = stack.keep.flatMap((k, i) => (k ? [i] : []));
@@ -189,7 +184,7 @@ export async function runInvert(ctx: InvertContext): Promise<InvertResult> {
     const peak = peakRssMb();
     const files = await Promise.all(paths.map(async (path) => ({ path, bytes: (await stat(path)).size })));
     const report = {
-      ...reportHeader('invert', runId, started, wall, toolVersion),
+      ...reportHeader('invert', runId, started, wall),
       engine: { name: 'cpu', threads: workers, kernels: 'javascript' },
       input: { path: ctx.input, pairs: m, pairs_used: kept.length, dates: nDates, length: L, width: W, bytes: (await stat(ctx.input)).size },
       parameters: {

@@ -12,20 +12,19 @@ import { mkdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { InputError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { Metrics } from '../core/metrics.js';
 import { pythonFloatRepr } from '../core/python.format.js';
 import { decimalYear } from '../compute/timeseries/dates.js';
 import { DerampedRms, RampNormals, type RampType } from '../compute/timeseries/ramp.js';
 import { openTimeseries, readMask, type TimeseriesFile } from '../io/hdf5/mintpy.reader.js';
 import { removeIfPresent, savetxt } from '../io/output/mintpy.text.js';
 import { writeFileAtomic, writeJsonAtomic } from '../io/output/atomic.js';
-import { newRunId, peakRssMb, recommendations, reportHeader } from '../io/output/report.js';
+import { peakRssMb, recommendations, reportHeader } from '../io/output/report.js';
 import { writeRmsPlot } from '../io/output/rms.plot.js';
-import { toolVersion } from '../core/version.js';
 import { WorkerPool } from '../engine/cpu/pool.js';
 import { simdAvailable } from '../engine/cpu/wasm.kernels.js';
 import type { RmsNormalsTask, RmsSetup, RmsSumsTask } from './rms.worker.js';
 import { rowsPerBlock } from './row.blocks.js';
+import { startRun } from './run.start.js';
 
 export interface RmsContext {
   /** The time series, as typed (MintPy's file names and headers are built from it). */
@@ -65,11 +64,7 @@ export function rmsThreshold(rms: readonly number[], cutoff: number): number {
 }
 
 export async function runRms(ctx: RmsContext): Promise<RmsResult> {
-  const runId = newRunId();
-  const started = new Date();
-  const t0 = performance.now();
-  const metrics = new Metrics();
-  const ts = await metrics.time('open', () => openTimeseries(ctx.input));
+  const { runId, started, t0, metrics, input: ts } = await startRun(() => openTimeseries(ctx.input));
   try {
     const { length: L, width: W, dates } = ts;
     const n = dates.length;
@@ -180,7 +175,7 @@ export async function runRms(ctx: RmsContext): Promise<RmsResult> {
     const stages = metrics.toJSON();
     const peak = peakRssMb();
     const report = {
-      ...reportHeader('rms', runId, started, wall, toolVersion),
+      ...reportHeader('rms', runId, started, wall),
       engine: { name: 'cpu', threads: Math.min(ctx.threads, blocks.length), kernels: ctx.simd && simdAvailable() ? 'wasm-simd' : 'javascript' },
       input: { path: ts.path, dates: n, length: L, width: W, bytes: (await stat(ts.path)).size },
       parameters: { mask: mask ? ctx.maskFile : null, ramp: ctx.ramp, cutoff: ctx.cutoff },
