@@ -4,6 +4,7 @@
  * exponential and logarithmic relaxations. Entries are computed in double precision and rounded to
  * float32, because MintPy stores G as float32 before solving.
  */
+import { factorial } from '../../core/numbers.js';
 import { pythonFloatRepr } from '../../core/python.format.js';
 import { decimalYear, parseDate } from './dates.js';
 
@@ -130,12 +131,6 @@ export function designMatrix(model: TimeModel, dates: readonly string[], seconds
     }
   }
   return { values: g, rows: n, cols: p };
-}
-
-function factorial(k: number): number {
-  let f = 1;
-  for (let i = 2; i <= k; i++) f *= i;
-  return f;
 }
 
 /** What each output dataset of velocity.h5 holds, in MintPy's order (model2hdf5_dataset). */

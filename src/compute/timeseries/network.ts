@@ -9,6 +9,7 @@
  * the SVD minimum-norm solution with LAPACK's cutoff (singular values below 1e-5 of the largest).
  */
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
+import { factorial } from '../../core/numbers.js';
 
 export interface SparseRow {
   cols: Int32Array;
@@ -184,7 +185,7 @@ export class NetworkSolver {
     // After a successful solve, band holds the Cholesky factor U (NᵀN = UᵀU).
     if (choleskySolve(band, new Float64Array(p), p, bw, probe)) return new SharedSystem(rows, p, bw, band, null);
     // Singular: one pseudo-inverse (minimum norm, LAPACK's cutoff) for every pixel.
-    return new SharedSystem(rows, p, bw, null, pseudoInverse(denseRows(rows, p)));
+    return new SharedSystem(rows, p, bw, null, svdPseudoInverse(denseRows(rows, p)));
   }
 
   /** The time series of unknowns x: 0 at the first date, then Σ velocity·Δt, or the phases themselves. */
@@ -206,7 +207,7 @@ export class NetworkSolver {
     const used: number[] = [];
     for (let k = 0; k < y.length; k++) if (y[k] === y[k]) used.push(k);
     const w = used.map((k) => (ws ? ws[k]! : 1));
-    const P = pseudoInverse(denseRows(used.map((k) => this.rows[k]!), this.p, w));
+    const P = svdPseudoInverse(denseRows(used.map((k) => this.rows[k]!), this.p, w));
     const n = used.length;
     out.fill(0);
     for (let c = 0; c < this.p; c++) {
@@ -227,8 +228,11 @@ export function denseRows(rows: readonly SparseRow[], p: number, scales?: readon
   return g;
 }
 
-/** G⁺ (p x rows, row-major) with singular values below NETWORK_RCOND of the largest dropped (lstsq's cond). */
-export function pseudoInverse(g: Matrix): Float64Array {
+/**
+ * G⁺ of any G (singular too) by its SVD: the minimum-norm least-squares operator, p x rows, row-major,
+ * with singular values below NETWORK_RCOND of the largest dropped (lstsq's cond).
+ */
+export function svdPseudoInverse(g: Matrix): Float64Array {
   const n = g.rows;
   const p = g.columns;
   const svd = new SingularValueDecomposition(g, { autoTranspose: true });
@@ -454,9 +458,3 @@ const S3 = -1 / factorial(7);
 const S4 = 1 / factorial(9);
 const S5 = -1 / factorial(11);
 const S6 = 1 / factorial(13);
-
-function factorial(n: number): number {
-  let f = 1;
-  for (let i = 2; i <= n; i++) f *= i;
-  return f;
-}

@@ -63,7 +63,7 @@ export function fitSystem(design: DesignMatrix): FitSystem | RankDeficiency {
       Ninv[a * p + b] = acc;
     }
   }
-  return { n, p, G: values, Ninv, NinvDiag: diagonal(Ninv, p), P: pseudoInverse(design, null, Ninv) };
+  return { n, p, G: values, Ninv, NinvDiag: diagonal(Ninv, p), P: pseudoInverseFromNinv(design, null, Ninv) };
 }
 
 /**
@@ -102,8 +102,15 @@ export function fitSubsystem(design: DesignMatrix, valid: readonly number[]): Su
   return { n, p, Ninv, NinvDiag: diagonal(Ninv, p) };
 }
 
-/** G⁺ = N⁻¹Gᵀ over the rows `valid` of G (all rows when null), row-major (p x rows). */
-export function pseudoInverse(design: DesignMatrix, valid: readonly number[] | null, Ninv: Float64Array): Float64Array {
+/**
+ * G⁺ = N⁻¹Gᵀ from an inverse N⁻¹ already at hand (full-rank G), over the rows `valid` of G (all rows
+ * when null), row-major (p x rows). Compare network.ts svdPseudoInverse, for G that may be singular.
+ */
+export function pseudoInverseFromNinv(
+  design: DesignMatrix,
+  valid: readonly number[] | null,
+  Ninv: Float64Array,
+): Float64Array {
   const p = design.cols;
   const rows = valid ?? Array.from({ length: design.rows }, (_, i) => i);
   const n = rows.length;
