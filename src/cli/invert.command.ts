@@ -1,12 +1,22 @@
 /** `archeo invert <ifgramStack.h5>`: MintPy's ifgram_inversion options; the work is in pipeline/invert.ts. */
-import os from 'node:os';
 import { Command, Option } from 'commander';
 import { UsageError } from '../core/errors.js';
 import type { MultiValueFlag } from './argv.js';
-import { addCommonFlags, makeLogger, ramBudget, ramHelp, parseList, parseNumberFlag, type CommonOptions } from './options.js';
+import {
+  addCommonFlags,
+  makeLogger,
+  outOption,
+  parseList,
+  parseNumberFlag,
+  ramAlias,
+  ramBudget,
+  ramOption,
+  workerThreads,
+  type MintpyFlags,
+} from './options.js';
 import { progressBar } from './progress.js';
 
-interface InvertFlags extends CommonOptions {
+interface InvertFlags extends MintpyFlags {
   dset: string;
   weightFunc: string;
   minNormPhase?: boolean;
@@ -16,9 +26,6 @@ interface InvertFlags extends CommonOptions {
   waterMask?: string;
   output?: string;
   skipRef?: boolean;
-  out: string;
-  ram?: string;
-  progress: boolean;
 }
 
 /** MintPy's aliases for ifgram_inversion. */
@@ -29,7 +36,7 @@ export const invertFlags: Record<string, MultiValueFlag> = {
   '--min-redun': { aliases: ['--min-redundancy', '--mr'] },
   '--skip-ref': { aliases: ['--skip-reference'] },
   '--output': { aliases: ['-o'], value: (t) => /\.h5$/i.test(t) },
-  '--ram': { aliases: ['--memory'] },
+  ...ramAlias,
 };
 
 export function invertCommand(): Command {
@@ -45,8 +52,8 @@ export function invertCommand(): Command {
     .option('-m, --water-mask <file>', 'skip pixels where this mask is 0 (a missing file: none, as MintPy)')
     .option('--output <files>', 'three output names: time series, temporal coherence, pairs used (also -o TS TCOH NUM)')
     .option('--skip-ref', 'do not subtract the reference pixel (testing)')
-    .option('--out <dir>', 'output folder', '.')
-    .option('--ram <GB>', ramHelp)
+    .addOption(outOption('output folder'))
+    .addOption(ramOption())
     .addHelpText(
       'after',
       `
@@ -83,7 +90,7 @@ Examples:
         waterMask: flags.waterMask,
         skipRef: flags.skipRef ?? false,
         ramGb,
-        threads: Math.max(1, os.availableParallelism()),
+        threads: workerThreads(),
         logger,
         onProgress: (label, done, total) => progress.update(label, done, total),
       });

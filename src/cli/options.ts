@@ -1,8 +1,12 @@
-/** Parsers for command-line values: each throws a UsageError naming the flag and the bad value. */
+/**
+ * Parsers for command-line values (each throws a UsageError naming the flag and the bad value), and the
+ * flags several commands share: the common ones every command takes last, and the MintPy commands' own.
+ */
 import os from 'node:os';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { Logger, type LogLevel } from '../core/log.js';
+import type { MultiValueFlag } from './argv.js';
 
 export function parseIntFlag(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(value);
@@ -35,6 +39,8 @@ export interface CommonOptions {
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
+  /** False with --no-progress. */
+  progress: boolean;
 }
 
 /** Human lines on a terminal, JSON lines otherwise (cron, pipes). */
@@ -60,4 +66,28 @@ export function ramBudget(value: string | undefined): number {
   const ramGb = value === undefined ? Math.min(4, os.freemem() / 2 ** 30 / 2) : parseNumberFlag('--ram', value);
   if (!(ramGb > 0)) throw new UsageError(`--ram ${value}: expected a memory budget in GB > 0`);
   return ramGb;
+}
+
+/** Flags the MintPy commands (velocity, rms, invert) share: output folder and memory budget. */
+export interface MintpyFlags extends CommonOptions {
+  out: string;
+  ram?: string;
+}
+
+/** MintPy's alias of --ram, in every MintPy command's alias table (argv.ts). */
+export const ramAlias: Record<string, MultiValueFlag> = { '--ram': { aliases: ['--memory'] } };
+
+/** --out <dir> of a MintPy command (default: the current folder), described as the command writes there. */
+export function outOption(description: string): Option {
+  return new Option('--out <dir>', description).default('.');
+}
+
+/** --ram <GB> of a MintPy command (read with ramBudget). */
+export function ramOption(): Option {
+  return new Option('--ram <GB>', ramHelp);
+}
+
+/** Worker threads of the MintPy commands: one per core. */
+export function workerThreads(): number {
+  return Math.max(1, os.availableParallelism());
 }

@@ -1,19 +1,25 @@
 /** `archeo rms <timeseries.h5>`: MintPy's timeseries_rms options; the work is in pipeline/rms.ts. */
-import os from 'node:os';
 import { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import type { MultiValueFlag } from './argv.js';
-import { addCommonFlags, makeLogger, ramBudget, ramHelp, parseNumberFlag, type CommonOptions } from './options.js';
+import {
+  addCommonFlags,
+  makeLogger,
+  outOption,
+  parseNumberFlag,
+  ramAlias,
+  ramBudget,
+  ramOption,
+  workerThreads,
+  type MintpyFlags,
+} from './options.js';
 import { progressBar } from './progress.js';
 
-interface RmsFlags extends CommonOptions {
+interface RmsFlags extends MintpyFlags {
   mask: string;
   ramp: string;
   cutoff: string;
-  out: string;
-  ram?: string;
   simd: boolean;
-  progress: boolean;
 }
 
 const ramps = ['no', 'linear', 'quadratic', 'linear_range', 'linear_azimuth', 'quadratic_range', 'quadratic_azimuth'] as const;
@@ -21,7 +27,7 @@ const ramps = ['no', 'linear', 'quadratic', 'linear_range', 'linear_azimuth', 'q
 /** MintPy's aliases for timeseries_rms. */
 export const rmsFlags: Record<string, MultiValueFlag> = {
   '--ramp': { aliases: ['--deramp'] },
-  '--ram': { aliases: ['--memory'] },
+  ...ramAlias,
 };
 
 export function rmsCommand(): Command {
@@ -31,8 +37,8 @@ export function rmsCommand(): Command {
     .option('-m, --mask <file>', 'mask file: pixels where it is 0 are left out (a missing file: no mask, as MintPy)', 'maskTempCoh.h5')
     .option('-r, --ramp <type>', `ramp removed from each date before the RMS: ${ramps.join(', ')} (also --deramp)`, 'quadratic')
     .option('--cutoff <n>', 'outlier dates: RMS > cutoff x median RMS x 0.67449 (MintPy\'s rule)', '3')
-    .option('--out <dir>', 'folder for rms_*.txt, rms_*.png, reference_date.txt, exclude_date.txt and report.json', '.')
-    .option('--ram <GB>', ramHelp)
+    .addOption(outOption('folder for rms_*.txt, rms_*.png, reference_date.txt, exclude_date.txt and report.json'))
+    .addOption(ramOption())
     .option('--no-simd', 'use the JavaScript loops instead of WebAssembly SIMD (slower; same numbers to 1e-15)')
     .addHelpText(
       'after',
@@ -61,7 +67,7 @@ Examples:
         ramp: flags.ramp as (typeof ramps)[number],
         cutoff,
         ramGb,
-        threads: Math.max(1, os.availableParallelism()),
+        threads: workerThreads(),
         simd: flags.simd,
         logger,
         onProgress: (label, done, total) => progress.update(label, done, total),

@@ -31,7 +31,6 @@ interface ScanFlags extends CommonOptions {
   threads?: string;
   boaOffset?: string;
   reflectance: string;
-  progress: boolean;
   simd: boolean;
   backend: string;
   list?: boolean;

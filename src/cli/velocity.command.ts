@@ -8,12 +8,22 @@ import { Command, Option } from 'commander';
 import { InputError, UsageError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { isDateToken, isNumber, type MultiValueFlag } from './argv.js';
-import { addCommonFlags, makeLogger, ramBudget, ramHelp, parseIntFlag, parseList, parseNumberFlag, type CommonOptions } from './options.js';
+import {
+  addCommonFlags,
+  makeLogger,
+  outOption,
+  parseIntFlag,
+  parseList,
+  parseNumberFlag,
+  ramAlias,
+  ramBudget,
+  ramOption,
+  type MintpyFlags,
+} from './options.js';
 import { progressBar } from './progress.js';
 
-interface VelocityFlags extends CommonOptions {
+interface VelocityFlags extends MintpyFlags {
   output: string;
-  out: string;
   startDate?: string;
   endDate?: string;
   excludeDate?: string;
@@ -31,10 +41,8 @@ interface VelocityFlags extends CommonOptions {
   seed?: string;
   saveRes?: boolean;
   resFile: string;
-  ram?: string;
   geotiff?: boolean;
   simd: boolean;
-  progress: boolean;
 }
 
 const isExcludeToken = (t: string): boolean => isDateToken(t) || /\.(txt|cfg|dat)$/i.test(t);
@@ -52,7 +60,7 @@ export const velocityFlags: Record<string, MultiValueFlag> = {
   '--uq': { aliases: ['--uncertainty'] },
   '--bootstrap-count': { aliases: ['--bc'] },
   '--ts-cov': { aliases: ['--ts-cov-file'] },
-  '--ram': { aliases: ['--memory'] },
+  ...ramAlias,
   '--save-res': { aliases: ['--save_residual'] },
   '--res-file': { aliases: ['--residual-file'] },
 };
@@ -64,7 +72,7 @@ export function velocityCommand(): Command {
     .description("Fit velocity and other time functions to a MintPy time series (MintPy's timeseries2velocity: same options, numbers and velocity.h5)")
     .argument('<timeseries.h5>', 'MintPy time-series file')
     .option('-o, --output <file>', 'output file name (in --out)', 'velocity.h5')
-    .option('--out <dir>', 'output folder for velocity.h5, the residual file, GeoTIFFs and report.json', '.')
+    .addOption(outOption('output folder for velocity.h5, the residual file, GeoTIFFs and report.json'))
     .option('-s, --start-date <date>', 'leave out dates before this one (YYYYMMDD)')
     .option('-e, --end-date <date>', 'leave out dates after this one')
     .option('--exclude-date <dates>', 'dates to leave out, or text files listing them (also --ex)')
@@ -82,7 +90,7 @@ export function velocityCommand(): Command {
     .option('--seed <n>', 'seed of the bootstrap draws (default: random, written to report.json)')
     .option('--save-res', 'also write the residual time series')
     .option('--res-file <file>', 'residual file name (in --out)', 'timeseriesResidual.h5')
-    .option('--ram <GB>', ramHelp)
+    .addOption(ramOption())
     .option('--geotiff', 'also write each output dataset as a GeoTIFF (geocoded files)')
     .option('--no-simd', 'use the JavaScript kernels instead of WebAssembly SIMD (slower; same numbers)')
     .addHelpText(

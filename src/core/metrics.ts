@@ -3,6 +3,7 @@
  * `{count, total_s, mean_s, min_s, max_s}` per stage. Stages of a streaming pipeline overlap in time
  * (strip k is encoded while strip k+1 is read), so stage totals may add up to more than the wall time.
  */
+import { roundTo } from './numbers.js';
 
 export interface StageStats {
   count: number;
@@ -75,18 +76,14 @@ export class Metrics {
     for (const [stage, acc] of this.stages) {
       out[stage] = {
         count: acc.count,
-        total_s: round(acc.total),
-        mean_s: round(acc.total / acc.count),
-        min_s: round(acc.min),
-        max_s: round(acc.max),
+        total_s: roundTo(acc.total, 6),
+        mean_s: roundTo(acc.total / acc.count, 6),
+        min_s: roundTo(acc.min, 6),
+        max_s: roundTo(acc.max, 6),
         ...(acc.bytes ? { bytes: acc.bytes } : {}),
         ...(acc.pixels ? { pixels: acc.pixels } : {}),
       };
     }
     return out;
   }
-}
-
-function round(s: number): number {
-  return Math.round(s * 1e6) / 1e6;
 }

@@ -2,20 +2,12 @@
  * run-report.json: one per run (per shard), aggregating the scene reports — how many scenes were found,
  * processed, skipped and failed, totals, the slowest stages and scenes, and every failure with its stage.
  */
-import { toolVersion } from '../core/version.js';
-import { hostInfo, peakRssMb, recommendations, type HostInfo } from '../io/output/report.js';
+import { roundTo } from '../core/numbers.js';
+import { peakRssMb, recommendations, reportHeader, type ReportHeader } from '../io/output/report.js';
 import type { Decision, DecisionStatus, SceneOutcome } from './batch.js';
 import type { ScanContext } from './scan/scan.context.js';
 
-export interface RunReport {
-  tool: 'archeo';
-  version: string;
-  command: 'scan';
-  run_id: string;
-  started_at: string;
-  finished_at: string;
-  wall_s: number;
-  host: HostInfo;
+export interface RunReport extends ReportHeader<'scan'> {
   inputs: string[];
   out: string;
   shard: { index: number; count: number } | null;
@@ -78,7 +70,12 @@ export function buildRunReport(r: RunReportInput): RunReport {
     }
   }
   const slowest_stages = [...stages.entries()]
-    .map(([stage, s]) => ({ stage, total_s: round(s.total), count: s.count, mean_s: round(s.total / s.count) }))
+    .map(([stage, s]) => ({
+      stage,
+      total_s: roundTo(s.total, 3),
+      count: s.count,
+      mean_s: roundTo(s.total / s.count, 3),
+    }))
     .sort((a, b) => b.total_s - a.total_s)
     .slice(0, 8);
   const failures = r.outcomes.filter((o) => !o.ok && o.skipped === undefined).map((o) => ({ id: o.id ?? null, path: o.path, stage: o.stage ?? null, error: o.error ?? '' }));
@@ -89,14 +86,7 @@ export function buildRunReport(r: RunReportInput): RunReport {
   if (failures.length > 0) extra.push(`${failures.length} scene(s) failed in this run: see failures (the others were processed)`);
   const succeeded = reports.length;
   return {
-    tool: 'archeo',
-    version: toolVersion,
-    command: 'scan',
-    run_id: r.runId,
-    started_at: r.started.toISOString(),
-    finished_at: new Date(r.started.getTime() + r.wallSeconds * 1000).toISOString(),
-    wall_s: round(r.wallSeconds),
-    host: hostInfo(),
+    ...reportHeader('scan', r.runId, r.started, r.wallSeconds),
     inputs: r.ctx.inputs,
     out: r.ctx.out,
     shard: r.ctx.batch.shard ?? null,
@@ -112,9 +102,10 @@ export function buildRunReport(r: RunReportInput): RunReport {
       skipped: r.outcomes.filter((o) => o.skipped !== undefined).length,
       by_status: byStatus,
     },
-    totals: { ...totals, scene_wall_s: round(totals.scene_wall_s) },
+    totals: { ...totals, scene_wall_s: roundTo(totals.scene_wall_s, 3) },
     throughput: {
-      scenes_per_hour: processed.length && r.wallSeconds > 0 ? round((processed.length / r.wallSeconds) * 3600) : null,
+      scenes_per_hour:
+        processed.length && r.wallSeconds > 0 ? roundTo((processed.length / r.wallSeconds) * 3600, 3) : null,
       pixels_per_s: totals.pixels && r.wallSeconds > 0 ? Math.round(totals.pixels / r.wallSeconds) : null,
     },
     slowest_stages,
@@ -131,8 +122,4 @@ export function buildRunReport(r: RunReportInput): RunReport {
       extra,
     }),
   };
-}
-
-function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
 }

@@ -10,18 +10,19 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { InputError, UsageError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { Metrics } from '../core/metrics.js';
-import { toolVersion } from '../core/version.js';
-import { pythonFloat } from '../compute/timeseries/design.js';
-import { denseRows, networkDesign, NetworkSolver } from '../compute/timeseries/network.js';
+import { pythonFloatRepr } from '../core/python.format.js';
+import { NetworkSolver } from '../compute/timeseries/network.js';
+import { denseRows, networkDesign } from '../compute/timeseries/network.design.js';
 import { independentLooks, type WeightFunction } from '../compute/timeseries/weights.js';
 import { WorkerPool } from '../engine/cpu/pool.js';
 import { openIfgramStack, type IfgramStack } from '../io/hdf5/ifgram.reader.js';
 import { readMask } from '../io/hdf5/mintpy.reader.js';
 import { MintpyWriter } from '../io/hdf5/mintpy.writer.js';
-import { newRunId, peakRssMb, recommendations, reportHeader, writeJsonAtomic } from '../io/output/report.js';
+import { writeJsonAtomic } from '../io/output/atomic.js';
+import { peakRssMb, recommendations, reportHeader } from '../io/output/report.js';
 import type { InvertBlockReply, InvertSetup, InvertTask } from './invert.worker.js';
-import { BLOCK_TARGET_BYTES } from './velocity.plan.js';
+import { rowsPerBlock } from './row.blocks.js';
+import { startRun } from './run.start.js';
 
 export interface InvertContext {
   input: string;
@@ -50,11 +51,7 @@ export interface InvertResult {
 }
 
 export async function runInvert(ctx: InvertContext): Promise<InvertResult> {
-  const runId = newRunId();
-  const started = new Date();
-  const t0 = performance.now();
-  const metrics = new Metrics();
-  const stack = await metrics.time('open', () => openIfgramStack(ctx.input, ctx.obsName));
+  const { runId, started, t0, metrics, input: stack } = await startRun(() => openIfgramStack(ctx.input, ctx.obsName));
   try {
     const { length: L, width: W } = stack;
     const kept = stack.keep.flatMap((k, i) => (k ? [i] : []));
@@ -97,12 +94,14 @@ export async function runInvert(ctx: InvertContext): Promise<InvertResult> {
     const rowBytes = W * (m * 4 + (needCoherence ? m * 4 : 0) + (ccCube ? m * ccCube.sampleBytes : 0) + nDates * 4 + 8 + 1);
     const threads = Math.max(1, ctx.threads);
     // Each worker holds one block (and the next is read while the others invert).
-    const budget = (ctx.ramGb * 2 ** 30) / threads;
-    if (rowBytes > budget) throw new UsageError(`--ram ${ctx.ramGb}: too small for one row of ${W} pixels x ${m} interferograms (needs ${(rowBytes / 2 ** 20).toFixed(2)} MB)`);
-    const chunkRows = obsCube.chunks?.[1] ?? 1;
-    let rows = Math.min(Math.floor(budget / rowBytes), L, Math.max(chunkRows, Math.floor(BLOCK_TARGET_BYTES / rowBytes)));
-    if (rows > chunkRows && rows < L) rows -= rows % chunkRows;
-    rows = Math.max(1, rows);
+    const rows = rowsPerBlock({
+      rowBytes,
+      rowLabel: `${W} pixels x ${m} interferograms`,
+      ramGb: ctx.ramGb,
+      shares: threads,
+      totalRows: L,
+      chunkRows: obsCube.chunks?.[1] ?? 1,
+    });
 
     await mkdir(ctx.outDir, { recursive: true });
     const paths = ctx.outputs.map((o) => (isAbsolute(o) || o.includes('/') ? o : join(ctx.outDir, o))) as [string, string, string];
@@ -186,7 +185,7 @@ export async function runInvert(ctx: InvertContext): Promise<InvertResult> {
     const peak = peakRssMb();
     const files = await Promise.all(paths.map(async (path) => ({ path, bytes: (await stat(path)).size })));
     const report = {
-      ...reportHeader('invert', runId, started, wall, toolVersion),
+      ...reportHeader('invert', runId, started, wall),
       engine: { name: 'cpu', threads: workers, kernels: 'javascript' },
       input: { path: ctx.input, pairs: m, pairs_used: kept.length, dates: nDates, length: L, width: W, bytes: (await stat(ctx.input)).size },
       parameters: {
@@ -224,8 +223,8 @@ function outputAttributes(ctx: InvertContext, stack: IfgramStack, used: number):
   meta[`${prefix}numIfgram`] = String(used);
   meta[`${prefix}weightFunc`] = ctx.weight;
   meta[`${prefix}maskDataset`] = ctx.mask?.dataset ?? 'None';
-  meta[`${prefix}maskThreshold`] = pythonFloat(ctx.maskThreshold);
-  meta[`${prefix}minRedundancy`] = pythonFloat(ctx.minRedundancy);
+  meta[`${prefix}maskThreshold`] = pythonFloatRepr(ctx.maskThreshold);
+  meta[`${prefix}minRedundancy`] = pythonFloatRepr(ctx.minRedundancy);
   meta[`${prefix}minNormVelocity`] = ctx.minNormVelocity ? 'True' : 'False';
   return meta;
 }

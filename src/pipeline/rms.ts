@@ -10,20 +10,21 @@
 import { existsSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { InputError, UsageError } from '../core/errors.js';
+import { InputError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { Metrics } from '../core/metrics.js';
+import { pythonFloatRepr } from '../core/python.format.js';
 import { decimalYear } from '../compute/timeseries/dates.js';
 import { DerampedRms, RampNormals, type RampType } from '../compute/timeseries/ramp.js';
 import { openTimeseries, readMask, type TimeseriesFile } from '../io/hdf5/mintpy.reader.js';
-import { pythonRepr, removeIfPresent, savetxt, writeTextAtomic } from '../io/output/mintpy.text.js';
-import { newRunId, peakRssMb, recommendations, reportHeader, writeJsonAtomic } from '../io/output/report.js';
+import { removeIfPresent, savetxt } from '../io/output/mintpy.text.js';
+import { writeFileAtomic, writeJsonAtomic } from '../io/output/atomic.js';
+import { peakRssMb, recommendations, reportHeader } from '../io/output/report.js';
 import { writeRmsPlot } from '../io/output/rms.plot.js';
-import { toolVersion } from '../core/version.js';
 import { WorkerPool } from '../engine/cpu/pool.js';
 import { useSimd } from '../engine/cpu/timeseries.kernels.js';
 import type { RmsNormalsTask, RmsSetup, RmsSumsTask } from './rms.worker.js';
-import { BLOCK_TARGET_BYTES } from './velocity.plan.js';
+import { rowsPerBlock } from './row.blocks.js';
+import { startRun } from './run.start.js';
 
 export interface RmsContext {
   /** The time series, as typed (MintPy's file names and headers are built from it). */
@@ -63,11 +64,7 @@ export function rmsThreshold(rms: readonly number[], cutoff: number): number {
 }
 
 export async function runRms(ctx: RmsContext): Promise<RmsResult> {
-  const runId = newRunId();
-  const started = new Date();
-  const t0 = performance.now();
-  const metrics = new Metrics();
-  const ts = await metrics.time('open', () => openTimeseries(ctx.input));
+  const { runId, started, t0, metrics, input: ts } = await startRun(() => openTimeseries(ctx.input));
   try {
     const { length: L, width: W, dates } = ts;
     const n = dates.length;
@@ -151,11 +148,11 @@ export async function runRms(ctx: RmsContext): Promise<RmsResult> {
     const files: string[] = [];
     const write = async (name: string, text: string): Promise<void> => {
       const path = join(ctx.outDir, name);
-      await writeTextAtomic(path, text);
+      await writeFileAtomic(path, text);
       files.push(path);
     };
     const header = `Root Mean Square in space for each acquisition of time-series\nTimeseries file: ${deramped}\nMask file: ${ctx.maskFile}\nDate\t\tRMS (m)`;
-    await write(`rms_${base}.txt`, savetxt(header, dates.map((d, i) => [d, pythonRepr(rms[i]!)])));
+    await write(`rms_${base}.txt`, savetxt(header, dates.map((d, i) => [d, pythonFloatRepr(rms[i]!)])));
     await write('reference_date.txt', `${dates[ref]}\n`);
     if (excluded.length) await write('exclude_date.txt', excluded.map((d) => `${d}\n`).join(''));
     else if (await removeIfPresent(join(ctx.outDir, 'exclude_date.txt'))) ctx.logger.info('Rms:Exclude', {}, 'no outlier date: removed the old exclude_date.txt');
@@ -178,7 +175,7 @@ export async function runRms(ctx: RmsContext): Promise<RmsResult> {
     const stages = metrics.toJSON();
     const peak = peakRssMb();
     const report = {
-      ...reportHeader('rms', runId, started, wall, toolVersion),
+      ...reportHeader('rms', runId, started, wall),
       engine: { name: 'cpu', threads: Math.min(ctx.threads, blocks.length), kernels: useSimd(ctx.simd) ? 'wasm-simd' : 'javascript' },
       input: { path: ts.path, dates: n, length: L, width: W, bytes: (await stat(ts.path)).size },
       parameters: { mask: mask ? ctx.maskFile : null, ramp: ctx.ramp, cutoff: ctx.cutoff },
@@ -197,14 +194,14 @@ export async function runRms(ctx: RmsContext): Promise<RmsResult> {
   }
 }
 
-/** Rows per block: the input rows of every date (and the mask rows) within --ram, at most BLOCK_TARGET_BYTES. */
+/** Rows per block: the input rows of every date (and the mask rows) within --ram (row.blocks.ts). */
 function blockRows(ts: TimeseriesFile, ramGb: number, masked: boolean): number {
-  const rowBytes = ts.width * (ts.dates.length * 4 + (masked ? 1 : 0));
-  const budget = ramGb * 2 ** 30;
-  if (rowBytes > budget) throw new UsageError(`--ram ${ramGb}: too small for one row of ${ts.width} pixels x ${ts.dates.length} dates (needs ${(rowBytes / 2 ** 20).toFixed(2)} MB)`);
-  const chunkRows = ts.cube.chunks?.[1] ?? 1;
-  let rows = Math.min(Math.floor(budget / rowBytes), ts.length, Math.max(chunkRows, Math.floor(BLOCK_TARGET_BYTES / rowBytes)));
-  if (rows > chunkRows && rows < ts.length) rows -= rows % chunkRows;
-  return Math.max(1, rows);
+  return rowsPerBlock({
+    rowBytes: ts.width * (ts.dates.length * 4 + (masked ? 1 : 0)),
+    rowLabel: `${ts.width} pixels x ${ts.dates.length} dates`,
+    ramGb,
+    totalRows: ts.length,
+    chunkRows: ts.cube.chunks?.[1] ?? 1,
+  });
 }
 

@@ -4,7 +4,8 @@
  * planes of every dataset from a fit (parameters, their std, periodic amplitude and phase, residue).
  */
 import { PixelStatus, type BlockFit } from '../compute/timeseries/fit.js';
-import { pythonFloat, type OutputDataset } from '../compute/timeseries/design.js';
+import { pythonStr } from '../core/python.format.js';
+import type { OutputDataset } from '../compute/timeseries/design.js';
 import { mintpyReaderAttributes, type TimeseriesFile } from '../io/hdf5/mintpy.reader.js';
 import type { Uncertainty, VelocityPlan } from './velocity.plan.js';
 
@@ -24,16 +25,6 @@ export interface TimeFuncConfig {
   bootstrapCount: number;
 }
 
-type Py = string | number | undefined | Py[];
-
-/** Python's str() of None, int, float (as floats), str and lists of them. */
-export function pythonRepr(v: Py, float = false): string {
-  if (v === undefined) return 'None';
-  if (Array.isArray(v)) return `[${v.map((x) => (typeof x === 'string' ? `'${x}'` : pythonRepr(x, float))).join(', ')}]`;
-  if (typeof v === 'number') return float ? pythonFloat(v) : String(v);
-  return v;
-}
-
 export function velocityAttributes(ts: TimeseriesFile, plan: VelocityPlan, config: TimeFuncConfig): Record<string, string> {
   const a = mintpyReaderAttributes(ts.path, ts.attrs, 'timeseries', 'float32', 'm');
   const kept = plan.selection.kept;
@@ -49,16 +40,16 @@ export function velocityAttributes(ts: TimeseriesFile, plan: VelocityPlan, confi
   }
   if (plan.refDate !== null) a['REF_DATE'] = plan.refDate;
   const prefix = 'mintpy.timeFunc.';
-  a[`${prefix}startDate`] = pythonRepr(config.startDate);
-  a[`${prefix}endDate`] = pythonRepr(config.endDate);
-  a[`${prefix}excludeDate`] = pythonRepr(config.excludeDate);
+  a[`${prefix}startDate`] = pythonStr(config.startDate);
+  a[`${prefix}endDate`] = pythonStr(config.endDate);
+  a[`${prefix}excludeDate`] = pythonStr(config.excludeDate);
   a[`${prefix}polynomial`] = String(config.polynomial);
-  a[`${prefix}periodic`] = pythonRepr(config.periodic, true);
-  a[`${prefix}stepDate`] = pythonRepr(config.stepDate);
-  a[`${prefix}exp`] = pythonRepr(config.exp);
-  a[`${prefix}log`] = pythonRepr(config.log);
+  a[`${prefix}periodic`] = pythonStr(config.periodic, true);
+  a[`${prefix}stepDate`] = pythonStr(config.stepDate);
+  a[`${prefix}exp`] = pythonStr(config.exp);
+  a[`${prefix}log`] = pythonStr(config.log);
   a[`${prefix}uncertaintyQuantification`] = config.uncertaintyQuantification;
-  a[`${prefix}timeSeriesCovFile`] = pythonRepr(config.timeSeriesCovFile);
+  a[`${prefix}timeSeriesCovFile`] = pythonStr(config.timeSeriesCovFile);
   a[`${prefix}bootstrapCount`] = String(config.bootstrapCount);
   return a;
 }

@@ -8,6 +8,7 @@ import { DateError, normalizeDate, selectDates, type DateSelection } from '../co
 import { designMatrix, ModelError, outputDatasets, parameterCount, validateModel, wholeDays, type DesignMatrix, type OutputDataset, type TimeModel } from '../compute/timeseries/design.js';
 import { fitSystem, isRankDeficient, type FitSystem } from '../compute/timeseries/system.js';
 import type { TimeseriesFile } from '../io/hdf5/mintpy.reader.js';
+import { rowsPerBlock } from './row.blocks.js';
 
 export type Uncertainty = 'residue' | 'covariance' | 'bootstrap';
 
@@ -54,11 +55,6 @@ export interface VelocityPlan {
   warnings: string[];
 }
 
-/**
- * Input bytes per block aimed at: larger blocks ran slower, not faster (100 x 1000 x 1000 cube, 2 cores:
- * 32 MB blocks 0.95 s and 166 MB peak; 128 MB blocks 1.3 s and 300 MB), and only cost memory.
- */
-export const BLOCK_TARGET_BYTES = 32 * 2 ** 20;
 /** h5wasm's heap tops out at 2 GiB; one block must fit in it with room to spare. */
 const HEAP_BLOCK_LIMIT = 1024 * 2 ** 20;
 
@@ -129,16 +125,17 @@ export function planVelocity(ts: TimeseriesFile, opts: VelocityOptions, extraRow
   if (opts.uncertainty === 'bootstrap') perPixel += 2 * p * 8;
   perPixel += extraRowBytes;
   const rowBytes = perPixel * ts.width;
-  const budget = opts.ramGb * 2 ** 30;
-  if (rowBytes > budget) {
-    throw new UsageError(`--ram ${opts.ramGb}: too small for one row of ${ts.width} pixels x ${n} dates (needs ${(rowBytes / 2 ** 20).toFixed(2)} MB)`);
-  }
+  // The block target and h5wasm's heap limit count the input rows only.
   const inputRowBytes = ts.dates.length * 4 * ts.width;
-  // Whole chunks per block when the budget allows: each chunk is then read (and decompressed) once.
-  const chunkRows = ts.cube.chunks?.[1] ?? 1;
-  const maxRows = Math.min(Math.floor(budget / rowBytes), Math.max(1, Math.floor(HEAP_BLOCK_LIMIT / inputRowBytes)), ts.length);
-  let rows = Math.min(maxRows, Math.max(chunkRows, Math.floor(BLOCK_TARGET_BYTES / inputRowBytes)));
-  if (rows > chunkRows && rows < ts.length) rows -= rows % chunkRows;
+  const rows = rowsPerBlock({
+    rowBytes,
+    rowLabel: `${ts.width} pixels x ${n} dates`,
+    ramGb: opts.ramGb,
+    totalRows: ts.length,
+    chunkRows: ts.cube.chunks?.[1] ?? 1,
+    targetRowBytes: inputRowBytes,
+    maxRows: Math.max(1, Math.floor(HEAP_BLOCK_LIMIT / inputRowBytes)),
+  });
   const blocks: RowBlock[] = [];
   for (let y0 = 0; y0 < ts.length; y0 += rows) blocks.push({ y0, y1: Math.min(ts.length, y0 + rows) });
   return {

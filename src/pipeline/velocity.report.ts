@@ -2,8 +2,8 @@
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import type { Metrics } from '../core/metrics.js';
-import { toolVersion } from '../core/version.js';
-import { hostInfo, peakRssMb, recommendations, type HostInfo } from '../io/output/report.js';
+import { roundTo } from '../core/numbers.js';
+import { peakRssMb, recommendations, reportHeader, type ReportHeader } from '../io/output/report.js';
 import type { TimeseriesFile } from '../io/hdf5/mintpy.reader.js';
 import type { VelocityContext } from './velocity.js';
 import type { VelocityPlan } from './velocity.plan.js';
@@ -22,15 +22,7 @@ export interface PixelCounts {
   rank_deficient: number;
 }
 
-export interface VelocityReport {
-  tool: 'archeo';
-  version: string;
-  command: 'velocity';
-  run_id: string;
-  started_at: string;
-  finished_at: string;
-  wall_s: number;
-  host: HostInfo;
+export interface VelocityReport extends ReportHeader<'velocity'> {
   engine: { name: 'cpu'; threads: number; device: string; kernels: 'javascript' };
   input: { path: string; dates: number; length: number; width: number; bytes: number; chunks: number[] | null; reference: { y: number; x: number; date: string | null } };
   parameters: Record<string, unknown>;
@@ -70,7 +62,6 @@ const advice = {
 export function buildVelocityReport(r: VelocityReportInput): VelocityReport {
   const stages = r.metrics.toJSON();
   const peak = peakRssMb();
-  const host = hostInfo();
   const o = r.ctx.options;
   const parameters = {
     start_date: o.startDate ?? null,
@@ -89,16 +80,10 @@ export function buildVelocityReport(r: VelocityReportInput): VelocityReport {
     extra.push(`${r.counts.too_few_dates + r.counts.rank_deficient} pixel(s) could not be fitted (too few valid dates or rank-deficient) and are NaN; see pixels`);
   }
   const bytes = r.outputs.reduce((a, f) => a + f.bytes, 0);
+  const header = reportHeader('velocity', r.runId, r.started, r.wallSeconds);
   return {
-    tool: 'archeo',
-    version: toolVersion,
-    command: 'velocity',
-    run_id: r.runId,
-    started_at: r.started.toISOString(),
-    finished_at: new Date(r.started.getTime() + r.wallSeconds * 1000).toISOString(),
-    wall_s: round(r.wallSeconds),
-    host,
-    engine: { name: 'cpu', threads: 1, device: host.cpu_model, kernels: 'javascript' },
+    ...header,
+    engine: { name: 'cpu', threads: 1, device: header.host.cpu_model, kernels: 'javascript' },
     input: {
       path: r.ts.path,
       dates: r.ts.dates.length,
@@ -123,15 +108,11 @@ export function buildVelocityReport(r: VelocityReportInput): VelocityReport {
     stages,
     throughput: {
       pixels_per_s: Math.round(r.counts.total / r.wallSeconds),
-      read_mb_per_s: read && read.total_s > 0 && read.bytes ? round(read.bytes / 1e6 / read.total_s) : null,
+      read_mb_per_s: read && read.total_s > 0 && read.bytes ? roundTo(read.bytes / 1e6 / read.total_s, 3) : null,
     },
     outputs: { files: r.outputs, bytes },
     peak_rss_mb: peak,
     warnings: r.plan.warnings,
     recommendations: recommendations({ stages, peakRssMb: peak, advice, extra }),
   };
-}
-
-function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
 }

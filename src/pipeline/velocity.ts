@@ -8,7 +8,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { Metrics } from '../core/metrics.js';
+import type { Metrics } from '../core/metrics.js';
 import { BlockFitter, residuals, residueStd, type BlockFit, type BlockInput } from '../compute/timeseries/fit.js';
 import { BootstrapSampler, bootstrapStd, covarianceStd } from '../compute/timeseries/uncertainty.js';
 import { accumulateKernel, useSimd } from '../engine/cpu/timeseries.kernels.js';
@@ -16,8 +16,9 @@ import { H5Cube } from '../io/hdf5/cube.js';
 import { openH5 } from '../io/hdf5/h5.js';
 import { openTimeseries, type TimeseriesFile } from '../io/hdf5/mintpy.reader.js';
 import { MintpyWriter } from '../io/hdf5/mintpy.writer.js';
-import { newRunId, writeJsonAtomic } from '../io/output/report.js';
+import { writeJsonAtomic } from '../io/output/atomic.js';
 import { exportGeoTiffs, mintpyGrid } from './h5.geotiff.js';
+import { startRun } from './run.start.js';
 import { blockPlanes, residualAttributes, velocityAttributes, type TimeFuncConfig } from './velocity.outputs.js';
 import { planVelocity, type VelocityOptions, type VelocityPlan } from './velocity.plan.js';
 import { buildVelocityReport, type PixelCounts, type VelocityReport } from './velocity.report.js';
@@ -52,11 +53,7 @@ export interface VelocityResult {
 }
 
 export async function runVelocity(ctx: VelocityContext): Promise<VelocityResult> {
-  const runId = newRunId();
-  const started = new Date();
-  const t0 = performance.now();
-  const metrics = new Metrics();
-  const ts = await metrics.time('open', () => openTimeseries(ctx.input));
+  const { runId, started, t0, metrics, input: ts } = await startRun(() => openTimeseries(ctx.input));
   let cov: { file: { close(): void }; cube: H5Cube } | undefined;
   try {
     if (ctx.covarianceFile) cov = await openCovariance(ctx.covarianceFile, ts);

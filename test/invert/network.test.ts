@@ -9,7 +9,9 @@ import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
-import { addCisMany, choleskySolve, networkDesign, NetworkSolver } from '../../src/compute/timeseries/network.js';
+import { addCisMany } from '../../src/compute/timeseries/cis.js';
+import { choleskySolve, NetworkSolver } from '../../src/compute/timeseries/network.js';
+import { networkDesign } from '../../src/compute/timeseries/network.design.js';
 import { CoherenceWeights, gamma, independentLooks } from '../../src/compute/timeseries/weights.js';
 import { root } from '../helpers/paths.js';
 

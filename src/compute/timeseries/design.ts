@@ -4,6 +4,8 @@
  * exponential and logarithmic relaxations. Entries are computed in double precision and rounded to
  * float32, because MintPy stores G as float32 before solving.
  */
+import { factorial } from '../../core/numbers.js';
+import { pythonFloatRepr } from '../../core/python.format.js';
 import { decimalYear, parseDate } from './dates.js';
 
 export interface Relaxation {
@@ -131,12 +133,6 @@ export function designMatrix(model: TimeModel, dates: readonly string[], seconds
   return { values: g, rows: n, cols: p };
 }
 
-function factorial(k: number): number {
-  let f = 1;
-  for (let i = 2; i <= k; i++) f *= i;
-  return f;
-}
-
 /** What each output dataset of velocity.h5 holds, in MintPy's order (model2hdf5_dataset). */
 export type OutputKind =
   | { kind: 'param'; index: number }
@@ -166,7 +162,7 @@ export function outputDatasets(model: TimeModel, withResidue: boolean): OutputDa
     else pair(`poly${k}`, `m/year^${k}`);
   }
   for (const period of model.periodic) {
-    const base = period === 1 ? 'annual' : period === 0.5 ? 'semiAnnual' : `period${pythonFloat(period)}Y`;
+    const base = period === 1 ? 'annual' : period === 0.5 ? 'semiAnnual' : `period${pythonFloatRepr(period)}Y`;
     out.push({ name: `${base}Amplitude`, unit: 'm', source: { kind: 'amplitude', index: c } });
     out.push({ name: `${base}Phase`, unit: 'radian', source: { kind: 'phase', index: c } });
     c += 2;
@@ -176,11 +172,4 @@ export function outputDatasets(model: TimeModel, withResidue: boolean): OutputDa
   for (const r of model.log) for (const tau of r.taus) pair(`log${r.onset}Tau${tau}D`, 'm');
   if (withResidue) out.push({ name: 'residue', unit: 'm', source: { kind: 'residue' } });
   return out;
-}
-
-/** A float as Python's repr prints it (2 → "2.0"), for names MintPy builds with f-strings. */
-export function pythonFloat(x: number): string {
-  if (Number.isInteger(x) && Math.abs(x) < 1e16) return `${x}.0`;
-  const s = String(x);
-  return s.replace(/e([+-])(\d)$/, 'e$10$2');
 }

@@ -223,24 +223,44 @@ function solve(Ninv: Float64Array, p: number, b: Float64Array, dd: number, m: Fl
   return Math.max(0, dd - mb);
 }
 
+/**
+ * Visits the fitted pixels of a block: `each(j, what)` for every Full pixel (with `full`) and Partial
+ * pixel (with `perGroup` of its NaN-pattern group, computed once per group); pixels that could not be
+ * fitted get NaN in every plane of `out`; skipped pixels are left alone (0, as MintPy).
+ */
+export function forEachFittedPixel<T>(
+  fit: BlockFit,
+  out: readonly Float64Array[],
+  full: T,
+  perGroup: (group: PixelGroup) => T,
+  each: (j: number, what: T) => void,
+): void {
+  const groupOf = new Map<number, T>();
+  for (const g of fit.groups) {
+    const what = perGroup(g);
+    for (const j of g.pixels) groupOf.set(j, what);
+  }
+  const npix = fit.status.length;
+  for (let j = 0; j < npix; j++) {
+    const s = fit.status[j]!;
+    if (s === PixelStatus.Skipped) continue;
+    if (s !== PixelStatus.Full && s !== PixelStatus.Partial) {
+      for (const plane of out) plane[j] = NaN;
+      continue;
+    }
+    each(j, s === PixelStatus.Full ? full : groupOf.get(j)!);
+  }
+}
+
 /** MintPy's "residue" uncertainty: std_k = sqrt([N⁻¹]_kk · e²/(dates − parameters)), per pixel. */
 export function residueStd(fit: BlockFit, system: FitSystem): Float64Array[] {
   const { p, NinvDiag } = system;
   const npix = fit.e2.length;
   const std = Array.from({ length: p }, () => new Float64Array(npix));
-  const groupOf = new Map<number, Subsystem>();
-  for (const g of fit.groups) for (const j of g.pixels) groupOf.set(j, g.system);
-  for (let j = 0; j < npix; j++) {
-    const s = fit.status[j]!;
-    if (s === PixelStatus.Skipped) continue;
-    if (s !== PixelStatus.Full && s !== PixelStatus.Partial) {
-      for (let k = 0; k < p; k++) std[k]![j] = NaN;
-      continue;
-    }
-    const diag = s === PixelStatus.Full ? NinvDiag : groupOf.get(j)!.NinvDiag;
+  forEachFittedPixel(fit, std, NinvDiag, (g) => g.system.NinvDiag, (j, diag) => {
     const variance = fit.e2[j]! / (fit.dates[j]! - p);
     for (let k = 0; k < p; k++) std[k]![j] = Math.sqrt(diag[k]! * variance);
-  }
+  });
   return std;
 }
 

@@ -1,73 +1,17 @@
 /**
  * Network inversion of interferograms into a time series (MintPy ifgram_inversion; reference/mintpy.md
- * §4.2-4.6). The design matrices are MintPy's, in float32 as it builds them: A (−1/+1 at a pair's dates,
- * the reference date's column removed) and B (the pair's span of date intervals, each its length in
- * years). They are sparse — a pair touches only its own dates or the intervals between them — so the
- * normal equations GᵀWG of any pixel are banded (bandwidth: the longest span of a pair) and are built and
- * factored (banded Cholesky) in time proportional to pairs x span², instead of the dense least squares
- * MintPy runs per pixel. A singular system (a network cut in two, a date no pair reaches) falls back to
- * the SVD minimum-norm solution with LAPACK's cutoff (singular values below 1e-5 of the largest).
+ * §4.2-4.6): the per-pixel solver and the shared solve of the pixels valid in every pair. The design
+ * (network.design.ts) is sparse, so the normal equations GᵀWG of any pixel are banded (bandwidth: the
+ * longest span of a pair) and are built and factored (banded Cholesky, here) in time proportional to
+ * pairs x span², instead of the dense least squares MintPy runs per pixel. A singular system (a network
+ * cut in two, a date no pair reaches) falls back to the SVD minimum-norm solution with LAPACK's cutoff
+ * (singular values below 1e-5 of the largest). The temporal coherence of a solution is in
+ * network.coherence.ts.
  */
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
-
-export interface SparseRow {
-  cols: Int32Array;
-  vals: Float64Array;
-}
-
-export interface NetworkDesign {
-  /** Dates of the kept pairs, sorted. */
-  dates: string[];
-  /** Each kept pair's date indices (into `dates`), in file order. */
-  pairs: { i1: number; i2: number }[];
-  /** Years since the first date, float32 (days / 365.25). */
-  tbase: Float32Array;
-  /** tbase[k + 1] − tbase[k], float32. */
-  tbaseDiff: Float32Array;
-  /** The date whose column A lacks (the first date, or the common reference of a single-reference network). */
-  refIndex: number;
-  /** Rows of A and B. */
-  rowsA: SparseRow[];
-  rowsB: SparseRow[];
-  /** Unknowns per pixel: dates − 1. */
-  unknowns: number;
-}
-
-function days(date: string): number {
-  const d = date.slice(0, 8);
-  const t = Date.UTC(Number(d.slice(0, 4)), Number(d.slice(4, 6)) - 1, Number(d.slice(6, 8)));
-  const hm = date.length > 9 ? Number(date.slice(9, 11)) * 3600 + Number(date.slice(11, 13)) * 60 : 0;
-  return t / 86400000 + hm / 86400;
-}
-
-/** MintPy's get_design_matrix4timeseries for the kept pairs [date1, date2] (ifgramStack objects/stack.py). */
-export function networkDesign(pairs: readonly [string, string][]): NetworkDesign {
-  const dates = [...new Set(pairs.flat())].sort();
-  const index = new Map(dates.map((d, i) => [d, i]));
-  const t0 = days(dates[0]!);
-  const tbase = Float32Array.from(dates, (d) => Math.fround(Math.fround(days(d) - t0) / 365.25));
-  const tbaseDiff = Float32Array.from({ length: dates.length - 1 }, (_, k) => Math.fround(tbase[k + 1]! - tbase[k]!));
-  const firsts = new Set(pairs.map((p) => p[0]));
-  const refIndex = firsts.size === 1 ? index.get(pairs[0]![0])! : 0;
-  const colA = (i: number): number => (i < refIndex ? i : i - 1);
-  const idx = pairs.map(([a, b]) => ({ i1: index.get(a)!, i2: index.get(b)! }));
-  const rowsA = idx.map(({ i1, i2 }) => {
-    const entries: [number, number][] = [];
-    if (i1 !== refIndex) entries.push([colA(i1), -1]);
-    if (i2 !== refIndex) entries.push([colA(i2), 1]);
-    entries.sort((x, y) => x[0] - y[0]);
-    return { cols: Int32Array.from(entries, (e) => e[0]), vals: Float64Array.from(entries, (e) => e[1]) };
-  });
-  const rowsB = idx.map(({ i1, i2 }) => {
-    const lo = Math.min(i1, i2);
-    const hi = Math.max(i1, i2);
-    const sign = i1 < i2 ? 1 : -1;
-    const cols = Int32Array.from({ length: hi - lo }, (_, k) => lo + k);
-    const vals = Float64Array.from(cols, (k) => sign * tbaseDiff[k]!);
-    return { cols, vals };
-  });
-  return { dates, pairs: idx, tbase, tbaseDiff, refIndex, rowsA, rowsB, unknowns: dates.length - 1 };
-}
+import { addCisMany } from './cis.js';
+import { temporalCoherence } from './network.coherence.js';
+import { denseRows, type NetworkDesign, type SparseRow } from './network.design.js';
 
 /** Singular values below this fraction of the largest are dropped (MintPy: lstsq(..., cond=1e-5)). */
 export const NETWORK_RCOND = 1e-5;
@@ -184,7 +128,7 @@ export class NetworkSolver {
     // After a successful solve, band holds the Cholesky factor U (NᵀN = UᵀU).
     if (choleskySolve(band, new Float64Array(p), p, bw, probe)) return new SharedSystem(rows, p, bw, band, null);
     // Singular: one pseudo-inverse (minimum norm, LAPACK's cutoff) for every pixel.
-    return new SharedSystem(rows, p, bw, null, pseudoInverse(denseRows(rows, p)));
+    return new SharedSystem(rows, p, bw, null, svdPseudoInverse(denseRows(rows, p)));
   }
 
   /** The time series of unknowns x: 0 at the first date, then Σ velocity·Δt, or the phases themselves. */
@@ -206,7 +150,7 @@ export class NetworkSolver {
     const used: number[] = [];
     for (let k = 0; k < y.length; k++) if (y[k] === y[k]) used.push(k);
     const w = used.map((k) => (ws ? ws[k]! : 1));
-    const P = pseudoInverse(denseRows(used.map((k) => this.rows[k]!), this.p, w));
+    const P = svdPseudoInverse(denseRows(used.map((k) => this.rows[k]!), this.p, w));
     const n = used.length;
     out.fill(0);
     for (let c = 0; c < this.p; c++) {
@@ -217,18 +161,11 @@ export class NetworkSolver {
   }
 }
 
-/** Sparse rows as a dense matrix (rows x p), each row multiplied by its scale when given. */
-export function denseRows(rows: readonly SparseRow[], p: number, scales?: readonly number[]): Matrix {
-  const g = new Matrix(rows.length, p);
-  rows.forEach(({ cols, vals }, k) => {
-    const w = scales ? scales[k]! : 1;
-    for (let a = 0; a < cols.length; a++) g.set(k, cols[a]!, vals[a]! * w);
-  });
-  return g;
-}
-
-/** G⁺ (p x rows, row-major) with singular values below NETWORK_RCOND of the largest dropped (lstsq's cond). */
-export function pseudoInverse(g: Matrix): Float64Array {
+/**
+ * G⁺ of any G (singular too) by its SVD: the minimum-norm least-squares operator, p x rows, row-major,
+ * with singular values below NETWORK_RCOND of the largest dropped (lstsq's cond).
+ */
+export function svdPseudoInverse(g: Matrix): Float64Array {
   const n = g.rows;
   const p = g.columns;
   const svd = new SingularValueDecomposition(g, { autoTranspose: true });
@@ -376,87 +313,4 @@ export function choleskySolve(band: Float64Array, b: Float64Array, p: number, bw
     x[i] = s / band[i * w]!;
   }
   return true;
-}
-
-/** |Σ exp(i·e)| / n over the pairs used, e = y − G x with the unweighted rows (calc_inv_quality). */
-export function temporalCoherence(rows: SparseRow[], y: Float64Array, x: Float64Array): number {
-  if (scratch.length < y.length) scratch = new Float64Array(y.length * 3);
-  const m = y.length;
-  const e = scratch.subarray(0, m);
-  const re = scratch.subarray(m, 2 * m);
-  const im = scratch.subarray(2 * m, 3 * m);
-  let n = 0;
-  for (let k = 0; k < m; k++) {
-    const yk = y[k]!;
-    if (yk !== yk) continue;
-    const { cols, vals } = rows[k]!;
-    let fit = 0;
-    for (let a = 0; a < cols.length; a++) fit += vals[a]! * x[cols[a]!]!;
-    e[n++] = yk - fit;
-  }
-  if (n === 0) return 0;
-  re.fill(0, 0, n);
-  im.fill(0, 0, n);
-  addCisMany(e, n, re, im);
-  let sumRe = 0;
-  let sumIm = 0;
-  for (let i = 0; i < n; i++) {
-    sumRe += re[i]!;
-    sumIm += im[i]!;
-  }
-  return Math.hypot(sumRe, sumIm) / n;
-}
-
-/** Residuals and their cos/sin of one pixel (temporalCoherence), grown as needed. */
-let scratch = new Float64Array(0);
-
-/*
- * cos and sin of a residual by polynomials after one range reduction: these sums are the inner loop of
- * the whole inversion, and Math.cos + Math.sin cost about twice as much. e = r + q·π/2 with |r| ≤ π/4,
- * where Taylor series to x^12 / x^13 are within 2e-11; the quadrant q swaps and signs them. Max error
- * 1e-10 over |e| < 1e4 (test/invert/network.test.ts checks against Math.cos/Math.sin).
- */
-
-const HALF_PI = Math.PI / 2;
-const INV_HALF_PI = 2 / Math.PI;
-
-/** re[i] += cos e[i], im[i] += sin e[i] for i < n (addCis over an array, one loop the JIT keeps tight). */
-export function addCisMany(e: Float64Array, n: number, re: Float64Array, im: Float64Array): void {
-  for (let i = 0; i < n; i++) {
-    const q = Math.round(e[i]! * INV_HALF_PI);
-    const r = e[i]! - q * HALF_PI;
-    const r2 = r * r;
-    const c = C0 + r2 * (C1 + r2 * (C2 + r2 * (C3 + r2 * (C4 + r2 * (C5 + r2 * (C6))))));
-    const s = r * (S0 + r2 * (S1 + r2 * (S2 + r2 * (S3 + r2 * (S4 + r2 * (S5 + r2 * (S6)))))));
-    // Quadrant without branches (residuals fall in any quadrant; mispredicted branches doubled the cost):
-    // odd q swaps cos and sin; cos is negative in quadrants 1 and 2, sin in 2 and 3.
-    const qi = q | 0;
-    const odd = qi & 1;
-    const cosSign = 1 - 2 * (((qi + 1) >> 1) & 1);
-    const sinSign = 1 - 2 * ((qi >> 1) & 1);
-    re[i] = re[i]! + cosSign * (c + odd * (s - c));
-    im[i] = im[i]! + sinSign * (s + odd * (c - s));
-  }
-}
-
-/** Taylor coefficients of cos (Ck: x^2k, to x^12) and sin (Sk: x^(2k+1), to x^13). */
-const C0 = 1 / factorial(0);
-const C1 = -1 / factorial(2);
-const C2 = 1 / factorial(4);
-const C3 = -1 / factorial(6);
-const C4 = 1 / factorial(8);
-const C5 = -1 / factorial(10);
-const C6 = 1 / factorial(12);
-const S0 = 1 / factorial(1);
-const S1 = -1 / factorial(3);
-const S2 = 1 / factorial(5);
-const S3 = -1 / factorial(7);
-const S4 = 1 / factorial(9);
-const S5 = -1 / factorial(11);
-const S6 = 1 / factorial(13);
-
-function factorial(n: number): number {
-  let f = 1;
-  for (let i = 2; i <= n; i++) f *= i;
-  return f;
 }

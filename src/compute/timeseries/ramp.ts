@@ -9,6 +9,7 @@
  * per pixel, whatever the ramp.
  */
 import type { RmsRowKernels } from './kernels.js';
+import { solveSymmetric } from './system.js';
 
 export type RampType = 'linear' | 'quadratic' | 'linear_range' | 'linear_azimuth' | 'quadratic_range' | 'quadratic_azimuth';
 export const rampTypes: readonly RampType[] = ['linear', 'quadratic', 'linear_range', 'linear_azimuth', 'quadratic_range', 'quadratic_azimuth'];
@@ -297,44 +298,6 @@ export class RampNormals {
     const u = x / this.width;
     return (a * u + b) * u + k;
   }
-}
-
-/**
- * Solves the symmetric system A x = b (p x p, p ≤ 6) by Gaussian elimination with partial pivoting; a
- * singular direction (a date whose valid pixels all lie on one row, say) gets 0, as a minimum-norm
- * pseudo-inverse would give it.
- */
-export function solveSymmetric(A: Float64Array, b: Float64Array, p: number): Float64Array {
-  const M = Float64Array.from(A);
-  const x = Float64Array.from(b);
-  const scale = Math.max(...Array.from(M).map(Math.abs)) || 1;
-  const singular = new Array<boolean>(p).fill(false);
-  for (let k = 0; k < p; k++) {
-    let best = k;
-    for (let r = k + 1; r < p; r++) if (Math.abs(M[r * p + k]!) > Math.abs(M[best * p + k]!)) best = r;
-    if (Math.abs(M[best * p + k]!) <= 1e-13 * scale) {
-      singular[k] = true;
-      continue;
-    }
-    if (best !== k) {
-      for (let c = 0; c < p; c++) [M[k * p + c], M[best * p + c]] = [M[best * p + c]!, M[k * p + c]!];
-      [x[k], x[best]] = [x[best]!, x[k]!];
-    }
-    for (let r = k + 1; r < p; r++) {
-      const f = M[r * p + k]! / M[k * p + k]!;
-      if (f === 0) continue;
-      for (let c = k; c < p; c++) M[r * p + c] = M[r * p + c]! - f * M[k * p + c]!;
-      x[r] = x[r]! - f * x[k]!;
-    }
-  }
-  const out = new Float64Array(p);
-  for (let k = p - 1; k >= 0; k--) {
-    if (singular[k]) continue;
-    let acc = x[k]!;
-    for (let c = k + 1; c < p; c++) acc -= M[k * p + c]! * out[c]!;
-    out[k] = acc / M[k * p + k]!;
-  }
-  return out;
 }
 
 /**

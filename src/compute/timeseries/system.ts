@@ -1,8 +1,9 @@
 /**
  * The small matrices of a least-squares fit G m = d: the rank of G, N = GᵀG and its inverse (m = N⁻¹Gᵀd
  * for every pixel; diag(N⁻¹) are the variance factors of the parameters), and the pseudo-inverse
- * G⁺ = N⁻¹Gᵀ where a rule needs it (covariance uncertainty). Everything here is (dates x parameters) in
- * size; the per-pixel work over millions of pixels is in fit.ts.
+ * G⁺ = N⁻¹Gᵀ where a rule needs it (covariance uncertainty); and a small symmetric solve that gives a
+ * singular direction 0 (the ramps of ramp.ts). Everything here is (dates x parameters) in size; the
+ * per-pixel work over millions of pixels is in fit.ts.
  */
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import type { DesignMatrix } from './design.js';
@@ -63,7 +64,7 @@ export function fitSystem(design: DesignMatrix): FitSystem | RankDeficiency {
       Ninv[a * p + b] = acc;
     }
   }
-  return { n, p, G: values, Ninv, NinvDiag: diagonal(Ninv, p), P: pseudoInverse(design, null, Ninv) };
+  return { n, p, G: values, Ninv, NinvDiag: diagonal(Ninv, p), P: pseudoInverseFromNinv(design, null, Ninv) };
 }
 
 /**
@@ -102,8 +103,15 @@ export function fitSubsystem(design: DesignMatrix, valid: readonly number[]): Su
   return { n, p, Ninv, NinvDiag: diagonal(Ninv, p) };
 }
 
-/** G⁺ = N⁻¹Gᵀ over the rows `valid` of G (all rows when null), row-major (p x rows). */
-export function pseudoInverse(design: DesignMatrix, valid: readonly number[] | null, Ninv: Float64Array): Float64Array {
+/**
+ * G⁺ = N⁻¹Gᵀ from an inverse N⁻¹ already at hand (full-rank G), over the rows `valid` of G (all rows
+ * when null), row-major (p x rows). Compare network.ts svdPseudoInverse, for G that may be singular.
+ */
+export function pseudoInverseFromNinv(
+  design: DesignMatrix,
+  valid: readonly number[] | null,
+  Ninv: Float64Array,
+): Float64Array {
   const p = design.cols;
   const rows = valid ?? Array.from({ length: design.rows }, (_, i) => i);
   const n = rows.length;
@@ -116,6 +124,44 @@ export function pseudoInverse(design: DesignMatrix, valid: readonly number[] | n
     }
   });
   return P;
+}
+
+/**
+ * Solves the symmetric system A x = b (p x p, p ≤ 6) by Gaussian elimination with partial pivoting; a
+ * singular direction (a date whose valid pixels all lie on one row, say) gets 0, as a minimum-norm
+ * pseudo-inverse would give it.
+ */
+export function solveSymmetric(A: Float64Array, b: Float64Array, p: number): Float64Array {
+  const M = Float64Array.from(A);
+  const x = Float64Array.from(b);
+  const scale = Math.max(...Array.from(M).map(Math.abs)) || 1;
+  const singular = new Array<boolean>(p).fill(false);
+  for (let k = 0; k < p; k++) {
+    let best = k;
+    for (let r = k + 1; r < p; r++) if (Math.abs(M[r * p + k]!) > Math.abs(M[best * p + k]!)) best = r;
+    if (Math.abs(M[best * p + k]!) <= 1e-13 * scale) {
+      singular[k] = true;
+      continue;
+    }
+    if (best !== k) {
+      for (let c = 0; c < p; c++) [M[k * p + c], M[best * p + c]] = [M[best * p + c]!, M[k * p + c]!];
+      [x[k], x[best]] = [x[best]!, x[k]!];
+    }
+    for (let r = k + 1; r < p; r++) {
+      const f = M[r * p + k]! / M[k * p + k]!;
+      if (f === 0) continue;
+      for (let c = k; c < p; c++) M[r * p + c] = M[r * p + c]! - f * M[k * p + c]!;
+      x[r] = x[r]! - f * x[k]!;
+    }
+  }
+  const out = new Float64Array(p);
+  for (let k = p - 1; k >= 0; k--) {
+    if (singular[k]) continue;
+    let acc = x[k]!;
+    for (let c = k + 1; c < p; c++) acc -= M[k * p + c]! * out[c]!;
+    out[k] = acc / M[k * p + k]!;
+  }
+  return out;
 }
 
 function diagonal(m: Float64Array, p: number): Float64Array {

@@ -9,9 +9,9 @@
  *    come from a seeded generator (MintPy's are unseeded), the same draws for every block.
  */
 import { designMatrix, type TimeModel } from './design.js';
-import { PixelStatus, type BlockFit, type BlockInput } from './fit.js';
+import { forEachFittedPixel, PixelStatus, type BlockFit, type BlockInput, type PixelGroup } from './fit.js';
 import type { DesignMatrix } from './design.js';
-import { fitSystem, isRankDeficient, pseudoInverse, type FitSystem } from './system.js';
+import { fitSystem, isRankDeficient, pseudoInverseFromNinv, type FitSystem } from './system.js';
 
 export function covarianceStd(
   fit: BlockFit,
@@ -25,21 +25,14 @@ export function covarianceStd(
   const { p } = system;
   const npix = fit.status.length;
   const std = Array.from({ length: p }, () => new Float64Array(npix));
-  // G⁺ of each partial-pixel group, over its own dates.
-  const groupOf = new Map<number, { P: Float64Array; valid: number[] }>();
-  for (const g of fit.groups) {
-    const entry = { P: pseudoInverse(design, g.valid, g.system.Ninv), valid: g.valid };
-    for (const j of g.pixels) groupOf.set(j, entry);
-  }
   const all = keptIndex.map((_, i) => i);
-  for (let j = 0; j < npix; j++) {
-    const s = fit.status[j]!;
-    if (s === PixelStatus.Skipped) continue;
-    if (s !== PixelStatus.Full && s !== PixelStatus.Partial) {
-      for (let k = 0; k < p; k++) std[k]![j] = NaN;
-      continue;
-    }
-    const g = s === PixelStatus.Full ? { P: system.P, valid: all } : groupOf.get(j)!;
+  // G⁺ of all dates for full pixels; of each partial-pixel group, over its own dates.
+  const fullInverse = { P: system.P, valid: all };
+  const groupInverse = (g: PixelGroup) => ({
+    P: pseudoInverseFromNinv(design, g.valid, g.system.Ninv),
+    valid: g.valid,
+  });
+  forEachFittedPixel(fit, std, fullInverse, groupInverse, (j, g) => {
     const rows = g.valid.map((i) => keptIndex[i]!);
     const nv = rows.length;
     const P = g.P;
@@ -55,7 +48,7 @@ export function covarianceStd(
       }
       std[k]![j] = Math.sqrt(acc);
     }
-  }
+  });
   return std;
 }
 

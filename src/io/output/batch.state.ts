@@ -11,7 +11,7 @@
 import { appendFileSync, closeSync, fsyncSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { InputError } from '../../core/errors.js';
-import { writeJsonAtomic } from './report.js';
+import { writeJsonAtomic } from './atomic.js';
 
 export interface OutputRecord {
   /** Relative to the scene's output folder. */

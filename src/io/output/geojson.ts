@@ -1,5 +1,5 @@
 /** GeoJSON (RFC 7946) types archeo writes, and the atomic write. */
-import { writeJsonAtomic } from './report.js';
+import { writeJsonAtomic } from './atomic.js';
 
 export type Position = [number, number];
 

@@ -3,9 +3,7 @@
  * by sharp (libvips). Outlines are an SVG layer with crisp edges, so outline pixels carry the detector's
  * colour exactly.
  */
-import { rename, writeFile } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
-import { tempNameFor, tempPaths } from '../../core/cleanup.js';
+import { writeFileAtomic } from './atomic.js';
 
 export interface RgbImage {
   width: number;
@@ -35,9 +33,5 @@ export async function writeQuicklook(path: string, image: RgbImage, outlines: re
   });
   if (outlines.length) pipeline = pipeline.composite([{ input: Buffer.from(svg), top: 0, left: 0 }]);
   const png = await pipeline.png({ compressionLevel: 6 }).toBuffer();
-  const tmp = tempNameFor(dirname(path), basename(path));
-  tempPaths.add(tmp);
-  await writeFile(tmp, png);
-  await rename(tmp, path);
-  tempPaths.delete(tmp);
+  await writeFileAtomic(path, png);
 }

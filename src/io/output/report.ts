@@ -3,11 +3,10 @@
  * recommendation rules of product.md ("Performance report"), each naming the flag that helps.
  */
 import { randomBytes } from 'node:crypto';
-import { rename, writeFile } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
 import os from 'node:os';
-import { tempNameFor, tempPaths } from '../../core/cleanup.js';
 import type { StageStats } from '../../core/metrics.js';
+import { roundTo } from '../../core/numbers.js';
+import { toolVersion } from '../../core/version.js';
 
 export interface HostInfo {
   hostname: string;
@@ -27,14 +26,14 @@ export function hostInfo(): HostInfo {
     arch: os.arch(),
     cpus: os.availableParallelism?.() ?? cpus.length,
     cpu_model: cpus[0]?.model.trim() ?? 'unknown',
-    memory_gb: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    memory_gb: roundTo(os.totalmem() / 2 ** 30, 1),
     node: process.version,
   };
 }
 
 /** Peak resident set size of this process (all threads) so far, in MB. */
 export function peakRssMb(): number {
-  return Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10;
+  return roundTo(process.resourceUsage().maxRSS / 1024, 1);
 }
 
 /** A short unique id for a run: time-sortable, then random. */
@@ -42,16 +41,37 @@ export function newRunId(): string {
   return `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
-/** The fields every MintPy command's report.json starts with: tool, version, command, run, times, host. */
-export function reportHeader<C extends string>(command: C, runId: string, started: Date, wallSeconds: number, version: string) {
+/**
+ * The fields every report.json starts with, in this order (a scene's report and run-report.json of
+ * scan, and the reports of velocity, rms and invert).
+ */
+export interface ReportHeader<C extends string> {
+  tool: 'archeo';
+  version: string;
+  command: C;
+  run_id: string;
+  started_at: string;
+  /** started_at + wall_s. */
+  finished_at: string;
+  wall_s: number;
+  host: HostInfo;
+}
+
+/** The header of a run of `command` that started at `started` and took `wallSeconds`. */
+export function reportHeader<C extends string>(
+  command: C,
+  runId: string,
+  started: Date,
+  wallSeconds: number,
+): ReportHeader<C> {
   return {
-    tool: 'archeo' as const,
-    version,
+    tool: 'archeo',
+    version: toolVersion,
     command,
     run_id: runId,
     started_at: started.toISOString(),
-    finished_at: new Date().toISOString(),
-    wall_s: Math.round(wallSeconds * 1000) / 1000,
+    finished_at: new Date(started.getTime() + wallSeconds * 1000).toISOString(),
+    wall_s: roundTo(wallSeconds, 3),
     host: hostInfo(),
   };
 }
@@ -82,13 +102,4 @@ export function recommendations(input: RecommendationInput): string[] {
   out.push(...(input.extra ?? []));
   if (out.length === 0) out.push('Performance looks good: no recommendations.');
   return out;
-}
-
-/** Writes JSON (indented unless `pretty` is false) under a temporary name, then renames it. */
-export async function writeJsonAtomic(path: string, value: unknown, pretty = true): Promise<void> {
-  const tmp = tempNameFor(dirname(path), basename(path));
-  tempPaths.add(tmp);
-  await writeFile(tmp, (pretty ? JSON.stringify(value, null, 2) : JSON.stringify(value)) + '\n');
-  await rename(tmp, path);
-  tempPaths.delete(tmp);
 }

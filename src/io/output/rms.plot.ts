@@ -3,9 +3,7 @@
  * the reference date (minimum RMS) in orange, the outlier dates in grey, the cutoff as a dashed line, a
  * time axis with a tick per year. An SVG rendered to PNG by sharp (librsvg), so no plotting stack.
  */
-import { writeFile, rename } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
-import { tempNameFor, tempPaths } from '../../core/cleanup.js';
+import { writeFileAtomic } from './atomic.js';
 
 export interface RmsPlot {
   title: string;
@@ -85,9 +83,5 @@ function niceStep(raw: number): number {
 export async function writeRmsPlot(path: string, plot: RmsPlot): Promise<void> {
   const { default: sharp } = await import('sharp');
   const png = await sharp(Buffer.from(rmsPlotSvg(plot))).png({ compressionLevel: 6 }).toBuffer();
-  const tmp = tempNameFor(dirname(path), basename(path));
-  tempPaths.add(tmp);
-  await writeFile(tmp, png);
-  await rename(tmp, path);
-  tempPaths.delete(tmp);
+  await writeFileAtomic(path, png);
 }

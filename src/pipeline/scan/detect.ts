@@ -9,6 +9,7 @@ import { densityFilter } from '../../compute/detect/density.js';
 import { evaluate, parseFormula } from '../../compute/detect/formula.js';
 import { componentPixels, traceOutline } from '../../compute/detect/shape.js';
 import type { BitMask } from '../../compute/morphology.js';
+import { roundTo } from '../../core/numbers.js';
 import type { RasterGrid } from '../../core/types.js';
 import type { Feature, FeatureCollection, Position } from '../../io/output/geojson.js';
 import { GeoTiffWriter } from '../../io/raster/geotiff.writer.js';
@@ -96,8 +97,6 @@ export function finishDetectors(
   });
 }
 
-const round = (v: number, digits: number): number => Math.round(v * 10 ** digits) / 10 ** digits;
-
 /** Candidates as an RFC 7946 FeatureCollection in lon/lat (WGS 84). */
 export function toFeatureCollection(
   outcomes: readonly DetectorOutcome[],
@@ -114,7 +113,7 @@ export function toFeatureCollection(
       const coordinates = cand.rings.map((ring) =>
         ring.map(([x, y]): Position => {
           const [lon, lat] = inverse(ox + x * px, oy + y * py);
-          return [round(lon, 7), round(lat, 7)];
+          return [roundTo(lon, 7), roundTo(lat, 7)];
         }),
       );
       const all = coordinates.flat();
@@ -133,19 +132,19 @@ export function toFeatureCollection(
         scene: ctx.scene,
         date: ctx.date,
         area_px: c.area,
-        area_m2: round(c.area * pixelArea, 3),
-        centroid_lon: round(clon, 7),
-        centroid_lat: round(clat, 7),
-        centroid_x: round(cx, 3),
-        centroid_y: round(cy, 3),
+        area_m2: roundTo(c.area * pixelArea, 3),
+        centroid_lon: roundTo(clon, 7),
+        centroid_lat: roundTo(clat, 7),
+        centroid_x: roundTo(cx, 3),
+        centroid_y: roundTo(cy, 3),
         crs,
         bbox,
-        confidence: round(cand.confidence, 6),
-        contrast: cand.contrast === null ? null : round(cand.contrast, 6),
+        confidence: roundTo(cand.confidence, 6),
+        contrast: cand.contrast === null ? null : roundTo(cand.contrast, 6),
       };
       ctx.indexNames.forEach((name, k) => {
         const v = cand.measured.means[k]!;
-        props[`mean_${name}`] = Number.isFinite(v) ? round(v, 7) : null;
+        props[`mean_${name}`] = Number.isFinite(v) ? roundTo(v, 7) : null;
       });
       features.push({ type: 'Feature', id: features.length + 1, bbox, geometry: { type: 'Polygon', coordinates }, properties: props });
     }

@@ -2,8 +2,8 @@
 import { createHash } from 'node:crypto';
 import type { EngineSelection } from '../../engine/select.js';
 import type { Metrics } from '../../core/metrics.js';
-import { toolVersion } from '../../core/version.js';
-import { hostInfo, peakRssMb, recommendations, type HostInfo } from '../../io/output/report.js';
+import { roundTo } from '../../core/numbers.js';
+import { peakRssMb, recommendations, reportHeader, type ReportHeader } from '../../io/output/report.js';
 import type { Scene } from '../../io/scene/discover.js';
 import type { ScanPlan } from './scan.plan.js';
 
@@ -27,15 +27,7 @@ export function parameterHash(params: ScanParameters): string {
   return createHash('sha256').update(JSON.stringify(params)).digest('hex').slice(0, 16);
 }
 
-export interface ScanReport {
-  tool: 'archeo';
-  version: string;
-  command: 'scan';
-  run_id: string;
-  started_at: string;
-  finished_at: string;
-  wall_s: number;
-  host: HostInfo;
+export interface ScanReport extends ReportHeader<'scan'> {
   engine: {
     name: string;
     /** --backend as given (auto, cpu, webgpu, tensorflow). */
@@ -121,11 +113,11 @@ export function buildScanReport(r: ReportInput): ScanReport {
   for (const [name, s] of Object.entries(stages)) {
     if (s.total_s <= 0) continue;
     throughput[name] = {
-      ...(s.bytes ? { mb_per_s: round(s.bytes / 1e6 / s.total_s) } : {}),
+      ...(s.bytes ? { mb_per_s: roundTo(s.bytes / 1e6 / s.total_s, 3) } : {}),
       ...(s.pixels ? { pixels_per_s: Math.round(s.pixels / s.total_s) } : {}),
     };
   }
-  const host = hostInfo();
+  const header = reportHeader('scan', r.runId, r.started, r.wallSeconds);
   const inputs = [...r.plan.bands, ...(r.plan.scl ? [r.plan.scl] : [])].map((b) => ({
     band: b.band,
     path: b.file.path,
@@ -138,15 +130,8 @@ export function buildScanReport(r: ReportInput): ScanReport {
     offset: b.radiometry.offset,
   }));
   return {
-    tool: 'archeo',
-    version: toolVersion,
-    command: 'scan',
-    run_id: r.runId,
-    started_at: r.started.toISOString(),
-    finished_at: new Date(r.started.getTime() + r.wallSeconds * 1000).toISOString(),
-    wall_s: round(r.wallSeconds),
-    host,
-    engine: engineReport(r, host.cpu_model),
+    ...header,
+    engine: engineReport(r, header.host.cpu_model),
     scene: {
       id: r.scene.id,
       path: r.scene.path,
@@ -176,10 +161,6 @@ export function buildScanReport(r: ReportInput): ScanReport {
     warnings: r.plan.warnings,
     recommendations: recommendations({ stages, peakRssMb: peak, advice, extra }),
   };
-}
-
-function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
 }
 
 function engineReport(r: ReportInput, cpu: string): ScanReport['engine'] {

@@ -11,7 +11,7 @@ import { join, relative } from 'node:path';
 import { Metrics } from '../../core/metrics.js';
 import type { WorkerPool } from '../../engine/cpu/pool.js';
 import { simdAvailable } from '../../engine/cpu/wasm.kernels.js';
-import { writeJsonAtomic } from '../../io/output/report.js';
+import { writeJsonAtomic } from '../../io/output/atomic.js';
 import { commitDir, createTempDir, discardDir, indicesDir } from '../../io/output/scene.dir.js';
 import { GeoTiffWriter } from '../../io/raster/geotiff.writer.js';
 import { Jp2Reader } from '../../io/raster/jp2.reader.js';
