@@ -1,4 +1,4 @@
-/** `archeo invert <ifgramStack.h5>`: MintPy's ifgram_inversion options; the work is in pipeline/invert.ts. */
+/** `archeo invert <ifgramStack.h5>`: MintPy's ifgram_inversion options; the work is in pipeline/timeseries/invert.ts. */
 import { Command, Option } from 'commander';
 import { UsageError } from '../core/errors.js';
 import type { MultiValueFlag } from './argv.js';
@@ -76,7 +76,7 @@ Examples:
       const minRedundancy = parseNumberFlag('--min-redun', flags.minRedun);
       const ramGb = ramBudget(flags.ram);
       const progress = progressBar(logger, flags.progress && !flags.quiet);
-      const { runInvert } = await import('../pipeline/invert.js');
+      const { runInvert } = await import('../pipeline/timeseries/invert.js');
       const r = await runInvert({
         input,
         outDir: flags.out,

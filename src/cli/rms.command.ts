@@ -1,4 +1,4 @@
-/** `archeo rms <timeseries.h5>`: MintPy's timeseries_rms options; the work is in pipeline/rms.ts. */
+/** `archeo rms <timeseries.h5>`: MintPy's timeseries_rms options; the work is in pipeline/timeseries/rms.ts. */
 import { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import type { MultiValueFlag } from './argv.js';
@@ -59,7 +59,7 @@ Examples:
       if (!(cutoff > 0)) throw new UsageError(`--cutoff ${flags.cutoff}: expected a number > 0`);
       const ramGb = ramBudget(flags.ram);
       const progress = progressBar(logger, flags.progress && !flags.quiet);
-      const { runRms } = await import('../pipeline/rms.js');
+      const { runRms } = await import('../pipeline/timeseries/rms.js');
       const r = await runRms({
         input,
         outDir: flags.out,

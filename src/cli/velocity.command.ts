@@ -1,6 +1,6 @@
 /**
  * `archeo velocity <timeseries.h5>`: MintPy's timeseries2velocity options (with its aliases), checked
- * here; the fit runs in pipeline/velocity.ts (loaded after parsing, with h5wasm).
+ * here; the fit runs in pipeline/timeseries/velocity.ts (loaded after parsing, with h5wasm).
  */
 import { randomInt } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -114,7 +114,7 @@ Exit codes: 0 ok, 1 failure (bad input file), 2 usage error, 130 interrupted.`,
       const ctx = buildContext(input, flags, logger);
       const progress = progressBar(logger, flags.progress && !flags.quiet);
       ctx.onProgress = (done, total) => progress.update('velocity', done, total);
-      const { runVelocity } = await import('../pipeline/velocity.js');
+      const { runVelocity } = await import('../pipeline/timeseries/velocity.js');
       const result = await runVelocity(ctx);
       progress.clear();
       const r = result.report;
@@ -131,7 +131,7 @@ Exit codes: 0 ok, 1 failure (bad input file), 2 usage error, 130 interrupted.`,
   return addCommonFlags(command);
 }
 
-function buildContext(input: string, flags: VelocityFlags, logger: Logger): import('../pipeline/velocity.js').VelocityContext {
+function buildContext(input: string, flags: VelocityFlags, logger: Logger): import('../pipeline/timeseries/velocity.context.js').VelocityContext {
   const polynomial = parseIntFlag('--polynomial', flags.polynomial, 0, 20);
   const periodic = flags.periodic === undefined ? [] : parseList(flags.periodic).map((v) => parseNumberFlag('--periodic', v));
   for (const p of periodic) if (!(p > 0)) throw new UsageError(`--periodic ${p}: expected a period in years > 0`);

@@ -4,8 +4,32 @@
  */
 import { roundTo } from '../core/numbers.js';
 import { peakRssMb, recommendations, reportHeader, type ReportHeader } from '../io/output/report.js';
-import type { Decision, DecisionStatus, SceneOutcome } from './batch.js';
 import type { ScanContext } from './scan/scan.context.js';
+import type { ScanReport } from './scan/scan.report.js';
+
+/** What became of one scene of a run (processed, skipped or failed), as the run report lists it. */
+export interface SceneOutcome {
+  path: string;
+  id: string | undefined;
+  ok: boolean;
+  error?: string;
+  /** Stage of a failure: discover, open, strips, detect, write, checksum. */
+  stage?: string;
+  outputDir?: string;
+  report?: ScanReport;
+  /** Why the scene was not processed in this run (done and unchanged, failed before and unchanged). */
+  skipped?: string;
+}
+
+export type DecisionStatus = 'new' | 'changed' | 'forced' | 'retry' | 'outputs' | 'done' | 'failed' | 'duplicate';
+
+export interface Decision {
+  id: string;
+  path: string;
+  status: DecisionStatus;
+  run: boolean;
+  reason: string;
+}
 
 export interface RunReport extends ReportHeader<'scan'> {
   inputs: string[];

@@ -21,34 +21,10 @@ import { newRunId } from '../io/output/report.js';
 import { discoverScene, findScenes, type Scene } from '../io/scene/discover.js';
 import { describeChange, fingerprintScene, type Fingerprint } from '../io/scene/fingerprint.js';
 import { paramsHash } from '../compute/detect/params.js';
-import { buildRunReport, type RunReport } from './batch.report.js';
+import { buildRunReport, type Decision, type RunReport, type SceneOutcome } from './batch.report.js';
 import { runLimits, type ScanContext, type StageTracker } from './scan/scan.context.js';
 import { scanScene } from './scan/scan.js';
-import type { ScanReport } from './scan/scan.report.js';
 import type { ChecksumTask } from './scan/scan.worker.js';
-
-export interface SceneOutcome {
-  path: string;
-  id: string | undefined;
-  ok: boolean;
-  error?: string;
-  /** Stage of a failure: discover, open, strips, detect, write, checksum. */
-  stage?: string;
-  outputDir?: string;
-  report?: ScanReport;
-  /** Why the scene was not processed in this run (done and unchanged, failed before and unchanged). */
-  skipped?: string;
-}
-
-export type DecisionStatus = 'new' | 'changed' | 'forced' | 'retry' | 'outputs' | 'done' | 'failed' | 'duplicate';
-
-export interface Decision {
-  id: string;
-  path: string;
-  status: DecisionStatus;
-  run: boolean;
-  reason: string;
-}
 
 export interface ScanResult {
   runId: string;

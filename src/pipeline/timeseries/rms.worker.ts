@@ -4,10 +4,10 @@
  * squares (pass 2) — and sends back only the small per-date sums. Two cores read and compute at once.
  */
 import { parentPort } from 'node:worker_threads';
-import { DerampedRms, RampNormals, type RampType } from '../compute/timeseries/ramp.js';
-import type { RmsRowKernels } from '../compute/timeseries/kernels.js';
-import { rmsRowKernels } from '../engine/cpu/timeseries.kernels.js';
-import { openTimeseries, readMask, type TimeseriesFile } from '../io/hdf5/mintpy.reader.js';
+import { DerampedRms, RampNormals, type RampType } from '../../compute/timeseries/ramp.js';
+import type { RmsRowKernels } from '../../compute/timeseries/kernels.js';
+import { rmsRowKernels } from '../../engine/cpu/timeseries.kernels.js';
+import { openTimeseries, readMask, type TimeseriesFile } from '../../io/hdf5/mintpy.reader.js';
 
 export interface RmsSetup {
   type: 'setup';

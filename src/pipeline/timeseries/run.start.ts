@@ -2,8 +2,8 @@
  * How every MintPy command's run begins (velocity, rms, invert): a run id, the start date and clock for
  * report.json, stage metrics, and its input opened under the metrics' 'open' stage.
  */
-import { Metrics } from '../core/metrics.js';
-import { newRunId } from '../io/output/report.js';
+import { Metrics } from '../../core/metrics.js';
+import { newRunId } from '../../io/output/report.js';
 
 export interface RunStart<T> {
   runId: string;

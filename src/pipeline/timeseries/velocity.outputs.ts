@@ -3,10 +3,10 @@
  * `mintpy.timeFunc.*` configuration keys printed as Python prints them, and, per block, the float32
  * planes of every dataset from a fit (parameters, their std, periodic amplitude and phase, residue).
  */
-import { PixelStatus, type BlockFit } from '../compute/timeseries/fit.js';
-import { pythonStr } from '../core/python.format.js';
-import type { OutputDataset } from '../compute/timeseries/design.js';
-import { mintpyReaderAttributes, type TimeseriesFile } from '../io/hdf5/mintpy.reader.js';
+import { PixelStatus, type BlockFit } from '../../compute/timeseries/fit.js';
+import { pythonStr } from '../../core/python.format.js';
+import type { OutputDataset } from '../../compute/timeseries/design.js';
+import { mintpyReaderAttributes, type TimeseriesFile } from '../../io/hdf5/mintpy.reader.js';
 import type { Uncertainty, VelocityPlan } from './velocity.plan.js';
 
 /** The options as the user gave them, for the `mintpy.timeFunc.*` attributes (MintPy stores str(value)). */

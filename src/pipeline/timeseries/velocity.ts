@@ -6,45 +6,22 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, resolve } from 'node:path';
-import { UsageError } from '../core/errors.js';
-import type { Logger } from '../core/log.js';
-import type { Metrics } from '../core/metrics.js';
-import { BlockFitter, residuals, residueStd, type BlockFit, type BlockInput } from '../compute/timeseries/fit.js';
-import { BootstrapSampler, bootstrapStd, covarianceStd } from '../compute/timeseries/uncertainty.js';
-import { accumulateKernel, useSimd } from '../engine/cpu/timeseries.kernels.js';
-import { H5Cube } from '../io/hdf5/cube.js';
-import { openH5 } from '../io/hdf5/h5.js';
-import { openTimeseries, type TimeseriesFile } from '../io/hdf5/mintpy.reader.js';
-import { MintpyWriter } from '../io/hdf5/mintpy.writer.js';
-import { writeJsonAtomic } from '../io/output/atomic.js';
+import { UsageError } from '../../core/errors.js';
+import type { Metrics } from '../../core/metrics.js';
+import { BlockFitter, residuals, residueStd, type BlockFit, type BlockInput } from '../../compute/timeseries/fit.js';
+import { BootstrapSampler, bootstrapStd, covarianceStd } from '../../compute/timeseries/uncertainty.js';
+import { accumulateKernel, useSimd } from '../../engine/cpu/timeseries.kernels.js';
+import { H5Cube } from '../../io/hdf5/cube.js';
+import { openH5 } from '../../io/hdf5/h5.js';
+import { openTimeseries, type TimeseriesFile } from '../../io/hdf5/mintpy.reader.js';
+import { MintpyWriter } from '../../io/hdf5/mintpy.writer.js';
+import { writeJsonAtomic } from '../../io/output/atomic.js';
 import { exportGeoTiffs, mintpyGrid } from './h5.geotiff.js';
 import { startRun } from './run.start.js';
-import { blockPlanes, residualAttributes, velocityAttributes, type TimeFuncConfig } from './velocity.outputs.js';
-import { planVelocity, type VelocityOptions, type VelocityPlan } from './velocity.plan.js';
+import type { VelocityContext } from './velocity.context.js';
+import { blockPlanes, residualAttributes, velocityAttributes } from './velocity.outputs.js';
+import { planVelocity, type VelocityPlan } from './velocity.plan.js';
 import { buildVelocityReport, type PixelCounts, type VelocityReport } from './velocity.report.js';
-
-export interface VelocityContext {
-  /** The timeseries.h5 to fit. */
-  input: string;
-  /** Output folder (created when missing). */
-  outDir: string;
-  /** velocity.h5 name, in outDir unless a path. */
-  output: string;
-  options: VelocityOptions;
-  /** The options as typed, for the mintpy.timeFunc.* attributes. */
-  config: TimeFuncConfig;
-  /** Residual time series file name (--save-res), or undefined. */
-  residualFile?: string;
-  /** Time-series variance (n, l, w) or covariance (n, n, l, w) file for --uq covariance. */
-  covarianceFile?: string;
-  /** Seed of the bootstrap draws (reported, so a run can be repeated). */
-  seed: number;
-  geotiff: boolean;
-  /** WebAssembly SIMD kernels when the runtime has them; false forces the JavaScript kernels. */
-  simd: boolean;
-  logger: Logger;
-  onProgress?: (done: number, total: number) => void;
-}
 
 export interface VelocityResult {
   output: string;

@@ -4,12 +4,12 @@
  * the block's rows of the three outputs. Two cores read and invert at once.
  */
 import { parentPort } from 'node:worker_threads';
-import { invertBlock } from '../compute/timeseries/invert.block.js';
-import { NetworkSolver, type SharedSystem } from '../compute/timeseries/network.js';
-import { networkDesign } from '../compute/timeseries/network.design.js';
-import { CoherenceWeights, type WeightFunction } from '../compute/timeseries/weights.js';
-import type { H5Cube } from '../io/hdf5/cube.js';
-import { openIfgramStack, type IfgramStack } from '../io/hdf5/ifgram.reader.js';
+import { invertBlock } from '../../compute/timeseries/invert.block.js';
+import { NetworkSolver, type SharedSystem } from '../../compute/timeseries/network.js';
+import { networkDesign } from '../../compute/timeseries/network.design.js';
+import { CoherenceWeights, type WeightFunction } from '../../compute/timeseries/weights.js';
+import type { H5Cube } from '../../io/hdf5/cube.js';
+import { openIfgramStack, type IfgramStack } from '../../io/hdf5/ifgram.reader.js';
 
 export interface InvertSetup {
   type: 'setup';

@@ -2,7 +2,7 @@
  * Row blocks of the MintPy commands (velocity, rms, invert): how many rows of a cube one block holds,
  * from --ram, what one row costs, and the file's chunking. One rule and one error text for all three.
  */
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../../core/errors.js';
 
 /**
  * Input bytes per block aimed at: larger blocks ran slower, not faster (100 x 1000 x 1000 cube, 2 cores:

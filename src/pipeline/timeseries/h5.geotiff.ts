@@ -5,10 +5,10 @@
  * (or 4326 when the axes are in degrees).
  */
 import { join } from 'node:path';
-import type { RasterGrid } from '../core/types.js';
-import { openH5, type H5Dataset } from '../io/hdf5/h5.js';
-import { GeoTiffWriter } from '../io/raster/geotiff.writer.js';
-import { encodeStripTile } from '../io/raster/tile.encode.js';
+import type { RasterGrid } from '../../core/types.js';
+import { openH5, type H5Dataset } from '../../io/hdf5/h5.js';
+import { GeoTiffWriter } from '../../io/raster/geotiff.writer.js';
+import { encodeStripTile } from '../../io/raster/tile.encode.js';
 
 /** The grid of a geocoded MintPy file, or null when it is in radar coordinates. */
 export function mintpyGrid(attrs: Record<string, string>, length: number, width: number): RasterGrid | null {

@@ -1,11 +1,11 @@
 /** `report.json` of `archeo velocity` (product.md, "Performance report"). */
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
-import type { Metrics } from '../core/metrics.js';
-import { roundTo } from '../core/numbers.js';
-import { peakRssMb, recommendations, reportHeader, type ReportHeader } from '../io/output/report.js';
-import type { TimeseriesFile } from '../io/hdf5/mintpy.reader.js';
-import type { VelocityContext } from './velocity.js';
+import type { Metrics } from '../../core/metrics.js';
+import { roundTo } from '../../core/numbers.js';
+import { peakRssMb, recommendations, reportHeader, type ReportHeader } from '../../io/output/report.js';
+import type { TimeseriesFile } from '../../io/hdf5/mintpy.reader.js';
+import type { VelocityContext } from './velocity.context.js';
 import type { VelocityPlan } from './velocity.plan.js';
 
 export interface PixelCounts {

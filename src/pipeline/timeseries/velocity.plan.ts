@@ -3,11 +3,11 @@
  * pixel, the model and its design matrix (rank checked), the output datasets, and the row blocks sized
  * from the memory budget. Every refusal here is one line naming the option or the file.
  */
-import { InputError, UsageError } from '../core/errors.js';
-import { DateError, normalizeDate, selectDates, type DateSelection } from '../compute/timeseries/dates.js';
-import { designMatrix, ModelError, outputDatasets, parameterCount, validateModel, wholeDays, type DesignMatrix, type OutputDataset, type TimeModel } from '../compute/timeseries/design.js';
-import { fitSystem, isRankDeficient, type FitSystem } from '../compute/timeseries/system.js';
-import type { TimeseriesFile } from '../io/hdf5/mintpy.reader.js';
+import { InputError, UsageError } from '../../core/errors.js';
+import { DateError, normalizeDate, selectDates, type DateSelection } from '../../compute/timeseries/dates.js';
+import { designMatrix, ModelError, outputDatasets, parameterCount, validateModel, wholeDays, type DesignMatrix, type OutputDataset, type TimeModel } from '../../compute/timeseries/design.js';
+import { fitSystem, isRankDeficient, type FitSystem } from '../../compute/timeseries/system.js';
+import type { TimeseriesFile } from '../../io/hdf5/mintpy.reader.js';
 import { rowsPerBlock } from './row.blocks.js';
 
 export type Uncertainty = 'residue' | 'covariance' | 'bootstrap';
