@@ -16,18 +16,15 @@ import { maskLut, reflectanceTable } from '../../compute/radiometry.js';
 import {
   planAxis,
   resampleClasses,
-  resampleFloat,
-  sampleRuns,
-  sourceRange,
   type AxisPlan,
   type GridWindow,
   type PlanSpec,
 } from '../../compute/resample.js';
-import type { SampleWindow } from '../../core/types.js';
 import type { CpuSceneKernels, CpuSceneSpec, CpuStrip, IndexKernel, StripBits, StripInput } from '../engine.js';
 import { compileConditions, compileIndexKernel, type ConditionKernel } from './compile.js';
 import { compileWasmKernels, conditionSlots, WasmArena, type WasmKernels } from './wasm.kernels.js';
-import { bandPlaneWasm, bandScratchBytes } from './wasm.resample.js';
+import { bandPlaneJs, bandPlaneWasm, bandScratchBytes } from './band.plane.js';
+import { sumsOverRuns } from './strip.stats.js';
 
 type Plans = { x: AxisPlan; y: AxisPlan };
 
@@ -68,31 +65,7 @@ class Scratch {
   }
 }
 const scratch = new Scratch();
-
-/** One band's plane on the task's grid window: reflectance by table lookup, then resampling (JavaScript). */
-function bandPlane(win: SampleWindow, lut: Float32Array, plan: Plans, srcWidth: number, grid: GridWindow, plane: Float32Array): void {
-  const dn = win.data;
-  if (plan.x.kind === 'identity' && plan.y.kind === 'identity') {
-    // Same grid: convert straight into the plane.
-    for (let y = 0; y < grid.height; y++) {
-      const s = (grid.y0 + y - win.y0) * win.width + (grid.x0 - win.x0);
-      const o = y * grid.width;
-      for (let x = 0; x < grid.width; x++) plane[o + x] = lut[dn[s + x]!]!;
-    }
-    return;
-  }
-  // Only the source columns this task needs, converted to reflectance, then resampled.
-  const [sx0, sx1] = sourceRange(plan.x, grid.x0, grid.x0 + grid.width, srcWidth);
-  const width = sx1 - sx0;
-  const refl = scratch.take('reflectance', width * win.height);
-  for (let y = 0; y < win.height; y++) {
-    const s = y * win.width + (sx0 - win.x0);
-    const o = y * width;
-    for (let x = 0; x < width; x++) refl[o + x] = lut[dn[s + x]!]!;
-  }
-  const rows = scratch.take('rows', win.height * grid.width);
-  resampleFloat({ data: refl, x0: sx0, y0: win.y0, width, height: win.height }, plan.x, plan.y, grid, plane, rows);
-}
+const take = (name: string, n: number): Float32Array => scratch.take(name, n);
 
 function countNumbers(a: Float32Array, from = 0): number {
   let c = 0;
@@ -154,15 +127,20 @@ class CpuScene implements CpuSceneKernels {
   planes(input: StripInput): { planes: Float32Array[]; masked: Uint8Array | undefined } {
     const grid = gridOf(input);
     const n = input.rows * input.cols;
-    // Fresh arrays: they are transferred to the main thread, not copied.
-    const planes = input.bands.map((win, i) => {
-      const plane = new Float32Array(n);
-      bandPlane(win, this.luts[i]!, this.plans[i]!, this.spec.bands[i]!.plan.srcWidth, grid, plane);
-      return plane;
-    });
-    const masked = input.scl ? new Uint8Array(n) : undefined;
-    if (masked) this.fillMask(input, grid, masked);
-    return { planes, masked };
+    // Fresh arrays: they are transferred to the main thread, not copied. The scratch rows go back to the
+    // pool at once (before, a device engine's scene kept every task's scratch referenced until its end).
+    try {
+      const planes = input.bands.map((win, i) => {
+        const plane = new Float32Array(n);
+        bandPlaneJs(win, this.luts[i]!, this.plans[i]!, this.spec.bands[i]!.plan.srcWidth, grid, plane, take);
+        return plane;
+      });
+      const masked = input.scl ? new Uint8Array(n) : undefined;
+      if (masked) this.fillMask(input, grid, masked);
+      return { planes, masked };
+    } finally {
+      scratch.release();
+    }
   }
 
   /**
@@ -189,7 +167,10 @@ class CpuScene implements CpuSceneKernels {
       const sub = new Int32Array(list.length * 4);
       list.forEach((r, k) => sub.set(runs.subarray(4 * r, 4 * r + 4), 4 * k));
       const kernel = slot < 0 ? this.kernel : this.kernelFor(slot);
-      const sums = this.statsOver(input, sub, kernel);
+      const bands = kernel.bands.map((band) => this.kernel.bands.indexOf(band));
+      const sources = bands.map((b) => ({ win: input.bands[b]!, lut: this.luts[b]!, plan: this.plans[b]! }));
+      const scl = input.scl && this.sclPlan && this.sclLut ? { win: input.scl, lut: this.sclLut, plan: this.sclPlan } : undefined;
+      const sums = sumsOverRuns(kernel, sources, scl, sub);
       const slots = slot < 0 ? Array.from({ length: M }, (_, m) => m) : [slot];
       list.forEach((r, k) => {
         slots.forEach((m, j) => {
@@ -213,59 +194,6 @@ class CpuScene implements CpuSceneKernels {
       this.single.set(slot, k);
     }
     return k;
-  }
-
-  /** Per run, sums then counts of each of `kernel`'s indices at the runs' pixels. */
-  private statsOver(input: StripInput, runs: Int32Array, kernel: IndexKernel): Float64Array {
-    const nRuns = runs.length / 4;
-    let P = 0;
-    for (let r = 0; r < nRuns; r++) P += runs[4 * r + 3]! - runs[4 * r + 2]!;
-    const allBands = this.kernel.bands;
-    const planes = kernel.bands.map((band) => {
-      const b = allBands.indexOf(band);
-      const plane = new Float32Array(P);
-      const win = input.bands[b]!;
-      sampleRuns(win.data, win, this.luts[b]!, this.plans[b]!.x, this.plans[b]!.y, runs, plane);
-      return plane;
-    });
-    let masked: Uint8Array | undefined;
-    if (input.scl && this.sclPlan && this.sclLut) {
-      masked = new Uint8Array(P);
-      const win = input.scl;
-      const lut = this.sclLut;
-      const { x: px, y: py } = this.sclPlan;
-      const pick = (plan: AxisPlan, g: number): number => (plan.kind === 'nearest' ? plan.i0[g]! : g);
-      let i = 0;
-      for (let r = 0; r < nRuns; r++) {
-        const gy = runs[4 * r + 1]!;
-        const row = (pick(py, gy) - win.y0) * win.width - win.x0;
-        for (let gx = runs[4 * r + 2]!; gx < runs[4 * r + 3]!; gx++) masked[i++] = lut[win.data[row + pick(px, gx)]!]!;
-      }
-    }
-    const K = kernel.names.length;
-    const outs = kernel.names.map(() => new Float32Array(P));
-    kernel.run(planes, masked, outs, P);
-    const out = new Float64Array(nRuns * 2 * K);
-    let i0 = 0;
-    for (let r = 0; r < nRuns; r++) {
-      const len = runs[4 * r + 3]! - runs[4 * r + 2]!;
-      for (let m = 0; m < K; m++) {
-        const v = outs[m]!;
-        let sum = 0;
-        let count = 0;
-        for (let i = i0; i < i0 + len; i++) {
-          const x = v[i]!;
-          if (x === x) {
-            sum += x;
-            count++;
-          }
-        }
-        out[r * 2 * K + m] = sum;
-        out[r * 2 * K + K + m] = count;
-      }
-      i0 += len;
-    }
-    return out;
   }
 
   private fillMask(input: StripInput, grid: GridWindow, masked: Uint8Array): void {
@@ -359,7 +287,7 @@ class CpuScene implements CpuSceneKernels {
       outs,
       fillPlanes: () => {
         input.bands.forEach((win, i) => {
-          bandPlane(win, this.luts[i]!, this.plans[i]!, this.spec.bands[i]!.plan.srcWidth, grid, planes[i]!);
+          bandPlaneJs(win, this.luts[i]!, this.plans[i]!, this.spec.bands[i]!.plan.srcWidth, grid, planes[i]!, take);
         });
         if (masked) this.fillMask(input, grid, masked);
       },

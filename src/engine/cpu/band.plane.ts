@@ -1,8 +1,10 @@
 /**
- * A band's plane for one scan task with the WebAssembly kernels: DN → reflectance by table lookup and
- * the bilinear passes run in WebAssembly; the edge columns and the nearest/area plans use the
- * JavaScript kernels of compute/resample.ts on views of the same memory. The arithmetic is the same,
- * operation for operation, so results are bit-identical to OpenCV's either way.
+ * A band's plane for one scan task: DN → reflectance by table lookup, then resampling onto the task's
+ * grid window with the plans of compute/resample.ts. Two implementations of the same arithmetic,
+ * operation for operation (so both are bit-identical to OpenCV's): `bandPlaneWasm`, where the lookup and
+ * the bilinear passes run in WebAssembly and the edge columns and the nearest/area plans use the
+ * JavaScript kernels on views of the same memory, and `bandPlaneJs` in plain typed arrays (`--no-simd`,
+ * and the planes a device engine receives).
  */
 import {
   pairedRange,
@@ -12,15 +14,46 @@ import {
   type GridWindow,
   type LinearPlan,
 } from '../../compute/resample.js';
-import type { TypedArray } from '../../core/types.js';
+import type { SampleWindow } from '../../core/types.js';
 import { WasmArena, type WasmKernels } from './wasm.kernels.js';
 
-export interface DnWindow {
-  data: TypedArray;
-  x0: number;
-  y0: number;
-  width: number;
-  height: number;
+/** A source window of DN (digital numbers) of one band. */
+type DnWindow = SampleWindow;
+
+/** Scratch buffers the JavaScript path may reuse between calls (the caller owns them). */
+export type ScratchTake = (name: string, length: number) => Float32Array;
+
+/** One band's plane on the task's grid window in plain typed arrays: table lookup, then resampling. */
+export function bandPlaneJs(
+  win: DnWindow,
+  lut: Float32Array,
+  plan: { x: AxisPlan; y: AxisPlan },
+  srcWidth: number,
+  grid: GridWindow,
+  plane: Float32Array,
+  take: ScratchTake,
+): void {
+  const dn = win.data;
+  if (plan.x.kind === 'identity' && plan.y.kind === 'identity') {
+    // Same grid: convert straight into the plane.
+    for (let y = 0; y < grid.height; y++) {
+      const s = (grid.y0 + y - win.y0) * win.width + (grid.x0 - win.x0);
+      const o = y * grid.width;
+      for (let x = 0; x < grid.width; x++) plane[o + x] = lut[dn[s + x]!]!;
+    }
+    return;
+  }
+  // Only the source columns this task needs, converted to reflectance, then resampled.
+  const [sx0, sx1] = sourceRange(plan.x, grid.x0, grid.x0 + grid.width, srcWidth);
+  const width = sx1 - sx0;
+  const refl = take('reflectance', width * win.height);
+  for (let y = 0; y < win.height; y++) {
+    const s = y * win.width + (sx0 - win.x0);
+    const o = y * width;
+    for (let x = 0; x < width; x++) refl[o + x] = lut[dn[s + x]!]!;
+  }
+  const rows = take('rows', win.height * grid.width);
+  resampleFloat({ data: refl, x0: sx0, y0: win.y0, width, height: win.height }, plan.x, plan.y, grid, plane, rows);
 }
 
 /** Bytes of arena a band's plane needs beyond the plane itself (for WasmArena.reset). */
