@@ -23,20 +23,36 @@ function ensureArchive(): string {
   const scene = join(cache, `scene_${size}_seed42`);
   if (!existsSync(join(scene, 'truth.json'))) {
     mkdirSync(cache, { recursive: true });
-    const r = spawnSync(python, [join(peers, 'make_scene.py'), '--size', String(size), '--out', scene, '--seed', '42'], { stdio: 'inherit' });
+    const r = spawnSync(
+      python,
+      [join(peers, 'make_scene.py'), '--size', String(size), '--out', scene, '--seed', '42'],
+      { stdio: 'inherit' },
+    );
     if (r.status !== 0) throw new Error('make_scene.py failed (install the peers: ../shared/peers/install_peers.sh)');
   }
   const archive = join(cache, `archive_${scenes}x${size}`);
   if (existsSync(archive) && readdirSync(archive).length === scenes) return archive;
   rmSync(archive, { recursive: true, force: true });
-  for (let i = 1; i <= scenes; i++) cpSync(scene, join(archive, `S2B_bench${String(i).padStart(2, '0')}`), { recursive: true });
+  for (let i = 1; i <= scenes; i++)
+    cpSync(scene, join(archive, `S2B_bench${String(i).padStart(2, '0')}`), { recursive: true });
   return archive;
 }
 
 function main(): void {
   const archive = ensureArchive();
   const results = new Map<number, Measure[]>();
-  const scan = (out: string, jobs: number): Measure => timed(process.execPath, [join(root, 'bin', 'archeo.js'), 'scan', archive, '--out', out, '-q', '--no-progress', '--jobs', String(jobs)]);
+  const scan = (out: string, jobs: number): Measure =>
+    timed(process.execPath, [
+      join(root, 'bin', 'archeo.js'),
+      'scan',
+      archive,
+      '--out',
+      out,
+      '-q',
+      '--no-progress',
+      '--jobs',
+      String(jobs),
+    ]);
   for (let r = 0; r < runs; r++) {
     for (const jobs of [1, 2, 4]) {
       const out = join(work, `jobs${jobs}`);
@@ -49,16 +65,31 @@ function main(): void {
   }
   const rerun = scan(join(work, 'jobs1'), 1);
   const base = fastest(results.get(1))!;
-  console.log(`\n${new Date().toISOString().slice(0, 10)}, ${hostLine()}, ${scenes} scenes of ${size}x${size} (make_scene.py), default options, min of ${runs} run(s)\n`);
+  console.log(
+    `\n${new Date().toISOString().slice(0, 10)}, ${hostLine()}, ${scenes} scenes of ${size}x${size} (make_scene.py), default options, min of ${runs} run(s)\n`,
+  );
   console.log('| run | wall s | peak RSS MB | scenes / min | speed-up vs --jobs 1 |');
   console.log('|---|---|---|---|---|');
   for (const jobs of [1, 2, 4]) {
     const m = fastest(results.get(jobs))!;
-    console.log(`| --jobs ${jobs} | ${m.wall_s.toFixed(2)} | ${m.peak_rss_mb.toFixed(0)} | ${((scenes / m.wall_s) * 60).toFixed(1)} | ${(base.wall_s / m.wall_s).toFixed(2)} |`);
+    console.log(
+      `| --jobs ${jobs} | ${m.wall_s.toFixed(2)} | ${m.peak_rss_mb.toFixed(0)} | ${((scenes / m.wall_s) * 60).toFixed(1)} | ${(base.wall_s / m.wall_s).toFixed(2)} |`,
+    );
   }
   console.log(`| rerun, nothing to do | ${rerun.wall_s.toFixed(2)} | ${rerun.peak_rss_mb.toFixed(0)} | - | - |`);
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-  appendFileSync(join(root, 'bench', 'results', 'batch.jsonl'), JSON.stringify({ date: new Date().toISOString(), host: hostLine(), scenes, size, runs, results: Object.fromEntries(results), rerun }) + '\n');
+  appendFileSync(
+    join(root, 'bench', 'results', 'batch.jsonl'),
+    `${JSON.stringify({
+      date: new Date().toISOString(),
+      host: hostLine(),
+      scenes,
+      size,
+      runs,
+      results: Object.fromEntries(results),
+      rerun,
+    })}\n`,
+  );
 }
 
 main();

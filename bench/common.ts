@@ -16,7 +16,12 @@ export interface Measure {
 
 /** Runs `cmd` under /usr/bin/time -v: wall time and peak RSS measured the same way for every tool. */
 export function timed(cmd: string, argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Measure {
-  const r = spawnSync('/usr/bin/time', ['-v', cmd, ...argv], { encoding: 'utf8', env: { ...process.env, ...opts.env }, cwd: opts.cwd, maxBuffer: 1 << 26 });
+  const r = spawnSync('/usr/bin/time', ['-v', cmd, ...argv], {
+    encoding: 'utf8',
+    env: { ...process.env, ...opts.env },
+    cwd: opts.cwd,
+    maxBuffer: 1 << 26,
+  });
   const err = r.stderr ?? '';
   const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(err);
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(err);
@@ -74,7 +79,9 @@ export function printPairs(title: string, names: string[], results: Map<string, 
   names.forEach((name, i) => {
     const m = fastest(results.get(name))!;
     const peer = fastest(results.get(names[i - (i % 2) + 1]!));
-    console.log(`| ${name} | ${m.wall_s.toFixed(2)} | ${m.peak_rss_mb.toFixed(0)} | ${ratio(m.wall_s, peer?.wall_s)} | ${ratio(m.peak_rss_mb, peer?.peak_rss_mb)} |`);
+    console.log(
+      `| ${name} | ${m.wall_s.toFixed(2)} | ${m.peak_rss_mb.toFixed(0)} | ${ratio(m.wall_s, peer?.wall_s)} | ${ratio(m.peak_rss_mb, peer?.peak_rss_mb)} |`,
+    );
   });
 }
 
@@ -89,7 +96,13 @@ export interface PeerConfig {
  * Runs every configuration `runs` times, round-robin (so load drifts hit all alike), each in a fresh
  * folder `dirOf(i)`; prints each run and returns the measures by configuration name.
  */
-export function measureRounds<C extends PeerConfig>(label: string, configs: C[], runs: number, dirOf: (i: number) => string, once: (c: C, dir: string) => Measure): Map<string, Measure[]> {
+export function measureRounds<C extends PeerConfig>(
+  label: string,
+  configs: C[],
+  runs: number,
+  dirOf: (i: number) => string,
+  once: (c: C, dir: string) => Measure,
+): Map<string, Measure[]> {
   const results = new Map<string, Measure[]>();
   for (let r = 0; r < runs; r++) {
     for (const [i, c] of configs.entries()) {

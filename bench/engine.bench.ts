@@ -23,7 +23,9 @@ function ensureScene(): void {
   try {
     readFileSync(join(scene, 'B04.tif'));
   } catch {
-    const r = spawnSync(python, [join(peers, 'make_scene.py'), '--size', size, '--out', scene, '--seed', '42'], { stdio: 'inherit' });
+    const r = spawnSync(python, [join(peers, 'make_scene.py'), '--size', size, '--out', scene, '--seed', '42'], {
+      stdio: 'inherit',
+    });
     if (r.status !== 0) throw new Error('make_scene.py failed');
   }
 }
@@ -37,7 +39,17 @@ interface Run extends Measure {
 function runOnce(backend: string): Run {
   const out = join(os.tmpdir(), `archeo-bench-engine-${backend}`);
   rmSync(out, { recursive: true, force: true });
-  const m = timed(process.execPath, [join(root, 'bin', 'archeo.js'), 'scan', scene, '--out', out, '--backend', backend, '-q', '--no-progress']);
+  const m = timed(process.execPath, [
+    join(root, 'bin', 'archeo.js'),
+    'scan',
+    scene,
+    '--out',
+    out,
+    '--backend',
+    backend,
+    '-q',
+    '--no-progress',
+  ]);
   const sceneDir = readdirSync(out).find((n) => !n.endsWith('.json') && !n.startsWith('.'))!;
   const report = JSON.parse(readFileSync(join(out, sceneDir, 'report.json'), 'utf8'));
   return { ...m, stages: report.stages, engine: report.engine, tasks: report.stages.indices?.count ?? 0 };
@@ -55,7 +67,9 @@ function main(): void {
     }
   }
   const stages = ['read', 'resample', 'indices', 'mask', 'encode', 'write', 'morphology', 'label', 'stats'];
-  console.log(`\n${new Date().toISOString().slice(0, 10)}, ${hostLine()}, scene ${size}² (make_scene.py seed 42, 7 indices, 3 detectors), fastest of ${runs}\n`);
+  console.log(
+    `\n${new Date().toISOString().slice(0, 10)}, ${hostLine()}, scene ${size}² (make_scene.py seed 42, 7 indices, 3 detectors), fastest of ${runs}\n`,
+  );
   console.log(`| backend | device | wall s | peak RSS MB | ${stages.join(' s | ')} s | strips |`);
   console.log(`|---|---|---|---|${stages.map(() => '---|').join('')}---|`);
   const best = new Map<string, Run>();
@@ -63,7 +77,9 @@ function main(): void {
     const m = fastest(results.get(b)) as Run;
     best.set(b, m);
     const cells = stages.map((s) => (m.stages[s] ? m.stages[s]!.total_s.toFixed(2) : '-'));
-    console.log(`| ${b} | ${String(m.engine['device'])} | ${m.wall_s.toFixed(2)} | ${m.peak_rss_mb.toFixed(0)} | ${cells.join(' | ')} | ${m.tasks} |`);
+    console.log(
+      `| ${b} | ${String(m.engine['device'])} | ${m.wall_s.toFixed(2)} | ${m.peak_rss_mb.toFixed(0)} | ${cells.join(' | ')} | ${m.tasks} |`,
+    );
   }
   const cpu = best.get('cpu');
   for (const [b, m] of best) {
@@ -71,10 +87,24 @@ function main(): void {
     // Device stage time is on the main thread, one task at a time; the CPU's is worker time.
     const dev = (m.stages['indices']?.total_s ?? 0) / Math.max(1, m.tasks);
     const host = ((cpu.stages['indices']?.total_s ?? 0) + (cpu.stages['mask']?.total_s ?? 0)) / Math.max(1, cpu.tasks);
-    const probe = spawnSync(process.execPath, [join(root, 'build', 'bench', 'engine.overhead.js'), b], { encoding: 'utf8' });
-    const o = probe.status === 0 ? (JSON.parse(probe.stdout.trim().split('\n').pop()!) as { tiny_ms: number; full_ms: number; per_mpx_ms: number }) : undefined;
-    if (o) console.log(`\n${b}: fixed cost of a strip task (32 px: upload, 7 indices, 3 detectors' bits, download) ${o.tiny_ms.toFixed(1)} ms; a 512 x 2048 task ${o.full_ms.toFixed(0)} ms (${o.per_mpx_ms.toFixed(0)} ms per megapixel)`);
-    console.log(`${b}: ${(dev * 1000).toFixed(1)} ms of device time per strip (upload, indices, bits, download) vs ${(host * 1000).toFixed(1)} ms of CPU kernel time per strip; peak device memory ${(((m.engine['gpu_memory'] as { peak_bytes: number } | undefined)?.peak_bytes ?? 0) / 2 ** 20).toFixed(0)} MiB, tensors left ${(m.engine['gpu_memory'] as { tensors: number } | undefined)?.tensors}`);
+    const probe = spawnSync(process.execPath, [join(root, 'build', 'bench', 'engine.overhead.js'), b], {
+      encoding: 'utf8',
+    });
+    const o =
+      probe.status === 0
+        ? (JSON.parse(probe.stdout.trim().split('\n').pop()!) as {
+            tiny_ms: number;
+            full_ms: number;
+            per_mpx_ms: number;
+          })
+        : undefined;
+    if (o)
+      console.log(
+        `\n${b}: fixed cost of a strip task (32 px: upload, 7 indices, 3 detectors' bits, download) ${o.tiny_ms.toFixed(1)} ms; a 512 x 2048 task ${o.full_ms.toFixed(0)} ms (${o.per_mpx_ms.toFixed(0)} ms per megapixel)`,
+      );
+    console.log(
+      `${b}: ${(dev * 1000).toFixed(1)} ms of device time per strip (upload, indices, bits, download) vs ${(host * 1000).toFixed(1)} ms of CPU kernel time per strip; peak device memory ${(((m.engine['gpu_memory'] as { peak_bytes: number } | undefined)?.peak_bytes ?? 0) / 2 ** 20).toFixed(0)} MiB, tensors left ${(m.engine['gpu_memory'] as { tensors: number } | undefined)?.tensors}`,
+    );
   }
 }
 

@@ -13,11 +13,14 @@ const sel = await selectEngine((process.argv[2] ?? 'webgpu') as BackendChoice);
 const engine = sel.engine!;
 // The default indices, then those the default detectors read (as a scan computes them).
 const names = [...defaultIndexNames];
-for (const d of Object.values(defaultParams.detectors)) for (const c of d.conditions) if (!names.includes(c.index)) names.push(c.index);
+for (const d of Object.values(defaultParams.detectors))
+  for (const c of d.conditions) if (!names.includes(c.index)) names.push(c.index);
 const defs = names.map((n) => indexByName(n)!);
 const bands = compileIndexKernel(defs).bands;
 const slot = (name: string): number => defs.findIndex((d) => d.name === name);
-const detect = Object.values(defaultParams.detectors).map((d) => ({ conditions: d.conditions.map((c) => ({ slot: slot(c.index), op: c.op, value: c.value })) }));
+const detect = Object.values(defaultParams.detectors).map((d) => ({
+  conditions: d.conditions.map((c) => ({ slot: slot(c.index), op: c.op, value: c.value })),
+}));
 const kernels = engine.compile(defs, bands, detect);
 
 async function median(rows: number, cols: number, times: number): Promise<number> {
@@ -32,5 +35,12 @@ async function median(rows: number, cols: number, times: number): Promise<number
 
 const tiny = await median(1, 32, 20);
 const full = await median(512, 2048, 3);
-process.stdout.write(JSON.stringify({ device: sel.device.description, tiny_ms: tiny, full_ms: full, per_mpx_ms: (full - tiny) / ((512 * 2048) / 1e6) }) + '\n');
+process.stdout.write(
+  `${JSON.stringify({
+    device: sel.device.description,
+    tiny_ms: tiny,
+    full_ms: full,
+    per_mpx_ms: (full - tiny) / ((512 * 2048) / 1e6),
+  })}\n`,
+);
 await engine.close();

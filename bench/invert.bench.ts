@@ -15,7 +15,19 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { ensureMintpy, flag, generateOnce, hostLine, measureRounds, printPairs, python, root, timed, type Measure, type PeerConfig } from './common.js';
+import {
+  ensureMintpy,
+  flag,
+  generateOnce,
+  hostLine,
+  measureRounds,
+  printPairs,
+  python,
+  root,
+  timed,
+  type Measure,
+  type PeerConfig,
+} from './common.js';
 
 const args = process.argv.slice(2);
 const size = flag(args, '--size', '60x4x500x500');
@@ -34,7 +46,17 @@ const configs: Config[] = [
 
 function runOnce(c: Config, stack: string, out: string): Measure {
   mkdirSync(out, { recursive: true });
-  if (c.tool === 'archeo') return timed(process.execPath, [join(root, 'bin', 'archeo.js'), 'invert', stack, '--out', out, '-q', '--no-progress', ...c.argv]);
+  if (c.tool === 'archeo')
+    return timed(process.execPath, [
+      join(root, 'bin', 'archeo.js'),
+      'invert',
+      stack,
+      '--out',
+      out,
+      '-q',
+      '--no-progress',
+      ...c.argv,
+    ]);
   // MintPy writes into the current directory.
   return timed('bash', [join(peers, 'run_mintpy.sh'), 'inv', stack, ...c.argv], { cwd: out });
 }
@@ -60,18 +82,40 @@ print(json.dumps(out))`;
 function main(): void {
   ensureMintpy(peers);
   const [dates, conn, rows, cols] = size.split('x');
-  const stack = generateOnce(join(root, 'bench', 'cache', `ifg_${size}_seed1`, 'ifgramStack.h5'), join(peers, 'make_ifgram_stack.py'), [
-    '--dates', dates!, '--conn', conn!, '--rows', rows!, '--cols', cols!, '--seed', '1',
-  ]);
-  const results = measureRounds(size, configs, runs, (i) => join(work, `${i}`), (c, dir) => runOnce(c, stack, dir));
-  printPairs(`stack ${size} (dates x connections x rows x cols), min of ${runs} run(s)`, configs.map((c) => c.name), results, 'MintPy');
+  const stack = generateOnce(
+    join(root, 'bench', 'cache', `ifg_${size}_seed1`, 'ifgramStack.h5'),
+    join(peers, 'make_ifgram_stack.py'),
+    ['--dates', dates!, '--conn', conn!, '--rows', rows!, '--cols', cols!, '--seed', '1'],
+  );
+  const results = measureRounds(
+    size,
+    configs,
+    runs,
+    (i) => join(work, `${i}`),
+    (c, dir) => runOnce(c, stack, dir),
+  );
+  printPairs(
+    `stack ${size} (dates x connections x rows x cols), min of ${runs} run(s)`,
+    configs.map((c) => c.name),
+    results,
+    'MintPy',
+  );
   const checks = [0, 2].map((i) => crossCheck(join(work, `${i}`), join(work, `${i + 1}`)));
   checks.forEach((check, k) => {
-    console.log(`\n${configs[2 * k]!.argv.join(' ') || 'defaults'}: MintPy reads archeo's timeseries.h5: ${check['mintpy_info_reads_it'] ? 'yes' : 'NO'}; largest differences (m, 1, pairs): ${JSON.stringify(check['max_differences'])}`);
+    console.log(
+      `\n${configs[2 * k]!.argv.join(' ') || 'defaults'}: MintPy reads archeo's timeseries.h5: ${check['mintpy_info_reads_it'] ? 'yes' : 'NO'}; largest differences (m, 1, pairs): ${JSON.stringify(check['max_differences'])}`,
+    );
   });
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-  const record = { date: new Date().toISOString(), host: hostLine(), runs, size, results: Object.fromEntries(results), checks };
-  appendFileSync(join(root, 'bench', 'results', 'invert.jsonl'), JSON.stringify(record) + '\n');
+  const record = {
+    date: new Date().toISOString(),
+    host: hostLine(),
+    runs,
+    size,
+    results: Object.fromEntries(results),
+    checks,
+  };
+  appendFileSync(join(root, 'bench', 'results', 'invert.jsonl'), `${JSON.stringify(record)}\n`);
 }
 
 main();

@@ -13,7 +13,18 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { ensureMintpy, flag, generateOnce, hostLine, measureRounds, printPairs, root, timed, type Measure, type PeerConfig } from './common.js';
+import {
+  ensureMintpy,
+  flag,
+  generateOnce,
+  hostLine,
+  measureRounds,
+  printPairs,
+  root,
+  timed,
+  type Measure,
+  type PeerConfig,
+} from './common.js';
 
 const args = process.argv.slice(2);
 const size = flag(args, '--size', '100x1000x1000');
@@ -33,7 +44,12 @@ const configs: Config[] = [
 function runOnce(c: Config, series: string, dir: string): Measure {
   mkdirSync(dir, { recursive: true });
   symlinkSync(series, join(dir, 'timeseriesResidual.h5'));
-  if (c.tool === 'archeo') return timed(process.execPath, [join(root, 'bin', 'archeo.js'), 'rms', 'timeseriesResidual.h5', '-q', '--no-progress', ...c.argv], { cwd: dir });
+  if (c.tool === 'archeo')
+    return timed(
+      process.execPath,
+      [join(root, 'bin', 'archeo.js'), 'rms', 'timeseriesResidual.h5', '-q', '--no-progress', ...c.argv],
+      { cwd: dir },
+    );
   return timed('bash', [join(peers, 'run_mintpy.sh'), 'rms', 'timeseriesResidual.h5', ...c.argv], { cwd: dir });
 }
 
@@ -57,16 +73,56 @@ function crossCheck(ours: string, theirs: string, ramp: boolean): Record<string,
 function main(): void {
   ensureMintpy(peers);
   const [dates, rows, cols] = size.split('x');
-  const series = generateOnce(join(root, 'bench', 'cache', `tsres_${size}_seed1`, 'timeseriesResidual.h5'), join(peers, 'make_timeseries.py'), [
-    '--residual', '--dates', dates!, '--rows', rows!, '--cols', cols!, '--outlier-dates', '2', '--ramp', '0.01', '--nan-frac', '0.05', '--seed', '1',
-  ]);
-  const results = measureRounds(size, configs, runs, (i) => join(work, `${i}`), (c, dir) => runOnce(c, series, dir));
-  printPairs(`residual series ${size} (dates x rows x cols), min of ${runs} run(s)`, configs.map((c) => c.name), results, 'MintPy');
-  const checks = [0, 2].map((i) => crossCheck(join(work, `${i}`), join(work, `${i + 1}`), configs[i]!.argv.length === 0));
-  checks.forEach((check, k) => console.log(`\n${configs[2 * k]!.argv.join(' ') || 'defaults'}: ${JSON.stringify(check)}`));
+  const series = generateOnce(
+    join(root, 'bench', 'cache', `tsres_${size}_seed1`, 'timeseriesResidual.h5'),
+    join(peers, 'make_timeseries.py'),
+    [
+      '--residual',
+      '--dates',
+      dates!,
+      '--rows',
+      rows!,
+      '--cols',
+      cols!,
+      '--outlier-dates',
+      '2',
+      '--ramp',
+      '0.01',
+      '--nan-frac',
+      '0.05',
+      '--seed',
+      '1',
+    ],
+  );
+  const results = measureRounds(
+    size,
+    configs,
+    runs,
+    (i) => join(work, `${i}`),
+    (c, dir) => runOnce(c, series, dir),
+  );
+  printPairs(
+    `residual series ${size} (dates x rows x cols), min of ${runs} run(s)`,
+    configs.map((c) => c.name),
+    results,
+    'MintPy',
+  );
+  const checks = [0, 2].map((i) =>
+    crossCheck(join(work, `${i}`), join(work, `${i + 1}`), configs[i]!.argv.length === 0),
+  );
+  checks.forEach((check, k) =>
+    console.log(`\n${configs[2 * k]!.argv.join(' ') || 'defaults'}: ${JSON.stringify(check)}`),
+  );
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-  const record = { date: new Date().toISOString(), host: hostLine(), runs, size, results: Object.fromEntries(results), checks };
-  appendFileSync(join(root, 'bench', 'results', 'rms.jsonl'), JSON.stringify(record) + '\n');
+  const record = {
+    date: new Date().toISOString(),
+    host: hostLine(),
+    runs,
+    size,
+    results: Object.fromEntries(results),
+    checks,
+  };
+  appendFileSync(join(root, 'bench', 'results', 'rms.jsonl'), `${JSON.stringify(record)}\n`);
 }
 
 main();

@@ -30,14 +30,17 @@ function ensurePeers(): void {
   if (ok) return;
   console.log('installing the peers (install_peers.sh)...');
   const r = spawnSync('bash', [join(peers, 'install_peers.sh')], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('install_peers.sh failed: run it as root, or install GDAL, numpy and OpenCV for /usr/bin/python3');
+  if (r.status !== 0)
+    throw new Error('install_peers.sh failed: run it as root, or install GDAL, numpy and OpenCV for /usr/bin/python3');
 }
 
 function ensureScene(): void {
   if (existsSync(join(scene, 'truth.json'))) return;
   mkdirSync(cache, { recursive: true });
   console.log(`generating the ${size}x${size} scene once (make_scene.py, a few minutes)...`);
-  const r = spawnSync(python, [join(peers, 'make_scene.py'), '--size', String(size), '--out', scene, '--seed', '42'], { stdio: 'inherit' });
+  const r = spawnSync(python, [join(peers, 'make_scene.py'), '--size', String(size), '--out', scene, '--seed', '42'], {
+    stdio: 'inherit',
+  });
   if (r.status !== 0) throw new Error('make_scene.py failed');
 }
 
@@ -53,10 +56,23 @@ const peerRule = join(root, 'test', 'fixtures', 'peer', 'peer_rule.json');
 const configs: Config[] = [
   { name: 'archeo --detect none (indices only: zstd)', tool: 'archeo', argv: ['--detect', 'none'] },
   { name: 'peer_numpy.py (defaults: GDAL DEFLATE)', tool: 'peer', argv: [] },
-  { name: 'archeo --detect none --compress deflate', tool: 'archeo', argv: ['--detect', 'none', '--compress', 'deflate'] },
-  { name: 'peer_numpy.py --compress zstd --threads 2 (tuned)', tool: 'peer', argv: ['--compress', 'zstd', '--threads', '2'] },
+  {
+    name: 'archeo --detect none --compress deflate',
+    tool: 'archeo',
+    argv: ['--detect', 'none', '--compress', 'deflate'],
+  },
+  {
+    name: 'peer_numpy.py --compress zstd --threads 2 (tuned)',
+    tool: 'peer',
+    argv: ['--compress', 'zstd', '--threads', '2'],
+  },
   { name: 'archeo (defaults: 3 detectors, masks, GeoJSON, quicklook)', tool: 'archeo', argv: [] },
-  { name: "archeo, the peer's rule (--params peer_rule.json --resample nearest --reflectance multiply)", tool: 'archeo', argv: ['--params', peerRule, '--resample', 'nearest', '--reflectance', 'multiply'], keep: 'archeo-peer-rule' },
+  {
+    name: "archeo, the peer's rule (--params peer_rule.json --resample nearest --reflectance multiply)",
+    tool: 'archeo',
+    argv: ['--params', peerRule, '--resample', 'nearest', '--reflectance', 'multiply'],
+    keep: 'archeo-peer-rule',
+  },
   { name: 'peer_numpy.py --kernel square', tool: 'peer', argv: ['--kernel', 'square'], keep: 'peer-square' },
 ];
 
@@ -66,7 +82,16 @@ function runOnce(c: Config): Measure {
   mkdirSync(out, { recursive: true });
   try {
     if (c.tool === 'archeo') {
-      return timed(process.execPath, [join(root, 'bin', 'archeo.js'), 'scan', scene, '--out', out, '-q', '--no-progress', ...c.argv]);
+      return timed(process.execPath, [
+        join(root, 'bin', 'archeo.js'),
+        'scan',
+        scene,
+        '--out',
+        out,
+        '-q',
+        '--no-progress',
+        ...c.argv,
+      ]);
     }
     return timed(python, [join(peers, 'peer_numpy.py'), scene, out, ...c.argv]);
   } finally {
@@ -86,18 +111,29 @@ async function detectionRecord(): Promise<void> {
   const ours = join(work, 'archeo-peer-rule', `scene_${size}_seed42`);
   const peerOut = join(work, 'peer-square');
   if (!existsSync(join(ours, 'report.json')) || !existsSync(join(peerOut, 'timing.json'))) return;
-  const report = JSON.parse(readFileSync(join(ours, 'report.json'), 'utf8')) as { stages: Record<string, { total_s: number }>; detection: { detectors: { peer: { components: number; candidates: number } } } };
-  const timing = JSON.parse(readFileSync(join(peerOut, 'timing.json'), 'utf8')) as { timing_s: Record<string, number>; n_components: number; n_features: number };
+  const report = JSON.parse(readFileSync(join(ours, 'report.json'), 'utf8')) as {
+    stages: Record<string, { total_s: number }>;
+    detection: { detectors: { peer: { components: number; candidates: number } } };
+  };
+  const timing = JSON.parse(readFileSync(join(peerOut, 'timing.json'), 'utf8')) as {
+    timing_s: Record<string, number>;
+    n_components: number;
+    n_features: number;
+  };
   const same = Buffer.compare(await read(join(ours, 'masks', 'peer.tif')), await read(join(peerOut, 'mask.tif'))) === 0;
   const a = (k: string): number => report.stages[k]?.total_s ?? 0;
   const p = (k: string): number => timing.timing_s[k] ?? 0;
-  console.log(`\nDetection stages, the peer's rule, full tile (s): mask identical to the peer's: ${same ? 'yes' : 'NO'}; components ${report.detection.detectors.peer.components} vs ${timing.n_components}; kept ${report.detection.detectors.peer.candidates} vs ${timing.n_features}\n`);
+  console.log(
+    `\nDetection stages, the peer's rule, full tile (s): mask identical to the peer's: ${same ? 'yes' : 'NO'}; components ${report.detection.detectors.peer.components} vs ${timing.n_components}; kept ${report.detection.detectors.peer.candidates} vs ${timing.n_features}\n`,
+  );
   console.log('| stage | archeo | peer_numpy.py |');
   console.log('|---|---|---|');
   console.log(`| mask (conditions) | ${a('mask').toFixed(3)} | ${p('mask').toFixed(3)} |`);
   console.log(`| morphology | ${a('morphology').toFixed(3)} | ${p('morphology').toFixed(3)} |`);
   console.log(`| labelling | ${a('label').toFixed(3)} | ${p('labelling').toFixed(3)} |`);
-  console.log(`| statistics (means, contrast) / features | ${a('statistics').toFixed(3)} | ${p('features').toFixed(3)} |`);
+  console.log(
+    `| statistics (means, contrast) / features | ${a('statistics').toFixed(3)} | ${p('features').toFixed(3)} |`,
+  );
   console.log(`| polygons (outlines; the peer writes points) | ${a('polygons').toFixed(3)} | - |`);
   const ours5 = a('mask') + a('morphology') + a('label') + a('statistics') + a('polygons');
   const peer3 = p('mask') + p('morphology') + p('labelling') + p('features');
@@ -122,17 +158,21 @@ async function main(): Promise<void> {
   const peer = best(configs[1]!.name);
   const tuned = best(configs[3]!.name);
   const host = hostLine();
-  console.log(`\n${new Date().toISOString().slice(0, 10)}, ${host}, scene ${size}x${size} (make_scene.py --seed 42), min of ${runs} run(s)\n`);
+  console.log(
+    `\n${new Date().toISOString().slice(0, 10)}, ${host}, scene ${size}x${size} (make_scene.py --seed 42), min of ${runs} run(s)\n`,
+  );
   console.log('| configuration | wall s | peak RSS MB | wall / peer | RSS / peer | wall / tuned peer |');
   console.log('|---|---|---|---|---|---|');
   for (const c of selected) {
     const m = best(c.name)!;
-    console.log(`| ${c.name} | ${m.wall_s.toFixed(1)} | ${m.peak_rss_mb.toFixed(0)} | ${ratio(m.wall_s, peer?.wall_s)} | ${ratio(m.peak_rss_mb, peer?.peak_rss_mb)} | ${ratio(m.wall_s, tuned?.wall_s)} |`);
+    console.log(
+      `| ${c.name} | ${m.wall_s.toFixed(1)} | ${m.peak_rss_mb.toFixed(0)} | ${ratio(m.wall_s, peer?.wall_s)} | ${ratio(m.peak_rss_mb, peer?.peak_rss_mb)} | ${ratio(m.wall_s, tuned?.wall_s)} |`,
+    );
   }
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
   appendFileSync(
     join(root, 'bench', 'results', 'scan.jsonl'),
-    JSON.stringify({ date: new Date().toISOString(), host, size, runs, results: Object.fromEntries(results) }) + '\n',
+    `${JSON.stringify({ date: new Date().toISOString(), host, size, runs, results: Object.fromEntries(results) })}\n`,
   );
   await detectionRecord();
 }

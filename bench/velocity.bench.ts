@@ -13,7 +13,18 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { ensureMintpy, flag, hostLine, measureRounds, printPairs, python, root, timed, type Measure, type PeerConfig } from './common.js';
+import {
+  ensureMintpy,
+  flag,
+  hostLine,
+  measureRounds,
+  printPairs,
+  python,
+  root,
+  timed,
+  type Measure,
+  type PeerConfig,
+} from './common.js';
 
 const args = process.argv.slice(2);
 const sizes = flag(args, '--sizes', '100x1000x1000,150x2000x2000').split(',');
@@ -27,7 +38,25 @@ function ensureSeries(size: string): string {
   const path = join(cache, `ts_${size}_seed1`, 'timeseries.h5');
   if (existsSync(path)) return path;
   console.log(`generating ${size} once (make_timeseries.py)...`);
-  const r = spawnSync(python, [join(peers, 'make_timeseries.py'), '--dates', dates!, '--rows', rows!, '--cols', cols!, '--nan-frac', '0.05', '--seed', '1', '--out', path], { stdio: 'inherit' });
+  const r = spawnSync(
+    python,
+    [
+      join(peers, 'make_timeseries.py'),
+      '--dates',
+      dates!,
+      '--rows',
+      rows!,
+      '--cols',
+      cols!,
+      '--nan-frac',
+      '0.05',
+      '--seed',
+      '1',
+      '--out',
+      path,
+    ],
+    { stdio: 'inherit' },
+  );
   if (r.status !== 0) throw new Error('make_timeseries.py failed');
   return path;
 }
@@ -44,10 +73,21 @@ const configs: Config[] = [
 function runOnce(c: Config, ts: string, out: string): Measure {
   mkdirSync(out, { recursive: true });
   if (c.tool === 'archeo') {
-    return timed(process.execPath, [join(root, 'bin', 'archeo.js'), 'velocity', ts, '--out', out, '-q', '--no-progress', ...c.argv]);
+    return timed(process.execPath, [
+      join(root, 'bin', 'archeo.js'),
+      'velocity',
+      ts,
+      '--out',
+      out,
+      '-q',
+      '--no-progress',
+      ...c.argv,
+    ]);
   }
   // MintPy writes into the current directory.
-  return timed('bash', [join(peers, 'run_mintpy.sh'), 'vel', ts, ...c.argv, '-o', join(out, 'velocity.h5')], { cwd: out });
+  return timed('bash', [join(peers, 'run_mintpy.sh'), 'vel', ts, ...c.argv, '-o', join(out, 'velocity.h5')], {
+    cwd: out,
+  });
 }
 
 /** MintPy opens archeo's file as its own, and the two velocity.h5 files agree (printed). */
@@ -64,7 +104,10 @@ for k in sorted(b):
     out[k] = float((d / np.abs(y[ok])).max()) if k.endswith('Std') or k == 'residue' else float(d.max())
 print(json.dumps(out))`;
   const cmp = spawnSync(python, ['-c', script, ours, theirs], { encoding: 'utf8' });
-  return { mintpy_info_reads_it: readable, max_differences: cmp.status === 0 ? JSON.parse(cmp.stdout) : cmp.stderr.slice(-300) };
+  return {
+    mintpy_info_reads_it: readable,
+    max_differences: cmp.status === 0 ? JSON.parse(cmp.stdout) : cmp.stderr.slice(-300),
+  };
 }
 
 function main(): void {
@@ -72,14 +115,27 @@ function main(): void {
   const record: Record<string, unknown> = { date: new Date().toISOString(), host: hostLine(), runs, sizes: {} };
   for (const size of sizes) {
     const ts = ensureSeries(size);
-    const results = measureRounds(size, configs, runs, (i) => join(work, `${size}-${i}`), (c, dir) => runOnce(c, ts, dir));
-    printPairs(`${size} (dates x rows x cols), min of ${runs} run(s)`, configs.map((c) => c.name), results, 'MintPy');
+    const results = measureRounds(
+      size,
+      configs,
+      runs,
+      (i) => join(work, `${size}-${i}`),
+      (c, dir) => runOnce(c, ts, dir),
+    );
+    printPairs(
+      `${size} (dates x rows x cols), min of ${runs} run(s)`,
+      configs.map((c) => c.name),
+      results,
+      'MintPy',
+    );
     const check = crossCheck(join(work, `${size}-0`, 'velocity.h5'), join(work, `${size}-1`, 'velocity.h5'));
-    console.log(`\nMintPy reads archeo's velocity.h5: ${check['mintpy_info_reads_it'] ? 'yes' : 'NO'}; largest differences (parameters: absolute; Std, residue: relative): ${JSON.stringify(check['max_differences'])}\n`);
+    console.log(
+      `\nMintPy reads archeo's velocity.h5: ${check['mintpy_info_reads_it'] ? 'yes' : 'NO'}; largest differences (parameters: absolute; Std, residue: relative): ${JSON.stringify(check['max_differences'])}\n`,
+    );
     (record['sizes'] as Record<string, unknown>)[size] = { results: Object.fromEntries(results), check };
   }
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-  appendFileSync(join(root, 'bench', 'results', 'velocity.jsonl'), JSON.stringify(record) + '\n');
+  appendFileSync(join(root, 'bench', 'results', 'velocity.jsonl'), `${JSON.stringify(record)}\n`);
 }
 
 main();

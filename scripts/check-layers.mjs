@@ -219,7 +219,9 @@ for (const [from, tos] of edges) {
   for (const [to, line] of tos) {
     if (FORBIDDEN.some(([a, b]) => topFolder(from) === a && topFolder(to) === b)) {
       upward++;
-      violations.push(`forbidden import: ${rel(from)}:${line} (${topFolder(from)}) imports ${rel(to)} (${topFolder(to)})`);
+      violations.push(
+        `forbidden import: ${rel(from)}:${line} (${topFolder(from)}) imports ${rel(to)} (${topFolder(to)})`,
+      );
       continue;
     }
     if (floorOf(from) === 0 || floorOf(to) === 0 || floorOf(to) <= floorOf(from)) continue;

@@ -41,12 +41,24 @@ export const invertFlags: Record<string, MultiValueFlag> = {
 
 export function invertCommand(): Command {
   const command = new Command('invert')
-    .description("Invert a network of interferograms into a time series (MintPy's ifgram_inversion: same options, numbers and files)")
+    .description(
+      "Invert a network of interferograms into a time series (MintPy's ifgram_inversion: same options, numbers and files)",
+    )
     .argument('<ifgramStack.h5>', 'MintPy interferogram stack')
     .option('-i, --dset <name>', 'observation dataset (also -d)', 'unwrapPhase')
-    .addOption(new Option('-w, --weight-func <func>', 'weights from coherence: var (inverse phase variance), fim (Fisher information), coh, no').choices(['var', 'fim', 'coh', 'no']).default('var'))
+    .addOption(
+      new Option(
+        '-w, --weight-func <func>',
+        'weights from coherence: var (inverse phase variance), fim (Fisher information), coh, no',
+      )
+        .choices(['var', 'fim', 'coh', 'no'])
+        .default('var'),
+    )
     .option('--min-norm-phase', 'minimum-norm deformation phase instead of velocity')
-    .option('--mask-dset <name>', 'blank observations where coherence < --mask-thres, or connectComponent is 0 (also --md)')
+    .option(
+      '--mask-dset <name>',
+      'blank observations where coherence < --mask-thres, or connectComponent is 0 (also --md)',
+    )
     .option('--mask-thres <n>', 'coherence threshold of --mask-dset coherence (also --mt)', '0.4')
     .option('--min-redun <n>', 'pairs every date needs for a pixel to be inverted (also --mr)', '1.0')
     .option('-m, --water-mask <file>', 'skip pixels where this mask is 0 (a missing file: none, as MintPy)')
@@ -67,8 +79,14 @@ Examples:
     )
     .action(async (input: string, flags: InvertFlags) => {
       const logger = makeLogger(flags);
-      const outputs = flags.output === undefined ? ['timeseries.h5', 'temporalCoherence.h5', 'numInvIfgram.h5'] : parseList(flags.output);
-      if (outputs.length !== 3) throw new UsageError(`-o ${outputs.join(' ')}: expected three file names (time series, temporal coherence, pairs used)`);
+      const outputs =
+        flags.output === undefined
+          ? ['timeseries.h5', 'temporalCoherence.h5', 'numInvIfgram.h5']
+          : parseList(flags.output);
+      if (outputs.length !== 3)
+        throw new UsageError(
+          `-o ${outputs.join(' ')}: expected three file names (time series, temporal coherence, pairs used)`,
+        );
       if (flags.maskDset !== undefined && !['coherence', 'connectComponent'].includes(flags.maskDset)) {
         throw new UsageError(`--mask-dset ${flags.maskDset}: expected coherence or connectComponent`);
       }
@@ -84,7 +102,9 @@ Examples:
         obsName: flags.dset,
         weight: flags.weightFunc as 'var' | 'fim' | 'coh' | 'no',
         minNormVelocity: !flags.minNormPhase,
-        mask: flags.maskDset ? { dataset: flags.maskDset as 'coherence' | 'connectComponent', threshold: maskThreshold } : undefined,
+        mask: flags.maskDset
+          ? { dataset: flags.maskDset as 'coherence' | 'connectComponent', threshold: maskThreshold }
+          : undefined,
         maskThreshold,
         minRedundancy,
         waterMask: flags.waterMask,
@@ -95,10 +115,12 @@ Examples:
         onProgress: (label, done, total) => progress.update(label, done, total),
       });
       progress.clear();
-      if (flags.json) process.stdout.write(JSON.stringify({ files: r.files, report: r.report }, null, 2) + '\n');
+      if (flags.json) process.stdout.write(`${JSON.stringify({ files: r.files, report: r.report }, null, 2)}\n`);
       else if (!flags.quiet) {
         const px = r.report['pixels'] as Record<string, number>;
-        process.stdout.write(`${r.files.join(', ')}: ${px['total']! - px['skipped']!} pixels inverted (${px['solved_together']} together), ${px['skipped']} skipped, in ${r.report['wall_s']} s\n`);
+        process.stdout.write(
+          `${r.files.join(', ')}: ${px['total']! - px['skipped']!} pixels inverted (${px['solved_together']} together), ${px['skipped']} skipped, in ${r.report['wall_s']} s\n`,
+        );
       }
     });
   return addCommonFlags(command);

@@ -33,13 +33,16 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 /** Commander's own usage errors, in archeo's one-line form. */
-const output = { outputError: (str: string, write: (s: string) => void) => write(`archeo: ${str.replace(/^error: /, '')}`) };
+const output = {
+  outputError: (str: string, write: (s: string) => void) => write(`archeo: ${str.replace(/^error: /, '')}`),
+};
 const program = new Command('archeo')
   .description('Batch processor for Sentinel-2 L2A archives (spectral indices) and MintPy InSAR time series')
   .version(toolVersion)
   .exitOverride()
   .configureOutput(output);
-for (const command of [scanCommand(setExit), velocityCommand(), rmsCommand(), invertCommand(), infoCommand()]) program.addCommand(command.exitOverride().configureOutput(output));
+for (const command of [scanCommand(setExit), velocityCommand(), rmsCommand(), invertCommand(), infoCommand()])
+  program.addCommand(command.exitOverride().configureOutput(output));
 
 try {
   // MintPy's flag aliases and multi-value options (argv.ts), for the commands that mirror MintPy tools.

@@ -11,7 +11,9 @@ import type { MultiValueFlag } from './argv.js';
 export function parseIntFlag(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(value);
   if (!/^-?\d+$/.test(value.trim()) || n < min || n > max) {
-    throw new UsageError(`${flag} ${value}: expected an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}`);
+    throw new UsageError(
+      `${flag} ${value}: expected an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}`,
+    );
   }
   return n;
 }

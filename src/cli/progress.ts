@@ -26,7 +26,9 @@ export function progressBar(logger: Logger, enabled: boolean): Progress {
       const filled = Math.round((done / total) * width);
       const elapsed = (Date.now() - started) / 1000;
       const eta = done > 0 ? (elapsed / done) * (total - done) : 0;
-      process.stderr.write(`\r\x1b[2K${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ETA ${eta.toFixed(0)}s`);
+      process.stderr.write(
+        `\r\x1b[2K${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ETA ${eta.toFixed(0)}s`,
+      );
       shown = true;
       if (done === total) clear();
     },

@@ -22,7 +22,15 @@ interface RmsFlags extends MintpyFlags {
   simd: boolean;
 }
 
-const ramps = ['no', 'linear', 'quadratic', 'linear_range', 'linear_azimuth', 'quadratic_range', 'quadratic_azimuth'] as const;
+const ramps = [
+  'no',
+  'linear',
+  'quadratic',
+  'linear_range',
+  'linear_azimuth',
+  'quadratic_range',
+  'quadratic_azimuth',
+] as const;
 
 /** MintPy's aliases for timeseries_rms. */
 export const rmsFlags: Record<string, MultiValueFlag> = {
@@ -32,11 +40,21 @@ export const rmsFlags: Record<string, MultiValueFlag> = {
 
 export function rmsCommand(): Command {
   const command = new Command('rms')
-    .description("Residual RMS per date of a time series, its reference date and outlier dates (MintPy's timeseries_rms: same files and numbers, a PNG plot)")
+    .description(
+      "Residual RMS per date of a time series, its reference date and outlier dates (MintPy's timeseries_rms: same files and numbers, a PNG plot)",
+    )
     .argument('<timeseries.h5>', 'MintPy time-series file (usually timeseriesResidual.h5)')
-    .option('-m, --mask <file>', 'mask file: pixels where it is 0 are left out (a missing file: no mask, as MintPy)', 'maskTempCoh.h5')
-    .option('-r, --ramp <type>', `ramp removed from each date before the RMS: ${ramps.join(', ')} (also --deramp)`, 'quadratic')
-    .option('--cutoff <n>', 'outlier dates: RMS > cutoff x median RMS x 0.67449 (MintPy\'s rule)', '3')
+    .option(
+      '-m, --mask <file>',
+      'mask file: pixels where it is 0 are left out (a missing file: no mask, as MintPy)',
+      'maskTempCoh.h5',
+    )
+    .option(
+      '-r, --ramp <type>',
+      `ramp removed from each date before the RMS: ${ramps.join(', ')} (also --deramp)`,
+      'quadratic',
+    )
+    .option('--cutoff <n>', "outlier dates: RMS > cutoff x median RMS x 0.67449 (MintPy's rule)", '3')
     .addOption(outOption('folder for rms_*.txt, rms_*.png, reference_date.txt, exclude_date.txt and report.json'))
     .addOption(ramOption())
     .option('--no-simd', 'use the JavaScript loops instead of WebAssembly SIMD (slower; same numbers to 1e-15)')
@@ -54,7 +72,8 @@ Examples:
     )
     .action(async (input: string, flags: RmsFlags) => {
       const logger = makeLogger(flags);
-      if (!(ramps as readonly string[]).includes(flags.ramp)) throw new UsageError(`--ramp ${flags.ramp}: expected one of ${ramps.join(', ')}`);
+      if (!(ramps as readonly string[]).includes(flags.ramp))
+        throw new UsageError(`--ramp ${flags.ramp}: expected one of ${ramps.join(', ')}`);
       const cutoff = parseNumberFlag('--cutoff', flags.cutoff);
       if (!(cutoff > 0)) throw new UsageError(`--cutoff ${flags.cutoff}: expected a number > 0`);
       const ramGb = ramBudget(flags.ram);
@@ -74,7 +93,19 @@ Examples:
       });
       progress.clear();
       if (flags.json) {
-        process.stdout.write(JSON.stringify({ reference_date: r.referenceDate, threshold_m: r.threshold, excluded: r.excluded, files: r.files, rms_m: Object.fromEntries(r.dates.map((d, i) => [d, r.rms[i]])) }, null, 2) + '\n');
+        process.stdout.write(
+          `${JSON.stringify(
+            {
+              reference_date: r.referenceDate,
+              threshold_m: r.threshold,
+              excluded: r.excluded,
+              files: r.files,
+              rms_m: Object.fromEntries(r.dates.map((d, i) => [d, r.rms[i]])),
+            },
+            null,
+            2,
+          )}\n`,
+        );
       } else if (!flags.quiet) {
         const ref = r.dates.indexOf(r.referenceDate);
         const lines = [
@@ -83,7 +114,7 @@ Examples:
           ...(r.excluded.length ? r.excluded.map((d) => `${d} - ${r.rms[r.dates.indexOf(d)]!.toFixed(4)}`) : ['None.']),
           ...r.files.map((f) => `wrote ${f}`),
         ];
-        process.stdout.write(lines.join('\n') + '\n');
+        process.stdout.write(`${lines.join('\n')}\n`);
       }
     });
   return addCommonFlags(command);

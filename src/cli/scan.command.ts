@@ -9,7 +9,15 @@ import { indexTable, defaultIndexNames } from '../compute/indices.js';
 import { parseAoi } from '../io/aoi.js';
 import { defaultMaskClasses, sclClasses } from '../core/bands.js';
 import { codecs, defaultLevel, type Codec } from '../io/raster/tiff.codec.js';
-import { addCommonFlags, makeLogger, parseChoice, parseIntFlag, parseList, parseNumberFlag, type CommonOptions } from './options.js';
+import {
+  addCommonFlags,
+  makeLogger,
+  parseChoice,
+  parseIntFlag,
+  parseList,
+  parseNumberFlag,
+  type CommonOptions,
+} from './options.js';
 import { progressBar } from './progress.js';
 import type { BackendChoice } from '../engine/engine.js';
 
@@ -46,26 +54,53 @@ const indexHelp = indexTable
 
 export function scanCommand(setExit: (code: number) => void): Command {
   const command = new Command('scan')
-    .description('Compute spectral indices for Sentinel-2 L2A scenes (COG folders or .SAFE products), or every scene below a folder')
+    .description(
+      'Compute spectral indices for Sentinel-2 L2A scenes (COG folders or .SAFE products), or every scene below a folder',
+    )
     .argument('[paths...]', 'scene folders, .SAFE products, or folders holding scenes')
     .option('-o, --out <dir>', 'output folder; each scene writes <dir>/<scene id>/', 'archeo-out')
-    .option('--indices <list>', 'comma-separated indices (a missing band is then an error), or "all" the bands allow (default: the first seven; see below)')
-    .addOption(new Option('--resolution <m>', 'output grid resolution in metres').choices(['10', '20', '60']).default('10'))
-    .addOption(new Option('--resample <method>', 'upsampling of coarser bands (OpenCV INTER_LINEAR or INTER_NEAREST)').choices(['bilinear', 'nearest']).default('bilinear'))
+    .option(
+      '--indices <list>',
+      'comma-separated indices (a missing band is then an error), or "all" the bands allow (default: the first seven; see below)',
+    )
+    .addOption(
+      new Option('--resolution <m>', 'output grid resolution in metres').choices(['10', '20', '60']).default('10'),
+    )
+    .addOption(
+      new Option('--resample <method>', 'upsampling of coarser bands (OpenCV INTER_LINEAR or INTER_NEAREST)')
+        .choices(['bilinear', 'nearest'])
+        .default('bilinear'),
+    )
     .option('--params <file|set>', 'detector parameters: a JSON file, or a built-in set (default, original)', 'default')
     .option('--print-params', 'print the parameter set (--params) as JSON and exit')
     .option('--detect <list>', 'detectors to run: names from the parameter set, "all" or "none"', 'all')
     .option('--no-quicklook', 'do not write quicklook.png')
-    .option('--mask-classes <list>', `SCL classes masked to NaN in every index (default: the parameter set's, ${defaultMaskClasses.join(',')})`)
+    .option(
+      '--mask-classes <list>',
+      `SCL classes masked to NaN in every index (default: the parameter set's, ${defaultMaskClasses.join(',')})`,
+    )
     .option('--no-mask', 'do not apply the SCL cloud mask')
-    .option('--aoi <bbox|file>', 'process only minLon,minLat,maxLon,maxLat or a GeoJSON file\'s extent (reads only the tiles it touches)')
-    .addOption(new Option('--compress <codec>', 'output compression (all with the floating-point predictor)').choices([...codecs]).default('zstd'))
+    .option(
+      '--aoi <bbox|file>',
+      "process only minLon,minLat,maxLon,maxLat or a GeoJSON file's extent (reads only the tiles it touches)",
+    )
+    .addOption(
+      new Option('--compress <codec>', 'output compression (all with the floating-point predictor)')
+        .choices([...codecs])
+        .default('zstd'),
+    )
     .option('--level <n>', 'compression level (default: zstd 1, deflate 1)')
     .option('--block <px>', 'output tile size and strip height in pixels (multiple of 16)', '512')
     .option('--threads <n>', 'worker threads for the pixel work (default: all cores)')
-    .option('--boa-offset <dn>', 'override BOA_ADD_OFFSET for every band (e.g. -1000 for baseline 04.00+ data without metadata)')
+    .option(
+      '--boa-offset <dn>',
+      'override BOA_ADD_OFFSET for every band (e.g. -1000 for baseline 04.00+ data without metadata)',
+    )
     .addOption(
-      new Option('--reflectance <mode>', 'divide: (DN + offset) / quantification (product.md); multiply: by float32(1 / quantification), to compare with pipelines that scale so')
+      new Option(
+        '--reflectance <mode>',
+        'divide: (DN + offset) / quantification (product.md); multiply: by float32(1 / quantification), to compare with pipelines that scale so',
+      )
         .choices(['divide', 'multiply'])
         .default('divide'),
     )
@@ -73,10 +108,16 @@ export function scanCommand(setExit: (code: number) => void): Command {
     .option('--force', 'redo every scene, even those done and unchanged')
     .option('--retry-failed', 'run again the scenes that failed before, even if nothing changed')
     .option('--jobs <n>', 'scenes processed at once (each holds its own strips in memory)', '1')
-    .option('--shard <i/n>', "process only this machine's share: scenes whose id hashes to i of n (i may be 'auto': JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or AWS_BATCH_JOB_ARRAY_INDEX)")
+    .option(
+      '--shard <i/n>',
+      "process only this machine's share: scenes whose id hashes to i of n (i may be 'auto': JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or AWS_BATCH_JOB_ARRAY_INDEX)",
+    )
     .option('--no-simd', 'use the JavaScript kernels instead of WebAssembly SIMD (slower; same numbers)')
     .addOption(
-      new Option('--backend <engine>', 'where the indices are computed: auto (a hardware GPU when one answers, else the CPU), cpu, webgpu (TF.js on WebGPU; SwiftShader without a GPU), tensorflow (tfjs-node-gpu, when installed)')
+      new Option(
+        '--backend <engine>',
+        'where the indices are computed: auto (a hardware GPU when one answers, else the CPU), cpu, webgpu (TF.js on WebGPU; SwiftShader without a GPU), tensorflow (tfjs-node-gpu, when installed)',
+      )
         .choices(['auto', 'cpu', 'webgpu', 'tensorflow'])
         .default('auto'),
     )
@@ -86,7 +127,9 @@ export function scanCommand(setExit: (code: number) => void): Command {
 Indices (product.md):
 ${indexHelp}
 
-SCL classes: ${Object.entries(sclClasses).map(([k, v]) => `${k} ${v}`).join(', ')}
+SCL classes: ${Object.entries(sclClasses)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}
 
 Detection: --params default (terra_preta, terra_preta_standard, crop_mark) or original (the original
 pipeline's thresholds), or a JSON file (archeo scan --print-params shows the format). Outputs per scene:
@@ -109,7 +152,7 @@ locked by another run, 130 interrupted.`,
     .action(async (paths: string[], flags: ScanFlags) => {
       const params = await loadParams(flags.params ?? 'default');
       if (flags.printParams) {
-        process.stdout.write(JSON.stringify(params, null, 2) + '\n');
+        process.stdout.write(`${JSON.stringify(params, null, 2)}\n`);
         return;
       }
       if (paths.length === 0) throw new UsageError('scan: give at least one scene or folder (or --print-params)');
@@ -121,11 +164,14 @@ locked by another run, 130 interrupted.`,
       const result = await runScan(ctx);
       progress.clear();
       if (ctx.batch.list) {
-        if (flags.json) process.stdout.write(JSON.stringify(result.decisions, null, 2) + '\n');
+        if (flags.json) process.stdout.write(`${JSON.stringify(result.decisions, null, 2)}\n`);
         else {
-          for (const d of result.decisions) process.stdout.write(`${d.status.padEnd(9)} ${d.run ? 'run ' : 'skip'}  ${d.id}  ${d.reason}\n`);
+          for (const d of result.decisions)
+            process.stdout.write(`${d.status.padEnd(9)} ${d.run ? 'run ' : 'skip'}  ${d.id}  ${d.reason}\n`);
           const run = result.decisions.filter((d) => d.run).length;
-          process.stdout.write(`${result.decisions.length} scene(s): ${run} to run, ${result.decisions.length - run} to skip\n`);
+          process.stdout.write(
+            `${result.decisions.length} scene(s): ${run} to run, ${result.decisions.length - run} to skip\n`,
+          );
         }
         return;
       }
@@ -144,10 +190,13 @@ locked by another run, 130 interrupted.`,
               : { error: s.error, stage: s.stage }),
         })),
       };
-      if (flags.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+      if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       else if (!flags.quiet) {
         for (const s of result.scenes) {
-          if (s.report) process.stdout.write(`${s.id}: ${s.report.indices.written.length} indices in ${s.report.wall_s.toFixed(2)} s -> ${s.outputDir}\n`);
+          if (s.report)
+            process.stdout.write(
+              `${s.id}: ${s.report.indices.written.length} indices in ${s.report.wall_s.toFixed(2)} s -> ${s.outputDir}\n`,
+            );
           else if (s.skipped !== undefined) process.stdout.write(`${s.id}: skipped: ${s.skipped}\n`);
           else process.stdout.write(`${s.path}: FAILED: ${s.error}\n`);
         }
@@ -174,11 +223,23 @@ async function loadParams(spec: string): Promise<DetectionParams> {
   }
 }
 
-async function buildContext(paths: string[], flags: ScanFlags, logger: ReturnType<typeof makeLogger>, params: DetectionParams) {
-  const indices = flags.indices === undefined ? undefined : flags.indices.trim() === 'all' ? ('all' as const) : parseList(flags.indices);
-  if (Array.isArray(indices) && indices.length === 0) throw new UsageError('--indices: expected at least one index name');
+async function buildContext(
+  paths: string[],
+  flags: ScanFlags,
+  logger: ReturnType<typeof makeLogger>,
+  params: DetectionParams,
+) {
+  const indices =
+    flags.indices === undefined
+      ? undefined
+      : flags.indices.trim() === 'all'
+        ? ('all' as const)
+        : parseList(flags.indices);
+  if (Array.isArray(indices) && indices.length === 0)
+    throw new UsageError('--indices: expected at least one index name');
   for (const name of Array.isArray(indices) ? indices : []) {
-    if (!indexTable.some((d) => d.name === name)) throw new UsageError(`--indices: unknown index '${name}' (known: ${indexTable.map((d) => d.name).join(', ')})`);
+    if (!indexTable.some((d) => d.name === name))
+      throw new UsageError(`--indices: unknown index '${name}' (known: ${indexTable.map((d) => d.name).join(', ')})`);
   }
   const maskClasses = !flags.mask
     ? []
@@ -191,15 +252,24 @@ async function buildContext(paths: string[], flags: ScanFlags, logger: ReturnTyp
   else if (detect !== 'none') {
     for (const name of parseList(detect)) {
       const spec = params.detectors[name];
-      if (!spec) throw new UsageError(`--detect: unknown detector '${name}' (in ${params.name}: ${Object.keys(params.detectors).join(', ')})`);
+      if (!spec)
+        throw new UsageError(
+          `--detect: unknown detector '${name}' (in ${params.name}: ${Object.keys(params.detectors).join(', ')})`,
+        );
       detectors[name] = spec;
     }
   }
   const codec = parseChoice<Codec>('--compress', flags.compress, codecs);
-  const level = flags.level === undefined ? defaultLevel[codec] : parseIntFlag('--level', flags.level, codec === 'zstd' ? -7 : 0, codec === 'zstd' ? 22 : 9);
+  const level =
+    flags.level === undefined
+      ? defaultLevel[codec]
+      : parseIntFlag('--level', flags.level, codec === 'zstd' ? -7 : 0, codec === 'zstd' ? 22 : 9);
   const block = parseIntFlag('--block', flags.block, 16, 4096);
   if (block % 16 !== 0) throw new UsageError(`--block ${flags.block}: expected a multiple of 16 (TIFF tiles)`);
-  const threads = flags.threads === undefined ? Math.max(1, os.availableParallelism()) : parseIntFlag('--threads', flags.threads, 1, 256);
+  const threads =
+    flags.threads === undefined
+      ? Math.max(1, os.availableParallelism())
+      : parseIntFlag('--threads', flags.threads, 1, 256);
   return {
     inputs: paths,
     out: flags.out,
@@ -239,8 +309,13 @@ function parseShard(value: string): { index: number; count: number } {
   const count = Number(m[2]);
   let index: number;
   if (m[1] === 'auto') {
-    const env = ['JOB_COMPLETION_INDEX', 'SLURM_ARRAY_TASK_ID', 'AWS_BATCH_JOB_ARRAY_INDEX'].find((k) => process.env[k] !== undefined);
-    if (!env) throw new UsageError(`--shard ${value}: auto needs JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or AWS_BATCH_JOB_ARRAY_INDEX in the environment`);
+    const env = ['JOB_COMPLETION_INDEX', 'SLURM_ARRAY_TASK_ID', 'AWS_BATCH_JOB_ARRAY_INDEX'].find(
+      (k) => process.env[k] !== undefined,
+    );
+    if (!env)
+      throw new UsageError(
+        `--shard ${value}: auto needs JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or AWS_BATCH_JOB_ARRAY_INDEX in the environment`,
+      );
     index = Number(process.env[env]);
     if (!Number.isInteger(index)) throw new UsageError(`--shard ${value}: ${env}=${process.env[env]} is not an index`);
   } else index = Number(m[1]);

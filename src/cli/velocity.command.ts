@@ -69,7 +69,9 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 
 export function velocityCommand(): Command {
   const command = new Command('velocity')
-    .description("Fit velocity and other time functions to a MintPy time series (MintPy's timeseries2velocity: same options, numbers and velocity.h5)")
+    .description(
+      "Fit velocity and other time functions to a MintPy time series (MintPy's timeseries2velocity: same options, numbers and velocity.h5)",
+    )
     .argument('<timeseries.h5>', 'MintPy time-series file')
     .option('-o, --output <file>', 'output file name (in --out)', 'velocity.h5')
     .addOption(outOption('output folder for velocity.h5, the residual file, GeoTIFFs and report.json'))
@@ -82,10 +84,22 @@ export function velocityCommand(): Command {
     .option('--polynomial <n>', 'polynomial degree: 1 linear (velocity), 2 adds acceleration, … (also --poly)', '1')
     .option('--periodic <years>', 'periodic functions with these periods in years, e.g. 1 0.5 (also --period)')
     .option('--step <dates>', 'step functions at these dates (YYYYMMDD or YYYYMMDDTHHMM)')
-    .option('--exp <onset taus>', 'exponential: onset date and characteristic times in days, e.g. 20170910 60 (repeatable)', collect, [])
+    .option(
+      '--exp <onset taus>',
+      'exponential: onset date and characteristic times in days, e.g. 20170910 60 (repeatable)',
+      collect,
+      [],
+    )
     .option('--log <onset taus>', 'logarithmic: onset date and characteristic times in days (repeatable)', collect, [])
-    .addOption(new Option('--uq <method>', 'uncertainty of the parameters').choices(['residue', 'covariance', 'bootstrap']).default('residue'))
-    .option('--ts-cov <file>', 'time-series variance (dates, l, w) or covariance (dates, dates, l, w) file for --uq covariance')
+    .addOption(
+      new Option('--uq <method>', 'uncertainty of the parameters')
+        .choices(['residue', 'covariance', 'bootstrap'])
+        .default('residue'),
+    )
+    .option(
+      '--ts-cov <file>',
+      'time-series variance (dates, l, w) or covariance (dates, dates, l, w) file for --uq covariance',
+    )
     .option('--bootstrap-count <n>', 'bootstrap draws (also --bc)', '400')
     .option('--seed <n>', 'seed of the bootstrap draws (default: random, written to report.json)')
     .option('--save-res', 'also write the residual time series')
@@ -118,8 +132,15 @@ Exit codes: 0 ok, 1 failure (bad input file), 2 usage error, 130 interrupted.`,
       const result = await runVelocity(ctx);
       progress.clear();
       const r = result.report;
-      const summary = { output: result.output, files: result.files, wall_s: r.wall_s, pixels: r.pixels, dates_used: r.model.dates_used, report: r.run_id };
-      if (flags.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+      const summary = {
+        output: result.output,
+        files: result.files,
+        wall_s: r.wall_s,
+        pixels: r.pixels,
+        dates_used: r.model.dates_used,
+        report: r.run_id,
+      };
+      if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       else if (!flags.quiet) {
         const p = r.pixels;
         process.stdout.write(
@@ -131,31 +152,51 @@ Exit codes: 0 ok, 1 failure (bad input file), 2 usage error, 130 interrupted.`,
   return addCommonFlags(command);
 }
 
-function buildContext(input: string, flags: VelocityFlags, logger: Logger): import('../pipeline/timeseries/velocity.context.js').VelocityContext {
+function buildContext(
+  input: string,
+  flags: VelocityFlags,
+  logger: Logger,
+): import('../pipeline/timeseries/velocity.context.js').VelocityContext {
   const polynomial = parseIntFlag('--polynomial', flags.polynomial, 0, 20);
-  const periodic = flags.periodic === undefined ? [] : parseList(flags.periodic).map((v) => parseNumberFlag('--periodic', v));
+  const periodic =
+    flags.periodic === undefined ? [] : parseList(flags.periodic).map((v) => parseNumberFlag('--periodic', v));
   for (const p of periodic) if (!(p > 0)) throw new UsageError(`--periodic ${p}: expected a period in years > 0`);
   const steps = flags.step === undefined ? [] : parseList(flags.step).map((d) => checkDate('--step', d));
   const relax = (flag: string, groups: string[]) =>
     groups.map((g) => {
       const [onset, ...taus] = parseList(g);
-      if (!onset || taus.length === 0) throw new UsageError(`${flag} ${g.replace(/,/g, ' ')}: expected an onset date and at least one characteristic time in days`);
+      if (!onset || taus.length === 0)
+        throw new UsageError(
+          `${flag} ${g.replace(/,/g, ' ')}: expected an onset date and at least one characteristic time in days`,
+        );
       return { raw: [onset, ...taus], onset: checkDate(flag, onset), taus: taus.map((t) => parseNumberFlag(flag, t)) };
     });
   const exp = relax('--exp', flags.exp);
   const log = relax('--log', flags.log);
   // MintPy keys relaxations by onset: a repeated onset replaces the earlier one's taus.
-  const byOnset = (list: ReturnType<typeof relax>) => [...new Map(list.map((r) => [r.onset, { onset: r.onset, taus: r.taus }])).values()];
+  const byOnset = (list: ReturnType<typeof relax>) => [
+    ...new Map(list.map((r) => [r.onset, { onset: r.onset, taus: r.taus }])).values(),
+  ];
 
   const excludeRaw = flags.excludeDate === undefined ? [] : parseList(flags.excludeDate);
   const excludeDates: string[] = [];
   for (const item of excludeRaw) {
     if (/\.(txt|cfg|dat)$/i.test(item)) {
       if (!existsSync(item)) {
-        logger.warn('Velocity:Options', { file: item }, `--exclude-date ${item}: file not found; no dates excluded from it`);
+        logger.warn(
+          'Velocity:Options',
+          { file: item },
+          `--exclude-date ${item}: file not found; no dates excluded from it`,
+        );
         continue;
       }
-      excludeDates.push(...readFileSync(item, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((l) => checkDate(`--exclude-date ${item}`, l)));
+      excludeDates.push(
+        ...readFileSync(item, 'utf8')
+          .split(/\r?\n/)
+          .map((l) => l.trim())
+          .filter((l) => l && !l.startsWith('#'))
+          .map((l) => checkDate(`--exclude-date ${item}`, l)),
+      );
     } else excludeDates.push(checkDate('--exclude-date', item));
   }
 
@@ -171,13 +212,18 @@ function buildContext(input: string, flags: VelocityFlags, logger: Logger): impo
   const bootstrapCount = parseIntFlag('--bootstrap-count', flags.bootstrapCount, 0);
   if (uncertainty === 'bootstrap') {
     if (bootstrapCount <= 1) {
-      logger.warn('Velocity:Options', {}, `--bootstrap-count ${bootstrapCount}: needs more than 1 draw; using --uq residue (as MintPy)`);
+      logger.warn(
+        'Velocity:Options',
+        {},
+        `--bootstrap-count ${bootstrapCount}: needs more than 1 draw; using --uq residue (as MintPy)`,
+      );
       uncertainty = 'residue';
     } else if (polynomial !== 1 || periodic.length || steps.length || exp.length || log.length) {
       throw new UsageError('--uq bootstrap: only the linear model (--polynomial 1, no other function), as in MintPy');
     }
   }
-  if (flags.tsCov !== undefined && !existsSync(flags.tsCov)) throw new InputError(flags.tsCov, 'file not found (--ts-cov)');
+  if (flags.tsCov !== undefined && !existsSync(flags.tsCov))
+    throw new InputError(flags.tsCov, 'file not found (--ts-cov)');
   if (uncertainty === 'covariance' && flags.tsCov === undefined) {
     logger.warn('Velocity:Options', {}, '--uq covariance needs --ts-cov FILE; using --uq residue (as MintPy)');
     uncertainty = 'residue';
@@ -228,6 +274,7 @@ function checkDate(flag: string, value: string): string {
   const d = v.split('T')[0]!.length === 6 ? (v[0] === '9' ? '19' : '20') + v : v;
   const [y, m, day] = [Number(d.slice(0, 4)), Number(d.slice(4, 6)), Number(d.slice(6, 8))];
   const t = new Date(Date.UTC(y, m - 1, day));
-  if (t.getUTCMonth() !== m - 1 || t.getUTCDate() !== day) throw new UsageError(`${flag} ${value}: not a calendar date`);
+  if (t.getUTCMonth() !== m - 1 || t.getUTCDate() !== day)
+    throw new UsageError(`${flag} ${value}: not a calendar date`);
   return d;
 }

@@ -14,7 +14,12 @@ export interface IndexDef {
 }
 
 const B = band;
-const def = (name: string, expr: Expr, description: string): IndexDef => ({ name, expr, bands: bandsOf(expr), description });
+const def = (name: string, expr: Expr, description: string): IndexDef => ({
+  name,
+  expr,
+  bands: bandsOf(expr),
+  description,
+});
 
 export const indexTable: readonly IndexDef[] = [
   def('ndvi', nd(B('B08'), B('B04')), 'vegetation vigour, ND(B08, B04)'),

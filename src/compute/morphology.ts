@@ -87,7 +87,8 @@ export type KernelShape = 'square' | 'cross' | 'disk';
 
 /** square: all ones; cross: the middle row and column (MORPH_CROSS); disk: OpenCV's MORPH_ELLIPSE. */
 export function structuringElement(shape: KernelShape, size: number): StructuringElement {
-  if (!Number.isInteger(size) || size < 1 || size % 2 === 0) throw new ComputeError(`structuringElement: size ${size} is not an odd positive integer`);
+  if (!Number.isInteger(size) || size < 1 || size % 2 === 0)
+    throw new ComputeError(`structuringElement: size ${size} is not an odd positive integer`);
   const v = new Uint8Array(size * size);
   const c = size >> 1;
   for (let i = 0; i < size; i++) {
@@ -211,7 +212,9 @@ export class MorphChain {
       const last = i === this.steps.length - 1;
       const o0 = Math.max(0, y0 - rest);
       const o1 = Math.min(H, y1 + rest);
-      const target = last ? out.data.subarray(o0 * this.stride, o1 * this.stride) : new Uint32Array((o1 - o0) * this.stride);
+      const target = last
+        ? out.data.subarray(o0 * this.stride, o1 * this.stride)
+        : new Uint32Array((o1 - o0) * this.stride);
       this.apply(step, band, o0, o1, target);
       band = { y0: o0, y1: o1, data: target };
     });
@@ -232,7 +235,8 @@ export class MorphChain {
       const slot = g * span + (((y % span) + span) % span);
       const h = rolling.subarray(slot * S, (slot + 1) * S);
       if (rowOf[slot] !== y) {
-        if (y < band.y0 || y >= band.y1) throw new ComputeError(`MorphChain: row ${y} is not in the band ${band.y0}..${band.y1}`);
+        if (y < band.y0 || y >= band.y1)
+          throw new ComputeError(`MorphChain: row ${y} is not in the band ${band.y0}..${band.y1}`);
         this.shiftCombine(band.data.subarray((y - band.y0) * S, (y - band.y0 + 1) * S), step.groups[g]!.dxs, erode, h);
         rowOf[slot] = y;
       }

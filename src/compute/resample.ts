@@ -33,7 +33,8 @@ export function planAxis(dst: number, src: number, method: ResampleMethod, axis:
   }
   if (dst < src) {
     const factor = src / dst;
-    if (!Number.isInteger(factor)) throw new ComputeError(`planAxis: downsampling ${src} to ${dst} is not by an integer factor`);
+    if (!Number.isInteger(factor))
+      throw new ComputeError(`planAxis: downsampling ${src} to ${dst} is not by an integer factor`);
     return { kind: 'area', factor };
   }
   const i0 = new Int32Array(dst);
@@ -188,8 +189,16 @@ export function pairedRange(plan: LinearPlan, gx0: number, gw: number): [number,
     const h = gx0 + p1;
     const j = i0[g]! + (p1 - p0) / 2;
     const ok =
-      i0[h] === j && i1[h] === j + 1 && i0[h + 1] === j && i1[h + 1] === j + 1 &&
-      w0[h] === a0 && w1[h] === a1 && w0[h + 1] === b0 && w1[h + 1] === b1 && a1 !== 0 && b1 !== 0;
+      i0[h] === j &&
+      i1[h] === j + 1 &&
+      i0[h + 1] === j &&
+      i1[h + 1] === j + 1 &&
+      w0[h] === a0 &&
+      w1[h] === a1 &&
+      w0[h + 1] === b0 &&
+      w1[h + 1] === b1 &&
+      a1 !== 0 &&
+      b1 !== 0;
     if (!ok) break;
     p1 += 2;
   }
@@ -225,7 +234,15 @@ function horizontalArea(src: SourceWindow<Float32Array>, k: number, win: GridWin
  * Vertical pass: `rows` holds one row per source row (from source row `sy0`), `stride` wide, the grid
  * window's first column at `col0`.
  */
-function vertical(rows: Float32Array, stride: number, col0: number, sy0: number, plan: AxisPlan, win: GridWindow, out: Float32Array): void {
+function vertical(
+  rows: Float32Array,
+  stride: number,
+  col0: number,
+  sy0: number,
+  plan: AxisPlan,
+  win: GridWindow,
+  out: Float32Array,
+): void {
   const gw = win.width;
   const f = Math.fround;
   for (let y = 0; y < win.height; y++) {
@@ -258,7 +275,14 @@ function vertical(rows: Float32Array, stride: number, col0: number, sy0: number,
  * Nearest-neighbour lookup of 8-bit classes through `lut` (SCL class → masked flag), for the cloud mask.
  * `xPlan`/`yPlan` must be identity or nearest plans (SCL is never interpolated).
  */
-export function resampleClasses(src: SourceWindow<Uint8Array>, xPlan: AxisPlan, yPlan: AxisPlan, win: GridWindow, lut: Uint8Array, out: Uint8Array): void {
+export function resampleClasses(
+  src: SourceWindow<Uint8Array>,
+  xPlan: AxisPlan,
+  yPlan: AxisPlan,
+  win: GridWindow,
+  lut: Uint8Array,
+  out: Uint8Array,
+): void {
   const pick = (plan: AxisPlan, g: number): number => {
     if (plan.kind === 'identity') return g;
     if (plan.kind === 'nearest') return plan.i0[g]!;
@@ -286,7 +310,13 @@ export function resampleClasses(src: SourceWindow<Uint8Array>, xPlan: AxisPlan, 
  * weights and float32 roundings, so it is bit-identical. `at(sx, sy)` returns the source value (reflectance,
  * NaN = nodata) at full-image source coordinates. For statistics over a few pixels of a large window.
  */
-export function samplePoint(at: (sx: number, sy: number) => number, xPlan: AxisPlan, yPlan: AxisPlan, gx: number, gy: number): number {
+export function samplePoint(
+  at: (sx: number, sy: number) => number,
+  xPlan: AxisPlan,
+  yPlan: AxisPlan,
+  gx: number,
+  gy: number,
+): number {
   const f = Math.fround;
   const horizontal = (sy: number): number => {
     switch (xPlan.kind) {
@@ -376,7 +406,10 @@ export function sampleRuns(
     }
     return;
   }
-  if ((xPlan.kind === 'nearest' || xPlan.kind === 'identity') && (yPlan.kind === 'nearest' || yPlan.kind === 'identity')) {
+  if (
+    (xPlan.kind === 'nearest' || xPlan.kind === 'identity') &&
+    (yPlan.kind === 'nearest' || yPlan.kind === 'identity')
+  ) {
     const xi = xPlan.kind === 'nearest' ? xPlan.i0 : undefined;
     for (let r = 0; r < n; r++) {
       const gy = runs[4 * r + 1]!;

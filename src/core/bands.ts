@@ -5,7 +5,21 @@
  * (20 m, 865 nm) are different bands and are never substituted for each other.
  */
 
-export const bandIds = ['B01', 'B02', 'B03', 'B04', 'B05', 'B06', 'B07', 'B08', 'B8A', 'B09', 'B11', 'B12', 'SCL'] as const;
+export const bandIds = [
+  'B01',
+  'B02',
+  'B03',
+  'B04',
+  'B05',
+  'B06',
+  'B07',
+  'B08',
+  'B8A',
+  'B09',
+  'B11',
+  'B12',
+  'SCL',
+] as const;
 export type BandId = (typeof bandIds)[number];
 
 export interface BandSpec {

@@ -24,7 +24,7 @@ export class Logger {
   beforeWrite: (() => void) | undefined;
 
   constructor(private readonly opts: LoggerOptions) {
-    this.write = opts.write ?? ((line) => process.stderr.write(line + '\n'));
+    this.write = opts.write ?? ((line) => process.stderr.write(`${line}\n`));
   }
 
   get json(): boolean {
@@ -63,7 +63,7 @@ export class Logger {
     const detail = Object.entries(fields)
       .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
       .join(' ');
-    this.write(`${prefix}${event}${detail ? ' ' + detail : ''}`);
+    this.write(`${prefix}${event}${detail ? ` ${detail}` : ''}`);
   }
 }
 

@@ -41,14 +41,7 @@ export interface SampleWindow extends PixelWindow {
 /** Sample types archeo reads and writes. */
 export type SampleType = 'uint8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float32' | 'float64';
 
-export type TypedArray =
-  | Uint8Array
-  | Uint16Array
-  | Int16Array
-  | Uint32Array
-  | Int32Array
-  | Float32Array
-  | Float64Array;
+export type TypedArray = Uint8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
 export function bytesPerSample(type: SampleType): number {
   switch (type) {

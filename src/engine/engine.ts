@@ -139,7 +139,11 @@ export interface DeviceEngine {
   readonly device: DeviceInfo;
   /** The largest plane (bytes) one op may bind on this device: work is cut to fit it. */
   readonly maxPlaneBytes: number;
-  compile(defs: readonly IndexDef[], bands: readonly BandId[], detect: readonly SlotConditions[] | undefined): DeviceKernels;
+  compile(
+    defs: readonly IndexDef[],
+    bands: readonly BandId[],
+    detect: readonly SlotConditions[] | undefined,
+  ): DeviceKernels;
   /** Erosions and dilations of a 0/1 mask (rows x cols), OpenCV's border rule: the CPU engine's semantics. */
   morphology(mask: Uint8Array, rows: number, cols: number, steps: readonly MorphStep[]): Promise<Uint8Array>;
   memory(): DeviceMemory;
@@ -148,5 +152,10 @@ export interface DeviceEngine {
 
 export interface DeviceKernels {
   /** `planes` in the kernel's band order (reflectance, NaN = nodata), `masked` non-zero = cloud. */
-  strip(planes: readonly Float32Array[], masked: Uint8Array | undefined, rows: number, cols: number): Promise<DeviceStripResult>;
+  strip(
+    planes: readonly Float32Array[],
+    masked: Uint8Array | undefined,
+    rows: number,
+    cols: number,
+  ): Promise<DeviceStripResult>;
 }

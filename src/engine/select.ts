@@ -29,10 +29,21 @@ export async function selectEngine(choice: BackendChoice): Promise<EngineSelecti
   if (choice === 'cpu') return { name: 'cpu', engine: undefined, device: cpuDevice(), requested: choice };
   if (choice === 'auto') {
     const webgpu = await probeEngine('webgpu', false);
-    const tensorflow = webgpu.available && !webgpu.device?.software ? undefined : tfjsNodeInstalled() ? await probeEngine('tensorflow', false) : undefined;
+    const tensorflow =
+      webgpu.available && !webgpu.device?.software
+        ? undefined
+        : tfjsNodeInstalled()
+          ? await probeEngine('tensorflow', false)
+          : undefined;
     const pick = autoPick(webgpu, tensorflow);
     if (pick.probe) return open(pick.probe, choice);
-    return { name: 'cpu', engine: undefined, device: cpuDevice(), requested: choice, note: `auto: ${pick.why}; running on the CPU` };
+    return {
+      name: 'cpu',
+      engine: undefined,
+      device: cpuDevice(),
+      requested: choice,
+      note: `auto: ${pick.why}; running on the CPU`,
+    };
   }
   const probe = await probeEngine(choice, true);
   if (!probe.available) throw new UsageError(`--backend ${choice}: ${probe.reason ?? 'not available'}`);
@@ -43,10 +54,18 @@ export async function selectEngine(choice: BackendChoice): Promise<EngineSelecti
  * What `auto` takes from the probes: a hardware WebGPU adapter, else tfjs-node-gpu, else the CPU — with
  * the reason in words. (`tensorflow` undefined: not probed.)
  */
-export function autoPick(webgpu: ProbeResult, tensorflow: ProbeResult | undefined): { probe?: ProbeResult; why: string } {
-  if (webgpu.available && !webgpu.device?.software) return { probe: webgpu, why: `hardware GPU: ${webgpu.device?.description}` };
+export function autoPick(
+  webgpu: ProbeResult,
+  tensorflow: ProbeResult | undefined,
+): { probe?: ProbeResult; why: string } {
+  if (webgpu.available && !webgpu.device?.software)
+    return { probe: webgpu, why: `hardware GPU: ${webgpu.device?.description}` };
   if (tensorflow?.available) return { probe: tensorflow, why: 'tfjs-node-gpu is installed' };
-  return { why: webgpu.available ? `only a software adapter answered (${webgpu.device?.description}); auto never picks one` : (webgpu.reason ?? 'no GPU engine is available') };
+  return {
+    why: webgpu.available
+      ? `only a software adapter answered (${webgpu.device?.description}); auto never picks one`
+      : (webgpu.reason ?? 'no GPU engine is available'),
+  };
 }
 
 async function open(probe: ProbeResult, requested: BackendChoice): Promise<EngineSelection> {
@@ -58,4 +77,3 @@ async function open(probe: ProbeResult, requested: BackendChoice): Promise<Engin
     : undefined;
   return { name: engine.name, engine, device: engine.device, requested, note };
 }
-

@@ -10,11 +10,14 @@ export function parseAoi(spec: string): LonLatBox {
   const parts = spec.split(',').map((s) => s.trim());
   if (parts.length === 4 && parts.every((p) => p !== '' && Number.isFinite(Number(p)))) {
     const [west, south, east, north] = parts.map(Number) as [number, number, number, number];
-    if (west >= east || south >= north) throw new UsageError(`--aoi ${spec}: expected minLon,minLat,maxLon,maxLat with min < max`);
-    if (west < -180 || east > 180 || south < -90 || north > 90) throw new UsageError(`--aoi ${spec}: longitudes must be within ±180 and latitudes within ±90`);
+    if (west >= east || south >= north)
+      throw new UsageError(`--aoi ${spec}: expected minLon,minLat,maxLon,maxLat with min < max`);
+    if (west < -180 || east > 180 || south < -90 || north > 90)
+      throw new UsageError(`--aoi ${spec}: longitudes must be within ±180 and latitudes within ±90`);
     return { west, south, east, north };
   }
-  if (!/\.(geo)?json$/i.test(spec)) throw new UsageError(`--aoi ${spec}: expected minLon,minLat,maxLon,maxLat or a .geojson file`);
+  if (!/\.(geo)?json$/i.test(spec))
+    throw new UsageError(`--aoi ${spec}: expected minLon,minLat,maxLon,maxLat or a .geojson file`);
   const doc = readJsonFile(spec);
   const box = { west: Infinity, south: Infinity, east: -Infinity, north: -Infinity };
   const visit = (c: unknown): void => {
@@ -29,7 +32,13 @@ export function parseAoi(spec: string): LonLatBox {
   };
   const walk = (g: unknown): void => {
     if (!g || typeof g !== 'object') return;
-    const o = g as { type?: string; coordinates?: unknown; geometry?: unknown; features?: unknown[]; geometries?: unknown[] };
+    const o = g as {
+      type?: string;
+      coordinates?: unknown;
+      geometry?: unknown;
+      features?: unknown[];
+      geometries?: unknown[];
+    };
     if (o.type === 'FeatureCollection') o.features?.forEach(walk);
     else if (o.type === 'Feature') walk(o.geometry);
     else if (o.type === 'GeometryCollection') o.geometries?.forEach(walk);

@@ -8,7 +8,10 @@ export function readJsonFile(path: string): unknown {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(path, code === 'ENOENT' ? 'file not found' : `cannot be read (${code ?? (err as Error).message})`);
+    throw new InputError(
+      path,
+      code === 'ENOENT' ? 'file not found' : `cannot be read (${code ?? (err as Error).message})`,
+    );
   }
   try {
     return JSON.parse(text) as unknown;

@@ -51,7 +51,14 @@ export interface RunReport extends ReportHeader<'scan'> {
     /** Decisions by kind: new, changed, forced, retry, outputs (missing), done, failed, duplicate. */
     by_status: Partial<Record<DecisionStatus, number>>;
   };
-  totals: { scene_wall_s: number; pixels: number; valid_pixels: number; input_bytes: number; output_bytes: number; candidates: number };
+  totals: {
+    scene_wall_s: number;
+    pixels: number;
+    valid_pixels: number;
+    input_bytes: number;
+    output_bytes: number;
+    candidates: number;
+  };
   throughput: { scenes_per_hour: number | null; pixels_per_s: number | null };
   /** Stage totals summed over the processed scenes, slowest first. */
   slowest_stages: { stage: string; total_s: number; count: number; mean_s: number }[];
@@ -102,12 +109,18 @@ export function buildRunReport(r: RunReportInput): RunReport {
     }))
     .sort((a, b) => b.total_s - a.total_s)
     .slice(0, 8);
-  const failures = r.outcomes.filter((o) => !o.ok && o.skipped === undefined).map((o) => ({ id: o.id ?? null, path: o.path, stage: o.stage ?? null, error: o.error ?? '' }));
+  const failures = r.outcomes
+    .filter((o) => !o.ok && o.skipped === undefined)
+    .map((o) => ({ id: o.id ?? null, path: o.path, stage: o.stage ?? null, error: o.error ?? '' }));
   const peak = peakRssMb();
   const extra: string[] = [];
   const failedBefore = byStatus.failed ?? 0;
-  if (failedBefore > 0) extra.push(`${failedBefore} scene(s) failed in an earlier run and are unchanged: skipped (--retry-failed runs them again; --list shows why they failed)`);
-  if (failures.length > 0) extra.push(`${failures.length} scene(s) failed in this run: see failures (the others were processed)`);
+  if (failedBefore > 0)
+    extra.push(
+      `${failedBefore} scene(s) failed in an earlier run and are unchanged: skipped (--retry-failed runs them again; --list shows why they failed)`,
+    );
+  if (failures.length > 0)
+    extra.push(`${failures.length} scene(s) failed in this run: see failures (the others were processed)`);
   const succeeded = reports.length;
   return {
     ...reportHeader('scan', r.runId, r.started, r.wallSeconds),

@@ -25,9 +25,28 @@ export interface EnginesReport {
 export async function describeEngines(): Promise<EnginesReport> {
   const [webgpu, tensorflow] = await Promise.all([probeEngine('webgpu', true), probeEngine('tensorflow', false)]);
   const engines: EngineStatus[] = [
-    { engine: 'cpu', available: true, device: cpuDevice(), detail: simdAvailable() ? 'typed-array kernels compiled to WebAssembly SIMD, worker threads' : 'JavaScript typed-array kernels, worker threads' },
-    { engine: 'webgpu', available: webgpu.available, device: webgpu.device, detail: 'TF.js (tfjs-backend-webgpu) on Dawn (the webgpu package), Vulkan', reason: webgpu.reason },
-    { engine: 'tensorflow', available: tensorflow.available, device: tensorflow.device, detail: 'TF.js on libtensorflow (@tensorflow/tfjs-node-gpu, CUDA)', reason: tensorflow.reason },
+    {
+      engine: 'cpu',
+      available: true,
+      device: cpuDevice(),
+      detail: simdAvailable()
+        ? 'typed-array kernels compiled to WebAssembly SIMD, worker threads'
+        : 'JavaScript typed-array kernels, worker threads',
+    },
+    {
+      engine: 'webgpu',
+      available: webgpu.available,
+      device: webgpu.device,
+      detail: 'TF.js (tfjs-backend-webgpu) on Dawn (the webgpu package), Vulkan',
+      reason: webgpu.reason,
+    },
+    {
+      engine: 'tensorflow',
+      available: tensorflow.available,
+      device: tensorflow.device,
+      detail: 'TF.js on libtensorflow (@tensorflow/tfjs-node-gpu, CUDA)',
+      reason: tensorflow.reason,
+    },
   ];
   const pick = autoPick(webgpu, tensorflow);
   return { engines, auto: { engine: pick.probe?.engine ?? 'cpu', why: pick.why } };
@@ -39,13 +58,18 @@ export function formatEngines(r: EnginesReport): string {
     lines.push(`${e.engine.padEnd(11)}${e.available ? 'available' : 'not available'}`);
     lines.push(`  ${e.detail}`);
     if (e.device) {
-      lines.push(`  device: ${e.device.description}${e.device.software ? ' — a software device (slower than the cpu engine)' : ''}`);
-      if (e.device.limits) lines.push(`  limits: max storage buffer binding ${mib(e.device.limits.maxStorageBufferBindingSize)}, max buffer ${mib(e.device.limits.maxBufferSize)}`);
+      lines.push(
+        `  device: ${e.device.description}${e.device.software ? ' — a software device (slower than the cpu engine)' : ''}`,
+      );
+      if (e.device.limits)
+        lines.push(
+          `  limits: max storage buffer binding ${mib(e.device.limits.maxStorageBufferBindingSize)}, max buffer ${mib(e.device.limits.maxBufferSize)}`,
+        );
     }
     if (!e.available && e.reason) lines.push(`  why: ${e.reason}`);
   }
   lines.push(`--backend auto → ${r.auto.engine} (${r.auto.why})`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 function mib(bytes: number): string {

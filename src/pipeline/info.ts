@@ -112,10 +112,12 @@ export function formatScene(d: SceneDescription): string {
         `pixel ${Math.abs(b.pixel_size[0])} m  ${b.type.padEnd(6)} offset ${b.offset ?? '-'}  ${b.path}`,
     ),
     `indices    ${d.indices.computable.join(', ') || 'none'}`,
-    ...(d.indices.missing.length ? [`not here   ${d.indices.missing.map((m) => `${m.name} (needs ${m.bands.join(', ')})`).join(', ')}`] : []),
+    ...(d.indices.missing.length
+      ? [`not here   ${d.indices.missing.map((m) => `${m.name} (needs ${m.bands.join(', ')})`).join(', ')}`]
+      : []),
     ...d.warnings.map((w) => `warning: ${w}`),
   ];
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** An HDF5 file by extension or, for a file with another name, by its signature. */
@@ -145,5 +147,5 @@ export function formatHdf5(d: H5Description): string {
   lines.push(`attributes ${keys.length}`);
   const width = Math.min(40, Math.max(...keys.map((k) => k.length)));
   for (const k of keys) lines.push(`  ${k.padEnd(width)} = ${d.attributes[k]}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

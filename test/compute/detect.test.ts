@@ -2,18 +2,36 @@
 import { describe, expect, test } from '@jest/globals';
 import { densityFilter } from '../../src/compute/detect/density.js';
 import { evaluate, parseFormula } from '../../src/compute/detect/formula.js';
-import { builtinParams, defaultParams, detectorIndices, paramsHash, validateParams } from '../../src/compute/detect/params.js';
+import {
+  builtinParams,
+  defaultParams,
+  detectorIndices,
+  paramsHash,
+  validateParams,
+} from '../../src/compute/detect/params.js';
 import { ringArea, traceOutline, visitRing } from '../../src/compute/detect/shape.js';
 import { BitMask } from '../../src/compute/morphology.js';
 
-const bitmap = (rows: string[]) => ({ x0: 0, y0: 0, width: rows[0]!.length, height: rows.length, data: Uint8Array.from(rows.join('').split('').map(Number)) });
+const bitmap = (rows: string[]) => ({
+  x0: 0,
+  y0: 0,
+  width: rows[0]!.length,
+  height: rows.length,
+  data: Uint8Array.from(rows.join('').split('').map(Number)),
+});
 
 describe('outlines along pixel edges', () => {
   // Area in map orientation (rows grow southwards): positive = counter-clockwise, as RFC 7946 wants exteriors.
   const mapArea = (ring: [number, number][]): number => -ringArea(ring);
   test('one pixel: a closed counter-clockwise square', () => {
     const [ring] = traceOutline(bitmap(['1']), 8);
-    expect(ring).toEqual([[0, 0], [0, 1], [1, 1], [1, 0], [0, 0]]);
+    expect(ring).toEqual([
+      [0, 0],
+      [0, 1],
+      [1, 1],
+      [1, 0],
+      [0, 0],
+    ]);
     expect(mapArea(ring!)).toBe(1);
   });
   test('collinear vertices are dropped: a 3x2 block has 4 corners', () => {
@@ -40,7 +58,9 @@ describe('outlines along pixel edges', () => {
   test('the ring: pixels within r, outside the candidate mask and the image', () => {
     const mask = BitMask.fromBytes([0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0], 4, 3);
     const seen: string[] = [];
-    visitRing({ x0: 1, y0: 1, width: 1, height: 1, data: Uint8Array.from([1]) }, 1, mask, (x, y) => seen.push(`${x},${y}`));
+    visitRing({ x0: 1, y0: 1, width: 1, height: 1, data: Uint8Array.from([1]) }, 1, mask, (x, y) =>
+      seen.push(`${x},${y}`),
+    );
     // the 3x3 block around (1,1), minus (1,1) and (2,1) which are in the mask
     expect(seen).toEqual(['0,0', '1,0', '2,0', '0,1', '0,2', '1,2', '2,2']);
   });
@@ -93,15 +113,46 @@ describe('parameter files', () => {
     return 'accepted';
   };
   test.each([
-    [(p: any) => (p.detectors.terra_preta.conditions[1].op = '=>'), '$.detectors.terra_preta.conditions[1].op: expected one of >, >=, <, <=, got "=>"'],
-    [(p: any) => (p.detectors.crop_mark.conditions[0].index = 'evi'), '$.detectors.crop_mark.conditions[0].index: unknown index "evi"'],
-    [(p: any) => (p.detectors.terra_preta.morphology[0].size = 4), '$.detectors.terra_preta.morphology[0].size: expected an odd integer from 1 to 99, got 4'],
-    [(p: any) => (p.detectors.terra_preta.morphology[1].kernel = [[1, 1], [1, 1]]), '$.detectors.terra_preta.morphology[1].kernel: expected an odd-sided matrix of 0 and 1'],
-    [(p: any) => (p.detectors.terra_preta.connectivity = 6), '$.detectors.terra_preta.connectivity: expected 4 or 8, got 6'],
-    [(p: any) => (p.detectors.terra_preta.area_m2.max = 10), '$.detectors.terra_preta.area_m2.max: expected ≥ min (1000)'],
-    [(p: any) => (p.detectors.terra_preta.confidence = 'min(1, area / 2)'), "$.detectors.terra_preta.confidence: unknown variable 'area' (known: area_px, area_m2, aspect, contrast, mean_<index>)"],
-    [(p: any) => (p.detectors.terra_preta.colour = 'red'), '$.detectors.terra_preta.colour: unknown key (expected index, conditions, morphology, connectivity, area_m2, max_aspect, confidence, min_confidence, density, outline)'],
-    [(p: any) => (p.detectors.crop_mark.outline = 'cyan'), '$.detectors.crop_mark.outline: expected a colour #rrggbb, got "cyan"'],
+    [
+      (p: any) => (p.detectors.terra_preta.conditions[1].op = '=>'),
+      '$.detectors.terra_preta.conditions[1].op: expected one of >, >=, <, <=, got "=>"',
+    ],
+    [
+      (p: any) => (p.detectors.crop_mark.conditions[0].index = 'evi'),
+      '$.detectors.crop_mark.conditions[0].index: unknown index "evi"',
+    ],
+    [
+      (p: any) => (p.detectors.terra_preta.morphology[0].size = 4),
+      '$.detectors.terra_preta.morphology[0].size: expected an odd integer from 1 to 99, got 4',
+    ],
+    [
+      (p: any) =>
+        (p.detectors.terra_preta.morphology[1].kernel = [
+          [1, 1],
+          [1, 1],
+        ]),
+      '$.detectors.terra_preta.morphology[1].kernel: expected an odd-sided matrix of 0 and 1',
+    ],
+    [
+      (p: any) => (p.detectors.terra_preta.connectivity = 6),
+      '$.detectors.terra_preta.connectivity: expected 4 or 8, got 6',
+    ],
+    [
+      (p: any) => (p.detectors.terra_preta.area_m2.max = 10),
+      '$.detectors.terra_preta.area_m2.max: expected ≥ min (1000)',
+    ],
+    [
+      (p: any) => (p.detectors.terra_preta.confidence = 'min(1, area / 2)'),
+      "$.detectors.terra_preta.confidence: unknown variable 'area' (known: area_px, area_m2, aspect, contrast, mean_<index>)",
+    ],
+    [
+      (p: any) => (p.detectors.terra_preta.colour = 'red'),
+      '$.detectors.terra_preta.colour: unknown key (expected index, conditions, morphology, connectivity, area_m2, max_aspect, confidence, min_confidence, density, outline)',
+    ],
+    [
+      (p: any) => (p.detectors.crop_mark.outline = 'cyan'),
+      '$.detectors.crop_mark.outline: expected a colour #rrggbb, got "cyan"',
+    ],
     [(p: any) => delete p.detectors.crop_mark.conditions, '$.detectors.crop_mark.conditions: missing'],
     [(p: any) => (p.mask_classes = [3, 300]), '$.mask_classes[1]: expected an integer 0-255'],
     [(p: any) => (p.detectors = {}), '$.detectors: expected an object with at least one detector'],
@@ -109,7 +160,13 @@ describe('parameter files', () => {
     expect(broken(edit)).toBe(message);
   });
   test('the indices detectors read', () => {
-    expect(detectorIndices(Object.values(defaultParams.detectors)).sort()).toEqual(['crop_mark', 'ndre1', 'ndvi', 'terra_preta', 'terra_preta_enhanced']);
+    expect(detectorIndices(Object.values(defaultParams.detectors)).sort()).toEqual([
+      'crop_mark',
+      'ndre1',
+      'ndvi',
+      'terra_preta',
+      'terra_preta_enhanced',
+    ]);
   });
 });
 

@@ -9,15 +9,29 @@ function run(names: string[], bands: Record<string, number[]>, masked?: number[]
   const k = compileIndexKernel(defs);
   const n = Object.values(bands)[0]!.length;
   const outs = names.map(() => new Float32Array(n));
-  k.run(k.bands.map((b) => Float32Array.from(bands[b]!)), masked ? Uint8Array.from(masked) : undefined, outs, n);
+  k.run(
+    k.bands.map((b) => Float32Array.from(bands[b]!)),
+    masked ? Uint8Array.from(masked) : undefined,
+    outs,
+    n,
+  );
   return Object.fromEntries(names.map((name, i) => [name, Array.from(outs[i]!)]));
 }
 
 describe('index kernels', () => {
   test('the table has the eleven indices of product.md, the first seven by default', () => {
     expect(indexTable.map((d) => d.name)).toEqual([
-      'ndvi', 'ndre1', 'ndre3', 'avi', 'terra_preta', 'terra_preta_enhanced', 'clay_minerals',
-      'ndwi', 'brightness', 'crop_mark', 's2_archaeological',
+      'ndvi',
+      'ndre1',
+      'ndre3',
+      'avi',
+      'terra_preta',
+      'terra_preta_enhanced',
+      'clay_minerals',
+      'ndwi',
+      'brightness',
+      'crop_mark',
+      's2_archaeological',
     ]);
     expect(defaultIndexNames).toEqual(indexTable.slice(0, 7).map((d) => d.name));
   });
@@ -30,7 +44,14 @@ describe('index kernels', () => {
 
   test('brightness, crop_mark, s2_archaeological and clay_minerals on exact binary fractions', () => {
     const r = run(['brightness', 'crop_mark', 's2_archaeological', 'clay_minerals'], {
-      B02: [0.5], B03: [0.5], B04: [0.25], B05: [0.5], B07: [0.25], B08: [1], B11: [0.125], B12: [0.5],
+      B02: [0.5],
+      B03: [0.5],
+      B04: [0.25],
+      B05: [0.5],
+      B07: [0.25],
+      B08: [1],
+      B11: [0.125],
+      B12: [0.5],
     });
     expect(r['brightness']).toEqual([Math.fround(Math.sqrt((0.25 + 0.25 + 0.0625) / 3))]);
     // ((0.5-0.25)(1-0.5)) / ((0.5+0.25)(1+0.5) + 1e-8) = 0.125 / 1.125 (1e-8 is below float32 resolution at 1.125)
@@ -41,7 +62,11 @@ describe('index kernels', () => {
   });
 
   test('masked pixels are NaN in every index; NaN (nodata) inputs give NaN', () => {
-    const r = run(['ndvi', 'ndre1'], { B08: [0.5, 0.5, NaN], B04: [0.25, 0.25, 0.25], B05: [0.5, 0.5, 0.5] }, [0, 1, 0]);
+    const r = run(
+      ['ndvi', 'ndre1'],
+      { B08: [0.5, 0.5, NaN], B04: [0.25, 0.25, 0.25], B05: [0.5, 0.5, 0.5] },
+      [0, 1, 0],
+    );
     expect(r['ndvi']).toEqual([Math.fround(1 / 3), NaN, NaN]);
     expect(r['ndre1']).toEqual([Math.fround(1 / 3), NaN, Math.fround(1 / 3)]);
   });
@@ -54,7 +79,11 @@ describe('index kernels', () => {
 
 describe('radiometry', () => {
   test('(DN + offset) / quantification in float32; DN 0 is NaN; no clipping below 0', () => {
-    const out = toReflectance(Uint16Array.from([0, 1000, 1500, 500, 11000]), { offset: -1000, quantification: 10000 }, new Float32Array(5));
+    const out = toReflectance(
+      Uint16Array.from([0, 1000, 1500, 500, 11000]),
+      { offset: -1000, quantification: 10000 },
+      new Float32Array(5),
+    );
     expect(Array.from(out)).toEqual([NaN, 0, Math.fround(0.05), Math.fround(-0.05), 1]);
   });
 });

@@ -3,10 +3,18 @@ import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { labelAll } from '../../src/compute/detect/components.js';
-import { BitMask, explicitElement, morph, MorphChain, stepsOf, structuringElement } from '../../src/compute/morphology.js';
+import {
+  BitMask,
+  explicitElement,
+  morph,
+  MorphChain,
+  stepsOf,
+  structuringElement,
+} from '../../src/compute/morphology.js';
 import { root } from '../helpers/paths.js';
 
-const mask = (rows: string[]): BitMask => BitMask.fromBytes(rows.join('').split('').map(Number), rows[0]!.length, rows.length);
+const mask = (rows: string[]): BitMask =>
+  BitMask.fromBytes(rows.join('').split('').map(Number), rows[0]!.length, rows.length);
 const text = (m: BitMask): string[] => {
   const b = m.toBytes();
   return Array.from({ length: m.height }, (_, y) => Array.from(b.subarray(y * m.width, (y + 1) * m.width)).join(''));
@@ -22,7 +30,12 @@ describe('morphology, hand-worked', () => {
     expect(text(morph(mask(['00000', '00100', '00000']), stepsOf('dilate', sq3)))).toEqual(['01110', '01110', '01110']);
   });
   test('opening removes a lone pixel and keeps a 3x3 block touching the border', () => {
-    expect(text(morph(mask(['11100', '11100', '11100', '00001']), stepsOf('open', sq3)))).toEqual(['11100', '11100', '11100', '00000']);
+    expect(text(morph(mask(['11100', '11100', '11100', '00001']), stepsOf('open', sq3)))).toEqual([
+      '11100',
+      '11100',
+      '11100',
+      '00000',
+    ]);
   });
   test('closing fills a one-pixel hole and a one-pixel gap', () => {
     expect(text(morph(mask(['11111', '11011', '11111']), stepsOf('close', sq3)))).toEqual(['11111', '11111', '11111']);
@@ -30,20 +43,33 @@ describe('morphology, hand-worked', () => {
   });
   test('the cross element erodes along its arms only', () => {
     const cross = structuringElement('cross', 3);
-    expect(text(morph(mask(['0110', '1111', '1111', '0110']), stepsOf('erode', cross)))).toEqual(['0000', '0110', '0110', '0000']);
+    expect(text(morph(mask(['0110', '1111', '1111', '0110']), stepsOf('erode', cross)))).toEqual([
+      '0000',
+      '0110',
+      '0110',
+      '0000',
+    ]);
   });
   test('an explicit, asymmetric element is applied without reflection (dst(x) = OR src(x + dx))', () => {
-    const right = explicitElement([[0, 0, 0], [0, 1, 1], [0, 0, 0]]); // offsets dx = 0 and +1
+    const right = explicitElement([
+      [0, 0, 0],
+      [0, 1, 1],
+      [0, 0, 0],
+    ]); // offsets dx = 0 and +1
     expect(text(morph(mask(['0001000']), stepsOf('dilate', right)))).toEqual(['0011000']);
   });
-  test('the disk of size 5 is OpenCV\'s ellipse', () => {
+  test("the disk of size 5 is OpenCV's ellipse", () => {
     expect(Array.from(structuringElement('disk', 5).values).join('')).toBe('0010011111111111111100100');
   });
   test('even sizes are refused', () => {
     expect(() => structuringElement('square', 2)).toThrow('structuringElement: size 2 is not an odd positive integer');
   });
   test('a chain evaluated in bands of rows equals the whole-image result', () => {
-    const m = mask(Array.from({ length: 40 }, (_, y) => Array.from({ length: 70 }, (_, x) => (((x * 7 + y * 13) ^ (x * y)) % 5 < 2 ? '1' : '0')).join('')));
+    const m = mask(
+      Array.from({ length: 40 }, (_, y) =>
+        Array.from({ length: 70 }, (_, x) => (((x * 7 + y * 13) ^ (x * y)) % 5 < 2 ? '1' : '0')).join(''),
+      ),
+    );
     const steps = [...stepsOf('open', sq3), ...stepsOf('close', structuringElement('disk', 5))];
     const whole = morph(m, steps);
     const chain = new MorphChain(70, 40, steps);
@@ -78,7 +104,13 @@ describe('labelling, hand-worked', () => {
 describe('against OpenCV', () => {
   const fx = JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'morphology', 'cases.json'), 'utf8')) as {
     masks: string[][];
-    morphology: { mask: number; op: 'erode' | 'dilate' | 'open' | 'close'; kernel: 'square' | 'cross' | 'disk' | number[][]; size?: number; result: string[] }[];
+    morphology: {
+      mask: number;
+      op: 'erode' | 'dilate' | 'open' | 'close';
+      kernel: 'square' | 'cross' | 'disk' | number[][];
+      size?: number;
+      result: string[];
+    }[];
     components: { mask: number; connectivity: 4 | 8; components: number[][] }[];
   };
   test(`${fx.morphology.length} morphologyEx results, every element and operation`, () => {

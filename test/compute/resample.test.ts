@@ -2,11 +2,24 @@
 import { describe, expect, test } from '@jest/globals';
 import { planAxis, resampleClasses, resampleFloat, sourceRange } from '../../src/compute/resample.js';
 
-function resize(src: number[], srcW: number, srcH: number, dstW: number, dstH: number, method: 'bilinear' | 'nearest'): number[] {
+function resize(
+  src: number[],
+  srcW: number,
+  srcH: number,
+  dstW: number,
+  dstH: number,
+  method: 'bilinear' | 'nearest',
+): number[] {
   const x = planAxis(dstW, srcW, method, 'x');
   const y = planAxis(dstH, srcH, method, 'y');
   const out = new Float32Array(dstW * dstH);
-  resampleFloat({ data: Float32Array.from(src), x0: 0, y0: 0, width: srcW, height: srcH }, x, y, { x0: 0, y0: 0, width: dstW, height: dstH }, out);
+  resampleFloat(
+    { data: Float32Array.from(src), x0: 0, y0: 0, width: srcW, height: srcH },
+    x,
+    y,
+    { x0: 0, y0: 0, width: dstW, height: dstH },
+    out,
+  );
   return Array.from(out);
 }
 
@@ -39,7 +52,8 @@ describe('bilinear (INTER_LINEAR) 2x upsampling', () => {
     const [sx0, sx1] = sourceRange(x, win.x0, win.x0 + win.width, W);
     const [sy0, sy1] = sourceRange(y, win.y0, win.y0 + win.height, H);
     const sub = new Float32Array((sx1 - sx0) * (sy1 - sy0));
-    for (let r = sy0; r < sy1; r++) for (let c = sx0; c < sx1; c++) sub[(r - sy0) * (sx1 - sx0) + c - sx0] = src[r * W + c]!;
+    for (let r = sy0; r < sy1; r++)
+      for (let c = sx0; c < sx1; c++) sub[(r - sy0) * (sx1 - sx0) + c - sx0] = src[r * W + c]!;
     const out = new Float32Array(win.width * win.height);
     resampleFloat({ data: sub, x0: sx0, y0: sy0, width: sx1 - sx0, height: sy1 - sy0 }, x, y, win, out);
     for (let r = 0; r < win.height; r++) {
@@ -67,7 +81,14 @@ describe('nearest (INTER_NEAREST) and area', () => {
     const out = new Uint8Array(4);
     const x = planAxis(4, 2, 'nearest', 'x');
     const y = planAxis(1, 1, 'nearest', 'y');
-    resampleClasses({ data: Uint8Array.from([4, 9]), x0: 0, y0: 0, width: 2, height: 1 }, x, y, { x0: 0, y0: 0, width: 4, height: 1 }, lut, out);
+    resampleClasses(
+      { data: Uint8Array.from([4, 9]), x0: 0, y0: 0, width: 2, height: 1 },
+      x,
+      y,
+      { x0: 0, y0: 0, width: 4, height: 1 },
+      lut,
+      out,
+    );
     expect(Array.from(out)).toEqual([0, 0, 1, 1]);
   });
 });

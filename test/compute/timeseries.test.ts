@@ -7,9 +7,20 @@ import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decimalYear, selectDates } from '../../src/compute/timeseries/dates.js';
-import { designMatrix, outputDatasets, type DesignMatrix, type TimeModel } from '../../src/compute/timeseries/design.js';
+import {
+  designMatrix,
+  outputDatasets,
+  type DesignMatrix,
+  type TimeModel,
+} from '../../src/compute/timeseries/design.js';
 import { BlockFitter, PixelStatus, residueStd, type BlockInput } from '../../src/compute/timeseries/fit.js';
-import { fitSubsystem, fitSystem, isRankDeficient, type FitSystem, type Subsystem } from '../../src/compute/timeseries/system.js';
+import {
+  fitSubsystem,
+  fitSystem,
+  isRankDeficient,
+  type FitSystem,
+  type Subsystem,
+} from '../../src/compute/timeseries/system.js';
 import { compileAccumulateKernel } from '../../src/engine/cpu/lsq.js';
 import { accumulateKernel } from '../../src/engine/cpu/timeseries.kernels.js';
 import { compileWasmAccumulateKernel } from '../../src/engine/cpu/wasm.lsq.js';
@@ -49,7 +60,11 @@ describe("MintPy's time axis and design matrix (fixtures from ptime.yyyymmdd2yea
     for (const c of cases) {
       const g = designMatrix(toModel(c.model), c.dates, c.seconds);
       expect([g.rows, g.cols]).toEqual([c.G.length, c.G[0]!.length]);
-      c.G.forEach((row, i) => row.forEach((v, k) => expect(Math.abs(g.values[i * g.cols + k]! - v)).toBeLessThanOrEqual(Math.abs(v) * 2 ** -23)));
+      c.G.forEach((row, i) =>
+        row.forEach((v, k) =>
+          expect(Math.abs(g.values[i * g.cols + k]! - v)).toBeLessThanOrEqual(Math.abs(v) * 2 ** -23),
+        ),
+      );
     }
   });
 
@@ -64,18 +79,44 @@ describe("MintPy's time axis and design matrix (fixtures from ptime.yyyymmdd2yea
   });
 
   test("output datasets in MintPy's names and order", () => {
-    const model: TimeModel = { polynomial: 3, periodic: [1, 0.5, 2], steps: ['20190101'], exp: [{ onset: '20180601', taus: [60] }], log: [{ onset: '20180901', taus: [45] }] };
+    const model: TimeModel = {
+      polynomial: 3,
+      periodic: [1, 0.5, 2],
+      steps: ['20190101'],
+      exp: [{ onset: '20180601', taus: [60] }],
+      log: [{ onset: '20180901', taus: [45] }],
+    };
     expect(outputDatasets(model, true).map((d) => `${d.name}:${d.unit}`)).toEqual([
-      'intercept:m', 'interceptStd:m', 'velocity:m/year', 'velocityStd:m/year', 'acceleration:m/year^2', 'accelerationStd:m/year^2',
-      'poly3:m/year^3', 'poly3Std:m/year^3', 'annualAmplitude:m', 'annualPhase:radian', 'semiAnnualAmplitude:m', 'semiAnnualPhase:radian',
-      'period2.0YAmplitude:m', 'period2.0YPhase:radian', 'step20190101:m', 'step20190101Std:m', 'exp20180601Tau60D:m', 'exp20180601Tau60DStd:m',
-      'log20180901Tau45D:m', 'log20180901Tau45DStd:m', 'residue:m',
+      'intercept:m',
+      'interceptStd:m',
+      'velocity:m/year',
+      'velocityStd:m/year',
+      'acceleration:m/year^2',
+      'accelerationStd:m/year^2',
+      'poly3:m/year^3',
+      'poly3Std:m/year^3',
+      'annualAmplitude:m',
+      'annualPhase:radian',
+      'semiAnnualAmplitude:m',
+      'semiAnnualPhase:radian',
+      'period2.0YAmplitude:m',
+      'period2.0YPhase:radian',
+      'step20190101:m',
+      'step20190101Std:m',
+      'exp20180601Tau60D:m',
+      'exp20180601Tau60DStd:m',
+      'log20180901Tau45D:m',
+      'log20180901Tau45DStd:m',
+      'residue:m',
     ]);
   });
 });
 
 test("h5py's automatic chunks (fixtures from h5py guess_chunk)", () => {
-  const cases = JSON.parse(readFileSync(join(fixtures, 'chunks.json'), 'utf8')) as { shape: number[]; chunks: number[] }[];
+  const cases = JSON.parse(readFileSync(join(fixtures, 'chunks.json'), 'utf8')) as {
+    shape: number[];
+    chunks: number[];
+  }[];
   for (const c of cases) expect({ shape: c.shape, chunks: guessChunks(c.shape, 4) }).toEqual(c);
 });
 
@@ -130,19 +171,28 @@ describe('accumulation kernels', () => {
     }
   });
 
-  test('WebAssembly SIMD gives the JavaScript kernel\'s bits on random data, runs of every length', () => {
+  test("WebAssembly SIMD gives the JavaScript kernel's bits on random data, runs of every length", () => {
     const n = 37;
     const npix = 1500;
     const data = new Float32Array(n * npix);
     let seed = 1;
-    const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     for (let i = 0; i < data.length; i++) data[i] = rand() < 0.03 ? NaN : (rand() - 0.5) * 0.2;
     const offs = Int32Array.from({ length: n }, (_, i) => i * npix);
     for (const p of [2, 3, 5]) {
       const Pt = Float64Array.from({ length: n * p }, () => rand() - 0.5);
       const js = compileAccumulateKernel(p);
       const wasm = compileWasmAccumulateKernel(p, n);
-      for (const [j0, len] of [[0, 512], [512, 509], [1021, 3], [1400, 100], [7, 1]] as const) {
+      for (const [j0, len] of [
+        [0, 512],
+        [512, 509],
+        [1021, 3],
+        [1400, 100],
+        [7, 1],
+      ] as const) {
         const run = (k: typeof js) => {
           const acc = Array.from({ length: p }, () => new Float64Array(len));
           const ss = new Float64Array(len);
@@ -186,7 +236,13 @@ describe('the NaN policy of a block fit', () => {
       const system = fitSystem(line(4)) as FitSystem;
       const fit = new BlockFitter(system, line(4), accumulateKernel(system.p, system.n, simd)).fit(input);
       expect(Array.from(fit.status)).toEqual([
-        PixelStatus.Full, PixelStatus.Full, PixelStatus.Partial, PixelStatus.Skipped, PixelStatus.Skipped, PixelStatus.Full, PixelStatus.TooFewDates,
+        PixelStatus.Full,
+        PixelStatus.Full,
+        PixelStatus.Partial,
+        PixelStatus.Skipped,
+        PixelStatus.Skipped,
+        PixelStatus.Full,
+        PixelStatus.TooFewDates,
       ]);
       expect(fit.counts).toEqual({ Skipped: 2, Full: 3, Partial: 1, TooFewDates: 1, RankDeficient: 0 });
       const m0 = Array.from(fit.m[0]!);

@@ -11,7 +11,10 @@ import { floatPredictor32 } from '../../src/io/raster/tiff.codec.js';
 
 function random(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
 }
 
 describe('WebAssembly SIMD kernels', () => {
@@ -40,7 +43,9 @@ describe('WebAssembly SIMD kernels', () => {
     wk.indices(n, withMask ? maskPtr : 0, planePtrs, outPtrs);
     indexTable.forEach((d, k) => {
       const got = A.f32(outPtrs[k]!, n);
-      const bad = Array.from(got).filter((v, i) => !(Object.is(v, expected[k]![i]) || (Number.isNaN(v) && Number.isNaN(expected[k]![i]!))));
+      const bad = Array.from(got).filter(
+        (v, i) => !(Object.is(v, expected[k]![i]) || (Number.isNaN(v) && Number.isNaN(expected[k]![i]!))),
+      );
       expect({ index: d.name, mismatches: bad.length }).toEqual({ index: d.name, mismatches: 0 });
     });
   });
@@ -62,7 +67,10 @@ describe('WebAssembly SIMD kernels', () => {
     for (let i = 0; i < 16; i++) s[i] = Math.fround(0.1 * (i + 1) + 0.0123 * i * i);
     wk.hpairs(src, dst, 1, 64, 128, 2, 0.75, 0.25, 0.25, 0.75);
     const f = Math.fround;
-    const expected = Array.from({ length: 8 }, (_, m) => [f(f(s[m]! * 0.75) + f(s[m + 1]! * 0.25)), f(f(s[m]! * 0.25) + f(s[m + 1]! * 0.75))]).flat();
+    const expected = Array.from({ length: 8 }, (_, m) => [
+      f(f(s[m]! * 0.75) + f(s[m + 1]! * 0.25)),
+      f(f(s[m]! * 0.25) + f(s[m + 1]! * 0.75)),
+    ]).flat();
     expect(Array.from(A.f32(dst, 16))).toEqual(expected);
     wk.vblend(src, src + 16, dst, 8, 0.3, 0.7);
     const blend = Array.from({ length: 8 }, (_, i) => f(f(s[i]! * f(0.3)) + f(s[i + 4]! * f(0.7))));
@@ -81,7 +89,8 @@ describe('WebAssembly SIMD kernels', () => {
     const dst = A.alloc(width * rows * 4);
     const strip = A.f32(src, 2 * width * rows);
     const rnd = random(3);
-    for (let i = 0; i < strip.length; i++) strip[i] = i % 13 === 0 ? NaN : (rnd() - 0.5) * 10 ** Math.floor(rnd() * 6 - 3);
+    for (let i = 0; i < strip.length; i++)
+      strip[i] = i % 13 === 0 ? NaN : (rnd() - 0.5) * 10 ** Math.floor(rnd() * 6 - 3);
     for (const x0 of [0, width]) {
       wk.fpredict(src + x0 * 4, dst, width, rows, 2 * width * 4);
       expect(A.u8(dst, width * rows * 4)).toEqual(floatPredictor32(strip, width, rows, 2 * width, x0));

@@ -13,7 +13,10 @@ import { compileWasmKernels, WasmArena, type WasmKernels } from '../../src/engin
 
 function random(seed: number): () => number {
   let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
 }
 
 /** The float32 next to `x` (a float32) towards +∞ (`up`) or −∞. */
@@ -21,7 +24,7 @@ function step(x: number, up: boolean): number {
   const f = new Float32Array([x]);
   const i = new Int32Array(f.buffer);
   if (x === 0) return up ? 2 ** -149 : -(2 ** -149);
-  i[0]! += (x > 0) === up ? 1 : -1;
+  i[0]! += x > 0 === up ? 1 : -1;
   return f[0]!;
 }
 
@@ -135,7 +138,13 @@ describe('condition kernel: WebAssembly = JavaScript', () => {
       raw: detectors.map(() => new Uint32Array(words)),
       valid: detectors.map(() => new Uint32Array(words)),
     };
-    js(planes.map((p) => p.slice()), ROWS, cols, expected.raw, expected.valid);
+    js(
+      planes.map((p) => p.slice()),
+      ROWS,
+      cols,
+      expected.raw,
+      expected.valid,
+    );
     const got = wasmWords(wk, outPtrs, ROWS, cols);
 
     detectors.forEach((_, d) => {

@@ -104,15 +104,54 @@ describe('module layout', () => {
   test('a minimal module: header, then type, import, function, export and code sections', () => {
     const bytes = emitModule([{ name: 'f', params: 0, body: new Code() }]);
     const expected = [
-      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
-      0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type: one func type () -> ()
-      0x02, 0x0f, 0x01, // import: one entry
-      0x03, 0x65, 0x6e, 0x76, // "env"
-      0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, // "memory"
-      0x02, 0x00, 0x01, // a memory, limits: minimum 1 page
-      0x03, 0x02, 0x01, 0x00, // function: one, of type 0
-      0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00, // export: "f" = function 0
-      0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b, // code: one body of 2 bytes, no locals, end
+      0x00,
+      0x61,
+      0x73,
+      0x6d,
+      0x01,
+      0x00,
+      0x00,
+      0x00, // "\0asm", version 1
+      0x01,
+      0x04,
+      0x01,
+      0x60,
+      0x00,
+      0x00, // type: one func type () -> ()
+      0x02,
+      0x0f,
+      0x01, // import: one entry
+      0x03,
+      0x65,
+      0x6e,
+      0x76, // "env"
+      0x06,
+      0x6d,
+      0x65,
+      0x6d,
+      0x6f,
+      0x72,
+      0x79, // "memory"
+      0x02,
+      0x00,
+      0x01, // a memory, limits: minimum 1 page
+      0x03,
+      0x02,
+      0x01,
+      0x00, // function: one, of type 0
+      0x07,
+      0x05,
+      0x01,
+      0x01,
+      0x66,
+      0x00,
+      0x00, // export: "f" = function 0
+      0x0a,
+      0x04,
+      0x01,
+      0x02,
+      0x00,
+      0x0b, // code: one body of 2 bytes, no locals, end
     ];
     expect(hex(bytes)).toBe(hex(expected));
     expect(WebAssembly.validate(bytes)).toBe(true);
@@ -155,8 +194,18 @@ describe('module layout', () => {
 describe('every kernel family validates', () => {
   const bands = compileIndexKernel(indexTable).bands;
   const detectors: SlotConditions[] = [
-    { conditions: [{ slot: 2, op: '>', value: 0.3 }, { slot: 0, op: '<=', value: -0.1 }] },
-    { conditions: [{ slot: 1, op: '>=', value: 0 }, { slot: 1, op: '<', value: 0.7 }] },
+    {
+      conditions: [
+        { slot: 2, op: '>', value: 0.3 },
+        { slot: 0, op: '<=', value: -0.1 },
+      ],
+    },
+    {
+      conditions: [
+        { slot: 1, op: '>=', value: 0 },
+        { slot: 1, op: '<', value: 0.7 },
+      ],
+    },
   ];
   const families: [string, () => FunctionDef][] = [
     ['index kernel, masked', () => indexFunction(indexTable, bands, true)],

@@ -27,7 +27,10 @@ interface Parity {
 describe('webgpu engine = cpu engine (kernels)', () => {
   let parity: Parity;
   beforeAll(() => {
-    const r = spawnSync(process.execPath, [join(root, 'build', 'test', 'engine', 'webgpu.parity.js')], { encoding: 'utf8', timeout: 240000 });
+    const r = spawnSync(process.execPath, [join(root, 'build', 'test', 'engine', 'webgpu.parity.js')], {
+      encoding: 'utf8',
+      timeout: 240000,
+    });
     if (r.status !== 0) throw new Error(`webgpu.parity.js failed (${r.status}): ${r.stderr.slice(-2000)}`);
     parity = JSON.parse(r.stdout.trim().split('\n').pop()!);
   });
@@ -42,7 +45,7 @@ describe('webgpu engine = cpu engine (kernels)', () => {
     }
   });
 
-  webgpuTest('detector condition and validity bits are the CPU kernel\'s', () => {
+  webgpuTest("detector condition and validity bits are the CPU kernel's", () => {
     expect([parity.bits.raw, parity.bits.valid, parity.chunked.bits]).toEqual([true, true, true]);
     for (const words of parity.bits.set) expect(words).toBeGreaterThan(100);
   });
@@ -76,13 +79,15 @@ async function compareScenes(a: string, b: string): Promise<void> {
     let worst = 0;
     let nanMismatch = 0;
     for (let i = 0; i < x.length; i++) {
-      if (Number.isNaN(x[i]!) || Number.isNaN(y[i]!)) nanMismatch += Number.isNaN(x[i]!) === Number.isNaN(y[i]!) ? 0 : 1;
+      if (Number.isNaN(x[i]!) || Number.isNaN(y[i]!))
+        nanMismatch += Number.isNaN(x[i]!) === Number.isNaN(y[i]!) ? 0 : 1;
       else worst = Math.max(worst, Math.abs(x[i]! - y[i]!) / Math.max(1, Math.abs(x[i]!)));
     }
     expect({ f, nanMismatch, ok: worst <= 1e-6 }).toEqual({ f, nanMismatch: 0, ok: true });
   }
   if (readdirSync(a).includes('masks')) {
-    for (const f of readdirSync(join(a, 'masks'))) expect(readFileSync(join(b, 'masks', f)).equals(readFileSync(join(a, 'masks', f)))).toBe(true);
+    for (const f of readdirSync(join(a, 'masks')))
+      expect(readFileSync(join(b, 'masks', f)).equals(readFileSync(join(a, 'masks', f)))).toBe(true);
   }
   // (The SAFE sample has no B08: its detectors are skipped, and there is no candidates.geojson.)
   expect(readdirSync(b).sort()).toEqual(readdirSync(a).sort());
@@ -92,16 +97,28 @@ async function compareScenes(a: string, b: string): Promise<void> {
 }
 
 describe('archeo scan --backend webgpu = --backend cpu', () => {
-  webgpuTest('the peer crop in 10 strips (morphology across strip borders on the device): same indices, masks and candidates', async () => {
-    const args = ['--params', join(root, 'test', 'fixtures', 'peer', 'peer_rule.json'), '--resample', 'nearest', '--indices', 'all', '--block', '64'];
-    const cpu = scan(peerScene, [...args, '--backend', 'cpu']);
-    const gpu = scan(peerScene, [...args, '--backend', 'webgpu']);
-    expect(cpu.report.detection.candidates).toBeGreaterThanOrEqual(5);
-    expect(gpu.report.detection.candidates).toBe(cpu.report.detection.candidates);
-    await compareScenes(cpu.dir, gpu.dir);
-    expect(gpu.report.engine).toMatchObject({ name: 'webgpu', requested: 'webgpu', kernels: 'tfjs' });
-    expect(cpu.report.engine).toMatchObject({ name: 'cpu', requested: 'cpu' });
-  });
+  webgpuTest(
+    'the peer crop in 10 strips (morphology across strip borders on the device): same indices, masks and candidates',
+    async () => {
+      const args = [
+        '--params',
+        join(root, 'test', 'fixtures', 'peer', 'peer_rule.json'),
+        '--resample',
+        'nearest',
+        '--indices',
+        'all',
+        '--block',
+        '64',
+      ];
+      const cpu = scan(peerScene, [...args, '--backend', 'cpu']);
+      const gpu = scan(peerScene, [...args, '--backend', 'webgpu']);
+      expect(cpu.report.detection.candidates).toBeGreaterThanOrEqual(5);
+      expect(gpu.report.detection.candidates).toBe(cpu.report.detection.candidates);
+      await compareScenes(cpu.dir, gpu.dir);
+      expect(gpu.report.engine).toMatchObject({ name: 'webgpu', requested: 'webgpu', kernels: 'tfjs' });
+      expect(cpu.report.engine).toMatchObject({ name: 'cpu', requested: 'cpu' });
+    },
+  );
 
   for (const [name, sample] of [
     ['COG sample', rkhSample],
@@ -121,7 +138,8 @@ describe('archeo scan --backend webgpu = --backend cpu', () => {
     expect(report.engine.gpu_memory.bytes).toBe(0);
     expect(report.engine.gpu_memory.peak_bytes).toBeGreaterThan(0);
     expect(report.engine.adapter).toHaveProperty('fallback');
-    if (report.engine.adapter.fallback) expect(report.recommendations.join(' ')).toMatch(/software GPU: --backend cpu is faster/);
+    if (report.engine.adapter.fallback)
+      expect(report.recommendations.join(' ')).toMatch(/software GPU: --backend cpu is faster/);
   });
 });
 
@@ -135,14 +153,18 @@ describe('engine selection', () => {
     expect(r.code).toBe(2);
     const lines = errorLines(r.stderr);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^archeo: --backend webgpu: (no Vulkan GPU driver answered and no software device is installed|the Vulkan loader libvulkan\.so\.1 is missing).*chromium/);
+    expect(lines[0]).toMatch(
+      /^archeo: --backend webgpu: (no Vulkan GPU driver answered and no software device is installed|the Vulkan loader libvulkan\.so\.1 is missing).*chromium/,
+    );
     expect(() => readdirSync(out)).toThrow();
   });
 
   test('--backend tensorflow without tfjs-node-gpu: one line naming the package, exit 2', () => {
     const r = archeo(['scan', rkhSample, '--out', join(tempDir(), 'out'), '--backend', 'tensorflow']);
     expect(r.code).toBe(2);
-    expect(errorLines(r.stderr)).toEqual([expect.stringMatching(/^archeo: --backend tensorflow: @tensorflow\/tfjs-node-gpu is not installed/)]);
+    expect(errorLines(r.stderr)).toEqual([
+      expect.stringMatching(/^archeo: --backend tensorflow: @tensorflow\/tfjs-node-gpu is not installed/),
+    ]);
   });
 
   test('auto without a hardware GPU runs on the CPU and says so in the report', () => {

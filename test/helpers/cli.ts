@@ -50,7 +50,9 @@ export function expectCliFailure(command: string, input: string, args: string[],
  * SIGINT, and returns its exit code and everything it wrote on stderr.
  */
 export async function interruptAfter(args: string[], event: string): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [join(root, 'bin', 'archeo.js'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [join(root, 'bin', 'archeo.js'), ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));

@@ -38,7 +38,8 @@ export async function readH5(path: string): Promise<H5Contents> {
         shape: (ds.shape ?? []).map(Number),
         chunks: ds.metadata.chunks ? ds.metadata.chunks.map(Number) : null,
         maxshape: ds.metadata.maxshape ? ds.metadata.maxshape.map(Number) : null,
-        values: v instanceof Float32Array ? v : Array.isArray(v) ? v.map(String) : Float32Array.from(v as ArrayLike<number>),
+        values:
+          v instanceof Float32Array ? v : Array.isArray(v) ? v.map(String) : Float32Array.from(v as ArrayLike<number>),
         attrs: dattrs,
       };
     }

@@ -44,7 +44,10 @@ export async function readRaster(path: string): Promise<{ grid: RasterGrid; data
 }
 
 /** Largest |a - b| over pixels where both are numbers, and the count of pixels NaN in one only. */
-export function compare(expected: ArrayLike<number>, actual: ArrayLike<number>): { maxDiff: number; nanMismatch: number; compared: number } {
+export function compare(
+  expected: ArrayLike<number>,
+  actual: ArrayLike<number>,
+): { maxDiff: number; nanMismatch: number; compared: number } {
   if (expected.length !== actual.length) throw new Error(`length ${actual.length}, expected ${expected.length}`);
   let maxDiff = 0;
   let nanMismatch = 0;

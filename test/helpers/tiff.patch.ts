@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 
 export function patchShortTag(path: string, tag: number, value: number): void {
   const b = readFileSync(path);
-  if (b.toString('latin1', 0, 2) !== 'II' || b.readUInt16LE(2) !== 42) throw new Error(`${path}: not a little-endian classic TIFF`);
+  if (b.toString('latin1', 0, 2) !== 'II' || b.readUInt16LE(2) !== 42)
+    throw new Error(`${path}: not a little-endian classic TIFF`);
   const ifd = b.readUInt32LE(4);
   const n = b.readUInt16LE(ifd);
   for (let i = 0; i < n; i++) {

@@ -9,7 +9,11 @@ import { test } from '@jest/globals';
 import { root } from './paths.js';
 
 function probe(): { available: boolean; reason?: string } {
-  const r = spawnSync(process.execPath, [join(root, 'build', 'src', 'engine', 'tfjs', 'probe.main.js'), 'webgpu', '--software'], { encoding: 'utf8', timeout: 60000 });
+  const r = spawnSync(
+    process.execPath,
+    [join(root, 'build', 'src', 'engine', 'tfjs', 'probe.main.js'), 'webgpu', '--software'],
+    { encoding: 'utf8', timeout: 60000 },
+  );
   try {
     return JSON.parse(r.stdout.trim().split('\n').pop() ?? '');
   } catch {
@@ -20,7 +24,9 @@ function probe(): { available: boolean; reason?: string } {
 const found = probe();
 export const webgpuAvailable = found.available;
 if (!webgpuAvailable && process.env['ARCHEO_REQUIRE_WEBGPU'] === '1') {
-  throw new Error(`ARCHEO_REQUIRE_WEBGPU=1 but the webgpu engine is not available: ${found.reason} (apt-get install chromium libvulkan1)`);
+  throw new Error(
+    `ARCHEO_REQUIRE_WEBGPU=1 but the webgpu engine is not available: ${found.reason} (apt-get install chromium libvulkan1)`,
+  );
 }
 
 /** `test` when the webgpu engine is available, `test.skip` otherwise. */

@@ -31,7 +31,8 @@ async function fixtureParts(): Promise<StackParts> {
   const dates = c.datasets['date']!.values as string[];
   const pairs = Array.from({ length: dates.length / 2 }, (_, k) => [dates[2 * k]!, dates[2 * k + 1]!]);
   const cubes: StackParts['cubes'] = {};
-  for (const name of ['unwrapPhase', 'coherence']) cubes[name] = { values: c.datasets[name]!.values as Float32Array, shape: c.datasets[name]!.shape };
+  for (const name of ['unwrapPhase', 'coherence'])
+    cubes[name] = { values: c.datasets[name]!.values as Float32Array, shape: c.datasets[name]!.shape };
   return { pairs, attrs: { ...c.attrs }, cubes };
 }
 
@@ -40,8 +41,15 @@ async function writeStack(parts: StackParts, name = 'ifgramStack.h5'): Promise<s
   const path = join(tempDir('archeo-bad-'), name);
   const f = new h5wasm.File(path, 'w');
   f.create_dataset({ name: 'date', data: parts.pairs.flat(), shape: [parts.pairs.length, 2], dtype: 'S8' });
-  if (parts.drop) f.create_dataset({ name: 'dropIfgram', data: parts.drop.map((d) => (d ? 1 : 0)), shape: [parts.drop.length], dtype: '|b1' });
-  for (const [n, c] of Object.entries(parts.cubes)) f.create_dataset({ name: n, data: c.values, shape: c.shape, dtype: '<f4' });
+  if (parts.drop)
+    f.create_dataset({
+      name: 'dropIfgram',
+      data: parts.drop.map((d) => (d ? 1 : 0)),
+      shape: [parts.drop.length],
+      dtype: '|b1',
+    });
+  for (const [n, c] of Object.entries(parts.cubes))
+    f.create_dataset({ name: n, data: c.values, shape: c.shape, dtype: '<f4' });
   for (const [k, v] of Object.entries(parts.attrs)) f.create_attribute(k, v);
   f.close();
   return path;
@@ -57,7 +65,11 @@ describe('archeo invert: bad input', () => {
 
   test('a time series instead of an interferogram stack', () => {
     const path = join(root, 'test', 'fixtures', 'rms', 'timeseriesResidual.h5');
-    expectFailure(path, [], `${path}: no 'unwrapPhase' dataset (found: bperp, date, timeseries); is this a MintPy ifgramStack.h5?`);
+    expectFailure(
+      path,
+      [],
+      `${path}: no 'unwrapPhase' dataset (found: bperp, date, timeseries); is this a MintPy ifgramStack.h5?`,
+    );
   });
 
   test('a truncated stack', () => {
@@ -90,7 +102,10 @@ describe('archeo invert: bad input', () => {
     expectFailure(path, [], `${path}: pair 2: '2019-1-1' is not a date (YYYYMMDD)`);
     const coh = parts.cubes['coherence']!;
     const [m, L, W] = coh.shape as [number, number, number];
-    path = await writeStack({ ...parts, cubes: { ...parts.cubes, coherence: { values: coh.values.subarray(0, (m - 1) * L * W), shape: [m - 1, L, W] } } });
+    path = await writeStack({
+      ...parts,
+      cubes: { ...parts.cubes, coherence: { values: coh.values.subarray(0, (m - 1) * L * W), shape: [m - 1, L, W] } },
+    });
     expectFailure(path, [], `${path}: 'coherence' has 41 pairs but 'unwrapPhase' has 42`);
     path = await writeStack({ ...parts, drop: parts.pairs.slice(1).map(() => true) });
     expectFailure(path, [], `${path}: 'dropIfgram' has 41 entries for 42 pairs`);
@@ -102,10 +117,18 @@ describe('archeo invert: bad input', () => {
     expectFailure(path, [], `${path}: every interferogram is dropped (dropIfgram is False everywhere)`);
     path = await writeStack({ ...parts, cubes: { unwrapPhase: parts.cubes['unwrapPhase']! } });
     expectFailure(path, [], `${path}: no 'coherence' dataset, needed for -w var`);
-    expectFailure(path, ['-w', 'no', '--mask-dset', 'coherence'], `${path}: no 'coherence' dataset, needed for --mask-dset coherence`);
+    expectFailure(
+      path,
+      ['-w', 'no', '--mask-dset', 'coherence'],
+      `${path}: no 'coherence' dataset, needed for --mask-dset coherence`,
+    );
     const { REF_Y: _y, REF_X: _x, ...noRef } = parts.attrs;
     path = await writeStack({ ...parts, attrs: noRef });
-    expectFailure(path, [], `${path}: no REF_Y/REF_X attributes: the phases are not referenced (choose a reference pixel, or --skip-ref)`);
+    expectFailure(
+      path,
+      [],
+      `${path}: no REF_Y/REF_X attributes: the phases are not referenced (choose a reference pixel, or --skip-ref)`,
+    );
     path = await writeStack({ ...parts, attrs: { ...parts.attrs, REF_Y: '24' } });
     expectFailure(path, [], `${path}: REF_Y/REF_X (24, 15) is outside the 24 x 30 grid`);
     const { WAVELENGTH: _w, ...noWavelength } = parts.attrs;
@@ -119,9 +142,29 @@ describe('archeo invert: bad input', () => {
   });
 
   test('usage errors exit 2', () => {
-    expectFailure(stackPath, ['-w', 'sqrt'], "option '-w, --weight-func <func>' argument 'sqrt' is invalid. Allowed choices are var, fim, coh, no.", 2);
-    expectFailure(stackPath, ['-o', 'ts.h5', 'tcoh.h5'], '-o ts.h5 tcoh.h5: expected three file names (time series, temporal coherence, pairs used)', 2);
-    expectFailure(stackPath, ['--mask-dset', 'offsetSNR'], '--mask-dset offsetSNR: expected coherence or connectComponent', 2);
-    expectFailure(stackPath, ['--ram', '0.0000001'], '--ram 1e-7: too small for one row of 30 pixels x 42 interferograms (needs 0.01 MB)', 2);
+    expectFailure(
+      stackPath,
+      ['-w', 'sqrt'],
+      "option '-w, --weight-func <func>' argument 'sqrt' is invalid. Allowed choices are var, fim, coh, no.",
+      2,
+    );
+    expectFailure(
+      stackPath,
+      ['-o', 'ts.h5', 'tcoh.h5'],
+      '-o ts.h5 tcoh.h5: expected three file names (time series, temporal coherence, pairs used)',
+      2,
+    );
+    expectFailure(
+      stackPath,
+      ['--mask-dset', 'offsetSNR'],
+      '--mask-dset offsetSNR: expected coherence or connectComponent',
+      2,
+    );
+    expectFailure(
+      stackPath,
+      ['--ram', '0.0000001'],
+      '--ram 1e-7: too small for one row of 30 pixels x 42 interferograms (needs 0.01 MB)',
+      2,
+    );
   });
 });

@@ -19,12 +19,23 @@ test('SIGINT between blocks: exit 130, nothing left in --out', async () => {
   for (let i = 0; i < phase.length; i++) phase[i] = Math.sin(i * 0.37) + 0.5;
   f.create_dataset({ name: 'date', data: pairs, shape: [m, 2], dtype: 'S8' });
   f.create_dataset({ name: 'unwrapPhase', data: phase, shape: [m, rows, cols], dtype: '<f4', chunks: [m, 10, cols] });
-  for (const [k, v] of Object.entries({ LENGTH: '600', WIDTH: '200', REF_Y: '0', REF_X: '0', WAVELENGTH: '0.0555', FILE_TYPE: 'ifgramStack' })) f.create_attribute(k, v);
+  for (const [k, v] of Object.entries({
+    LENGTH: '600',
+    WIDTH: '200',
+    REF_Y: '0',
+    REF_X: '0',
+    WAVELENGTH: '0.0555',
+    FILE_TYPE: 'ifgramStack',
+  }))
+    f.create_attribute(k, v);
   f.close();
 
   const out = tempDir('archeo-int-out-');
   // 0.0002 GB: blocks of ~10 rows per worker, 60 of them; the signal comes after the first.
-  const { code, stderr } = await interruptAfter(['invert', input, '-w', 'no', '--out', out, '--ram', '0.0002', '-v'], 'Invert:Block');
+  const { code, stderr } = await interruptAfter(
+    ['invert', input, '-w', 'no', '--out', out, '--ram', '0.0002', '-v'],
+    'Invert:Block',
+  );
   expect(code).toBe(130);
   expect(stderr).toContain('interrupted (SIGINT); temporary files removed');
   expect((stderr.match(/Invert:Block/g) ?? []).length).toBeLessThan(60);

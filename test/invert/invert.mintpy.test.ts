@@ -73,13 +73,17 @@ describe('archeo invert = MintPy ifgram_inversion', () => {
         for (const small of ['date', 'bperp']) {
           if (theirs.datasets[small]) expect(ours.datasets[small]!.values).toEqual(theirs.datasets[small]!.values);
         }
-        const d = maxDifference(ours.datasets[dataset]!.values as Float32Array, theirs.datasets[dataset]!.values as Float32Array);
+        const d = maxDifference(
+          ours.datasets[dataset]!.values as Float32Array,
+          theirs.datasets[dataset]!.values as Float32Array,
+        );
         expect({ file, d: d <= tolerance ? 'ok' : d }).toEqual({ file, d: 'ok' });
       }
       const report = JSON.parse(stdout).report;
       expect(report.command).toBe('invert');
       expect(report.network.rank).toBe(name.startsWith('disconnected') ? 14 : 15);
-      if (name.startsWith('disconnected')) expect(report.warnings.join(' ')).toMatch(/not fully connected \(rank 14 of 15\)/);
+      if (name.startsWith('disconnected'))
+        expect(report.warnings.join(' ')).toMatch(/not fully connected \(rank 14 of 15\)/);
     });
   }
 
@@ -99,7 +103,11 @@ describe('archeo invert = MintPy ifgram_inversion', () => {
   test('-o names the three outputs; report.json counts the pixels', async () => {
     const { dir } = runInvert('ifgramStack.h5', ['-w', 'no', '-o', 'ts.h5', 'tcoh.h5', 'num.h5']);
     const report = JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8'));
-    expect(report.outputs.files.map((f: { path: string }) => f.path)).toEqual(['out/ts.h5', 'out/tcoh.h5', 'out/num.h5']);
+    expect(report.outputs.files.map((f: { path: string }) => f.path)).toEqual([
+      'out/ts.h5',
+      'out/tcoh.h5',
+      'out/num.h5',
+    ]);
     // 3 % of 720 pixels are 0 in every pair (21, skipped); the reference pixel is never inverted.
     const px = report.pixels;
     expect(px.total).toBe(720);

@@ -54,7 +54,8 @@ test('addCisMany: cos and sin within 1e-10 over |e| < 1e4', () => {
   const im = new Float64Array(n);
   addCisMany(e, n, re, im);
   let worst = 0;
-  for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(re[i]! - Math.cos(e[i]!)), Math.abs(im[i]! - Math.sin(e[i]!)));
+  for (let i = 0; i < n; i++)
+    worst = Math.max(worst, Math.abs(re[i]! - Math.cos(e[i]!)), Math.abs(im[i]! - Math.sin(e[i]!)));
   expect(worst).toBeLessThan(1e-10);
 });
 
@@ -85,7 +86,9 @@ describe('design matrices and solver', () => {
       [1, 0, -1],
     ]);
     const dt = [12, 12, 24].map((d) => Math.fround(d / 365.25));
-    expect(Array.from(design.tbaseDiff)).toEqual(dt.map((d, i) => (i === 2 ? Math.fround(Math.fround(48 / 365.25) - Math.fround(24 / 365.25)) : d)));
+    expect(Array.from(design.tbaseDiff)).toEqual(
+      dt.map((d, i) => (i === 2 ? Math.fround(Math.fround(48 / 365.25) - Math.fround(24 / 365.25)) : d)),
+    );
     const B = dense(design.rowsB);
     const t = Array.from(design.tbaseDiff);
     expect(B).toEqual([
@@ -105,14 +108,21 @@ describe('design matrices and solver', () => {
     expect(sol.used).toBe(4);
     // Reference: dense weighted least squares on the used rows.
     const used = [0, 1, 3, 4];
-    const G = new Matrix(used.map((k) => {
-      const r = [0, 0, 0];
-      design.rowsB[k]!.cols.forEach((c, i) => (r[c] = design.rowsB[k]!.vals[i]! * ws[k]!));
-      return r;
-    }));
+    const G = new Matrix(
+      used.map((k) => {
+        const r = [0, 0, 0];
+        design.rowsB[k]!.cols.forEach((c, i) => (r[c] = design.rowsB[k]!.vals[i]! * ws[k]!));
+        return r;
+      }),
+    );
     const x = new SingularValueDecomposition(G).solve(Matrix.columnVector(used.map((k) => y[k]! * ws[k]!)));
     const t = design.tbaseDiff;
-    const ts = [0, x.get(0, 0) * t[0]!, x.get(0, 0) * t[0]! + x.get(1, 0) * t[1]!, x.get(0, 0) * t[0]! + x.get(1, 0) * t[1]! + x.get(2, 0) * t[2]!];
+    const ts = [
+      0,
+      x.get(0, 0) * t[0]!,
+      x.get(0, 0) * t[0]! + x.get(1, 0) * t[1]!,
+      x.get(0, 0) * t[0]! + x.get(1, 0) * t[1]! + x.get(2, 0) * t[2]!,
+    ];
     Array.from(sol.ts).forEach((v, i) => expect(v).toBeCloseTo(ts[i]!, 10));
     // Temporal coherence from the unweighted residuals of the used pairs.
     let re = 0;
@@ -136,7 +146,9 @@ describe('design matrices and solver', () => {
 
   test('choleskySolve refuses a singular system', () => {
     // [[1, 1], [1, 1]] in upper-band storage (bandwidth 1).
-    expect(choleskySolve(Float64Array.from([1, 1, 1, 0]), Float64Array.from([1, 1]), 2, 1, new Float64Array(2))).toBe(false);
+    expect(choleskySolve(Float64Array.from([1, 1, 1, 0]), Float64Array.from([1, 1]), 2, 1, new Float64Array(2))).toBe(
+      false,
+    );
     const x = new Float64Array(2);
     expect(choleskySolve(Float64Array.from([4, 2, 3, 0]), Float64Array.from([2, 1]), 2, 1, x)).toBe(true);
     expect(Array.from(x)).toEqual([0.5, 0]);

@@ -12,7 +12,10 @@ describe('LZW', () => {
     ['empty', new Uint8Array(0)],
     ['one byte', Uint8Array.from([7])],
     ['a repeated byte (long strings, early width changes)', new Uint8Array(100000).fill(3)],
-    ['noise (fills the table, clears it many times)', Uint8Array.from({ length: 200000 }, (_, i) => (i * 2654435761) >>> 27)],
+    [
+      'noise (fills the table, clears it many times)',
+      Uint8Array.from({ length: 200000 }, (_, i) => (i * 2654435761) >>> 27),
+    ],
     ['smooth data', Uint8Array.from({ length: 70000 }, (_, i) => Math.round(127 + 120 * Math.sin(i / 300)))],
   ])('round trip: %s', (_name, data) => {
     expect(lzwDecode(lzwEncode(data), data.length)).toEqual(data);
@@ -20,7 +23,9 @@ describe('LZW', () => {
   test('a stream cut short is an error, not zeros', () => {
     const data = Uint8Array.from({ length: 5000 }, (_, i) => i % 251);
     const enc = lzwEncode(data);
-    expect(() => lzwDecode(enc.subarray(0, enc.length >> 1), data.length)).toThrow(/LZW data ends after \d+ of 5000 bytes/);
+    expect(() => lzwDecode(enc.subarray(0, enc.length >> 1), data.length)).toThrow(
+      /LZW data ends after \d+ of 5000 bytes/,
+    );
   });
 });
 

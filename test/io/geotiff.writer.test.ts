@@ -12,14 +12,34 @@ import { readRaster } from '../helpers/rasters.js';
 
 const grid: RasterGrid = { width: 100, height: 70, transform: [500000, 20, 0, 4600000, 0, -20], epsg: 32633 };
 
-async function write(path: string, type: 'uint8' | 'float32', codec: Codec, data: Uint8Array | Float32Array): Promise<void> {
+async function write(
+  path: string,
+  type: 'uint8' | 'float32',
+  codec: Codec,
+  data: Uint8Array | Float32Array,
+): Promise<void> {
   const size = 32;
-  const w = await GeoTiffWriter.create(path, { grid, type, tileSize: size, codec, nodata: type === 'float32' ? NaN : undefined, description: 'test band' });
+  const w = await GeoTiffWriter.create(path, {
+    grid,
+    type,
+    tileSize: size,
+    codec,
+    nodata: type === 'float32' ? NaN : undefined,
+    description: 'test band',
+  });
   for (let ty = 0; ty < w.tilesDown; ty++) {
     const rows = Math.min(size, grid.height - ty * size);
     const strip = data.subarray(ty * size * grid.width, (ty * size + rows) * grid.width);
     for (let tx = 0; tx < w.tilesAcross; tx++) {
-      const tile = cutTile(strip, grid.width, rows, tx, size, type === 'float32' ? NaN : 0, (n) => (type === 'float32' ? new Float32Array(n) : new Uint8Array(n)) as never);
+      const tile = cutTile(
+        strip,
+        grid.width,
+        rows,
+        tx,
+        size,
+        type === 'float32' ? NaN : 0,
+        (n) => (type === 'float32' ? new Float32Array(n) : new Uint8Array(n)) as never,
+      );
       await w.writeTile(tx, ty, await encodeTile(tile, size, type, codec, codec === 'deflate' ? 6 : 1));
     }
   }
@@ -27,7 +47,7 @@ async function write(path: string, type: 'uint8' | 'float32', codec: Codec, data
   await w.finish();
 }
 
-const mask = Uint8Array.from({ length: 100 * 70 }, (_, i) => ((i % 100) * (Math.floor(i / 100) + 3)) % 7 < 3 ? 1 : 0);
+const mask = Uint8Array.from({ length: 100 * 70 }, (_, i) => (((i % 100) * (Math.floor(i / 100) + 3)) % 7 < 3 ? 1 : 0));
 const values = Float32Array.from({ length: 100 * 70 }, (_, i) => (i % 37 === 0 ? NaN : Math.sin(i / 10) * 0.7));
 
 describe('GeoTiffWriter', () => {

@@ -19,9 +19,29 @@ describe('archeo info', () => {
     expect(d.datetime).toBe('2020-02-19T11:34:25.405000Z');
     expect(d.baseline).toBe('02.14');
     expect(d.epsg).toBe(32629);
-    expect(d.bands.map((b: { band: string }) => b.band)).toEqual(['B02', 'B03', 'B04', 'B05', 'B06', 'B07', 'B08', 'B8A', 'B11', 'B12', 'SCL']);
+    expect(d.bands.map((b: { band: string }) => b.band)).toEqual([
+      'B02',
+      'B03',
+      'B04',
+      'B05',
+      'B06',
+      'B07',
+      'B08',
+      'B8A',
+      'B11',
+      'B12',
+      'SCL',
+    ]);
     const b04 = d.bands.find((b: { band: string }) => b.band === 'B04');
-    expect(b04).toMatchObject({ resolution_m: 10, width: 256, height: 256, pixel_size: [100, -100], type: 'uint16', offset: 0, format: 'GeoTIFF' });
+    expect(b04).toMatchObject({
+      resolution_m: 10,
+      width: 256,
+      height: 256,
+      pixel_size: [100, -100],
+      type: 'uint16',
+      offset: 0,
+      format: 'GeoTIFF',
+    });
     expect(d.indices.computable).toHaveLength(11);
   });
   test('SAFE product: offsets -1000 from MTD_MSIL2A.xml, every resolution of SCL, B08 missing', () => {
@@ -32,8 +52,15 @@ describe('archeo info', () => {
     expect(d.quantification).toBe(10000);
     const b04 = d.bands.find((b: { band: string }) => b.band === 'B04');
     expect(b04).toMatchObject({ resolution_m: 60, offset: -1000, format: 'JPEG 2000', origin: [553740, 5857800] });
-    expect(d.bands.filter((b: { band: string }) => b.band === 'SCL').map((b: { resolution_m: number }) => b.resolution_m)).toEqual([20, 60]);
-    expect(d.indices.missing.map((m: { name: string }) => m.name)).toEqual(['ndvi', 'terra_preta', 'ndwi', 'crop_mark']);
+    expect(
+      d.bands.filter((b: { band: string }) => b.band === 'SCL').map((b: { resolution_m: number }) => b.resolution_m),
+    ).toEqual([20, 60]);
+    expect(d.indices.missing.map((m: { name: string }) => m.name)).toEqual([
+      'ndvi',
+      'terra_preta',
+      'ndwi',
+      'crop_mark',
+    ]);
   });
   test('Earth Search asset-key file names (red.tif, nir08.tif...) without metadata: a warning about the offset', () => {
     const d = info(codecsScene);
@@ -41,7 +68,7 @@ describe('archeo info', () => {
     expect(d.bands.find((b: { band: string }) => b.band === 'B8A').path).toMatch(/nir08\.tif$/);
     expect(d.warnings[0]).toMatch(/no STAC item .* assuming BOA_ADD_OFFSET 0/);
   });
-  test('files named by the STAC item\'s asset hrefs are found', () => {
+  test("files named by the STAC item's asset hrefs are found", () => {
     const dir = join(tempDir(), 'renamed');
     cpSync(rkhSample, dir, { recursive: true });
     const itemPath = join(dir, 'S2A_29RKH_20200219_0_L2A.json');
@@ -50,11 +77,15 @@ describe('archeo info', () => {
     item.assets.red.href = 's3://bucket/T29RKH_20200219T112111_B04_10m.tif';
     writeFileSync(itemPath, JSON.stringify(item));
     const d = info(dir);
-    expect(d.bands.find((b: { band: string }) => b.band === 'B04').path).toBe(join(dir, 'T29RKH_20200219T112111_B04_10m.tif'));
+    expect(d.bands.find((b: { band: string }) => b.band === 'B04').path).toBe(
+      join(dir, 'T29RKH_20200219T112111_B04_10m.tif'),
+    );
   });
   test('human output names the bands and the radiometry', () => {
     const r = archeo(['info', unuSample]);
-    expect(r.stdout).toContain('radiometry reflectance = (DN + offset) / 10000; offsets from MTD_MSIL2A.xml BOA_ADD_OFFSET');
+    expect(r.stdout).toContain(
+      'radiometry reflectance = (DN + offset) / 10000; offsets from MTD_MSIL2A.xml BOA_ADD_OFFSET',
+    );
     expect(r.stdout).toMatch(/B8A +60 m +JPEG 2000 256x256 +pixel 60 m +uint16 offset -1000/);
   });
 });

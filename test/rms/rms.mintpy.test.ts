@@ -51,17 +51,26 @@ describe('archeo rms = MintPy timeseries_rms', () => {
       const expected = readdirSync(join(fixtures, name)).sort();
       const txt = expected.find((f) => f.startsWith('rms_'))!;
       const png = txt.replace(/\.txt$/, '.png');
-      expect(readdirSync(dir).filter((f) => !f.endsWith('.h5')).sort()).toEqual([...expected, png, 'report.json'].sort());
+      expect(
+        readdirSync(dir)
+          .filter((f) => !f.endsWith('.h5'))
+          .sort(),
+      ).toEqual([...expected, png, 'report.json'].sort());
       const ours = table(readFileSync(join(dir, txt), 'utf8'));
       const theirs = table(readFileSync(join(fixtures, name, txt), 'utf8'));
       expect(ours.header).toEqual(theirs.header);
       expect(ours.rows.map((x) => x[0])).toEqual(theirs.rows.map((x) => x[0]));
-      for (let i = 0; i < theirs.rows.length; i++) expect(Math.abs(ours.rows[i]![1] - theirs.rows[i]![1]) / theirs.rows[i]![1]).toBeLessThan(1e-6);
+      for (let i = 0; i < theirs.rows.length; i++)
+        expect(Math.abs(ours.rows[i]![1] - theirs.rows[i]![1]) / theirs.rows[i]![1]).toBeLessThan(1e-6);
       // Numbers are printed as MintPy prints the float32 values (Python's repr of a float).
       for (const [, v] of ours.rows) expect(Math.fround(v)).toBe(v);
-      expect(readFileSync(join(dir, 'reference_date.txt'), 'utf8')).toBe(readFileSync(join(fixtures, name, 'reference_date.txt'), 'utf8'));
+      expect(readFileSync(join(dir, 'reference_date.txt'), 'utf8')).toBe(
+        readFileSync(join(fixtures, name, 'reference_date.txt'), 'utf8'),
+      );
       if (expected.includes('exclude_date.txt')) {
-        expect(readFileSync(join(dir, 'exclude_date.txt'), 'utf8')).toBe(readFileSync(join(fixtures, name, 'exclude_date.txt'), 'utf8'));
+        expect(readFileSync(join(dir, 'exclude_date.txt'), 'utf8')).toBe(
+          readFileSync(join(fixtures, name, 'exclude_date.txt'), 'utf8'),
+        );
       }
       const meta = await sharp(join(dir, png)).metadata();
       expect([meta.format, meta.width, meta.height]).toEqual(['png', 1000, 560]);
@@ -83,10 +92,12 @@ describe('archeo rms = MintPy timeseries_rms', () => {
     const [a, b] = [workdir([]), workdir([])];
     expect(archeo(['rms', 'timeseriesResidual.h5', '-q'], {}, a).code).toBe(0);
     expect(archeo(['rms', 'timeseriesResidual.h5', '-q', '--no-simd'], {}, b).code).toBe(0);
-    expect(readFileSync(join(b, 'rms_timeseriesResidual_ramp.txt'), 'utf8')).toBe(readFileSync(join(a, 'rms_timeseriesResidual_ramp.txt'), 'utf8'));
+    expect(readFileSync(join(b, 'rms_timeseriesResidual_ramp.txt'), 'utf8')).toBe(
+      readFileSync(join(a, 'rms_timeseriesResidual_ramp.txt'), 'utf8'),
+    );
   });
 
-  test('one pass when the first pass\'s sums give the RMS; a second pass when a ramp dwarfs the residual', async () => {
+  test("one pass when the first pass's sums give the RMS; a second pass when a ramp dwarfs the residual", async () => {
     const dir = workdir([]);
     expect(archeo(['rms', 'timeseriesResidual.h5', '-q'], {}, dir).code).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).blocks.passes).toBe(1);
@@ -105,8 +116,20 @@ describe('archeo rms = MintPy timeseries_rms', () => {
       }
     }
     f.create_dataset({ name: 'timeseries', data: cube, shape: [n, rows, cols], dtype: '<f4' });
-    f.create_dataset({ name: 'date', data: ['20200101', '20200113', '20200125', '20200206', '20200218', '20200301'], dtype: 'S8' });
-    for (const [k, v] of Object.entries({ LENGTH: String(rows), WIDTH: String(cols), REF_Y: '0', REF_X: '0', REF_DATE: '20200101', FILE_TYPE: 'timeseries' })) f.create_attribute(k, v);
+    f.create_dataset({
+      name: 'date',
+      data: ['20200101', '20200113', '20200125', '20200206', '20200218', '20200301'],
+      dtype: 'S8',
+    });
+    for (const [k, v] of Object.entries({
+      LENGTH: String(rows),
+      WIDTH: String(cols),
+      REF_Y: '0',
+      REF_X: '0',
+      REF_DATE: '20200101',
+      FILE_TYPE: 'timeseries',
+    }))
+      f.create_attribute(k, v);
     f.close();
     const r = archeo(['rms', steep, '-r', 'linear', '--json', '-q', '--out', join(steep, '..', 'out')]);
     expect(r.code).toBe(0);
@@ -123,10 +146,17 @@ describe('archeo rms = MintPy timeseries_rms', () => {
     let r = archeo(['rms', 'notes.h5'], {}, dir);
     expect([r.code, errorLines(r.stderr)]).toEqual([1, ['archeo: notes.h5: not an HDF5 file']]);
     r = archeo(['rms', 'timeseriesResidual.h5', '--ramp', 'cubic'], {}, dir);
-    expect([r.code, errorLines(r.stderr)]).toEqual([2, ['archeo: --ramp cubic: expected one of no, linear, quadratic, linear_range, linear_azimuth, quadratic_range, quadratic_azimuth']]);
+    expect([r.code, errorLines(r.stderr)]).toEqual([
+      2,
+      [
+        'archeo: --ramp cubic: expected one of no, linear, quadratic, linear_range, linear_azimuth, quadratic_range, quadratic_azimuth',
+      ],
+    ]);
     copyFileSync(join(root, 'test', 'fixtures', 'velocity', 'cadia_velocity_crop.h5'), join(dir, 'maskTempCoh.h5'));
     r = archeo(['rms', 'timeseriesResidual.h5'], {}, dir);
     expect(r.code).toBe(1);
-    expect(errorLines(r.stderr)).toEqual(["archeo: maskTempCoh.h5: mask 'intercept' is (40, 48) but the time series is (60, 70)"]);
+    expect(errorLines(r.stderr)).toEqual([
+      "archeo: maskTempCoh.h5: mask 'intercept' is (40, 48) but the time series is (60, 70)",
+    ]);
   });
 });

@@ -8,7 +8,17 @@
 import { describe, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { archeo } from '../helpers/cli.js';
 import { outputEntries, rkhSample, root, tempDir, unuSample } from '../helpers/paths.js';
@@ -46,11 +56,22 @@ function scan(archive: string, out: string, ...args: string[]): { code: number; 
   return { code: r.code, summary: JSON.parse(r.stdout || '{}') as Summary, stderr: r.stderr };
 }
 
-function runReport(out: string, name = 'run-report.json'): { scenes: Record<string, number | Record<string, number>>; wall_s: number; failures: { id: string; stage: string; error: string }[] } {
+function runReport(
+  out: string,
+  name = 'run-report.json',
+): {
+  scenes: Record<string, number | Record<string, number>>;
+  wall_s: number;
+  failures: { id: string; stage: string; error: string }[];
+} {
   return JSON.parse(readFileSync(join(out, name), 'utf8'));
 }
 
-const processed = (s: Summary): string[] => s.scenes.filter((x) => x.output).map((x) => x.id!).sort();
+const processed = (s: Summary): string[] =>
+  s.scenes
+    .filter((x) => x.output)
+    .map((x) => x.id!)
+    .sort();
 
 describe('archive runs and the state file', () => {
   const archive = makeArchive(3, { safe: true, bad: true });
@@ -79,7 +100,10 @@ describe('archive runs and the state file', () => {
     expect(tif.sha256).toBe(sha256(join(out, 'S2A_scene01', 'indices', 'ndvi.tif')));
     const rr = runReport(out);
     expect(rr.scenes).toMatchObject({ found: 6, in_shard: 6, processed: 6, succeeded: 4, failed: 2, skipped: 0 });
-    expect(rr.failures.map((f) => [f.id, f.stage]).sort()).toEqual([['S2A_truncated', 'open'], ['S2B_MSIL2A_20230101_nobands', 'discover']]);
+    expect(rr.failures.map((f) => [f.id, f.stage]).sort()).toEqual([
+      ['S2A_truncated', 'open'],
+      ['S2B_MSIL2A_20230101_nobands', 'discover'],
+    ]);
   });
 
   test('second run: nothing to do (done and unchanged skipped, failed-before skipped), exit 0', () => {
@@ -137,8 +161,15 @@ function sha256(path: string): string {
 }
 
 /** Spawns a scan and resolves when `event` appears in its log (JSON lines on stderr). */
-function spawnScan(args: string[]): { child: ReturnType<typeof spawn>; stderr: () => string; waitFor: (event: string) => Promise<void>; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [join(root, 'bin', 'archeo.js'), 'scan', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+function spawnScan(args: string[]): {
+  child: ReturnType<typeof spawn>;
+  stderr: () => string;
+  waitFor: (event: string) => Promise<void>;
+  exit: Promise<number | null>;
+} {
+  const child = spawn(process.execPath, [join(root, 'bin', 'archeo.js'), 'scan', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -175,12 +206,20 @@ test('SIGKILL in the middle of a run: no partial output under a final name, the 
   expect(finals.length).toBeGreaterThan(0);
   expect(finals.length).toBeLessThan(8);
   for (const id of finals) {
-    expect(readdirSync(join(out, id)).sort()).toEqual(['candidates.geojson', 'indices', 'masks', 'quicklook.png', 'report.json']);
+    expect(readdirSync(join(out, id)).sort()).toEqual([
+      'candidates.geojson',
+      'indices',
+      'masks',
+      'quicklook.png',
+      'report.json',
+    ]);
     expect(readdirSync(join(out, id, 'indices'))).toHaveLength(7);
   }
   // The state: the snapshot (if any) and every complete journal line parse; a torn last line may not.
   if (existsSync(join(out, 'archeo-state.json'))) JSON.parse(readFileSync(join(out, 'archeo-state.json'), 'utf8'));
-  const journal = existsSync(join(out, 'archeo-state.journal')) ? readFileSync(join(out, 'archeo-state.journal'), 'utf8') : '';
+  const journal = existsSync(join(out, 'archeo-state.journal'))
+    ? readFileSync(join(out, 'archeo-state.journal'), 'utf8')
+    : '';
   const lines = journal.split('\n').filter((l) => l.length > 0);
   const complete = journal.endsWith('\n') ? lines : lines.slice(0, -1);
   for (const line of complete) expect(JSON.parse(line).outcome).toBe('done');
@@ -194,7 +233,12 @@ test('SIGKILL in the middle of a run: no partial output under a final name, the 
   const summary = JSON.parse(next.stdout) as Summary;
   // Scenes recorded done are skipped; the rest — including one whose folder was renamed into place but
   // not yet recorded when the kill came — are (re)done.
-  expect(summary.scenes.filter((s) => s.output).map((s) => s.id).sort()).toEqual(
+  expect(
+    summary.scenes
+      .filter((s) => s.output)
+      .map((s) => s.id)
+      .sort(),
+  ).toEqual(
     Array.from({ length: 8 }, (_, i) => `S2A_scene${String(i + 1).padStart(2, '0')}`).filter((id) => !recorded.has(id)),
   );
   expect(recorded.size).toBeLessThan(8);
@@ -212,7 +256,9 @@ test('two runs at once on one folder: one works, the other exits 4 with the lock
   const second = archeo(['scan', archive, '--out', out]);
   expect(second.code).toBe(4);
   expect(second.stderr.trim()).toMatch(
-    new RegExp(`^archeo: ${out}: another archeo run holds this output folder \\(pid ${first.child.pid} on .+, since .+\\); wait for it to finish, or remove ${join(out, '.archeo.lock')} if that run is gone$`),
+    new RegExp(
+      `^archeo: ${out}: another archeo run holds this output folder \\(pid ${first.child.pid} on .+, since .+\\); wait for it to finish, or remove ${join(out, '.archeo.lock')} if that run is gone$`,
+    ),
   );
   expect(await first.exit).toBe(0);
   expect(outputEntries(out)).toEqual(['S2A_scene01', 'S2A_scene02', 'S2A_scene03']);
@@ -241,7 +287,9 @@ test('shards 0/3, 1/3 and 2/3 cover every scene exactly once, and can share an o
     expect(existsSync(join(out, `archeo-state-shard-${i}-of-3.json`))).toBe(true);
   }
   // auto/n takes the index from the scheduler's environment (a Kubernetes Indexed Job here).
-  const auto = archeo(['scan', archive, '--out', out, '--shard', 'auto/3', '--list', '--json'], { JOB_COMPLETION_INDEX: '2' });
+  const auto = archeo(['scan', archive, '--out', out, '--shard', 'auto/3', '--list', '--json'], {
+    JOB_COMPLETION_INDEX: '2',
+  });
   expect((JSON.parse(auto.stdout) as { id: string }[]).map((d) => d.id)).toEqual(ids[2]);
 });
 

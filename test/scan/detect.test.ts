@@ -18,7 +18,13 @@ const peerScene = join(peerDir, 'scene');
 interface FC {
   type: string;
   archeo: Record<string, string>;
-  features: { type: string; id: number; bbox: number[]; geometry: { type: string; coordinates: number[][][] }; properties: Record<string, any> }[];
+  features: {
+    type: string;
+    id: number;
+    bbox: number[];
+    geometry: { type: string; coordinates: number[][][] };
+    properties: Record<string, any>;
+  }[];
 }
 
 function scan(scene: string, args: string[]): string {
@@ -29,17 +35,26 @@ function scan(scene: string, args: string[]): string {
   return join(out, outputEntries(out)[0]!);
 }
 
-describe('the peer\'s rule as a parameter file gives the peer\'s results', () => {
+describe("the peer's rule as a parameter file gives the peer's results", () => {
   let dir: string;
   let report: any;
   let fc: FC;
   beforeAll(() => {
     // the peer's arithmetic too: it scales DN by float32(1e-4) (--reflectance multiply)
-    dir = scan(peerScene, ['--params', join(peerDir, 'peer_rule.json'), '--resample', 'nearest', '--reflectance', 'multiply', '--indices', 'all']);
+    dir = scan(peerScene, [
+      '--params',
+      join(peerDir, 'peer_rule.json'),
+      '--resample',
+      'nearest',
+      '--reflectance',
+      'multiply',
+      '--indices',
+      'all',
+    ]);
     report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
     fc = JSON.parse(readFileSync(join(dir, 'candidates.geojson'), 'utf8'));
   });
-  test('the mask after morphology is pixel-identical to the peer\'s mask.tif', async () => {
+  test("the mask after morphology is pixel-identical to the peer's mask.tif", async () => {
     const ours = await readRaster(join(dir, 'masks', 'peer.tif'));
     const peer = await readRaster(join(peerDir, 'expected', 'mask.tif'));
     expect(ours.grid).toEqual(peer.grid);
@@ -47,16 +62,23 @@ describe('the peer\'s rule as a parameter file gives the peer\'s results', () =>
   });
   test('the same components, the same kept areas, means and centroids', () => {
     const timing = JSON.parse(readFileSync(join(peerDir, 'expected', 'timing.json'), 'utf8'));
-    const peer = JSON.parse(readFileSync(join(peerDir, 'expected', 'features.geojson'), 'utf8')).features as { properties: any }[];
+    const peer = JSON.parse(readFileSync(join(peerDir, 'expected', 'features.geojson'), 'utf8')).features as {
+      properties: any;
+    }[];
     expect(report.detection.detectors.peer.components).toBe(timing.n_components);
     expect(report.detection.detectors.peer.maskPixels).toBe(timing.mask_pixels);
     expect(fc.features.length).toBe(peer.length);
-    const areas = (list: { properties: any }[]) => list.map((f) => f.properties.area_px).sort((a: number, b: number) => a - b);
+    const areas = (list: { properties: any }[]) =>
+      list.map((f) => f.properties.area_px).sort((a: number, b: number) => a - b);
     expect(areas(fc.features)).toEqual(areas(peer));
     for (const f of fc.features) {
       const p = f.properties;
       // the peer's centroid_utm is rounded to 0.01 m and its means to 1e-6
-      const match = peer.find((q) => Math.abs(q.properties.centroid_utm[0] - p['centroid_x']) <= 0.006 && Math.abs(q.properties.centroid_utm[1] - p['centroid_y']) <= 0.006);
+      const match = peer.find(
+        (q) =>
+          Math.abs(q.properties.centroid_utm[0] - p['centroid_x']) <= 0.006 &&
+          Math.abs(q.properties.centroid_utm[1] - p['centroid_y']) <= 0.006,
+      );
       expect(match).toBeDefined();
       expect(match!.properties.area_px).toBe(p['area_px']);
       for (const name of ['ndvi', 'ndre1', 'ndre3', 'avi', 'terra_preta', 'terra_preta_enhanced', 'clay_minerals']) {
@@ -79,7 +101,9 @@ describe('default detectors on the synthetic scene crop', () => {
   test('terra_preta recovers at least 95 % of the planted anomalies (truth.json)', () => {
     const truth = JSON.parse(readFileSync(join(peerScene, 'truth.json'), 'utf8'));
     const [ox, px, , oy, , py] = truth.geotransform_10m;
-    const centroids = fc.features.filter((f) => f.properties['detector'] === 'terra_preta').map((f) => [(f.properties['centroid_x'] - ox) / px - 0.5, (f.properties['centroid_y'] - oy) / py - 0.5]);
+    const centroids = fc.features
+      .filter((f) => f.properties['detector'] === 'terra_preta')
+      .map((f) => [(f.properties['centroid_x'] - ox) / px - 0.5, (f.properties['centroid_y'] - oy) / py - 0.5]);
     const found = truth.anomalies.filter((a: { bbox_rc: number[] }) => {
       const [r0, c0, r1, c1] = a.bbox_rc as [number, number, number, number];
       return centroids.some(([cx, cy]) => cy! >= r0 - 2 && cy! < r1 + 2 && cx! >= c0 - 2 && cx! < c1 + 2);
@@ -91,7 +115,8 @@ describe('default detectors on the synthetic scene crop', () => {
   test('RFC 7946: closed rings of at least 4 positions, exteriors counter-clockwise, holes clockwise, lon/lat', () => {
     expect(fc.type).toBe('FeatureCollection');
     expect(fc.features.length).toBeGreaterThan(5);
-    const signed = (ring: number[][]) => ring.slice(0, -1).reduce((s, p, i) => s + p[0]! * ring[i + 1]![1]! - ring[i + 1]![0]! * p[1]!, 0) / 2;
+    const signed = (ring: number[][]) =>
+      ring.slice(0, -1).reduce((s, p, i) => s + p[0]! * ring[i + 1]![1]! - ring[i + 1]![0]! * p[1]!, 0) / 2;
     for (const f of fc.features) {
       expect(f.type).toBe('Feature');
       expect(f.geometry.type).toBe('Polygon');
@@ -108,7 +133,22 @@ describe('default detectors on the synthetic scene crop', () => {
         }
       });
       const p = f.properties;
-      for (const key of ['id', 'detector', 'scene', 'date', 'area_px', 'area_m2', 'centroid_lon', 'centroid_lat', 'centroid_x', 'centroid_y', 'crs', 'bbox', 'confidence', 'contrast']) {
+      for (const key of [
+        'id',
+        'detector',
+        'scene',
+        'date',
+        'area_px',
+        'area_m2',
+        'centroid_lon',
+        'centroid_lat',
+        'centroid_x',
+        'centroid_y',
+        'crs',
+        'bbox',
+        'confidence',
+        'contrast',
+      ]) {
         expect(p).toHaveProperty(key);
       }
       expect(p['area_m2']).toBe(p['area_px'] * 100);
@@ -139,14 +179,23 @@ describe('default detectors on the synthetic scene crop', () => {
   test('quicklook.png: long side ≤ 2048, and outline pixels drawn where candidates are', async () => {
     const { data, info } = await sharp(join(dir, 'quicklook.png')).raw().toBuffer({ resolveWithObject: true });
     expect([info.width, info.height]).toEqual([640, 640]); // the window, at one pixel per 10 m
-    const yellow = (x: number, y: number) => data[(y * info.width + x) * info.channels] === 255 && data[(y * info.width + x) * info.channels + 1] === 212 && data[(y * info.width + x) * info.channels + 2] === 0;
+    const yellow = (x: number, y: number) =>
+      data[(y * info.width + x) * info.channels] === 255 &&
+      data[(y * info.width + x) * info.channels + 1] === 212 &&
+      data[(y * info.width + x) * info.channels + 2] === 0;
     const [ox, px, , oy, , py] = report.grid.transform as [number, number, number, number, number, number];
     // Each candidate lies within sqrt(area) pixels of its centroid; its outline runs along its edges.
     const boxes = fc.features.map((f) => {
       const cx = (f.properties['centroid_x'] - ox) / px;
       const cy = (f.properties['centroid_y'] - oy) / py;
       const r = Math.ceil(Math.sqrt(f.properties['area_px'])) + 2;
-      return { detector: f.properties['detector'] as string, x0: Math.floor(cx - r), x1: Math.ceil(cx + r), y0: Math.floor(cy - r), y1: Math.ceil(cy + r) };
+      return {
+        detector: f.properties['detector'] as string,
+        x0: Math.floor(cx - r),
+        x1: Math.ceil(cx + r),
+        y0: Math.floor(cy - r),
+        y1: Math.ceil(cy + r),
+      };
     });
     for (const b of boxes.filter((x) => x.detector === 'terra_preta')) {
       let hit = false;
@@ -171,7 +220,9 @@ describe('default detectors on the synthetic scene crop', () => {
     expect(info).toContain('Geometry: Polygon');
     const mask = gdalinfo(join(dir, 'masks', 'terra_preta.tif'));
     expect(mask.bands[0]!.type).toBe('Byte');
-    const extent = (gdalinfo(join(dir, 'indices', 'ndvi.tif')) as unknown as { wgs84Extent: { coordinates: number[][][] } }).wgs84Extent.coordinates[0]!;
+    const extent = (
+      gdalinfo(join(dir, 'indices', 'ndvi.tif')) as unknown as { wgs84Extent: { coordinates: number[][][] } }
+    ).wgs84Extent.coordinates[0]!;
     const lons = extent.map((p) => p[0]!);
     const lats = extent.map((p) => p[1]!);
     for (const f of fc.features) {
@@ -198,7 +249,12 @@ describe('parameter sets and detector selection', () => {
   test('a printed set, edited and passed back with --params, is used (and its hash goes into the report)', () => {
     const p = JSON.parse(archeo(['scan', '--print-params']).stdout);
     p.name = 'stricter';
-    p.detectors = { terra_preta: { ...p.detectors.terra_preta, conditions: [...p.detectors.terra_preta.conditions, { index: 'ndvi', op: '<', value: 0.2 }] } };
+    p.detectors = {
+      terra_preta: {
+        ...p.detectors.terra_preta,
+        conditions: [...p.detectors.terra_preta.conditions, { index: 'ndvi', op: '<', value: 0.2 }],
+      },
+    };
     const file = join(tempDir(), 'params.json');
     writeFileSync(file, JSON.stringify(p));
     const dir = scan(peerScene, ['--params', file]);
@@ -215,7 +271,9 @@ describe('parameter sets and detector selection', () => {
     const out = tempDir();
     const r = archeo(['scan', rkhSample, '--params', file, '--out', out]);
     expect(r.code).toBe(1);
-    expect(errorLines(r.stderr)).toEqual([`archeo: ${file}: $.detectors.crop_mark.morphology[0].op: expected one of open, close, erode, dilate, got "opening"`]);
+    expect(errorLines(r.stderr)).toEqual([
+      `archeo: ${file}: $.detectors.crop_mark.morphology[0].op: expected one of open, close, erode, dilate, got "opening"`,
+    ]);
     expect(outputEntries(out)).toEqual([]);
   });
   test('--detect none writes indices only; an unknown detector is a usage error', () => {
@@ -223,7 +281,9 @@ describe('parameter sets and detector selection', () => {
     expect(readdirSync(dir).sort()).toEqual(['indices', 'report.json']);
     const r = archeo(['scan', rkhSample, '--detect', 'terra_pretta']);
     expect(r.code).toBe(2);
-    expect(errorLines(r.stderr)[0]).toBe("archeo: --detect: unknown detector 'terra_pretta' (in default: terra_preta, terra_preta_standard, crop_mark)");
+    expect(errorLines(r.stderr)[0]).toBe(
+      "archeo: --detect: unknown detector 'terra_pretta' (in default: terra_preta, terra_preta_standard, crop_mark)",
+    );
   });
   test('detectors needing B08 are skipped with a warning on a scene without it, refused when named', () => {
     const out = tempDir();
@@ -232,6 +292,8 @@ describe('parameter sets and detector selection', () => {
     expect(r.stderr).toContain('detector terra_preta skipped: band B08 missing');
     const named = archeo(['scan', unuSample, '--out', tempDir(), '--detect', 'terra_preta']);
     expect(named.code).toBe(1);
-    expect(errorLines(named.stderr)).toEqual([`archeo: ${unuSample}: detector terra_preta needs band B08, which this scene lacks`]);
+    expect(errorLines(named.stderr)).toEqual([
+      `archeo: ${unuSample}: detector terra_preta needs band B08, which this scene lacks`,
+    ]);
   });
 });

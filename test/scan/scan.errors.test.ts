@@ -40,7 +40,10 @@ describe('bad input', () => {
   test('a truncated GeoTIFF', () => {
     const scene = copyScene(rkhSample, 'truncated');
     truncateSync(join(scene, 'B04.tif'), 60000);
-    expectFailure(scene, `${join(scene, 'B04.tif')}: file is truncated: tile data ends at byte 126187 but the file has 60000 bytes`);
+    expectFailure(
+      scene,
+      `${join(scene, 'B04.tif')}: file is truncated: tile data ends at byte 126187 but the file has 60000 bytes`,
+    );
   });
 
   test('a GeoTIFF cut inside its header', () => {
@@ -50,20 +53,28 @@ describe('bad input', () => {
     const r = archeo(['scan', scene, '--out', out]);
     expect(r.code).toBe(1);
     expect(errorLines(r.stderr)).toHaveLength(1);
-    expect(errorLines(r.stderr)[0]).toBe(`archeo: ${join(scene, "B04.tif")}: file is truncated: its first IFD starts at byte 192 but the file has 100 bytes`);
+    expect(errorLines(r.stderr)[0]).toBe(
+      `archeo: ${join(scene, 'B04.tif')}: file is truncated: its first IFD starts at byte 192 but the file has 100 bytes`,
+    );
     expect(outputEntries(out)).toEqual([]);
   });
 
   test('a band of the wrong size', () => {
     const scene = copyScene(rkhSample, 'wrongsize');
     cpSync(join(scene, 'B04.tif'), join(scene, 'B05.tif')); // a 256x256 file where a 128x128 20 m band belongs
-    expectFailure(scene, `${join(scene, 'B05.tif')}: size 256x256 does not match the scene grid: a 20 m band should be 128x128 (from ${join(scene, 'B08.tif')})`);
+    expectFailure(
+      scene,
+      `${join(scene, 'B05.tif')}: size 256x256 does not match the scene grid: a 20 m band should be 128x128 (from ${join(scene, 'B08.tif')})`,
+    );
   });
 
   test('an unknown compression', () => {
     const scene = copyScene(rkhSample, 'lerc');
     patchShortTag(join(scene, 'B11.tif'), 259, 34887); // LERC
-    expectFailure(scene, `${join(scene, 'B11.tif')}: unknown compression LERC (archeo reads DEFLATE, LZW, ZSTD and uncompressed)`);
+    expectFailure(
+      scene,
+      `${join(scene, 'B11.tif')}: unknown compression LERC (archeo reads DEFLATE, LZW, ZSTD and uncompressed)`,
+    );
   });
 
   test('a corrupt tile found while streaming: nothing is left, not even the tiles already written', () => {

@@ -15,7 +15,11 @@ test('SIGINT during a batch: exit 130, no temporary or partial output', async ()
   }
   const out = tempDir();
   // Small blocks make each scene take a while, so the signal lands in the middle of one.
-  const child = spawn(process.execPath, [join(root, 'bin', 'archeo.js'), 'scan', archive, '--out', out, '--block', '16', '--threads', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [join(root, 'bin', 'archeo.js'), 'scan', archive, '--out', out, '--block', '16', '--threads', '1'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   // Wait until the first scene is done, then interrupt.
@@ -37,7 +41,13 @@ test('SIGINT during a batch: exit 130, no temporary or partial output', async ()
   expect(entries.length).toBeGreaterThan(0);
   expect(entries.length).toBeLessThan(30);
   for (const e of entries) {
-    expect(readdirSync(join(out, e)).sort()).toEqual(['candidates.geojson', 'indices', 'masks', 'quicklook.png', 'report.json']);
+    expect(readdirSync(join(out, e)).sort()).toEqual([
+      'candidates.geojson',
+      'indices',
+      'masks',
+      'quicklook.png',
+      'report.json',
+    ]);
     expect(readdirSync(join(out, e, 'indices'))).toHaveLength(7);
   }
 });

@@ -12,7 +12,11 @@ import { compare, crop, readExpected, readManifest, readRaster } from '../helper
 
 const TOLERANCE = 1e-6;
 
-async function expectMatches(caseName: string, sceneDir: string, window?: [number, number, number, number]): Promise<void> {
+async function expectMatches(
+  caseName: string,
+  sceneDir: string,
+  window?: [number, number, number, number],
+): Promise<void> {
   const m = readManifest(caseName);
   for (const index of m.indices) {
     let expected = readExpected(caseName, index);
@@ -77,7 +81,12 @@ describe('scan agrees with numpy on the T29RKH COG sample (baseline 02.14, no of
     // This box lies inside the first of the four 128 px tiles of each 10 m band.
     const small = run(rkhSample, [...m.args, '--aoi', m.aoi_small!.join(',')]);
     await expectMatches('rkh-bilinear', small, m.aoi_small_window);
-    const read = (dir: string) => JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).inputs.bands as { band: string; bytes: number; bytes_read: number }[];
+    const read = (dir: string) =>
+      JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).inputs.bands as {
+        band: string;
+        bytes: number;
+        bytes_read: number;
+      }[];
     const full = read(run(rkhSample, m.args));
     for (const band of read(small).filter((b) => ['B02', 'B03', 'B04', 'B08'].includes(b.band))) {
       const whole = full.find((b) => b.band === band.band)!.bytes_read;
@@ -88,8 +97,17 @@ describe('scan agrees with numpy on the T29RKH COG sample (baseline 02.14, no of
   test('--aoi as a GeoJSON file', async () => {
     const [w, s, e, n] = m.aoi!;
     const file = join(tempDir(), 'aoi.geojson');
-    const ring = [[w, s], [e, s], [e, n], [w, n], [w, s]];
-    const fc = { type: 'FeatureCollection', features: [{ type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [ring] } }] };
+    const ring = [
+      [w, s],
+      [e, s],
+      [e, n],
+      [w, n],
+      [w, s],
+    ];
+    const fc = {
+      type: 'FeatureCollection',
+      features: [{ type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [ring] } }],
+    };
     (await import('node:fs')).writeFileSync(file, JSON.stringify(fc));
     await expectMatches('rkh-bilinear', run(rkhSample, [...m.args, '--aoi', file]), m.aoi_window);
   });
@@ -113,14 +131,21 @@ describe('scan agrees with numpy on the T29UNU SAFE/JP2 sample (baseline 04.00, 
       expect(stderr).toContain(`index ${name} skipped: band B08 missing`);
     }
     expect(readdirSync(join(out, 'indices')).sort()).toEqual(
-      ['avi', 'brightness', 'clay_minerals', 'ndre1', 'ndre3', 's2_archaeological', 'terra_preta_enhanced'].map((n) => `${n}.tif`),
+      ['avi', 'brightness', 'clay_minerals', 'ndre1', 'ndre3', 's2_archaeological', 'terra_preta_enhanced'].map(
+        (n) => `${n}.tif`,
+      ),
     );
     expect(stderr).toContain('grid is 60 m, the finest resolution present');
   });
   test('the report records the offset, the skipped indices and the grid', () => {
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report.inputs.bands.find((b: { band: string }) => b.band === 'B04').offset).toBe(-1000);
-    expect(report.indices.skipped.map((s: { name: string }) => s.name).sort()).toEqual(['crop_mark', 'ndvi', 'ndwi', 'terra_preta']);
+    expect(report.indices.skipped.map((s: { name: string }) => s.name).sort()).toEqual([
+      'crop_mark',
+      'ndvi',
+      'ndwi',
+      'terra_preta',
+    ]);
     expect(report.grid.resolution_m).toBe(60);
     expect(report.scene.baseline).toBe('04.00');
     expect(report.stages['decode'].count).toBe(8); // seven bands and SCL, each decoded once
@@ -132,7 +157,9 @@ test('asking for an index whose band is missing is an error naming the band', ()
   const out = tempDir();
   const r = archeo(['scan', unuSample, '--out', out, '--indices', 'ndvi,ndre1']);
   expect(r.code).toBe(1);
-  expect(r.stderr.trim().split('\n').pop()).toBe(`archeo: ${unuSample}: index ndvi needs band B08, which this scene lacks`);
+  expect(r.stderr.trim().split('\n').pop()).toBe(
+    `archeo: ${unuSample}: index ndvi needs band B08, which this scene lacks`,
+  );
   expect(outputEntries(out)).toEqual([]);
 });
 
@@ -160,7 +187,9 @@ test('default run writes the seven default indices and a report with per-stage t
   expect(report.inputs.bytes).toBeGreaterThan(0);
   expect(report.outputs.files.map((f: { path: string }) => f.path).sort()).toEqual([
     'candidates.geojson',
-    ...['avi', 'clay_minerals', 'ndre1', 'ndre3', 'ndvi', 'terra_preta', 'terra_preta_enhanced'].map((n) => `indices/${n}.tif`),
+    ...['avi', 'clay_minerals', 'ndre1', 'ndre3', 'ndvi', 'terra_preta', 'terra_preta_enhanced'].map(
+      (n) => `indices/${n}.tif`,
+    ),
     ...['crop_mark', 'terra_preta', 'terra_preta_standard'].map((n) => `masks/${n}.tif`),
     'quicklook.png',
   ]);

@@ -43,7 +43,11 @@ describe('archeo velocity: bad input', () => {
 
   test('an HDF5 file without a timeseries dataset (a velocity file)', () => {
     const path = copy('cadia_velocity_crop.h5');
-    expectFailure(path, [], `${path}: no 'timeseries' dataset (found: intercept, interceptStd, residue, velocity, velocityStd); is this a MintPy time-series file?`);
+    expectFailure(
+      path,
+      [],
+      `${path}: no 'timeseries' dataset (found: intercept, interceptStd, residue, velocity, velocityStd); is this a MintPy time-series file?`,
+    );
   });
 
   test('no REF_Y/REF_X attributes', async () => {
@@ -67,13 +71,21 @@ describe('archeo velocity: bad input', () => {
     const id = b.lastIndexOf(Buffer.from([0x00, 0x7d]), name);
     expect(name - id).toBeLessThan(16);
     patchBytes(path, Buffer.from([0x00, 0x7d]), Buffer.from([0x63, 0x7d]), id);
-    expectFailure(path, [], `${path}: dataset 'timeseries' is compressed with HDF5 filter 32099 (named 'lzf' in the file), which archeo cannot decode`);
+    expectFailure(
+      path,
+      [],
+      `${path}: dataset 'timeseries' is compressed with HDF5 filter 32099 (named 'lzf' in the file), which archeo cannot decode`,
+    );
   });
 
   test('dates out of order', () => {
     const path = copy('ts_a.h5');
     patchBytes(path, Buffer.from('2018011320180125'), Buffer.from('2018012520180113'));
-    expectFailure(path, [], `${path}: dates out of order: 20180113 (index 2) comes after 20180125; MintPy files list dates ascending`);
+    expectFailure(
+      path,
+      [],
+      `${path}: dates out of order: 20180113 (index 2) comes after 20180125; MintPy files list dates ascending`,
+    );
   });
 
   test('a truncated file', () => {
@@ -95,15 +107,40 @@ describe('archeo velocity: bad input', () => {
   });
 
   test('--ram too small for one row', () => {
-    expectFailure(join(fixtures, 'ts_a.h5'), ['--ram', '0.000001'], '--ram 0.000001: too small for one row of 32 pixels x 36 dates (needs 0.01 MB)', 2);
+    expectFailure(
+      join(fixtures, 'ts_a.h5'),
+      ['--ram', '0.000001'],
+      '--ram 0.000001: too small for one row of 32 pixels x 36 dates (needs 0.01 MB)',
+      2,
+    );
   });
 
   test('options MintPy refuses: a step outside the dates, a reference date not used, one parameter', () => {
     const ts = join(fixtures, 'ts_a.h5');
-    expectFailure(ts, ['--step', '20250101'], 'step date 20250101 is not between the first and last dates used (20180101 / 20190225)', 2);
-    expectFailure(ts, ['--ex', '20180206', '--ref-date', '20180206'], '--ref-date 20180206: not among the dates used (20180101..20190225)', 2);
-    expectFailure(ts, ['--poly', '0'], 'no time function to fit: a polynomial of degree 0 alone is one parameter (use --polynomial 1 or add a function)', 2);
-    expectFailure(ts, ['--exp', '20180601'], '--exp 20180601: expected an onset date and at least one characteristic time in days', 2);
+    expectFailure(
+      ts,
+      ['--step', '20250101'],
+      'step date 20250101 is not between the first and last dates used (20180101 / 20190225)',
+      2,
+    );
+    expectFailure(
+      ts,
+      ['--ex', '20180206', '--ref-date', '20180206'],
+      '--ref-date 20180206: not among the dates used (20180101..20190225)',
+      2,
+    );
+    expectFailure(
+      ts,
+      ['--poly', '0'],
+      'no time function to fit: a polynomial of degree 0 alone is one parameter (use --polynomial 1 or add a function)',
+      2,
+    );
+    expectFailure(
+      ts,
+      ['--exp', '20180601'],
+      '--exp 20180601: expected an onset date and at least one characteristic time in days',
+      2,
+    );
   });
 
   test('a rank-deficient model is refused before any pixel is read', () => {

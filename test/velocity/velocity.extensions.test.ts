@@ -47,7 +47,11 @@ describe('partially-NaN pixels (MintPy aborts the whole run on them)', () => {
             partialChecked++;
           }
         } else {
-          const err = isStd ? (m[i] === 0 ? Math.abs(a[i]!) : Math.abs(a[i]! - m[i]!) / m[i]!) : Math.abs(a[i]! - m[i]!);
+          const err = isStd
+            ? m[i] === 0
+              ? Math.abs(a[i]!)
+              : Math.abs(a[i]! - m[i]!) / m[i]!
+            : Math.abs(a[i]! - m[i]!);
           expect(err).toBeLessThan(isStd ? 1e-4 : 1e-6);
         }
       }
@@ -55,7 +59,14 @@ describe('partially-NaN pixels (MintPy aborts the whole run on them)', () => {
     expect(partialChecked).toBe(5 * 74);
     expect(tooFew).toBe(5 * 3);
     const report = JSON.parse(readFileSync(join(run.out, 'report.json'), 'utf8'));
-    expect(report.pixels).toEqual({ total: 768, full: 653, partial: 74, skipped: 38, too_few_dates: 3, rank_deficient: 0 });
+    expect(report.pixels).toEqual({
+      total: 768,
+      full: 653,
+      partial: 74,
+      skipped: 38,
+      too_few_dates: 3,
+      rank_deficient: 0,
+    });
     expect(report.recommendations.join(' ')).toContain('3 pixel(s) could not be fitted');
     expect(run.stdout).toContain('727 pixels fitted (74 partial), 38 skipped, 3 not fittable');
   });
@@ -106,7 +117,9 @@ describe('--uq bootstrap', () => {
   test('is refused for models other than the linear one, as in MintPy', () => {
     const r = velocity(join(fixtures, 'ts_a.h5'), ['--uq', 'bootstrap', '--periodic', '1']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('archeo: --uq bootstrap: only the linear model (--polynomial 1, no other function), as in MintPy');
+    expect(r.stderr).toContain(
+      'archeo: --uq bootstrap: only the linear model (--polynomial 1, no other function), as in MintPy',
+    );
     expect(readdirSync(r.out)).toEqual([]);
   });
 });
@@ -134,7 +147,10 @@ describe('--geotiff', () => {
     const h5 = await readH5(join(r.out, 'velocity.h5'));
     const v = h5.datasets['velocity']!.values as Float32Array;
     const xyz = gdal('gdal_translate', ['-q', '-of', 'XYZ', join(r.out, 'velocity_velocity.tif'), '/vsistdout/']);
-    const rows = xyz.trim().split('\n').map((l) => l.split(/\s+/).map(Number));
+    const rows = xyz
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/\s+/).map(Number));
     expect(rows.length).toBe(v.length);
     // Pixel centres as MintPy places them: X_FIRST + (col + 0.5)·X_STEP.
     expect(rows[0]![0]).toBeCloseTo(-118 + 0.5 * 0.000833333, 9);
@@ -152,7 +168,14 @@ describe('archeo info on MintPy files', () => {
     expect(d.file_type).toBe('velocity');
     expect(d.attributes).toEqual(expected.attributes);
     expect(Object.keys(expected.attributes)).toHaveLength(131);
-    expect(Object.fromEntries(d.datasets.map((x: { name: string; shape: number[]; dtype: string }) => [x.name, { shape: x.shape, dtype: x.dtype }]))).toEqual(expected.datasets);
+    expect(
+      Object.fromEntries(
+        d.datasets.map((x: { name: string; shape: number[]; dtype: string }) => [
+          x.name,
+          { shape: x.shape, dtype: x.dtype },
+        ]),
+      ),
+    ).toEqual(expected.datasets);
     const human = archeo(['info', join(fixtures, 'cadia_velocity_crop.h5')]);
     expect(human.stdout).toContain('file type  velocity');
     expect(human.stdout).toContain('attributes 131');

@@ -25,7 +25,20 @@ const cases: Record<string, string[]> = {
   a_step: ['--step', '20180701'],
   a_exp: ['--exp', '20180601', '60'],
   a_log: ['--log', '20180601', '30'],
-  a_combo: ['--poly', '2', '--periodic', '1', '--step', '20180701', '--exp', '20180601', '60', '--log', '20180901', '45'],
+  a_combo: [
+    '--poly',
+    '2',
+    '--periodic',
+    '1',
+    '--step',
+    '20180701',
+    '--exp',
+    '20180601',
+    '60',
+    '--log',
+    '20180901',
+    '45',
+  ],
   a_exclude_ref: ['--ex', '20180610', '20180903', '--ref-date', '20180206'],
   a_startend: ['--start-date', '20180125', '--end-date', '20190101'],
   a_refyx: ['--ref-yx', '5', '7'],
@@ -54,7 +67,9 @@ function compareToMintpy(ours: H5Contents, theirs: H5Contents, tol: Tolerance): 
     const b = ref.values as Float32Array;
     const isStd = name.endsWith('Std') || name === 'residue';
     const isPhase = name.endsWith('Phase');
-    const amplitude = isPhase ? (theirs.datasets[name.replace(/Phase$/, 'Amplitude')]!.values as Float32Array) : undefined;
+    const amplitude = isPhase
+      ? (theirs.datasets[name.replace(/Phase$/, 'Amplitude')]!.values as Float32Array)
+      : undefined;
     let worst = 0;
     for (let i = 0; i < b.length; i++) {
       if (Number.isNaN(b[i]!)) {
@@ -67,7 +82,8 @@ function compareToMintpy(ours: H5Contents, theirs: H5Contents, tol: Tolerance): 
         continue;
       }
       let err: number;
-      if (isPhase) err = amplitude![i]! > 1e-4 ? Math.abs(Math.atan2(Math.sin(a[i]! - b[i]!), Math.cos(a[i]! - b[i]!))) / 1e-4 : 0;
+      if (isPhase)
+        err = amplitude![i]! > 1e-4 ? Math.abs(Math.atan2(Math.sin(a[i]! - b[i]!), Math.cos(a[i]! - b[i]!))) / 1e-4 : 0;
       else if (isStd) err = Math.abs(a[i]! - b[i]!) / Math.abs(b[i]!) / tol.std;
       else err = Math.abs(a[i]! - b[i]!) / tol.param;
       worst = Math.max(worst, err);
@@ -82,7 +98,8 @@ function compareAttributes(ours: Record<string, string>, theirs: Record<string, 
   const strip = (a: Record<string, string>): Record<string, string> => {
     const c = { ...a };
     delete c['FILE_PATH'];
-    if (c['mintpy.timeFunc.timeSeriesCovFile'] && c['mintpy.timeFunc.timeSeriesCovFile'] !== 'None') c['mintpy.timeFunc.timeSeriesCovFile'] = '<path>';
+    if (c['mintpy.timeFunc.timeSeriesCovFile'] && c['mintpy.timeFunc.timeSeriesCovFile'] !== 'None')
+      c['mintpy.timeFunc.timeSeriesCovFile'] = '<path>';
     return c;
   };
   expect(strip(ours)).toEqual(strip(theirs));
@@ -106,7 +123,10 @@ describe('archeo velocity = MintPy timeseries2velocity', () => {
     const r = archeo(['velocity', tsA, '--save-res', '--out', out, '--quiet']);
     expect(r.code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['report.json', 'timeseriesResidual.h5', 'velocity.h5']);
-    const [ours, theirs] = await Promise.all([readH5(join(out, 'timeseriesResidual.h5')), readH5(mintpy('a_residual'))]);
+    const [ours, theirs] = await Promise.all([
+      readH5(join(out, 'timeseriesResidual.h5')),
+      readH5(mintpy('a_residual')),
+    ]);
     expect(Object.keys(ours.datasets).sort()).toEqual(['date', 'timeseries']);
     expect(ours.datasets['date']!.values).toEqual(theirs.datasets['date']!.values);
     const t = theirs.datasets['timeseries']!;
@@ -144,7 +164,14 @@ describe('archeo velocity = MintPy timeseries2velocity', () => {
     const { out } = runVelocity(tsA, ['--ram', '0.0001']);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     expect(report.command).toBe('velocity');
-    expect(report.pixels).toEqual({ total: 768, full: 730, partial: 0, skipped: 38, too_few_dates: 0, rank_deficient: 0 });
+    expect(report.pixels).toEqual({
+      total: 768,
+      full: 730,
+      partial: 0,
+      skipped: 38,
+      too_few_dates: 0,
+      rank_deficient: 0,
+    });
     // 0.0001 GB = 107 kB; a row (32 pixels x 36 dates, with the fit's accumulators) takes ~7.5 kB: ~14 rows
     // per block, so the 24 rows come in more than one block.
     expect(report.blocks.count).toBeGreaterThan(1);
@@ -157,12 +184,14 @@ describe('archeo velocity = MintPy timeseries2velocity', () => {
   test('any block size gives the same numbers (blocks of a few rows vs one block)', async () => {
     const one = await readH5(runVelocity(tsA, ['--periodic', '1']).path);
     const many = await readH5(runVelocity(tsA, ['--periodic', '1', '--ram', '0.00003']).path);
-    for (const name of Object.keys(one.datasets)) expect(many.datasets[name]!.values).toEqual(one.datasets[name]!.values);
+    for (const name of Object.keys(one.datasets))
+      expect(many.datasets[name]!.values).toEqual(one.datasets[name]!.values);
   });
 
   test('the JavaScript kernels (--no-simd) give the same bits as WebAssembly SIMD', async () => {
     const simd = await readH5(runVelocity(tsA, ['--poly', '2']).path);
     const js = await readH5(runVelocity(tsA, ['--poly', '2', '--no-simd']).path);
-    for (const name of Object.keys(simd.datasets)) expect(js.datasets[name]!.values).toEqual(simd.datasets[name]!.values);
+    for (const name of Object.keys(simd.datasets))
+      expect(js.datasets[name]!.values).toEqual(simd.datasets[name]!.values);
   });
 });

@@ -26,7 +26,14 @@ export interface Component {
 }
 
 /** Adds the values of pixels [x0, x1) of row y into sums/counts at `at` (one slot per value). */
-export type RunValues = (y: number, x0: number, x1: number, sums: Float64Array, counts: Float64Array, at: number) => void;
+export type RunValues = (
+  y: number,
+  x0: number,
+  x1: number,
+  sums: Float64Array,
+  counts: Float64Array,
+  at: number,
+) => void;
 
 /** Index of the lowest set bit of a non-zero word. */
 function ctz(v: number): number {
@@ -243,7 +250,10 @@ export class RunLabeler {
 }
 
 /** Components of a whole mask (for tests and small rasters). */
-export function labelAll(mask: { width: number; height: number; row(y: number): Uint32Array }, connectivity: 4 | 8): Component[] {
+export function labelAll(
+  mask: { width: number; height: number; row(y: number): Uint32Array },
+  connectivity: 4 | 8,
+): Component[] {
   const out: Component[] = [];
   const l = new RunLabeler(mask.width, connectivity, 0, (c) => out.push(c));
   for (let y = 0; y < mask.height; y++) l.pushRow(y, mask.row(y));

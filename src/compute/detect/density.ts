@@ -40,7 +40,9 @@ export function densityFilter(items: readonly Placed[], clusterM: number, limit:
     });
   }
   const better = (a: number, b: number): boolean =>
-    items[a]!.confidence > items[b]!.confidence || (items[a]!.confidence === items[b]!.confidence && (items[a]!.area > items[b]!.area || (items[a]!.area === items[b]!.area && a < b)));
+    items[a]!.confidence > items[b]!.confidence ||
+    (items[a]!.confidence === items[b]!.confidence &&
+      (items[a]!.area > items[b]!.area || (items[a]!.area === items[b]!.area && a < b)));
   const best = new Map<number, number>();
   for (let i = 0; i < n; i++) {
     const r = find(i);

@@ -15,11 +15,14 @@ const arity: Record<string, [number, number]> = { min: [2, 99], max: [2, 99], ab
 
 /** Parses a formula; throws an Error whose message says what is wrong and where. */
 export function parseFormula(text: string): Formula {
-  const tokens = [...text.matchAll(/\s*(\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|[A-Za-z_][A-Za-z0-9_]*|[-+*/(),]|\S)/g)].map((m) => m[1]!);
+  const tokens = [
+    ...text.matchAll(/\s*(\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|[A-Za-z_][A-Za-z0-9_]*|[-+*/(),]|\S)/g),
+  ].map((m) => m[1]!);
   let i = 0;
   const peek = (): string | undefined => tokens[i];
   const expect = (t: string): void => {
-    if (tokens[i] !== t) throw new Error(`expected '${t}' ${tokens[i] === undefined ? 'at the end' : `before '${tokens[i]}'`}`);
+    if (tokens[i] !== t)
+      throw new Error(`expected '${t}' ${tokens[i] === undefined ? 'at the end' : `before '${tokens[i]}'`}`);
     i++;
   };
   const primary = (): Formula => {
@@ -43,7 +46,8 @@ export function parseFormula(text: string): Formula {
         }
         expect(')');
         const [lo, hi] = arity[t]!;
-        if (args.length < lo || args.length > hi) throw new Error(`${t} takes ${lo === hi ? lo : `${lo} or more`} argument(s), got ${args.length}`);
+        if (args.length < lo || args.length > hi)
+          throw new Error(`${t} takes ${lo === hi ? lo : `${lo} or more`} argument(s), got ${args.length}`);
         return { kind: 'call', fn: t as 'min', args };
       }
       return { kind: 'var', name: t };

@@ -92,7 +92,8 @@ export const defaultParams: DetectionParams = {
       connectivity: 4,
       area_m2: { min: 50000, max: 4000000 },
       max_aspect: null,
-      confidence: 'min(1, 0.5 * min(1, 10 * mean_terra_preta) + 0.3 * min(1, 4 * (mean_ndvi - 0.35)) + 0.2 * min(1, area_px / 100))',
+      confidence:
+        'min(1, 0.5 * min(1, 10 * mean_terra_preta) + 0.3 * min(1, 4 * (mean_ndvi - 0.35)) + 0.2 * min(1, area_px / 100))',
       min_confidence: 0,
       density: null,
       outline: '#ff7a00',
@@ -130,7 +131,11 @@ export const originalParams: DetectionParams = {
   detectors: {
     terra_preta: {
       ...d['terra_preta']!,
-      conditions: [...d['terra_preta']!.conditions.slice(0, 2), { index: 'ndvi', op: '<', value: 0.8 }, d['terra_preta']!.conditions[2]!],
+      conditions: [
+        ...d['terra_preta']!.conditions.slice(0, 2),
+        { index: 'ndvi', op: '<', value: 0.8 },
+        d['terra_preta']!.conditions[2]!,
+      ],
       area_m2: { min: 4500, max: null },
       density,
     },
@@ -164,14 +169,16 @@ type Json = unknown;
 const isObject = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function num(v: Json, path: string, check?: (n: number) => string | undefined): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ParamsError(path, `expected a number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new ParamsError(path, `expected a number, got ${JSON.stringify(v)}`);
   const fault = check?.(v);
   if (fault) throw new ParamsError(path, fault);
   return v;
 }
 
 function keys(o: Record<string, Json>, path: string, allowed: string[], required: string[]): void {
-  for (const k of Object.keys(o)) if (!allowed.includes(k)) throw new ParamsError(`${path}.${k}`, `unknown key (expected ${allowed.join(', ')})`);
+  for (const k of Object.keys(o))
+    if (!allowed.includes(k)) throw new ParamsError(`${path}.${k}`, `unknown key (expected ${allowed.join(', ')})`);
   for (const k of required) if (!(k in o)) throw new ParamsError(`${path}.${k}`, 'missing');
 }
 
@@ -189,17 +196,31 @@ function morphology(v: Json, path: string): MorphologySpec {
   const kernel = v['kernel'];
   if (Array.isArray(kernel)) {
     const rows = kernel.length;
-    if (rows % 2 === 0 || !kernel.every((r) => Array.isArray(r) && r.length === (kernel[0] as Json[]).length && r.every((x) => x === 0 || x === 1))) {
+    if (
+      rows % 2 === 0 ||
+      !kernel.every(
+        (r) => Array.isArray(r) && r.length === (kernel[0] as Json[]).length && r.every((x) => x === 0 || x === 1),
+      )
+    ) {
       throw new ParamsError(`${path}.kernel`, 'expected an odd-sided matrix of 0 and 1');
     }
-    if ((kernel[0] as Json[]).length % 2 === 0) throw new ParamsError(`${path}.kernel`, 'expected an odd number of columns');
-    if (!kernel.some((r) => (r as number[]).includes(1))) throw new ParamsError(`${path}.kernel`, 'the kernel has no 1');
+    if ((kernel[0] as Json[]).length % 2 === 0)
+      throw new ParamsError(`${path}.kernel`, 'expected an odd number of columns');
+    if (!kernel.some((r) => (r as number[]).includes(1)))
+      throw new ParamsError(`${path}.kernel`, 'the kernel has no 1');
     return { op: v['op'] as MorphologySpec['op'], kernel: kernel as number[][] };
   }
   if (!['square', 'cross', 'disk'].includes(kernel as string)) {
-    throw new ParamsError(`${path}.kernel`, `expected square, cross, disk or a 0/1 matrix, got ${JSON.stringify(kernel)}`);
+    throw new ParamsError(
+      `${path}.kernel`,
+      `expected square, cross, disk or a 0/1 matrix, got ${JSON.stringify(kernel)}`,
+    );
   }
-  const size = num(v['size'] ?? 3, `${path}.size`, (n) => (Number.isInteger(n) && n >= 1 && n % 2 === 1 && n <= 99 ? undefined : `expected an odd integer from 1 to 99, got ${n}`));
+  const size = num(v['size'] ?? 3, `${path}.size`, (n) =>
+    Number.isInteger(n) && n >= 1 && n % 2 === 1 && n <= 99
+      ? undefined
+      : `expected an odd integer from 1 to 99, got ${n}`,
+  );
   return { op: v['op'] as MorphologySpec['op'], kernel: kernel as 'square', size };
 }
 
@@ -207,16 +228,33 @@ const measureNames = ['area_px', 'area_m2', 'aspect', 'contrast'];
 
 function detector(v: Json, path: string): DetectorSpec {
   if (!isObject(v)) throw new ParamsError(path, 'expected an object');
-  const allowed = ['index', 'conditions', 'morphology', 'connectivity', 'area_m2', 'max_aspect', 'confidence', 'min_confidence', 'density', 'outline'];
+  const allowed = [
+    'index',
+    'conditions',
+    'morphology',
+    'connectivity',
+    'area_m2',
+    'max_aspect',
+    'confidence',
+    'min_confidence',
+    'density',
+    'outline',
+  ];
   keys(v, path, allowed, ['index', 'conditions', 'confidence']);
   const conditions = v['conditions'];
-  if (!Array.isArray(conditions) || conditions.length === 0) throw new ParamsError(`${path}.conditions`, 'expected a non-empty array of {index, op, value}');
+  if (!Array.isArray(conditions) || conditions.length === 0)
+    throw new ParamsError(`${path}.conditions`, 'expected a non-empty array of {index, op, value}');
   const conds = conditions.map((c, i): Condition => {
     const p = `${path}.conditions[${i}]`;
     if (!isObject(c)) throw new ParamsError(p, 'expected an object {index, op, value}');
     keys(c, p, ['index', 'op', 'value'], ['index', 'op', 'value']);
-    if (!['>', '>=', '<', '<='].includes(c['op'] as string)) throw new ParamsError(`${p}.op`, `expected one of >, >=, <, <=, got ${JSON.stringify(c['op'])}`);
-    return { index: indexName(c['index'], `${p}.index`), op: c['op'] as CompareOp, value: num(c['value'], `${p}.value`) };
+    if (!['>', '>=', '<', '<='].includes(c['op'] as string))
+      throw new ParamsError(`${p}.op`, `expected one of >, >=, <, <=, got ${JSON.stringify(c['op'])}`);
+    return {
+      index: indexName(c['index'], `${p}.index`),
+      op: c['op'] as CompareOp,
+      value: num(c['value'], `${p}.value`),
+    };
   });
   const morph = v['morphology'] ?? [];
   if (!Array.isArray(morph)) throw new ParamsError(`${path}.morphology`, 'expected an array of steps');
@@ -224,10 +262,17 @@ function detector(v: Json, path: string): DetectorSpec {
   if (!isObject(area)) throw new ParamsError(`${path}.area_m2`, 'expected an object {min, max}');
   keys(area, `${path}.area_m2`, ['min', 'max'], []);
   const min = num(area['min'] ?? 0, `${path}.area_m2.min`, (n) => (n >= 0 ? undefined : 'expected ≥ 0'));
-  const max = area['max'] === null || area['max'] === undefined ? null : num(area['max'], `${path}.area_m2.max`, (n) => (n >= min ? undefined : `expected ≥ min (${min})`));
+  const max =
+    area['max'] === null || area['max'] === undefined
+      ? null
+      : num(area['max'], `${path}.area_m2.max`, (n) => (n >= min ? undefined : `expected ≥ min (${min})`));
   const connectivity = v['connectivity'] ?? 8;
-  if (connectivity !== 4 && connectivity !== 8) throw new ParamsError(`${path}.connectivity`, `expected 4 or 8, got ${JSON.stringify(connectivity)}`);
-  const maxAspect = v['max_aspect'] === null || v['max_aspect'] === undefined ? null : num(v['max_aspect'], `${path}.max_aspect`, (n) => (n >= 1 ? undefined : 'expected ≥ 1'));
+  if (connectivity !== 4 && connectivity !== 8)
+    throw new ParamsError(`${path}.connectivity`, `expected 4 or 8, got ${JSON.stringify(connectivity)}`);
+  const maxAspect =
+    v['max_aspect'] === null || v['max_aspect'] === undefined
+      ? null
+      : num(v['max_aspect'], `${path}.max_aspect`, (n) => (n >= 1 ? undefined : 'expected ≥ 1'));
   if (typeof v['confidence'] !== 'string') throw new ParamsError(`${path}.confidence`, 'expected a formula string');
   let formula: Formula;
   try {
@@ -238,7 +283,10 @@ function detector(v: Json, path: string): DetectorSpec {
   for (const name of formulaVariables(formula)) {
     if (measureNames.includes(name)) continue;
     if (name.startsWith('mean_') && indexByName(name.slice(5))) continue;
-    throw new ParamsError(`${path}.confidence`, `unknown variable '${name}' (known: ${measureNames.join(', ')}, mean_<index>)`);
+    throw new ParamsError(
+      `${path}.confidence`,
+      `unknown variable '${name}' (known: ${measureNames.join(', ')}, mean_<index>)`,
+    );
   }
   let density: DetectorSpec['density'] = null;
   if (v['density'] !== null && v['density'] !== undefined) {
@@ -271,17 +319,28 @@ function detector(v: Json, path: string): DetectorSpec {
 /** Validates a parsed parameter file; throws ParamsError naming the JSON path of the first fault. */
 export function validateParams(doc: Json): DetectionParams {
   if (!isObject(doc)) throw new ParamsError('$', 'expected an object');
-  keys(doc, '$', ['name', 'description', 'mask_classes', 'remask_after_morphology', 'ring_px', 'detectors'], ['detectors']);
+  keys(
+    doc,
+    '$',
+    ['name', 'description', 'mask_classes', 'remask_after_morphology', 'ring_px', 'detectors'],
+    ['detectors'],
+  );
   const classes = doc['mask_classes'] ?? defaultParams.mask_classes;
   if (!Array.isArray(classes)) throw new ParamsError('$.mask_classes', 'expected an array of SCL classes');
-  const maskClasses = classes.map((c, i) => num(c, `$.mask_classes[${i}]`, (n) => (Number.isInteger(n) && n >= 0 && n <= 255 ? undefined : 'expected an integer 0-255')));
+  const maskClasses = classes.map((c, i) =>
+    num(c, `$.mask_classes[${i}]`, (n) =>
+      Number.isInteger(n) && n >= 0 && n <= 255 ? undefined : 'expected an integer 0-255',
+    ),
+  );
   const remask = doc['remask_after_morphology'] ?? true;
   if (typeof remask !== 'boolean') throw new ParamsError('$.remask_after_morphology', 'expected true or false');
   const dets = doc['detectors'];
-  if (!isObject(dets) || Object.keys(dets).length === 0) throw new ParamsError('$.detectors', 'expected an object with at least one detector');
+  if (!isObject(dets) || Object.keys(dets).length === 0)
+    throw new ParamsError('$.detectors', 'expected an object with at least one detector');
   const detectors: Record<string, DetectorSpec> = {};
   for (const [name, d] of Object.entries(dets)) {
-    if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(name)) throw new ParamsError(`$.detectors.${name}`, 'a detector name is letters, digits, _ and -');
+    if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(name))
+      throw new ParamsError(`$.detectors.${name}`, 'a detector name is letters, digits, _ and -');
     detectors[name] = detector(d, `$.detectors.${name}`);
   }
   return {
@@ -289,7 +348,9 @@ export function validateParams(doc: Json): DetectionParams {
     description: typeof doc['description'] === 'string' ? doc['description'] : '',
     mask_classes: maskClasses,
     remask_after_morphology: remask,
-    ring_px: num(doc['ring_px'] ?? 5, '$.ring_px', (n) => (Number.isInteger(n) && n >= 1 && n <= 100 ? undefined : 'expected an integer from 1 to 100')),
+    ring_px: num(doc['ring_px'] ?? 5, '$.ring_px', (n) =>
+      Number.isInteger(n) && n >= 1 && n <= 100 ? undefined : 'expected an integer from 1 to 100',
+    ),
     detectors,
   };
 }
@@ -297,11 +358,22 @@ export function validateParams(doc: Json): DetectionParams {
 /** Canonical JSON (sorted keys) of what changes results, hashed: a changed parameter never reuses a result. */
 export function paramsHash(p: DetectionParams): string {
   const canonical = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canonical) : isObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])])) : v;
+    Array.isArray(v)
+      ? v.map(canonical)
+      : isObject(v)
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canonical(v[k])]),
+          )
+        : v;
   const { name: _name, description: _description, detectors, ...rest } = p;
   // Outline colours change the quicklook only, not a result: a new colour reuses earlier results.
   const results = Object.fromEntries(Object.entries(detectors).map(([k, { outline: _outline, ...d }]) => [k, d]));
-  return createHash('sha256').update(JSON.stringify(canonical({ ...rest, detectors: results }))).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify(canonical({ ...rest, detectors: results })))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** Indices a set of detectors reads (conditions, own index, confidence means). */

@@ -29,7 +29,8 @@ export function componentPixels(
   const data = new Uint8Array(width * height);
   const stack = [seedX - box.minX, seedY - box.minY];
   data[(seedY - box.minY) * width + (seedX - box.minX)] = 1;
-  const steps = connectivity === 8 ? [-1, -1, 0, -1, 1, -1, -1, 0, 1, 0, -1, 1, 0, 1, 1, 1] : [0, -1, -1, 0, 1, 0, 0, 1];
+  const steps =
+    connectivity === 8 ? [-1, -1, 0, -1, 1, -1, -1, 0, 1, 0, -1, 1, 0, 1, 1, 1] : [0, -1, -1, 0, 1, 0, 0, 1];
   while (stack.length) {
     const y = stack.pop()!;
     const x = stack.pop()!;

@@ -15,8 +15,8 @@ export function addCisMany(e: Float64Array, n: number, re: Float64Array, im: Flo
     const q = Math.round(e[i]! * INV_HALF_PI);
     const r = e[i]! - q * HALF_PI;
     const r2 = r * r;
-    const c = C0 + r2 * (C1 + r2 * (C2 + r2 * (C3 + r2 * (C4 + r2 * (C5 + r2 * (C6))))));
-    const s = r * (S0 + r2 * (S1 + r2 * (S2 + r2 * (S3 + r2 * (S4 + r2 * (S5 + r2 * (S6)))))));
+    const c = C0 + r2 * (C1 + r2 * (C2 + r2 * (C3 + r2 * (C4 + r2 * (C5 + r2 * C6)))));
+    const s = r * (S0 + r2 * (S1 + r2 * (S2 + r2 * (S3 + r2 * (S4 + r2 * (S5 + r2 * S6))))));
     // Quadrant without branches (residuals fall in any quadrant; mispredicted branches doubled the cost):
     // odd q swaps cos and sin; cos is negative in quadrants 1 and 2, sin in 2 and 3.
     const qi = q | 0;

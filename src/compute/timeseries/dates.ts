@@ -35,7 +35,13 @@ export function parseDate(text: string): ParsedDate {
   const hour = m[4] === undefined ? 0 : Number(m[4]);
   const minute = m[5] === undefined ? 0 : Number(m[5]);
   const check = new Date(Date.UTC(year, month - 1, day));
-  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59) {
+  if (
+    check.getUTCFullYear() !== year ||
+    check.getUTCMonth() !== month - 1 ||
+    check.getUTCDate() !== day ||
+    hour > 23 ||
+    minute > 59
+  ) {
     throw new DateError(`'${text}' is not a valid calendar date`);
   }
   return { year, month, day, hour, minute, hasTime: m[4] !== undefined };
@@ -64,7 +70,10 @@ export interface DateSelection {
  * Dates kept for the fit (ptime.get_exclude_date_list): excluded dates that are in the file, plus dates
  * before `start` or after `end` (compared as decimal years, so the boundary dates stay).
  */
-export function selectDates(all: readonly string[], opts: { start?: string; end?: string; exclude?: readonly string[] }): DateSelection {
+export function selectDates(
+  all: readonly string[],
+  opts: { start?: string; end?: string; exclude?: readonly string[] },
+): DateSelection {
   const excluded = new Set<string>();
   for (const d of opts.exclude ?? []) {
     const n = normalizeDate(d);

@@ -40,24 +40,42 @@ export function parameterCount(model: TimeModel): number {
  */
 export function validateModel(model: TimeModel, dates: readonly string[]): string[] {
   const warnings: string[] = [];
-  if (!Number.isInteger(model.polynomial) || model.polynomial < 0) throw new ModelError(`polynomial degree ${model.polynomial}: expected an integer ≥ 0`);
-  if (parameterCount(model) <= 1) throw new ModelError('no time function to fit: a polynomial of degree 0 alone is one parameter (use --polynomial 1 or add a function)');
+  if (!Number.isInteger(model.polynomial) || model.polynomial < 0)
+    throw new ModelError(`polynomial degree ${model.polynomial}: expected an integer ≥ 0`);
+  if (parameterCount(model) <= 1)
+    throw new ModelError(
+      'no time function to fit: a polynomial of degree 0 alone is one parameter (use --polynomial 1 or add a function)',
+    );
   const first = decimalYear(dates[0]!);
   const last = decimalYear(dates[dates.length - 1]!);
   for (const p of model.periodic) if (!(p > 0)) throw new ModelError(`period ${p}: expected a period in years > 0`);
   for (const s of model.steps) {
     const y = decimalYear(s);
-    if (!(first < y && y < last)) throw new ModelError(`step date ${s} is not between the first and last dates used (${dates[0]} / ${dates[dates.length - 1]})`);
+    if (!(first < y && y < last))
+      throw new ModelError(
+        `step date ${s} is not between the first and last dates used (${dates[0]} / ${dates[dates.length - 1]})`,
+      );
   }
-  for (const [kind, list] of [['exp', model.exp], ['log', model.log]] as const) {
+  for (const [kind, list] of [
+    ['exp', model.exp],
+    ['log', model.log],
+  ] as const) {
     for (const r of list) {
-      if (!/^\d{8}(T\d{4})?$/.test(r.onset)) throw new ModelError(`--${kind} onset ${r.onset}: expected YYYYMMDD or YYYYMMDDTHHMM`);
+      if (!/^\d{8}(T\d{4})?$/.test(r.onset))
+        throw new ModelError(`--${kind} onset ${r.onset}: expected YYYYMMDD or YYYYMMDDTHHMM`);
       parseDate(r.onset);
-      if (decimalYear(r.onset) >= last) throw new ModelError(`--${kind} onset ${r.onset} is not before the last date used (${dates[dates.length - 1]})`);
-      if (r.taus.length === 0) throw new ModelError(`--${kind} ${r.onset}: give at least one characteristic time in days after the onset`);
+      if (decimalYear(r.onset) >= last)
+        throw new ModelError(
+          `--${kind} onset ${r.onset} is not before the last date used (${dates[dates.length - 1]})`,
+        );
+      if (r.taus.length === 0)
+        throw new ModelError(`--${kind} ${r.onset}: give at least one characteristic time in days after the onset`);
       for (const tau of r.taus) {
         if (!(tau > 0)) throw new ModelError(`--${kind} ${r.onset}: characteristic time ${tau}: expected days > 0`);
-        if (!Number.isInteger(tau)) warnings.push(`--${kind} ${r.onset}: characteristic time ${tau} truncated to ${Math.trunc(tau)} days (as MintPy)`);
+        if (!Number.isInteger(tau))
+          warnings.push(
+            `--${kind} ${r.onset}: characteristic time ${tau} truncated to ${Math.trunc(tau)} days (as MintPy)`,
+          );
       }
     }
   }
@@ -66,7 +84,8 @@ export function validateModel(model: TimeModel, dates: readonly string[]): strin
 
 /** Whole-day taus, as MintPy uses them (fractions dropped). */
 export function wholeDays(model: TimeModel): TimeModel {
-  const trunc = (list: Relaxation[]): Relaxation[] => list.map((r) => ({ onset: r.onset, taus: r.taus.map((t) => Math.trunc(t)) }));
+  const trunc = (list: Relaxation[]): Relaxation[] =>
+    list.map((r) => ({ onset: r.onset, taus: r.taus.map((t) => Math.trunc(t)) }));
   return { ...model, exp: trunc(model.exp), log: trunc(model.log) };
 }
 

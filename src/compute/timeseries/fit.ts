@@ -159,7 +159,11 @@ export class BlockFitter {
    * Groups the partial pixels by the dates they lack — the planes are scanned in memory order, date by
    * date, rather than pixel by pixel across planes — and solves each from its b = Gᵀd and Σd².
    */
-  private fitPartial(input: BlockInput, pixels: number[], out: { m: Float64Array[]; e2: Float64Array; dates: Uint16Array; status: Uint8Array }): PixelGroup[] {
+  private fitPartial(
+    input: BlockInput,
+    pixels: number[],
+    out: { m: Float64Array[]; e2: Float64Array; dates: Uint16Array; status: Uint8Array },
+  ): PixelGroup[] {
     const { n, p } = this.system;
     if (pixels.length === 0) return [];
     // The NaN dates of every partial pixel, in one flat array: pixel q's are at [start[q], start[q + 1]).
@@ -179,7 +183,10 @@ export class BlockFitter {
       const gap = missing.subarray(start[q]!, start[q + 1]!);
       const key = gap.join(',');
       let g = byPattern.get(key);
-      if (!g) byPattern.set(key, (g = { missing: gap, pixels: [] }));
+      if (!g) {
+        g = { missing: gap, pixels: [] };
+        byPattern.set(key, g);
+      }
       g.pixels.push(j);
     });
     const groups: PixelGroup[] = [];
@@ -257,10 +264,16 @@ export function residueStd(fit: BlockFit, system: FitSystem): Float64Array[] {
   const { p, NinvDiag } = system;
   const npix = fit.e2.length;
   const std = Array.from({ length: p }, () => new Float64Array(npix));
-  forEachFittedPixel(fit, std, NinvDiag, (g) => g.system.NinvDiag, (j, diag) => {
-    const variance = fit.e2[j]! / (fit.dates[j]! - p);
-    for (let k = 0; k < p; k++) std[k]![j] = Math.sqrt(diag[k]! * variance);
-  });
+  forEachFittedPixel(
+    fit,
+    std,
+    NinvDiag,
+    (g) => g.system.NinvDiag,
+    (j, diag) => {
+      const variance = fit.e2[j]! / (fit.dates[j]! - p);
+      for (let k = 0; k < p; k++) std[k]![j] = Math.sqrt(diag[k]! * variance);
+    },
+  );
   return std;
 }
 

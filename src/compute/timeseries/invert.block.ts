@@ -37,7 +37,11 @@ export interface InvertBlockResult {
   counts: { all: number; partial: number; skipped: number; notInverted: number };
 }
 
-export function invertBlock(solver: NetworkSolver, shared: SharedSystem | null | undefined, input: InvertBlockInput): InvertBlockResult {
+export function invertBlock(
+  solver: NetworkSolver,
+  shared: SharedSystem | null | undefined,
+  input: InvertBlockInput,
+): InvertBlockResult {
   const { npix, kept, phase, refPhase } = input;
   const nPairs = kept.length;
   const nDates = solver.p + 1;
@@ -123,7 +127,8 @@ export function invertBlock(solver: NetworkSolver, shared: SharedSystem | null |
       // The tile's pixels valid in every pair, compacted (they are usually all of them).
       let src = yTile;
       if (nAll < n) {
-        for (let k = 0; k < nPairs; k++) for (let i = 0; i < nAll; i++) yAll[k * TILE + i] = yTile[k * TILE + allIndex[i]!]!;
+        for (let k = 0; k < nPairs; k++)
+          for (let i = 0; i < nAll; i++) yAll[k * TILE + i] = yTile[k * TILE + allIndex[i]!]!;
         src = yAll;
       }
       shared.solveTile(src, TILE, nAll, xAll);

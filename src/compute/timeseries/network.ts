@@ -8,7 +8,7 @@
  * (singular values below 1e-5 of the largest). The temporal coherence of a solution is in
  * network.coherence.ts.
  */
-import { Matrix, SingularValueDecomposition } from 'ml-matrix';
+import { type Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { addCisMany } from './cis.js';
 import { temporalCoherence } from './network.coherence.js';
 import { denseRows, type NetworkDesign, type SparseRow } from './network.design.js';
@@ -79,7 +79,8 @@ export class NetworkSolver {
     }
     let minRedundancy = Infinity;
     for (let c = 0; c < p; c++) if (redundancy[c]! < minRedundancy) minRedundancy = redundancy[c]!;
-    if (minRedundancy < this.opts.minRedundancy) return { ts: new Float64Array(nDates), tcoh: 0, used: 0, inverted: false };
+    if (minRedundancy < this.opts.minRedundancy)
+      return { ts: new Float64Array(nDates), tcoh: 0, used: 0, inverted: false };
 
     band.fill(0);
     rhs.fill(0);
@@ -150,7 +151,13 @@ export class NetworkSolver {
     const used: number[] = [];
     for (let k = 0; k < y.length; k++) if (y[k] === y[k]) used.push(k);
     const w = used.map((k) => (ws ? ws[k]! : 1));
-    const P = svdPseudoInverse(denseRows(used.map((k) => this.rows[k]!), this.p, w));
+    const P = svdPseudoInverse(
+      denseRows(
+        used.map((k) => this.rows[k]!),
+        this.p,
+        w,
+      ),
+    );
     const n = used.length;
     out.fill(0);
     for (let c = 0; c < this.p; c++) {
@@ -252,9 +259,19 @@ export class SharedSystem {
   }
 
   /** Temporal coherence of pixels i < n (every pair used): |Σ exp(i·(y − G x))| / pairs. */
-  coherenceTile(y: Float64Array, stride: number, n: number, x: Float64Array, re: Float64Array, im: Float64Array, out: Float32Array, outIndex: Int32Array): void {
+  coherenceTile(
+    y: Float64Array,
+    stride: number,
+    n: number,
+    x: Float64Array,
+    re: Float64Array,
+    im: Float64Array,
+    out: Float32Array,
+    outIndex: Int32Array,
+  ): void {
     const { rows } = this;
-    const e = this.residual.length >= n ? this.residual : (this.residual = new Float64Array(stride));
+    if (this.residual.length < n) this.residual = new Float64Array(stride);
+    const e = this.residual;
     re.fill(0, 0, n);
     im.fill(0, 0, n);
     for (let k = 0; k < rows.length; k++) {

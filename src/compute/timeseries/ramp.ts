@@ -11,17 +11,55 @@
 import type { RmsRowKernels } from './kernels.js';
 import { solveSymmetric } from './system.js';
 
-export type RampType = 'linear' | 'quadratic' | 'linear_range' | 'linear_azimuth' | 'quadratic_range' | 'quadratic_azimuth';
-export const rampTypes: readonly RampType[] = ['linear', 'quadratic', 'linear_range', 'linear_azimuth', 'quadratic_range', 'quadratic_azimuth'];
+export type RampType =
+  | 'linear'
+  | 'quadratic'
+  | 'linear_range'
+  | 'linear_azimuth'
+  | 'quadratic_range'
+  | 'quadratic_azimuth';
+export const rampTypes: readonly RampType[] = [
+  'linear',
+  'quadratic',
+  'linear_range',
+  'linear_azimuth',
+  'quadratic_range',
+  'quadratic_azimuth',
+];
 
 /** Columns of G as powers (p of v = row, q of u = column), in MintPy's order. */
 const columns: Record<RampType, [number, number][]> = {
-  linear: [[1, 0], [0, 1], [0, 0]],
-  quadratic: [[2, 0], [0, 2], [1, 1], [1, 0], [0, 1], [0, 0]],
-  linear_range: [[0, 1], [0, 0]],
-  linear_azimuth: [[1, 0], [0, 0]],
-  quadratic_range: [[0, 2], [0, 1], [0, 0]],
-  quadratic_azimuth: [[2, 0], [1, 0], [0, 0]],
+  linear: [
+    [1, 0],
+    [0, 1],
+    [0, 0],
+  ],
+  quadratic: [
+    [2, 0],
+    [0, 2],
+    [1, 1],
+    [1, 0],
+    [0, 1],
+    [0, 0],
+  ],
+  linear_range: [
+    [0, 1],
+    [0, 0],
+  ],
+  linear_azimuth: [
+    [1, 0],
+    [0, 0],
+  ],
+  quadratic_range: [
+    [0, 2],
+    [0, 1],
+    [0, 0],
+  ],
+  quadratic_azimuth: [
+    [2, 0],
+    [1, 0],
+    [0, 0],
+  ],
 };
 
 /** MintPy samples the fit's pixels on a regular grid above this many (max_num_sample). */
@@ -61,14 +99,17 @@ export class RampNormals {
     this.cols = columns[type];
     const p = this.cols.length;
     this.maxStep = samplingStep(length * width);
-    const make = (n: number): Float64Array[][] => Array.from({ length: this.maxStep }, () => Array.from({ length: dates }, () => new Float64Array(n)));
+    const make = (n: number): Float64Array[][] =>
+      Array.from({ length: this.maxStep }, () => Array.from({ length: dates }, () => new Float64Array(n)));
     this.gtg = make(p * p);
     this.gtd = make(p);
     this.count = Array.from({ length: this.maxStep }, () => new Float64Array(dates));
     this.dd = new Float64Array(dates);
     this.all = new Float64Array(dates);
     this.qMax = Math.max(...this.cols.map(([, q]) => q)) * 2;
-    this.uPow = Array.from({ length: this.qMax + 1 }, (_, q) => Float64Array.from({ length: width }, (_, x) => (x / width) ** q));
+    this.uPow = Array.from({ length: this.qMax + 1 }, (_, q) =>
+      Float64Array.from({ length: width }, (_, x) => (x / width) ** q),
+    );
   }
 
   /**
@@ -200,7 +241,8 @@ export class RampNormals {
     let f = this.fullSums.get(s);
     if (!f) {
       f = new Float64Array(this.qMax + 1);
-      for (let x = s > 1 ? s >> 1 : 0; x < this.width; x += s) for (let q = 0; q <= this.qMax; q++) f[q] = f[q]! + this.uPow[q]![x]!;
+      for (let x = s > 1 ? s >> 1 : 0; x < this.width; x += s)
+        for (let q = 0; q <= this.qMax; q++) f[q] = f[q]! + this.uPow[q]![x]!;
       this.fullSums.set(s, f);
     }
     return f;
@@ -271,7 +313,11 @@ export class RampNormals {
     const s = samplingStep(this.validCount(i));
     const p = this.cols.length;
     if (this.count[Math.min(s, this.maxStep) - 1]![i] === 0) return null;
-    return solveSymmetric(this.normalMatrix(Math.min(s, this.maxStep), i), Float64Array.from(this.gtd[Math.min(s, this.maxStep) - 1]![i]!), p);
+    return solveSymmetric(
+      this.normalMatrix(Math.min(s, this.maxStep), i),
+      Float64Array.from(this.gtd[Math.min(s, this.maxStep) - 1]![i]!),
+      p,
+    );
   }
 
   /** GᵀG of date i at sampling step s, both triangles (only the upper one is accumulated). */
@@ -402,7 +448,13 @@ export class DerampedRms {
 }
 
 /** Row `base..base+width` of `plane`, or a copy with NaN where `mask` is 0 (into `scratch`, resized as needed). */
-function maskedRow(plane: Float32Array, base: number, width: number, mask: Uint8Array | undefined, scratch: Float32Array): Float32Array {
+function maskedRow(
+  plane: Float32Array,
+  base: number,
+  width: number,
+  mask: Uint8Array | undefined,
+  scratch: Float32Array,
+): Float32Array {
   if (!mask) return plane.subarray(base, base + width);
   const out = scratch.length >= width ? scratch.subarray(0, width) : new Float32Array(width);
   for (let x = 0; x < width; x++) out[x] = mask[base + x] === 0 ? NaN : plane[base + x]!;

@@ -142,7 +142,8 @@ export class BootstrapSampler {
     // C_k = E[w wᵀ] − w̄ w̄ᵀ (population covariance over the draws).
     const cov = sumOuter.map((outer, k) => {
       const c = new Float64Array(n * n);
-      for (let a = 0; a < n; a++) for (let d = 0; d < n; d++) c[a * n + d] = outer[a * n + d]! / used - mean[k * n + a]! * mean[k * n + d]!;
+      for (let a = 0; a < n; a++)
+        for (let d = 0; d < n; d++) c[a * n + d] = outer[a * n + d]! / used - mean[k * n + a]! * mean[k * n + d]!;
       return c;
     });
     return { n, mean, cov, dropped };
@@ -173,7 +174,14 @@ function collect(fit: BlockFit, status: number): number[] {
   return out;
 }
 
-function applyWeights(fit: BlockFit, input: BlockInput, wts: BootstrapWeights, valid: readonly number[], pixels: number[], std: Float64Array[]): void {
+function applyWeights(
+  fit: BlockFit,
+  input: BlockInput,
+  wts: BootstrapWeights,
+  valid: readonly number[],
+  pixels: number[],
+  std: Float64Array[],
+): void {
   const { n, mean, cov } = wts;
   const p = fit.m.length;
   const d = new Float64Array(n);

@@ -31,8 +31,8 @@ export function gamma(x: number): number {
   if (x > 171.6) return Infinity;
   const g = 7;
   const c = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
-    -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
   ];
   const z = x - 1;
   let a = c[0]!;
@@ -56,7 +56,8 @@ export function phaseVarianceDs(L: number, coh: readonly number[]): Float64Array
   const phi = linspace(-Math.PI, Math.PI, phiNum);
   const B = gamma(2 * L - 1) / (gamma(L) ** 2 * 2 ** (2 * (L - 1)));
   const D: number[] = [];
-  if (L > 1) for (let r = 0; r < L - 1; r++) D.push((gamma(L - 0.5) / gamma(L - 0.5 - r)) * (gamma(L - 1 - r) / gamma(L - 1)));
+  if (L > 1)
+    for (let r = 0; r < L - 1; r++) D.push((gamma(L - 0.5) / gamma(L - 0.5 - r)) * (gamma(L - 1 - r) / gamma(L - 1)));
   const variance = new Float64Array(coh.length);
   coh.forEach((g, j) => {
     const A = (1 - g * g) ** L / (2 * Math.PI);
@@ -80,7 +81,8 @@ export function phaseVarianceDs(L: number, coh: readonly number[]): Float64Array
   // Non-positive variances (coherence very near 1) take the smallest positive one.
   let minPositive = Infinity;
   for (const v of variance) if (v > 0 && v < minPositive) minPositive = v;
-  for (let j = 0; j < variance.length; j++) if (!(variance[j]! > 0)) variance[j] = Number.isFinite(minPositive) ? minPositive : Number.EPSILON;
+  for (let j = 0; j < variance.length; j++)
+    if (!(variance[j]! > 0)) variance[j] = Number.isFinite(minPositive) ? minPositive : Number.EPSILON;
   return variance;
 }
 
@@ -119,7 +121,7 @@ export class CoherenceWeights {
       }
       case 'fim': {
         if (g > 1 - 1e-3) g = 1 - 1e-3;
-        return Math.fround(Math.sqrt(Math.fround(((2 * Math.trunc(this.looks)) * (g * g)) / (1 - g * g))));
+        return Math.fround(Math.sqrt(Math.fround((2 * Math.trunc(this.looks) * (g * g)) / (1 - g * g))));
       }
       case 'coh':
         return Math.fround(Math.sqrt(Math.fround(g)));

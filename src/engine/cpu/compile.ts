@@ -64,7 +64,14 @@ export function compileIndexKernel(defs: readonly IndexDef[]): IndexKernel {
  * read is a number (not nodata or masked). Thresholds are compared as float32, as numpy compares a
  * float32 array with a Python float. `fromWord` skips the words before it (done by the SIMD kernel).
  */
-export type ConditionKernel = (outs: readonly Float32Array[], rows: number, cols: number, raw: Uint32Array[], valid: Uint32Array[], fromWord?: number) => void;
+export type ConditionKernel = (
+  outs: readonly Float32Array[],
+  rows: number,
+  cols: number,
+  raw: Uint32Array[],
+  valid: Uint32Array[],
+  fromWord?: number,
+) => void;
 
 export function compileConditions(detectors: readonly SlotConditions[]): ConditionKernel {
   const slots = [...new Set(detectors.flatMap((d) => d.conditions.map((c) => c.slot)))];

@@ -22,10 +22,10 @@ export interface BandSource {
  * bands in its order; `scl`, when given, masks pixels (their indices are NaN).
  */
 export function sumsOverRuns(
-kernel: IndexKernel,
-sources: readonly BandSource[],
-scl: { win: SampleWindow; lut: Uint8Array; plan: Plans } | undefined,
-runs: Int32Array,
+  kernel: IndexKernel,
+  sources: readonly BandSource[],
+  scl: { win: SampleWindow; lut: Uint8Array; plan: Plans } | undefined,
+  runs: Int32Array,
 ): Float64Array {
   const nRuns = runs.length / 4;
   let P = 0;

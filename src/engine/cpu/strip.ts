@@ -13,13 +13,7 @@
  */
 import { bandsOfIndices, indexByName, type IndexDef } from '../../compute/indices.js';
 import { maskLut, reflectanceTable } from '../../compute/radiometry.js';
-import {
-  planAxis,
-  resampleClasses,
-  type AxisPlan,
-  type GridWindow,
-  type PlanSpec,
-} from '../../compute/resample.js';
+import { planAxis, resampleClasses, type AxisPlan, type GridWindow, type PlanSpec } from '../../compute/resample.js';
 import type { CpuSceneKernels, CpuSceneSpec, CpuStrip, IndexKernel, StripBits, StripInput } from '../engine.js';
 import { compileConditions, compileIndexKernel, type ConditionKernel } from './compile.js';
 import { compileWasmKernels, conditionSlots, WasmArena, type WasmKernels } from './wasm.kernels.js';
@@ -78,7 +72,12 @@ export function countValidPixels(plane: Float32Array | undefined): number {
   return plane ? countNumbers(plane) : 0;
 }
 
-const gridOf = (input: StripInput): GridWindow => ({ x0: input.gridX0, y0: input.gridY0, width: input.cols, height: input.rows });
+const gridOf = (input: StripInput): GridWindow => ({
+  x0: input.gridX0,
+  y0: input.gridY0,
+  width: input.cols,
+  height: input.rows,
+});
 
 /** The CPU engine's kernels for one scene: compiled once per scene in each worker. */
 class CpuScene implements CpuSceneKernels {
@@ -169,7 +168,8 @@ class CpuScene implements CpuSceneKernels {
       const kernel = slot < 0 ? this.kernel : this.kernelFor(slot);
       const bands = kernel.bands.map((band) => this.kernel.bands.indexOf(band));
       const sources = bands.map((b) => ({ win: input.bands[b]!, lut: this.luts[b]!, plan: this.plans[b]! }));
-      const scl = input.scl && this.sclPlan && this.sclLut ? { win: input.scl, lut: this.sclLut, plan: this.sclPlan } : undefined;
+      const scl =
+        input.scl && this.sclPlan && this.sclLut ? { win: input.scl, lut: this.sclLut, plan: this.sclPlan } : undefined;
       const sums = sumsOverRuns(kernel, sources, scl, sub);
       const slots = slot < 0 ? Array.from({ length: M }, (_, m) => m) : [slot];
       list.forEach((r, k) => {
@@ -199,7 +199,14 @@ class CpuScene implements CpuSceneKernels {
   private fillMask(input: StripInput, grid: GridWindow, masked: Uint8Array): void {
     if (!input.scl || !this.sclPlan || !this.sclLut) return;
     const win = input.scl;
-    resampleClasses({ ...win, data: win.data as Uint8Array }, this.sclPlan.x, this.sclPlan.y, grid, this.sclLut, masked);
+    resampleClasses(
+      { ...win, data: win.data as Uint8Array },
+      this.sclPlan.x,
+      this.sclPlan.y,
+      grid,
+      this.sclLut,
+      masked,
+    );
   }
 
   /**

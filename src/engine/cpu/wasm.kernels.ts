@@ -183,7 +183,13 @@ export function predictorFunction(): FunctionDef {
   code.block().loop();
   code.get(lK).get(pWidth).i32GeU().brIf(1);
   for (let i = 0; i < 4; i++) {
-    code.get(lS).get(lK).i32Const(4).i32Mul().i32Add().simdMem(Simd.load, 0, i * 16);
+    code
+      .get(lS)
+      .get(lK)
+      .i32Const(4)
+      .i32Mul()
+      .i32Add()
+      .simdMem(Simd.load, 0, i * 16);
     code.v128Bytes(group).simd(Simd.swizzle).set(vV(i));
   }
   // 4x4 transpose of 32-bit lanes: plane p = lane p of v0, v1, v2, v3.
@@ -257,7 +263,12 @@ export function pairsFunction(): FunctionDef {
   const vU = code.local(V128); // taps u[m]
   const vV = code.local(V128); // taps u[m+1]
   const vP = code.local(V128); // outputs 2m
-  for (const [param, local] of [[pA0, vA0], [pA1, vA1], [pB0, vB0], [pB1, vB1]] as const) {
+  for (const [param, local] of [
+    [pA0, vA0],
+    [pA1, vA1],
+    [pB0, vB0],
+    [pB1, vB1],
+  ] as const) {
     code.get(param).simd(Simd.f32x4Splat).set(local);
   }
   code.i32Const(0).set(lR);
@@ -367,7 +378,13 @@ export function conditionsFunction(detectors: readonly SlotConditions[]): Functi
   code.get(lG).i32Const(7).i32Shl().set(lOff); // 32 pixels x 4 bytes
   for (let d = 0; d < D; d++) code.i32Const(0).set(lWord(d, false)).i32Const(0).set(lWord(d, true));
   for (let k = 0; k < 8; k++) {
-    for (let i = 0; i < K; i++) code.get(pSlot(i)).get(lOff).i32Add().simdMem(Simd.load, 0, k * 16).set(vSlot(i));
+    for (let i = 0; i < K; i++)
+      code
+        .get(pSlot(i))
+        .get(lOff)
+        .i32Add()
+        .simdMem(Simd.load, 0, k * 16)
+        .set(vSlot(i));
     detectors.forEach((det, d) => {
       for (const valid of [false, true]) {
         code.get(lWord(d, valid));

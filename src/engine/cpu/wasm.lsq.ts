@@ -54,28 +54,64 @@ export function accumulateFunction(p: number): FunctionDef {
   c.get(v).get(v).shuffle(Lanes.highHalf).simd(Simd.f64x2PromoteLowF32x4).set(hi);
   for (let k = 0; k < p; k++) {
     // acc_k += c_k · v (the date's coefficient, splatted, at coef + 16k)
-    c.get(accLo(k)).get(lC).simdMem(Simd.load, 4, 16 * k).get(lo).simd(Simd.f64x2Mul).simd(Simd.f64x2Add);
+    c.get(accLo(k))
+      .get(lC)
+      .simdMem(Simd.load, 4, 16 * k)
+      .get(lo)
+      .simd(Simd.f64x2Mul)
+      .simd(Simd.f64x2Add);
     c.set(accLo(k));
-    c.get(accHi(k)).get(lC).simdMem(Simd.load, 4, 16 * k).get(hi).simd(Simd.f64x2Mul).simd(Simd.f64x2Add);
+    c.get(accHi(k))
+      .get(lC)
+      .simdMem(Simd.load, 4, 16 * k)
+      .get(hi)
+      .simd(Simd.f64x2Mul)
+      .simd(Simd.f64x2Add);
     c.set(accHi(k));
   }
   // ss += v · v
   c.get(accLo(p)).get(lo).get(lo).simd(Simd.f64x2Mul).simd(Simd.f64x2Add).set(accLo(p));
   c.get(accHi(p)).get(hi).get(hi).simd(Simd.f64x2Mul).simd(Simd.f64x2Add).set(accHi(p));
   // sum += v
-  c.get(accLo(p + 1)).get(lo).simd(Simd.f64x2Add).set(accLo(p + 1));
-  c.get(accHi(p + 1)).get(hi).simd(Simd.f64x2Add).set(accHi(p + 1));
+  c.get(accLo(p + 1))
+    .get(lo)
+    .simd(Simd.f64x2Add)
+    .set(accLo(p + 1));
+  c.get(accHi(p + 1))
+    .get(hi)
+    .simd(Simd.f64x2Add)
+    .set(accHi(p + 1));
   c.get(lD).get(lEnd).i32Add().set(lD);
-  c.get(lC).i32Const(16 * p).i32Add().set(lC);
+  c.get(lC)
+    .i32Const(16 * p)
+    .i32Add()
+    .set(lC);
   c.get(lI).i32Const(1).i32Sub().set(lI);
   c.br(0).end().end();
   // Stores: accumulator k of pixel q at out + k·T·8 + q·8 (q·8 = 2·lT); counts after the A planes.
   for (let k = 0; k < A; k++) {
-    c.get(pOut).get(pT).i32Const(8 * k).i32Mul().i32Add().get(lT).i32Const(1).i32Shl().i32Add().tee(lD);
+    c.get(pOut)
+      .get(pT)
+      .i32Const(8 * k)
+      .i32Mul()
+      .i32Add()
+      .get(lT)
+      .i32Const(1)
+      .i32Shl()
+      .i32Add()
+      .tee(lD);
     c.get(accLo(k)).simdMem(Simd.store, 4);
     c.get(lD).get(accHi(k)).simdMem(Simd.store, 4, 16);
   }
-  c.get(pOut).get(pT).i32Const(8 * A).i32Mul().i32Add().get(lT).i32Add().get(cnt).simdMem(Simd.store, 4);
+  c.get(pOut)
+    .get(pT)
+    .i32Const(8 * A)
+    .i32Mul()
+    .i32Add()
+    .get(lT)
+    .i32Add()
+    .get(cnt)
+    .simdMem(Simd.store, 4);
   c.get(lT).i32Const(16).i32Add().set(lT);
   c.br(0).end().end();
   return { name: 'accumulate', params: 5, body: c };

@@ -65,7 +65,9 @@ export function sumsFunction(stride: number): FunctionDef {
   for (let q = 1; q <= 4; q++) {
     const off = (q - 1) * stride;
     c.get(lU).simdMem(Simd.load, 3, off).set(ulo);
-    c.get(lU).simdMem(Simd.load, 3, off + 16).set(uhi);
+    c.get(lU)
+      .simdMem(Simd.load, 3, off + 16)
+      .set(uhi);
     // Σu^q += u^q where valid, pixels 0, 1 then 2, 3
     c.get(acc(2 + q));
     c.get(ulo).get(mlo).simd(Simd.and).simd(Simd.f64x2Add);
@@ -80,9 +82,16 @@ export function sumsFunction(stride: number): FunctionDef {
   }
   c.get(lT).i32Const(16).i32Add().set(lT);
   c.br(0).end().end();
-  for (let k = 0; k < 8; k++) c.get(pOut).get(acc(k)).simdMem(Simd.store, 4, 16 * k);
-  c.get(pOut).get(cnt).simdMem(Simd.store, 4, 16 * 8);
-  c.get(pOut).get(cntAll).simdMem(Simd.store, 4, 16 * 9);
+  for (let k = 0; k < 8; k++)
+    c.get(pOut)
+      .get(acc(k))
+      .simdMem(Simd.store, 4, 16 * k);
+  c.get(pOut)
+    .get(cnt)
+    .simdMem(Simd.store, 4, 16 * 8);
+  c.get(pOut)
+    .get(cntAll)
+    .simdMem(Simd.store, 4, 16 * 9);
   return { name: 'sums', params: 4, body: c };
 }
 
@@ -120,7 +129,10 @@ export function squaresFunction(): FunctionDef {
   c.get(v).get(v).simd(Simd.f32x4Eq).set(valid);
   c.get(v).f32x4Const(0).simd(Simd.f32x4Ne).set(nz);
   // ramp of pixels 0,1 and 2,3 in double precision: (A·u + B)·u + C
-  for (const [dst, off] of [[r01, 0], [r23, 16]] as const) {
+  for (const [dst, off] of [
+    [r01, 0],
+    [r23, 16],
+  ] as const) {
     c.get(pU).get(lT).i32Const(1).i32Shl().i32Add().simdMem(Simd.load, 3, off).set(u);
     c.get(A).get(u).simd(Simd.f64x2Mul).get(B).simd(Simd.f64x2Add); // A·u + B
     c.get(u).simd(Simd.f64x2Mul).get(C).simd(Simd.f64x2Add); // (A·u + B)·u + C

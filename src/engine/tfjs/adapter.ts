@@ -21,7 +21,12 @@ export interface AdapterFacts {
 }
 
 export function isSoftwareAdapter(info: AdapterFacts): boolean {
-  return info.isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe|softpipe|software/i.test(`${info.vendor} ${info.architecture} ${info.description} ${info.device}`);
+  return (
+    info.isFallbackAdapter === true ||
+    /swiftshader|llvmpipe|lavapipe|softpipe|software/i.test(
+      `${info.vendor} ${info.architecture} ${info.description} ${info.device}`,
+    )
+  );
 }
 
 /** Chromium's SwiftShader (Debian's chromium package): a Vulkan device on the CPU. */

@@ -20,7 +20,8 @@ export interface TfjsRuntime {
 
 /** Opens the engine a probe found available. */
 export async function openTfjs(probe: ProbeResult): Promise<TfjsRuntime> {
-  if (!probe.available || !probe.device) throw new UsageError(`--backend ${probe.engine}: ${probe.reason ?? 'not available'}`);
+  if (!probe.available || !probe.device)
+    throw new UsageError(`--backend ${probe.engine}: ${probe.reason ?? 'not available'}`);
   return probe.engine === 'webgpu' ? openWebgpu(probe) : openTensorflow(probe);
 }
 
@@ -52,10 +53,14 @@ async function openWebgpu(probe: ProbeResult): Promise<TfjsRuntime> {
   // under that name, so ours replaces it with the device chosen here.
   tf.removeBackend('webgpu');
   tf.registerBackend('webgpu', () => new WebGPUBackend(device, adapter.info as never));
-  if (!(await tf.setBackend('webgpu'))) throw new UsageError('--backend webgpu: TF.js could not start its WebGPU backend on this device');
+  if (!(await tf.setBackend('webgpu')))
+    throw new UsageError('--backend webgpu: TF.js could not start its WebGPU backend on this device');
   await tf.ready();
   const info = adapter.info;
-  const limits = { maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize, maxBufferSize: device.limits.maxBufferSize };
+  const limits = {
+    maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
+    maxBufferSize: device.limits.maxBufferSize,
+  };
   return {
     tf,
     engine: 'webgpu',

@@ -45,7 +45,11 @@ export class TfjsEngine implements DeviceEngine {
     this.peak = Math.max(this.peak, m.numBytesInGPU ?? m.numBytes);
   }
 
-  compile(defs: readonly IndexDef[], bands: readonly BandId[], detect: readonly SlotConditions[] | undefined): DeviceKernels {
+  compile(
+    defs: readonly IndexDef[],
+    bands: readonly BandId[],
+    detect: readonly SlotConditions[] | undefined,
+  ): DeviceKernels {
     const tf = this.tf;
     return {
       strip: (planes, masked, rows, cols) =>
@@ -54,16 +58,32 @@ export class TfjsEngine implements DeviceEngine {
           const n = rows * cols;
           const outs = defs.map(() => new Float32Array(n));
           const words = (cols + 31) >>> 5;
-          const bits = detect?.length ? { raw: detect.map(() => new Uint32Array(rows * words)), valid: detect.map(() => new Uint32Array(rows * words)) } : undefined;
+          const bits = detect?.length
+            ? {
+                raw: detect.map(() => new Uint32Array(rows * words)),
+                valid: detect.map(() => new Uint32Array(rows * words)),
+              }
+            : undefined;
           // Row chunks whose planes each fit one binding (a 10980-wide strip of 512 rows is 22 MB).
           const chunk = Math.max(1, Math.min(rows, Math.floor(this.maxPlaneBytes / (cols * 4))));
           for (let y0 = 0; y0 < rows; y0 += chunk) {
             const r = Math.min(chunk, rows - y0);
             const at = y0 * cols;
             const [values, codes] = tf.tidy(() => {
-              const t = new Map<BandId, TF.Tensor>(bands.map((b, i) => [b, tf.tensor2d(planes[i]!.subarray(at, at + r * cols), [r, cols], 'float32')]));
-              const m = masked ? tf.notEqual(tf.tensor2d(masked.subarray(at, at + r * cols), [r, cols], 'int32'), 0) : undefined;
-              const v = defs.map((d) => withNodata(tf, evaluate(tf, d.expr, t), d.bands.map((b) => t.get(b)!), m));
+              const t = new Map<BandId, TF.Tensor>(
+                bands.map((b, i) => [b, tf.tensor2d(planes[i]!.subarray(at, at + r * cols), [r, cols], 'float32')]),
+              );
+              const m = masked
+                ? tf.notEqual(tf.tensor2d(masked.subarray(at, at + r * cols), [r, cols], 'int32'), 0)
+                : undefined;
+              const v = defs.map((d) =>
+                withNodata(
+                  tf,
+                  evaluate(tf, d.expr, t),
+                  d.bands.map((b) => t.get(b)!),
+                  m,
+                ),
+              );
               const c = detect?.length ? conditionCodes(tf, v, detect) : undefined;
               this.notePeak();
               return [v, c] as const;

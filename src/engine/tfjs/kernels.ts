@@ -57,18 +57,35 @@ export function conditionCodes(tf: typeof TF, outs: readonly Tensor[], detectors
     for (const c of d.conditions) {
       const t = tf.scalar(Math.fround(c.value), 'float32');
       const v = outs[c.slot]!;
-      const hold = c.op === '>' ? tf.greater(v, t) : c.op === '>=' ? tf.greaterEqual(v, t) : c.op === '<' ? tf.less(v, t) : tf.lessEqual(v, t);
+      const hold =
+        c.op === '>'
+          ? tf.greater(v, t)
+          : c.op === '>='
+            ? tf.greaterEqual(v, t)
+            : c.op === '<'
+              ? tf.less(v, t)
+              : tf.lessEqual(v, t);
       raw = raw ? tf.logicalAnd(raw, hold) : hold;
     }
     // NaN never satisfies a comparison on the CPU; a GPU may answer anything for NaN, so raw needs valid.
     raw = tf.logicalAnd(raw!, valid!);
-    code = tf.add(code, tf.add(tf.mul(tf.cast(raw, 'int32'), 1 << (2 * k)), tf.mul(tf.cast(valid!, 'int32'), 1 << (2 * k + 1))));
+    code = tf.add(
+      code,
+      tf.add(tf.mul(tf.cast(raw, 'int32'), 1 << (2 * k)), tf.mul(tf.cast(valid!, 'int32'), 1 << (2 * k + 1))),
+    );
   });
   return code;
 }
 
 /** Packs one detector's bit (at `bit`) of rows x cols codes into rows of ceil(cols / 32) words. */
-export function packBits(codes: Int32Array, rows: number, cols: number, bit: number, out: Uint32Array, rowOffset = 0): void {
+export function packBits(
+  codes: Int32Array,
+  rows: number,
+  cols: number,
+  bit: number,
+  out: Uint32Array,
+  rowOffset = 0,
+): void {
   const words = (cols + 31) >>> 5;
   for (let y = 0; y < rows; y++) {
     const o = (y + rowOffset) * words;
@@ -96,10 +113,14 @@ export function morphology(tf: typeof TF, mask: Tensor, steps: readonly MorphSte
     const offsets = step.groups.flatMap((g) => g.dys.flatMap((dy) => g.dxs.map((dx) => [dy, dx] as const)));
     const ry = Math.max(...offsets.map(([dy]) => Math.abs(dy)));
     const rx = Math.max(...offsets.map(([, dx]) => Math.abs(dx)));
-    const padded = tf.pad(x, [
-      [ry, ry],
-      [rx, rx],
-    ], erode ? 1 : 0);
+    const padded = tf.pad(
+      x,
+      [
+        [ry, ry],
+        [rx, rx],
+      ],
+      erode ? 1 : 0,
+    );
     let acc: Tensor | undefined;
     for (const [dy, dx] of offsets) {
       const s = tf.slice(padded, [ry + dy, rx + dx], [rows, cols]);

@@ -22,9 +22,15 @@ const PROBE = fileURLToPath(new URL('./probe.main.js', import.meta.url));
  * Probes one engine. `software`: a software adapter is acceptable (asked for by name, or for tests); then
  * SwiftShader is used when no hardware adapter answers.
  */
-export function probeEngine(engine: Exclude<EngineName, 'cpu'>, software: boolean, timeoutMs = 30000): Promise<ProbeResult> {
+export function probeEngine(
+  engine: Exclude<EngineName, 'cpu'>,
+  software: boolean,
+  timeoutMs = 30000,
+): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [PROBE, engine, ...(software ? ['--software'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [PROBE, engine, ...(software ? ['--software'] : [])], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -35,10 +41,18 @@ export function probeEngine(engine: Exclude<EngineName, 'cpu'>, software: boolea
       const line = out.trim().split('\n').pop() ?? '';
       try {
         const r = JSON.parse(line) as Omit<ProbeResult, 'engine'>;
-        if (!r.available && engine === 'webgpu') r.reason = explainVulkan(r.reason ?? 'not available', err, (r as { swiftshader?: string | null }).swiftshader);
+        if (!r.available && engine === 'webgpu')
+          r.reason = explainVulkan(
+            r.reason ?? 'not available',
+            err,
+            (r as { swiftshader?: string | null }).swiftshader,
+          );
         resolve({ engine, ...r });
       } catch {
-        const why = signal === 'SIGKILL' ? `no answer in ${timeoutMs / 1000} s` : `the probe ended with ${signal ?? `exit ${code}`}`;
+        const why =
+          signal === 'SIGKILL'
+            ? `no answer in ${timeoutMs / 1000} s`
+            : `the probe ended with ${signal ?? `exit ${code}`}`;
         resolve({ engine, available: false, reason: `${why}: ${err.trim().split('\n').slice(-1)[0] ?? ''}`.trim() });
       }
     });
@@ -47,7 +61,8 @@ export function probeEngine(engine: Exclude<EngineName, 'cpu'>, software: boolea
 
 /** Turns Dawn's Vulkan messages into what to install. */
 function explainVulkan(reason: string, stderr: string, swiftshader: string | null | undefined): string {
-  if (/libvulkan\.so\.1/.test(stderr)) return 'the Vulkan loader libvulkan.so.1 is missing (Debian: apt-get install libvulkan1, plus a GPU driver or chromium for SwiftShader)';
+  if (/libvulkan\.so\.1/.test(stderr))
+    return 'the Vulkan loader libvulkan.so.1 is missing (Debian: apt-get install libvulkan1, plus a GPU driver or chromium for SwiftShader)';
   if (/Found no drivers|INCOMPATIBLE_DRIVER/.test(stderr) || /no WebGPU adapter/.test(reason)) {
     return swiftshader
       ? `no hardware GPU answered (a software device is available: --backend webgpu uses SwiftShader from ${swiftshader})`

@@ -5,14 +5,30 @@
  * laid out (...leading, rows, width) — no copy, and no heap growth after the first block.
  */
 import { InputError } from '../../core/errors.js';
-import { checkFilters, dtypeName, h5Error, isDataset, loadH5, type H5Dataset, type H5File, type H5Module } from './h5.js';
+import {
+  checkFilters,
+  dtypeName,
+  h5Error,
+  isDataset,
+  loadH5,
+  type H5Dataset,
+  type H5File,
+  type H5Module,
+} from './h5.js';
 
 /** Sample types a cube may hold: float32 time series and phases; integer masks (connectComponent). */
 export type CubeType = 'float32' | 'int16' | 'uint16' | 'int8' | 'uint8' | 'int32';
 export type CubeArray = Float32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Int32Array;
 
 /** The typed array of each sample type (its BYTES_PER_ELEMENT is the sample size). */
-const arrayOf = { float32: Float32Array, int32: Int32Array, int16: Int16Array, uint16: Uint16Array, int8: Int8Array, uint8: Uint8Array } as const;
+const arrayOf = {
+  float32: Float32Array,
+  int32: Int32Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+} as const;
 
 export class H5Cube {
   /** Leading dimensions (dates; or dates x dates), then length, width. */
@@ -50,11 +66,16 @@ export class H5Cube {
     const dataset = file.get(name);
     if (!isDataset(dataset)) throw new InputError(path, `no '${name}' dataset`);
     const shape = dataset.shape ?? [];
-    if (shape.length < 3) throw new InputError(path, `dataset '${name}' has ${shape.length} dimensions; expected (dates, length, width)`);
+    if (shape.length < 3)
+      throw new InputError(path, `dataset '${name}' has ${shape.length} dimensions; expected (dates, length, width)`);
     const m = dataset.metadata;
     const type = dtypeName(m, module) === 'bool' ? 'uint8' : (dtypeName(m, module) as CubeType);
     const ok = type === 'float32' || (integers && type in arrayOf);
-    if (!ok) throw new InputError(path, `dataset '${name}' is ${dtypeName(m, module)}; expected float32${integers ? ' or an integer type' : ''}`);
+    if (!ok)
+      throw new InputError(
+        path,
+        `dataset '${name}' is ${dtypeName(m, module)}; expected float32${integers ? ' or an integer type' : ''}`,
+      );
     checkFilters(path, name, dataset);
     return new H5Cube(path, name, file, dataset, module, type);
   }
@@ -120,7 +141,11 @@ export class H5Cube {
     if (bytes <= this.capacity) return;
     if (this.ptr) this.module._free(this.ptr);
     this.ptr = this.module._malloc(bytes);
-    if (!this.ptr) throw new InputError(this.path, `cannot allocate ${(bytes / 2 ** 20).toFixed(0)} MB for a block of '${this.name}' (lower --ram)`);
+    if (!this.ptr)
+      throw new InputError(
+        this.path,
+        `cannot allocate ${(bytes / 2 ** 20).toFixed(0)} MB for a block of '${this.name}' (lower --ram)`,
+      );
     this.capacity = bytes;
   }
 

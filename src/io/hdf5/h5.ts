@@ -42,7 +42,14 @@ export function isDataset(entity: unknown): entity is H5Dataset {
 }
 
 /** Filters built into h5wasm's HDF5 (deflate, shuffle, fletcher32, szip, nbit, scaleoffset). */
-const builtinFilters: Record<number, string> = { 1: 'deflate', 2: 'shuffle', 3: 'fletcher32', 4: 'szip', 5: 'nbit', 6: 'scaleoffset' };
+const builtinFilters: Record<number, string> = {
+  1: 'deflate',
+  2: 'shuffle',
+  3: 'fletcher32',
+  4: 'szip',
+  5: 'nbit',
+  6: 'scaleoffset',
+};
 /** Registered ids of the plugins h5wasm-plugins ships (The HDF Group's filter registry). */
 const pluginFilters: Record<number, string> = {
   307: 'bzip2',
@@ -67,7 +74,10 @@ export function checkFilters(path: string, name: string, ds: H5Dataset): void {
   for (const f of ds.filters) {
     if (!filterAvailable(f.id)) {
       const named = f.name ? ` (named '${f.name}' in the file)` : '';
-      throw new InputError(path, `dataset '${name}' is compressed with HDF5 filter ${f.id}${named}, which archeo cannot decode`);
+      throw new InputError(
+        path,
+        `dataset '${name}' is compressed with HDF5 filter ${f.id}${named}, which archeo cannot decode`,
+      );
     }
   }
 }
@@ -91,7 +101,14 @@ export function hasHdf5Signature(path: string): boolean {
     fd = openSync(path, 'r');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(path, code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a folder, not an HDF5 file' : `cannot be read (${code})`);
+    throw new InputError(
+      path,
+      code === 'ENOENT'
+        ? 'file not found'
+        : code === 'EISDIR'
+          ? 'is a folder, not an HDF5 file'
+          : `cannot be read (${code})`,
+    );
   }
   try {
     const head = Buffer.alloc(8);

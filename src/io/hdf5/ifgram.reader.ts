@@ -31,10 +31,14 @@ export async function openIfgramStack(path: string, obsName: string): Promise<If
     const names = file.keys();
     const obs = names.includes(obsName) ? file.get(obsName) : null;
     if (!isDataset(obs)) {
-      throw new InputError(path, `no '${obsName}' dataset (found: ${names.join(', ') || 'nothing'}); is this a MintPy ifgramStack.h5?`);
+      throw new InputError(
+        path,
+        `no '${obsName}' dataset (found: ${names.join(', ') || 'nothing'}); is this a MintPy ifgramStack.h5?`,
+      );
     }
     const shape = (obs.shape ?? []).map(Number);
-    if (shape.length !== 3) throw new InputError(path, `'${obsName}' has shape (${shape.join(', ')}); expected (pairs, length, width)`);
+    if (shape.length !== 3)
+      throw new InputError(path, `'${obsName}' has shape (${shape.join(', ')}); expected (pairs, length, width)`);
     const [m, length, width] = shape as [number, number, number];
     const pairs = readPairs(path, file, m);
     const keep = readKeep(path, file, m);
@@ -72,15 +76,19 @@ function readPairs(path: string, file: H5File, m: number): [string, string][] {
   const ds = file.keys().includes('date') ? file.get('date') : null;
   if (!isDataset(ds)) throw new InputError(path, `no 'date' dataset (the date pairs of the interferograms)`);
   const shape = (ds.shape ?? []).map(Number);
-  if (shape.length !== 2 || shape[1] !== 2) throw new InputError(path, `'date' has shape (${shape.join(', ')}); expected (pairs, 2)`);
+  if (shape.length !== 2 || shape[1] !== 2)
+    throw new InputError(path, `'date' has shape (${shape.join(', ')}); expected (pairs, 2)`);
   if (shape[0] !== m) throw new InputError(path, `'date' lists ${shape[0]} pairs but the interferogram cube has ${m}`);
-  const flat = (ds.value as unknown[]).map((d) => (d instanceof Uint8Array ? Buffer.from(d).toString('latin1') : String(d)).replace(/\0+$/, '').trim());
+  const flat = (ds.value as unknown[]).map((d) =>
+    (d instanceof Uint8Array ? Buffer.from(d).toString('latin1') : String(d)).replace(/\0+$/, '').trim(),
+  );
   const pairs: [string, string][] = [];
   const seen = new Set<string>();
   for (let k = 0; k < m; k++) {
     const a = flat[2 * k]!;
     const b = flat[2 * k + 1]!;
-    for (const d of [a, b]) if (!/^\d{8}(T\d{4})?$/.test(d)) throw new InputError(path, `pair ${k}: '${d}' is not a date (YYYYMMDD)`);
+    for (const d of [a, b])
+      if (!/^\d{8}(T\d{4})?$/.test(d)) throw new InputError(path, `pair ${k}: '${d}' is not a date (YYYYMMDD)`);
     if (a === b) throw new InputError(path, `pair ${k} (${a}_${b}) joins a date to itself`);
     if (seen.has(`${a}_${b}`)) throw new InputError(path, `pair ${k} (${a}_${b}) is listed twice`);
     seen.add(`${a}_${b}`);

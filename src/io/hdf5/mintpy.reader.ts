@@ -29,10 +29,19 @@ export async function openTimeseries(path: string): Promise<TimeseriesFile> {
   try {
     const names = file.keys();
     const entry = names.includes('timeseries') ? file.get('timeseries') : null;
-    if (!entry) throw new InputError(path, `no 'timeseries' dataset (found: ${names.join(', ') || 'nothing'}); is this a MintPy time-series file?`);
-    if (!isDataset(entry)) throw new InputError(path, `'timeseries' is a group (the pre-2019 MintPy layout); archeo reads the dataset layout`);
+    if (!entry)
+      throw new InputError(
+        path,
+        `no 'timeseries' dataset (found: ${names.join(', ') || 'nothing'}); is this a MintPy time-series file?`,
+      );
+    if (!isDataset(entry))
+      throw new InputError(
+        path,
+        `'timeseries' is a group (the pre-2019 MintPy layout); archeo reads the dataset layout`,
+      );
     const cube = await H5Cube.of(path, file, 'timeseries');
-    if (cube.shape.length !== 3) throw new InputError(path, `'timeseries' has shape (${cube.shape.join(', ')}); expected (dates, length, width)`);
+    if (cube.shape.length !== 3)
+      throw new InputError(path, `'timeseries' has shape (${cube.shape.join(', ')}); expected (dates, length, width)`);
     const dates = readDates(path, file, cube.shape[0]!);
     const attrs = attributeStrings(file);
     checkGridAttributes(path, attrs, cube.length, cube.width);
@@ -50,21 +59,32 @@ function readDates(path: string, file: H5File, count: number): string[] {
   const entry = file.keys().includes('date') ? file.get('date') : null;
   if (!isDataset(entry)) throw new InputError(path, `no 'date' dataset (the acquisition dates)`);
   const raw = entry.value;
-  const dates = (Array.isArray(raw) ? raw : [raw]).map((d) => (d instanceof Uint8Array ? Buffer.from(d).toString('latin1') : String(d)).replace(/\0+$/, '').trim());
-  if (dates.length !== count) throw new InputError(path, `'date' lists ${dates.length} dates but 'timeseries' has ${count}`);
+  const dates = (Array.isArray(raw) ? raw : [raw]).map((d) =>
+    (d instanceof Uint8Array ? Buffer.from(d).toString('latin1') : String(d)).replace(/\0+$/, '').trim(),
+  );
+  if (dates.length !== count)
+    throw new InputError(path, `'date' lists ${dates.length} dates but 'timeseries' has ${count}`);
   for (let i = 0; i < dates.length; i++) {
-    if (!/^\d{8}(T\d{4})?$/.test(dates[i]!)) throw new InputError(path, `date ${i} '${dates[i]}' is not YYYYMMDD or YYYYMMDDTHHMM`);
+    if (!/^\d{8}(T\d{4})?$/.test(dates[i]!))
+      throw new InputError(path, `date ${i} '${dates[i]}' is not YYYYMMDD or YYYYMMDDTHHMM`);
     if (i > 0 && dates[i]! <= dates[i - 1]!) {
-      throw new InputError(path, `dates out of order: ${dates[i]} (index ${i}) comes after ${dates[i - 1]}; MintPy files list dates ascending`);
+      throw new InputError(
+        path,
+        `dates out of order: ${dates[i]} (index ${i}) comes after ${dates[i - 1]}; MintPy files list dates ascending`,
+      );
     }
   }
   return dates;
 }
 
 function checkGridAttributes(path: string, attrs: Record<string, string>, length: number, width: number): void {
-  for (const [key, size] of [['LENGTH', length], ['WIDTH', width]] as const) {
+  for (const [key, size] of [
+    ['LENGTH', length],
+    ['WIDTH', width],
+  ] as const) {
     const v = attrs[key];
-    if (v !== undefined && Number(v) !== size) throw new InputError(path, `attribute ${key}=${v} but the 'timeseries' grid has ${size}`);
+    if (v !== undefined && Number(v) !== size)
+      throw new InputError(path, `attribute ${key}=${v} but the 'timeseries' grid has ${size}`);
   }
 }
 
@@ -73,7 +93,13 @@ function checkGridAttributes(path: string, attrs: Record<string, string>, length
  * FILE_TYPE from the datasets, DATA_TYPE, PROCESSOR, UNIT, NO_DATA_VALUE, FILE_PATH (an older one kept as
  * OG_FILE_PATH).
  */
-export function mintpyReaderAttributes(path: string, attrs: Record<string, string>, fileType: string, dataType: string, defaultUnit: string): Record<string, string> {
+export function mintpyReaderAttributes(
+  path: string,
+  attrs: Record<string, string>,
+  fileType: string,
+  dataType: string,
+  defaultUnit: string,
+): Record<string, string> {
   const out: Record<string, string> = { ...attrs };
   out['FILE_TYPE'] = fileType;
   out['DATA_TYPE'] = dataType;
@@ -89,7 +115,14 @@ export function mintpyReaderAttributes(path: string, attrs: Record<string, strin
 export interface H5Description {
   path: string;
   file_type: string;
-  datasets: { name: string; shape: number[]; dtype: string; chunks: number[] | null; filters: string[]; attributes: Record<string, string> }[];
+  datasets: {
+    name: string;
+    shape: number[];
+    dtype: string;
+    chunks: number[] | null;
+    filters: string[];
+    attributes: Record<string, string>;
+  }[];
   attributes: Record<string, string>;
   dates: string[] | null;
 }
@@ -112,10 +145,20 @@ export async function describeH5(path: string): Promise<H5Description> {
         filters: ds.filters.map((f) => `${f.name || 'filter'} (${f.id})`),
         attributes: attributeStrings(ds),
       });
-      if (name === 'date' && (ds.shape ?? []).length === 1) dates = (ds.value as unknown[]).map((d) => String(d).replace(/\0+$/, ''));
+      if (name === 'date' && (ds.shape ?? []).length === 1)
+        dates = (ds.value as unknown[]).map((d) => String(d).replace(/\0+$/, ''));
     }
     const attributes = attributeStrings(file);
-    return { path, file_type: fileTypeOf(datasets.map((d) => ({ name: d.name, ndim: d.shape.length })), attributes), datasets, attributes, dates };
+    return {
+      path,
+      file_type: fileTypeOf(
+        datasets.map((d) => ({ name: d.name, ndim: d.shape.length })),
+        attributes,
+      ),
+      datasets,
+      attributes,
+      dates,
+    };
   } finally {
     file.close();
   }
@@ -135,13 +178,21 @@ export function fileTypeOf(datasets: { name: string; ndim: number }[], attrs: Re
  * A 2D mask file (maskTempCoh.h5, a water mask, …) as bytes, 1 where the value is not 0: its `mask`
  * dataset, or its first 2D dataset, of the time series' size.
  */
-export async function readMask(path: string, length: number, width: number, against = 'the time series'): Promise<Uint8Array> {
+export async function readMask(
+  path: string,
+  length: number,
+  width: number,
+  against = 'the time series',
+): Promise<Uint8Array> {
   const file = await openH5(path);
   try {
     const names = file.keys();
-    const name = names.includes('mask') ? 'mask' : names.find((k) => (file.get(k) as { shape?: number[] } | null)?.shape?.length === 2);
+    const name = names.includes('mask')
+      ? 'mask'
+      : names.find((k) => (file.get(k) as { shape?: number[] } | null)?.shape?.length === 2);
     const ds = name === undefined ? null : file.get(name);
-    if (!isDataset(ds)) throw new InputError(path, `no 2D dataset to use as a mask (found: ${names.join(', ') || 'nothing'})`);
+    if (!isDataset(ds))
+      throw new InputError(path, `no 2D dataset to use as a mask (found: ${names.join(', ') || 'nothing'})`);
     const shape = (ds.shape ?? []).map(Number);
     if (shape.length !== 2 || shape[0] !== length || shape[1] !== width) {
       throw new InputError(path, `mask '${name}' is (${shape.join(', ')}) but ${against} is (${length}, ${width})`);

@@ -58,9 +58,21 @@ export class MintpyWriter {
   private layOut(spec: DatasetLayout): void {
     if (spec.strings) {
       const size = Math.max(1, ...spec.strings.map((s) => s.length));
-      this.file.create_dataset({ name: spec.name, data: spec.strings, shape: [spec.strings.length], dtype: `S${size}`, chunks: guessChunks([spec.strings.length], size) });
+      this.file.create_dataset({
+        name: spec.name,
+        data: spec.strings,
+        shape: [spec.strings.length],
+        dtype: `S${size}`,
+        chunks: guessChunks([spec.strings.length], size),
+      });
     } else if (spec.values) {
-      this.file.create_dataset({ name: spec.name, data: spec.values, shape: spec.shape, dtype: '<f4', chunks: guessChunks(spec.shape, 4) });
+      this.file.create_dataset({
+        name: spec.name,
+        data: spec.values,
+        shape: spec.shape,
+        dtype: '<f4',
+        chunks: guessChunks(spec.shape, 4),
+      });
     } else {
       // Created empty along the rows (so no zeros are written first), then sized: the final shape and
       // maxshape are MintPy's — (length, width) fixed for 2D, (None, length, width) for 3D.

@@ -18,5 +18,5 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
 
 /** Writes JSON (indented unless `pretty` is false) and a final newline, atomically. */
 export async function writeJsonAtomic(path: string, value: unknown, pretty = true): Promise<void> {
-  await writeFileAtomic(path, (pretty ? JSON.stringify(value, null, 2) : JSON.stringify(value)) + '\n');
+  await writeFileAtomic(path, `${pretty ? JSON.stringify(value, null, 2) : JSON.stringify(value)}\n`);
 }

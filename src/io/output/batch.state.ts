@@ -47,7 +47,7 @@ export interface BatchState {
 
 /** The journal that goes with a snapshot file. */
 export function journalPath(statePath: string): string {
-  return statePath.replace(/\.json$/, '') + '.journal';
+  return `${statePath.replace(/\.json$/, '')}.journal`;
 }
 
 /**
@@ -60,12 +60,14 @@ export async function loadState(path: string, warn: (msg: string) => void): Prom
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new InputError(path, `cannot read the state file (${(err as NodeJS.ErrnoException).code})`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new InputError(path, `cannot read the state file (${(err as NodeJS.ErrnoException).code})`);
   }
   if (text !== undefined) {
     try {
       const parsed = JSON.parse(text) as BatchState;
-      if (parsed.format !== 'archeo-state/1' || typeof parsed.scenes !== 'object') throw new Error('not an archeo state file');
+      if (parsed.format !== 'archeo-state/1' || typeof parsed.scenes !== 'object')
+        throw new Error('not an archeo state file');
       state = parsed;
     } catch (err) {
       const aside = `${path}.damaged-${Date.now()}`;
@@ -77,7 +79,8 @@ export async function loadState(path: string, warn: (msg: string) => void): Prom
   try {
     journal = readFileSync(journalPath(path), 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new InputError(journalPath(path), `cannot read the state journal (${(err as NodeJS.ErrnoException).code})`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new InputError(journalPath(path), `cannot read the state journal (${(err as NodeJS.ErrnoException).code})`);
   }
   for (const line of journal.split('\n')) {
     if (!line.trim()) continue;
@@ -110,7 +113,7 @@ export class StateStore {
   record(rec: SceneRecord): void {
     this.state.scenes[rec.id] = rec;
     const journal = journalPath(this.path);
-    appendFileSync(journal, JSON.stringify(rec) + '\n');
+    appendFileSync(journal, `${JSON.stringify(rec)}\n`);
     const fd = openSync(journal, 'r');
     try {
       fsyncSync(fd);

@@ -52,7 +52,10 @@ export class OutputLock {
     try {
       await mkdir(dir, { recursive: true });
     } catch (err) {
-      throw new InputError(dir, `cannot create the output folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new InputError(
+        dir,
+        `cannot create the output folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
     }
     const path = join(dir, name);
     const me: Owner = { pid: process.pid, host: os.hostname(), started_at: new Date().toISOString(), run_id: runId };
@@ -66,7 +69,9 @@ export class OutputLock {
       if (owner === 'gone') continue; // released between our attempts
       if (!isStale(path, owner)) {
         const who = owner ? `pid ${owner.pid} on ${owner.host}, since ${owner.started_at}` : 'an unreadable lock';
-        throw new LockedError(`${dir}: another archeo run holds this output folder (${who}); wait for it to finish, or remove ${path} if that run is gone`);
+        throw new LockedError(
+          `${dir}: another archeo run holds this output folder (${who}); wait for it to finish, or remove ${path} if that run is gone`,
+        );
       }
       // Take over: rename the stale lock aside; if another contender renamed it first, try again.
       const aside = `${path}.stale-${process.pid}`;
@@ -78,7 +83,9 @@ export class OutputLock {
         // lost the race
       }
     }
-    throw new LockedError(`${dir}: could not take the lock ${basename(path)} (another run is starting at the same time)`);
+    throw new LockedError(
+      `${dir}: could not take the lock ${basename(path)} (another run is starting at the same time)`,
+    );
   }
 
   /** Removes the lock (idempotent). */
@@ -95,10 +102,13 @@ function create(path: string, me: Owner): boolean {
     fd = openSync(path, 'wx');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new InputError(path, `cannot create the lock file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new InputError(
+      path,
+      `cannot create the lock file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   try {
-    writeSync(fd, JSON.stringify(me) + '\n');
+    writeSync(fd, `${JSON.stringify(me)}\n`);
   } finally {
     closeSync(fd);
   }

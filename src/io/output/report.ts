@@ -91,10 +91,15 @@ export interface RecommendationInput {
 export function recommendations(input: RecommendationInput): string[] {
   const out: string[] = [];
   for (const [stage, s] of Object.entries(input.stages)) {
-    if (s.mean_s > 10) out.push(`${stage} is slow (${s.mean_s.toFixed(1)} s mean per call): ${input.advice[stage] ?? input.advice['*'] ?? 'see docs/performance.md'}`);
+    if (s.mean_s > 10)
+      out.push(
+        `${stage} is slow (${s.mean_s.toFixed(1)} s mean per call): ${input.advice[stage] ?? input.advice['*'] ?? 'see docs/performance.md'}`,
+      );
   }
   if (input.peakRssMb > 4000) {
-    out.push(`peak memory ${(input.peakRssMb / 1024).toFixed(1)} GB exceeds 4 GB: ${input.advice['memory'] ?? 'lower --ram'}`);
+    out.push(
+      `peak memory ${(input.peakRssMb / 1024).toFixed(1)} GB exceeds 4 GB: ${input.advice['memory'] ?? 'lower --ram'}`,
+    );
   }
   for (const [stage, s] of Object.entries(input.stages)) {
     if (s.count > 100) out.push(`${stage} ran ${s.count} times: ${input.advice['calls'] ?? 'use larger blocks'}`);

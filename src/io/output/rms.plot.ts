@@ -37,7 +37,10 @@ export function rmsPlotSvg(p: RmsPlot): string {
   const px = (y: number): number => M.left + ((y - (x0 - pad)) / (span + 2 * pad)) * (W - M.left - M.right);
   const py = (v: number): number => H - M.bottom - (v / ymax) * (H - M.top - M.bottom);
   // Bars as wide as 3/4 of the most common spacing between dates (MintPy's choice).
-  const gaps = p.years.slice(1).map((y, i) => y - p.years[i]!).sort((a, b) => a - b);
+  const gaps = p.years
+    .slice(1)
+    .map((y, i) => y - p.years[i]!)
+    .sort((a, b) => a - b);
   const gap = gaps.length ? gaps[Math.floor(gaps.length / 2)]! : span;
   const bw = Math.max(1, px(x0 + gap * 0.75) - px(x0));
   const out = new Set(p.outliers);
@@ -51,11 +54,15 @@ export function rmsPlotSvg(p: RmsPlot): string {
   const yticks: string[] = [];
   const step = niceStep(ymax / 5);
   for (let v = 0; v <= ymax; v += step) {
-    yticks.push(`<line x1="${M.left - 5}" x2="${M.left}" y1="${py(v)}" y2="${py(v)}" stroke="#000"/><text x="${M.left - 8}" y="${py(v) + 4}" text-anchor="end">${+v.toFixed(6)}</text>`);
+    yticks.push(
+      `<line x1="${M.left - 5}" x2="${M.left}" y1="${py(v)}" y2="${py(v)}" stroke="#000"/><text x="${M.left - 8}" y="${py(v) + 4}" text-anchor="end">${+v.toFixed(6)}</text>`,
+    );
   }
   const xticks: string[] = [];
   for (let y = Math.ceil(x0 - pad); y <= x1 + pad; y++) {
-    xticks.push(`<line x1="${px(y)}" x2="${px(y)}" y1="${H - M.bottom}" y2="${H - M.bottom + 5}" stroke="#000"/><text x="${px(y)}" y="${H - M.bottom + 22}" text-anchor="middle">${y}</text>`);
+    xticks.push(
+      `<line x1="${px(y)}" x2="${px(y)}" y1="${H - M.bottom}" y2="${H - M.bottom + 5}" stroke="#000"/><text x="${px(y)}" y="${H - M.bottom + 22}" text-anchor="middle">${y}</text>`,
+    );
   }
   const ty = py(p.threshold);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, Arial, sans-serif" font-size="14">
@@ -82,6 +89,8 @@ function niceStep(raw: number): number {
 
 export async function writeRmsPlot(path: string, plot: RmsPlot): Promise<void> {
   const { default: sharp } = await import('sharp');
-  const png = await sharp(Buffer.from(rmsPlotSvg(plot))).png({ compressionLevel: 6 }).toBuffer();
+  const png = await sharp(Buffer.from(rmsPlotSvg(plot)))
+    .png({ compressionLevel: 6 })
+    .toBuffer();
   await writeFileAtomic(path, png);
 }

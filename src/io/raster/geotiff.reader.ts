@@ -34,7 +34,11 @@ const unlimited: Limiter = (fn) => fn();
  * Opens a GeoTIFF band. `limit` bounds concurrent tile reads and decodes across every band that shares
  * it: each one in flight holds its compressed and decompressed tile.
  */
-export async function openGeoTiff(path: string, limit: Limiter = unlimited, level?: { minWidth: number }): Promise<GeoTiffReader> {
+export async function openGeoTiff(
+  path: string,
+  limit: Limiter = unlimited,
+  level?: { minWidth: number },
+): Promise<GeoTiffReader> {
   let fileBytes: number;
   try {
     fileBytes = (await stat(path)).size;
@@ -88,14 +92,30 @@ async function checkHeader(path: string, fileBytes: number): Promise<void> {
     if (version !== 42 && version !== 43) throw new InputError(path, 'not a TIFF file');
     const big = version === 43;
     if (big && bytesRead < 16) throw new InputError(path, 'file is truncated inside its header');
-    const ifd = big ? Number(le ? head.readBigUInt64LE(8) : head.readBigUInt64BE(8)) : le ? head.readUInt32LE(4) : head.readUInt32BE(4);
+    const ifd = big
+      ? Number(le ? head.readBigUInt64LE(8) : head.readBigUInt64BE(8))
+      : le
+        ? head.readUInt32LE(4)
+        : head.readUInt32BE(4);
     const countSize = big ? 8 : 2;
-    if (ifd + countSize > fileBytes) throw new InputError(path, `file is truncated: its first IFD starts at byte ${ifd} but the file has ${fileBytes} bytes`);
+    if (ifd + countSize > fileBytes)
+      throw new InputError(
+        path,
+        `file is truncated: its first IFD starts at byte ${ifd} but the file has ${fileBytes} bytes`,
+      );
     const cnt = Buffer.alloc(countSize);
     await fh.read(cnt, 0, countSize, ifd);
-    const n = big ? Number(le ? cnt.readBigUInt64LE(0) : cnt.readBigUInt64BE(0)) : le ? cnt.readUInt16LE(0) : cnt.readUInt16BE(0);
+    const n = big
+      ? Number(le ? cnt.readBigUInt64LE(0) : cnt.readBigUInt64BE(0))
+      : le
+        ? cnt.readUInt16LE(0)
+        : cnt.readUInt16BE(0);
     const end = ifd + countSize + n * (big ? 20 : 12);
-    if (end > fileBytes) throw new InputError(path, `file is truncated: its first IFD ends at byte ${end} but the file has ${fileBytes} bytes`);
+    if (end > fileBytes)
+      throw new InputError(
+        path,
+        `file is truncated: its first IFD ends at byte ${end} but the file has ${fileBytes} bytes`,
+      );
   } finally {
     await fh.close();
   }
@@ -132,13 +152,22 @@ export class GeoTiffReader implements BandReader {
   ) {}
 
   /** `base`: when `image` is an overview, the full-resolution image its georeferencing comes from. */
-  static async create(path: string, image: GeoTIFFImage, fileBytes: number, limit: Limiter, base?: GeoTIFFImage): Promise<GeoTiffReader> {
+  static async create(
+    path: string,
+    image: GeoTIFFImage,
+    fileBytes: number,
+    limit: Limiter,
+    base?: GeoTIFFImage,
+  ): Promise<GeoTiffReader> {
     const fd = image.fileDirectory;
     const samples = Number(fd.getValue('SamplesPerPixel') ?? 1);
     if (samples !== 1) throw new InputError(path, `has ${samples} samples per pixel; archeo reads single-band files`);
     const compression = Number(fd.getValue('Compression') ?? 1);
     if (!isKnownCompression(compression)) {
-      throw new InputError(path, `unknown compression ${compressionName(compression)} (archeo reads DEFLATE, LZW, ZSTD and uncompressed)`);
+      throw new InputError(
+        path,
+        `unknown compression ${compressionName(compression)} (archeo reads DEFLATE, LZW, ZSTD and uncompressed)`,
+      );
     }
     const predictor = Number((await fd.loadValue('Predictor')) ?? 1);
     if (![1, 2, 3].includes(predictor)) throw new InputError(path, `unsupported predictor ${predictor}`);
@@ -160,7 +189,10 @@ export class GeoTiffReader implements BandReader {
     let end = 0;
     for (let i = 0; i < across * down; i++) end = Math.max(end, Number(offsets[i]) + Number(counts[i]));
     if (end > fileBytes) {
-      throw new InputError(path, `file is truncated: tile data ends at byte ${end} but the file has ${fileBytes} bytes`);
+      throw new InputError(
+        path,
+        `file is truncated: tile data ends at byte ${end} but the file has ${fileBytes} bytes`,
+      );
     }
 
     const ref = base ?? image;
@@ -181,7 +213,8 @@ export class GeoTiffReader implements BandReader {
       throw new RangeError(`window ${JSON.stringify(win)} outside ${width}x${height} raster ${this.path}`);
     }
     const { blockWidth: bw, blockHeight: bh, across } = this.layout;
-    const out = into && into.length === win.width * win.height ? into : allocSamples(this.type, win.width * win.height, shared);
+    const out =
+      into && into.length === win.width * win.height ? into : allocSamples(this.type, win.width * win.height, shared);
     const bx0 = Math.floor(win.x0 / bw);
     const bx1 = Math.floor((win.x0 + win.width - 1) / bw);
     const by0 = Math.floor(win.y0 / bh);
@@ -198,7 +231,16 @@ export class GeoTiffReader implements BandReader {
             const cx1 = Math.min(win.x0 + win.width, (bx + 1) * bw);
             const cy0 = Math.max(win.y0, by * bh);
             const cy1 = Math.min(win.y0 + win.height, (by + 1) * bh);
-            copyRows(block, bw, (cy0 - by * bh) * bw + (cx0 - bx * bw), out, win.width, (cy0 - win.y0) * win.width + (cx0 - win.x0), cx1 - cx0, cy1 - cy0);
+            copyRows(
+              block,
+              bw,
+              (cy0 - by * bh) * bw + (cx0 - bx * bw),
+              out,
+              win.width,
+              (cy0 - win.y0) * win.width + (cx0 - win.x0),
+              cx1 - cx0,
+              cy1 - cy0,
+            );
           }),
         );
       }
@@ -227,7 +269,9 @@ export class GeoTiffReader implements BandReader {
     const offset = Number(offsets[index]);
     const count = Number(counts[index]);
     // Tiles are always whole; the last strip holds only the rows left (its codec knows its exact length).
-    const rows = tiled ? blockHeight : Math.min(blockHeight, this.grid.height - Math.floor(index / across) * blockHeight);
+    const rows = tiled
+      ? blockHeight
+      : Math.min(blockHeight, this.grid.height - Math.floor(index / across) * blockHeight);
     const expected = blockWidth * rows * bytesPerSample(this.type);
     if (count === 0) return allocSamples(this.type, blockWidth * blockHeight); // sparse tile: all zeros (nodata)
     this.fh ??= open(this.path, 'r');
@@ -235,16 +279,29 @@ export class GeoTiffReader implements BandReader {
     const buf = raw.length >= count ? raw : new Uint8Array(Math.max(count, raw.length * 2));
     const { bytesRead } = await (await this.fh).read(buf, 0, count, offset);
     if (bytesRead !== count) {
-      throw new InputError(this.path, `file is truncated: tile ${index} needs ${count} bytes at ${offset}, got ${bytesRead}`);
+      throw new InputError(
+        this.path,
+        `file is truncated: tile ${index} needs ${count} bytes at ${offset}, got ${bytesRead}`,
+      );
     }
     this.stats.bytesRead += count;
     const t0 = performance.now();
     try {
       const bytes = await decompress(this.compression, buf.subarray(0, count), expected);
       // Uncompressed data is still in the read buffer: decodeSamples copies it out when it is.
-      return decodeSamples(bytes.buffer === buf.buffer ? bytes.slice() : bytes, this.type, blockWidth, rows, this.predictor, this.littleEndian);
+      return decodeSamples(
+        bytes.buffer === buf.buffer ? bytes.slice() : bytes,
+        this.type,
+        blockWidth,
+        rows,
+        this.predictor,
+        this.littleEndian,
+      );
     } catch (err) {
-      throw new InputError(this.path, `tile ${index} cannot be decoded (${compressionName(this.compression)}: ${shortReason(err)})`);
+      throw new InputError(
+        this.path,
+        `tile ${index} cannot be decoded (${compressionName(this.compression)}: ${shortReason(err)})`,
+      );
     } finally {
       this.readBuffers.push(buf); // reused by the next tile read once this tile is decompressed
       this.stats.blocksDecoded++;
@@ -264,7 +321,16 @@ export class GeoTiffReader implements BandReader {
  * Copies a rectangle of `w` x `h` samples between row-major arrays. `set` is a memcpy; a hand loop
  * here would see two array types (uint16 bands, uint8 SCL) and run 2x slower.
  */
-function copyRows(src: TypedArray, srcStride: number, srcStart: number, dst: TypedArray, dstStride: number, dstStart: number, w: number, h: number): void {
+function copyRows(
+  src: TypedArray,
+  srcStride: number,
+  srcStart: number,
+  dst: TypedArray,
+  dstStride: number,
+  dstStart: number,
+  w: number,
+  h: number,
+): void {
   for (let y = 0; y < h; y++) {
     const s = srcStart + y * srcStride;
     dst.set(src.subarray(s, s + w), dstStart + y * dstStride);

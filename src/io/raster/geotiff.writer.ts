@@ -101,7 +101,8 @@ export class GeoTiffWriter {
   }
 
   static async create(path: string, opts: GeoTiffOptions): Promise<GeoTiffWriter> {
-    if (opts.tileSize % 16 !== 0) throw new ComputeError(`GeoTiffWriter: tile size ${opts.tileSize} is not a multiple of 16`);
+    if (opts.tileSize % 16 !== 0)
+      throw new ComputeError(`GeoTiffWriter: tile size ${opts.tileSize} is not a multiple of 16`);
     const tmp = tempNameFor(dirname(path), basename(path));
     tempPaths.add(tmp);
     const fh = await open(tmp, 'w');
@@ -128,12 +129,13 @@ export class GeoTiffWriter {
   async finish(): Promise<void> {
     await this.writes;
     const { counts } = sinkViews(this.sink);
-    const missing = counts.findIndex((c) => c === 0);
+    const missing = counts.indexOf(0);
     if (missing >= 0) throw new ComputeError(`GeoTiffWriter: tile ${missing} of ${this.path} was never written`);
     // Word-align the IFD.
     const at = this.size + (this.size % 2);
     const ifd = this.buildIfd(at);
-    if (at + ifd.byteLength > MAX_CLASSIC) throw new ComputeError(`GeoTiffWriter: ${this.path} would exceed 4 GiB (classic TIFF)`);
+    if (at + ifd.byteLength > MAX_CLASSIC)
+      throw new ComputeError(`GeoTiffWriter: ${this.path} would exceed 4 GiB (classic TIFF)`);
     await this.fh.write(ifd, 0, ifd.byteLength, at);
     const head = Buffer.alloc(4);
     head.writeUInt32LE(at, 0);
@@ -175,9 +177,12 @@ export class GeoTiffWriter {
     if (predictor !== 1) entries.push({ tag: 317, type: TYPE.SHORT, values: [predictor] });
     entries.push(...geoEntries(grid));
     const items = Object.entries(metadata ?? {}).map(([k, v]) => `<Item name="${xmlEscape(k)}">${xmlEscape(v)}</Item>`);
-    if (description) items.push(`<Item name="DESCRIPTION" sample="0" role="description">${xmlEscape(description)}</Item>`);
-    if (items.length) entries.push({ tag: 42112, type: TYPE.ASCII, values: `<GDALMetadata>${items.join('')}</GDALMetadata>` });
-    if (nodata !== undefined) entries.push({ tag: 42113, type: TYPE.ASCII, values: Number.isNaN(nodata) ? 'nan' : String(nodata) });
+    if (description)
+      items.push(`<Item name="DESCRIPTION" sample="0" role="description">${xmlEscape(description)}</Item>`);
+    if (items.length)
+      entries.push({ tag: 42112, type: TYPE.ASCII, values: `<GDALMetadata>${items.join('')}</GDALMetadata>` });
+    if (nodata !== undefined)
+      entries.push({ tag: 42113, type: TYPE.ASCII, values: Number.isNaN(nodata) ? 'nan' : String(nodata) });
     entries.sort((a, b) => a.tag - b.tag);
     return encodeIfd(entries, at);
   }
@@ -213,7 +218,7 @@ function xmlEscape(s: string): string {
 function encodeIfd(entries: Entry[], at: number): Buffer {
   const encoded = entries.map((e) => {
     const bytes =
-      typeof e.values === 'string' ? Buffer.from(e.values + '\0', 'latin1') : encodeValues(e.type, e.values);
+      typeof e.values === 'string' ? Buffer.from(`${e.values}\0`, 'latin1') : encodeValues(e.type, e.values);
     const count = typeof e.values === 'string' ? bytes.length : e.values.length;
     return { ...e, bytes, count };
   });

@@ -18,7 +18,11 @@ import type { Limiter } from './geotiff.reader.js';
  * Opens a JPEG 2000 band. With `level`, the image is read at the coarsest resolution level (1/2^k of
  * each side) that is still at least `minWidth` wide: a quicklook decodes a fraction of the data.
  */
-export async function openJp2(path: string, limit: Limiter = (fn) => fn(), level?: { minWidth: number }): Promise<Jp2Reader> {
+export async function openJp2(
+  path: string,
+  limit: Limiter = (fn) => fn(),
+  level?: { minWidth: number },
+): Promise<Jp2Reader> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -31,8 +35,10 @@ export async function openJp2(path: string, limit: Limiter = (fn) => fn(), level
   } catch (err) {
     throw new InputError(path, `unreadable JPEG 2000 (${(err as Error).message})`);
   }
-  if (parts.components !== 1) throw new InputError(path, `has ${parts.components} components; archeo reads single-band files`);
-  if (parts.signed || parts.bits > 16) throw new InputError(path, `unsupported JPEG 2000 samples (${parts.bits} bits${parts.signed ? ', signed' : ''})`);
+  if (parts.components !== 1)
+    throw new InputError(path, `has ${parts.components} components; archeo reads single-band files`);
+  if (parts.signed || parts.bits > 16)
+    throw new InputError(path, `unsupported JPEG 2000 samples (${parts.bits} bits${parts.signed ? ', signed' : ''})`);
   if (!parts.transform) throw new InputError(path, 'has no georeferencing (no GMLJP2 grid)');
   let k = 0;
   while (level && k < parts.levels && Math.ceil(parts.width / 2 ** (k + 1)) >= level.minWidth) k++;
@@ -42,7 +48,15 @@ export async function openJp2(path: string, limit: Limiter = (fn) => fn(), level
   const sx = parts.width / width;
   const sy = parts.height / height;
   const grid: RasterGrid = { width, height, transform: [ox, px * sx, rx, oy, ry, py * sy], epsg: parts.epsg };
-  return new Jp2Reader(path, grid, parts.bits <= 8 ? 'uint8' : 'uint16', (await stat(path)).size, parts.codestream, limit, k);
+  return new Jp2Reader(
+    path,
+    grid,
+    parts.bits <= 8 ? 'uint8' : 'uint16',
+    (await stat(path)).size,
+    parts.codestream,
+    limit,
+    k,
+  );
 }
 
 export class Jp2Reader implements BandReader {
@@ -74,7 +88,8 @@ export class Jp2Reader implements BandReader {
     if (win.x0 < 0 || win.y0 < 0 || win.x0 + win.width > width || win.y0 + win.height > height) {
       throw new RangeError(`window ${JSON.stringify(win)} outside ${width}x${height} raster ${this.path}`);
     }
-    const out = into && into.length === win.width * win.height ? into : allocSamples(this.type, win.width * win.height, shared);
+    const out =
+      into && into.length === win.width * win.height ? into : allocSamples(this.type, win.width * win.height, shared);
     for (let y = 0; y < win.height; y++) {
       const src = (win.y0 + y) * width + win.x0;
       out.set(image.subarray(src, src + win.width), y * win.width);
@@ -93,13 +108,19 @@ export class Jp2Reader implements BandReader {
     this.stats.blocksDecoded++;
     this.stats.decodeSeconds += (performance.now() - t0) / 1000;
     if (result.width !== this.grid.width || result.height !== this.grid.height) {
-      throw new InputError(this.path, `unreadable JPEG 2000 (decoded ${result.width}x${result.height}, header says ${this.grid.width}x${this.grid.height})`);
+      throw new InputError(
+        this.path,
+        `unreadable JPEG 2000 (decoded ${result.width}x${result.height}, header says ${this.grid.width}x${this.grid.height})`,
+      );
     }
     const n = result.width * result.height;
     const bytesPer = result.data.byteLength / n;
     if (this.type === 'uint8' && bytesPer === 1) return result.data;
     if (this.type === 'uint16' && bytesPer === 2) return new Uint16Array(result.data.buffer, result.data.byteOffset, n);
-    throw new InputError(this.path, `unreadable JPEG 2000 (decoder returned ${result.data.byteLength} bytes for ${n} pixels)`);
+    throw new InputError(
+      this.path,
+      `unreadable JPEG 2000 (decoder returned ${result.data.byteLength} bytes for ${n} pixels)`,
+    );
   }
 
   async close(): Promise<void> {
@@ -128,7 +149,10 @@ function decodeInWorker(codestream: Uint8Array, level: number): Promise<DecodeRe
     const worker = new Worker(new URL('./jp2.worker.js', import.meta.url));
     let settled = false;
     const limit = decodeTimeoutSeconds(codestream.byteLength);
-    const timer = setTimeout(() => finish(() => reject(new Error(`decoder gave no result within ${limit.toFixed(0)} s`))), limit * 1000);
+    const timer = setTimeout(
+      () => finish(() => reject(new Error(`decoder gave no result within ${limit.toFixed(0)} s`))),
+      limit * 1000,
+    );
     const finish = (fn: () => void): void => {
       if (settled) return;
       settled = true;

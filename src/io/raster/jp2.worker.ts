@@ -47,7 +47,14 @@ parentPort!.on('message', async (msg: { codestream: Uint8Array; level?: number }
     // Copy out of the wasm heap before the decoder is deleted.
     const data = decoder.getDecodedBuffer().slice();
     parentPort!.postMessage(
-      { data, width: info.width, height: info.height, bits: info.bitsPerSample, components: info.componentCount, signed: info.isSigned },
+      {
+        data,
+        width: info.width,
+        height: info.height,
+        bits: info.bitsPerSample,
+        components: info.componentCount,
+        signed: info.isSigned,
+      },
       [data.buffer],
     );
   } catch (err) {

@@ -156,7 +156,9 @@ export function decodeSamples(
   // Work in place when the decompressor handed us an aligned buffer of our own; copy otherwise (a raw,
   // uncompressed tile is a view of the read buffer, and pooled Buffers may be unaligned).
   const own =
-    bytes.byteOffset % bps === 0 && bytes.byteOffset + n * bps <= bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer)
+    bytes.byteOffset % bps === 0 &&
+    bytes.byteOffset + n * bps <= bytes.buffer.byteLength &&
+    !(bytes.buffer instanceof SharedArrayBuffer)
       ? new Uint8Array(bytes.buffer, bytes.byteOffset, n * bps)
       : bytes.slice(0, n * bps);
   if (predictor === 3) {
@@ -252,7 +254,8 @@ export function floatPredictor32(
 ): Uint8Array {
   if (width % 4 !== 0) throw new RangeError(`floatPredictor32: width ${width} is not a multiple of 4`);
   const words = new Uint32Array(src.buffer, src.byteOffset, src.length);
-  const out = into && into.byteOffset % 4 === 0 && into.length === width * rows * 4 ? into : new Uint8Array(width * rows * 4);
+  const out =
+    into && into.byteOffset % 4 === 0 && into.length === width * rows * 4 ? into : new Uint8Array(width * rows * 4);
   const o32 = new Int32Array(out.buffer);
   const H = 0x80808080 | 0;
   const q = width >> 2; // 32-bit words per byte plane of a row

@@ -11,7 +11,13 @@ export function predictorFor(type: WritableType, codec: Codec): number {
 }
 
 /** Predictor + compression of a full `size` x `size` tile. */
-export async function encodeTile(samples: TypedArray, size: number, type: WritableType, codec: Codec, level: number): Promise<Uint8Array> {
+export async function encodeTile(
+  samples: TypedArray,
+  size: number,
+  type: WritableType,
+  codec: Codec,
+  level: number,
+): Promise<Uint8Array> {
   let bytes: Uint8Array;
   const predictor = predictorFor(type, codec);
   if (predictor === 3) bytes = floatPredictor32(samples as Float32Array, size, size);
@@ -67,7 +73,15 @@ export async function encodeStripTile(
  * Copies the tile at tile column `tx` out of a strip (`rows` rows of `width` samples) into a full tile,
  * padding past the raster's right and bottom edges with `fill` (NaN for float, 0 for masks).
  */
-export function cutTile<T extends Float32Array | Uint8Array>(strip: T, width: number, rows: number, tx: number, size: number, fill: number, make: (n: number) => T): T {
+export function cutTile<T extends Float32Array | Uint8Array>(
+  strip: T,
+  width: number,
+  rows: number,
+  tx: number,
+  size: number,
+  fill: number,
+  make: (n: number) => T,
+): T {
   const tile = make(size * size);
   const x0 = tx * size;
   const w = Math.min(size, width - x0);

@@ -5,12 +5,20 @@
  * - SAFE product: GRANULE/<granule>/IMG_DATA/R10m|R20m|R60m/*_<band>_<res>m.jp2 with MTD_MSIL2A.xml.
  * A folder that is neither is walked for scenes below it.
  */
+import type { Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { InputError } from '../../core/errors.js';
 import type { BandId } from '../../core/bands.js';
 import { bandFromName, bands } from './bands.js';
-import { metadataFromName, offsetForBaseline, readSafeMetadata, readStacItem, uniformOffsets, type SceneMetadata } from './metadata.js';
+import {
+  metadataFromName,
+  offsetForBaseline,
+  readSafeMetadata,
+  readStacItem,
+  uniformOffsets,
+  type SceneMetadata,
+} from './metadata.js';
 
 export interface BandFile {
   band: BandId;
@@ -39,7 +47,9 @@ const JP2_BAND = /_(B0[1-9]|B1[0-2]|B8A|SCL)_(10|20|60)m\.jp2$/i;
 
 async function entries(dir: string): Promise<{ name: string; isDir: boolean }[]> {
   const list = await readdir(dir, { withFileTypes: true });
-  return list.map((d) => ({ name: d.name, isDir: d.isDirectory() })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return list
+    .map((d) => ({ name: d.name, isDir: d.isDirectory() }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 async function kindOf(dir: string): Promise<'safe' | 'cog' | undefined> {
@@ -57,7 +67,7 @@ async function kindOf(dir: string): Promise<'safe' | 'cog' | undefined> {
  * scene at all, is an InputError naming it.
  */
 export async function findScenes(root: string): Promise<string[]> {
-  let info;
+  let info: Stats;
   try {
     info = await stat(root);
   } catch {
@@ -82,7 +92,8 @@ export async function findScenes(root: string): Promise<string[]> {
     }
   };
   await walk(root);
-  if (found.length === 0) throw new InputError(root, 'no Sentinel-2 bands found (expected B04.tif-style GeoTIFFs or a .SAFE product)');
+  if (found.length === 0)
+    throw new InputError(root, 'no Sentinel-2 bands found (expected B04.tif-style GeoTIFFs or a .SAFE product)');
   return found;
 }
 
@@ -121,7 +132,8 @@ async function discoverCog(dir: string): Promise<Scene> {
   // Files named otherwise are found through the STAC item's asset hrefs (e.g. T29RKH_..._B04_10m.tif).
   const names = new Set(list.filter((e) => !e.isDir).map((e) => e.name));
   for (const [band, file] of Object.entries(metadata?.assetFiles ?? {}) as [BandId, string][]) {
-    if (!found.has(band) && names.has(file)) found.set(band, [{ band, path: join(dir, file), resolution: bands[band].resolution }]);
+    if (!found.has(band) && names.has(file))
+      found.set(band, [{ band, path: join(dir, file), resolution: bands[band].resolution }]);
   }
   if (!metadata) {
     const fromName = metadataFromName(basename(dir));
@@ -134,10 +146,13 @@ async function discoverCog(dir: string): Promise<Scene> {
       assetFiles: {},
     };
     if (!fromName.baseline) {
-      warnings.push(`no STAC item in ${dir}: assuming BOA_ADD_OFFSET 0 and quantification 10000 (use --boa-offset for baseline 04.00+ data)`);
+      warnings.push(
+        `no STAC item in ${dir}: assuming BOA_ADD_OFFSET 0 and quantification 10000 (use --boa-offset for baseline 04.00+ data)`,
+      );
     }
   }
-  if (found.size === 0) throw new InputError(dir, 'no Sentinel-2 bands found (expected B04.tif-style GeoTIFFs or a .SAFE product)');
+  if (found.size === 0)
+    throw new InputError(dir, 'no Sentinel-2 bands found (expected B04.tif-style GeoTIFFs or a .SAFE product)');
   return { id: metadata.id ?? basename(dir), path: dir, layout: 'cog', bands: found, metadata, metadataPath, warnings };
 }
 
@@ -154,8 +169,17 @@ async function discoverSafe(dir: string): Promise<Scene> {
     metadataPath = undefined;
     const fromName = metadataFromName(basename(dir));
     const offsets = uniformOffsets(offsetForBaseline(fromName.baseline, false));
-    metadata = { id: undefined, ...fromName, quantification: 10000, offsets, offsetSource: 'product name (no MTD_MSIL2A.xml)', assetFiles: {} };
-    warnings.push(`${mtd} is missing: offsets taken from the product name's baseline (${fromName.baseline ?? 'unknown'})`);
+    metadata = {
+      id: undefined,
+      ...fromName,
+      quantification: 10000,
+      offsets,
+      offsetSource: 'product name (no MTD_MSIL2A.xml)',
+      assetFiles: {},
+    };
+    warnings.push(
+      `${mtd} is missing: offsets taken from the product name's baseline (${fromName.baseline ?? 'unknown'})`,
+    );
   }
   const found = new Map<BandId, BandFile[]>();
   const granuleDir = join(dir, 'GRANULE');
@@ -185,7 +209,8 @@ async function discoverSafe(dir: string): Promise<Scene> {
       }
     }
   }
-  if (found.size === 0) throw new InputError(dir, 'no Sentinel-2 bands found (no GRANULE/*/IMG_DATA/R*m/*_<band>_<res>m.jp2 files)');
+  if (found.size === 0)
+    throw new InputError(dir, 'no Sentinel-2 bands found (no GRANULE/*/IMG_DATA/R*m/*_<band>_<res>m.jp2 files)');
   for (const list of found.values()) list.sort((a, b) => a.resolution - b.resolution);
   const id = metadata.id ?? basename(dir).replace(/\.SAFE$/i, '');
   return { id, path: dir, layout: 'safe', bands: found, metadata, metadataPath, warnings };

@@ -86,8 +86,7 @@ export async function readStacItem(path: string): Promise<SceneMetadata | undefi
     baseline,
     quantification: 10000,
     offsets,
-    offsetSource:
-      `STAC item (baseline ${baseline ?? 'unknown'}, boa_offset_applied ${applied === undefined ? 'absent' : String(applied)})`,
+    offsetSource: `STAC item (baseline ${baseline ?? 'unknown'}, boa_offset_applied ${applied === undefined ? 'absent' : String(applied)})`,
     assetFiles,
   };
 }

@@ -55,7 +55,15 @@ interface Retained {
 }
 
 /** Runs of a candidate's pixels and of its ring, in full-grid coordinates. */
-function candidateRuns(id: number, run: DetectorRun, c: Component, mask: BitMask, ringPx: number, window: { x0: number; y0: number }, out: RunRef[]): void {
+function candidateRuns(
+  id: number,
+  run: DetectorRun,
+  c: Component,
+  mask: BitMask,
+  ringPx: number,
+  window: { x0: number; y0: number },
+  out: RunRef[],
+): void {
   const b = componentPixels(mask, c.seedX, c.seedY, c, run.spec.connectivity);
   for (let y = 0; y < b.height; y++) {
     let x = 0;
@@ -63,7 +71,8 @@ function candidateRuns(id: number, run: DetectorRun, c: Component, mask: BitMask
       while (x < b.width && !b.data[y * b.width + x]) x++;
       const x0 = x;
       while (x < b.width && b.data[y * b.width + x]) x++;
-      if (x > x0) out.push({ id, slot: -1, y: window.y0 + b.y0 + y, x0: window.x0 + b.x0 + x0, x1: window.x0 + b.x0 + x });
+      if (x > x0)
+        out.push({ id, slot: -1, y: window.y0 + b.y0 + y, x0: window.x0 + b.x0 + x0, x1: window.x0 + b.x0 + x });
     }
   }
   // Ring pixels come row by row, left to right: join neighbours into runs.
@@ -160,13 +169,20 @@ export class StatsCollector {
       if (!ready && this.retained.length <= this.ctx.maxRetained) break;
       this.retained.shift();
       this.closed.add(first.span.index);
-      this.dispatch(first.span, first.bands, first.scl, this.byStrip.get(first.span.index) ?? []).finally(first.release);
+      this.dispatch(first.span, first.bands, first.scl, this.byStrip.get(first.span.index) ?? []).finally(
+        first.release,
+      );
       this.byStrip.delete(first.span.index);
     }
   }
 
   /** Sends a strip's runs to the workers, grouped by task region; sums accumulate as results come. */
-  private dispatch(span: StripSpan, bands: SampleWindow[], scl: SampleWindow | undefined, runs: RunRef[]): Promise<void> {
+  private dispatch(
+    span: StripSpan,
+    bands: SampleWindow[],
+    scl: SampleWindow | undefined,
+    runs: RunRef[],
+  ): Promise<void> {
     if (runs.length === 0) return Promise.resolve();
     const { plan, block: T, chunk } = this.ctx;
     const { window } = plan;
@@ -256,14 +272,21 @@ export class StatsCollector {
       const bandAxes = plan.bands.map(axesOf);
       const sclAxes = plan.scl ? axesOf(plan.scl) : undefined;
       const windows = new WindowPool();
-      const strips = [...this.late.keys()].sort((a, b) => a - b).map((index) => {
-        const gy0 = plan.window.y0 + index * T;
-        return { index, gy0, rows: Math.min(T, plan.window.y0 + plan.window.height - gy0) };
-      });
-      await forEachStrip(strips, inflight, (s) => readStrip(plan, bandAxes, sclAxes, s.gy0, s.rows, windows), async (s, data) => {
-        await this.dispatch(s, data.bands, data.scl, this.late.get(s.index)!);
-        data.release();
-      });
+      const strips = [...this.late.keys()]
+        .sort((a, b) => a - b)
+        .map((index) => {
+          const gy0 = plan.window.y0 + index * T;
+          return { index, gy0, rows: Math.min(T, plan.window.y0 + plan.window.height - gy0) };
+        });
+      await forEachStrip(
+        strips,
+        inflight,
+        (s) => readStrip(plan, bandAxes, sclAxes, s.gy0, s.rows, windows),
+        async (s, data) => {
+          await this.dispatch(s, data.bands, data.scl, this.late.get(s.index)!);
+          data.release();
+        },
+      );
     }
     if (this.failure !== undefined) throw this.failure;
     this.grow();
@@ -273,9 +296,16 @@ export class StatsCollector {
     const measured: Measured[][] = this.runs.map(() => []);
     this.comps.forEach(({ d, c }, id) => {
       const means = new Float64Array(M);
-      for (let m = 0; m < M; m++) means[m] = this.counts[id * M + m]! > 0 ? this.sums[id * M + m]! / this.counts[id * M + m]! : NaN;
+      for (let m = 0; m < M; m++)
+        means[m] = this.counts[id * M + m]! > 0 ? this.sums[id * M + m]! / this.counts[id * M + m]! : NaN;
       const n = this.ringCount[id]!;
-      measured[d]!.push({ detector: this.runs[d]!.name, component: c, means, ringMean: n > 0 ? this.ringSum[id]! / n : null, ringPixels: n });
+      measured[d]!.push({
+        detector: this.runs[d]!.name,
+        component: c,
+        means,
+        ringMean: n > 0 ? this.ringSum[id]! / n : null,
+        ringPixels: n,
+      });
     });
     return measured;
   }

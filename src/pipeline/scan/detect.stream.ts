@@ -8,7 +8,14 @@
  */
 import { type Component, RunLabeler } from '../../compute/detect/components.js';
 import type { DetectorSpec } from '../../compute/detect/params.js';
-import { BitMask, MorphChain, explicitElement, stepsOf, structuringElement, type MorphStep } from '../../compute/morphology.js';
+import {
+  BitMask,
+  MorphChain,
+  explicitElement,
+  stepsOf,
+  structuringElement,
+  type MorphStep,
+} from '../../compute/morphology.js';
 import type { PixelWindow } from '../../core/types.js';
 import type { StripResult } from './scan.worker.js';
 
@@ -135,7 +142,12 @@ export class DetectionStream {
     private readonly pixelArea: number,
     private readonly morphology?: DeviceMorphology,
   ) {
-    this.states = detectors.map((d, i) => new DetectorState(d, window.width, window.height, pixelArea, (c) => this.fresh.push({ detector: i, component: c })));
+    this.states = detectors.map(
+      (d, i) =>
+        new DetectorState(d, window.width, window.height, pixelArea, (c) =>
+          this.fresh.push({ detector: i, component: c }),
+        ),
+    );
   }
 
   private readonly fresh: { detector: number; component: Component }[] = [];
@@ -212,7 +224,8 @@ export class DetectionStream {
     const target = last ? this.window.height : Math.max(s.finalDone, this.rowsIn - s.chain.halo);
     if (target <= s.finalDone) return;
     let t0 = performance.now();
-    if (!this.morphology || !(await this.onDevice(s, s.finalDone, target))) s.chain.run(s.raw, s.finalDone, target, s.final);
+    if (!this.morphology || !(await this.onDevice(s, s.finalDone, target)))
+      s.chain.run(s.raw, s.finalDone, target, s.final);
     if (this.remask) {
       const f = s.final.data;
       const v = s.valid.data;

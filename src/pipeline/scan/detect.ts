@@ -86,12 +86,20 @@ export function finishDetectors(
     );
     const candidates = kept.map((s) => {
       const c = s.m.component;
-      const rings = traceOutline(componentPixels(mask, c.seedX, c.seedY, c, run.spec.connectivity), run.spec.connectivity);
+      const rings = traceOutline(
+        componentPixels(mask, c.seedX, c.seedY, c, run.spec.connectivity),
+        run.spec.connectivity,
+      );
       return { detector: run.name, measured: s.m, confidence: s.confidence, contrast: s.contrast, rings };
     });
     return {
       name: run.name,
-      summary: { ...summary, belowConfidence: scored.length - confident.length, densityDropped: confident.length - kept.length, candidates: candidates.length },
+      summary: {
+        ...summary,
+        belowConfidence: scored.length - confident.length,
+        densityDropped: confident.length - kept.length,
+        candidates: candidates.length,
+      },
       candidates,
     };
   });
@@ -100,7 +108,13 @@ export function finishDetectors(
 /** Candidates as an RFC 7946 FeatureCollection in lon/lat (WGS 84). */
 export function toFeatureCollection(
   outcomes: readonly DetectorOutcome[],
-  ctx: FinishContext & { scene: string; date: string | null; parameterSet: string; parameterHash: string; detectorsHash: string },
+  ctx: FinishContext & {
+    scene: string;
+    date: string | null;
+    parameterSet: string;
+    parameterHash: string;
+    detectorsHash: string;
+  },
 ): FeatureCollection {
   const { inverse } = crsTransforms(ctx.grid.epsg);
   const [ox, px, , oy, , py] = ctx.grid.transform;
@@ -146,7 +160,13 @@ export function toFeatureCollection(
         const v = cand.measured.means[k]!;
         props[`mean_${name}`] = Number.isFinite(v) ? roundTo(v, 7) : null;
       });
-      features.push({ type: 'Feature', id: features.length + 1, bbox, geometry: { type: 'Polygon', coordinates }, properties: props });
+      features.push({
+        type: 'Feature',
+        id: features.length + 1,
+        bbox,
+        geometry: { type: 'Polygon', coordinates },
+        properties: props,
+      });
     }
   }
   return {
@@ -220,7 +240,13 @@ export class MaskWriters {
       this.chain = this.chain.then(async () => {
         const tiles = await Promise.all(
           Array.from({ length: writer.tilesAcross }, (_, tx) =>
-            encodeTile(cutTile(strip, this.grid.width, rows, tx, T, 0, (n) => new Uint8Array(n)), T, 'uint8', this.opts.codec, this.opts.level),
+            encodeTile(
+              cutTile(strip, this.grid.width, rows, tx, T, 0, (n) => new Uint8Array(n)),
+              T,
+              'uint8',
+              this.opts.codec,
+              this.opts.level,
+            ),
           ),
         );
         await Promise.all(tiles.map((t, tx) => writer.writeTile(tx, ty, t)));

@@ -93,6 +93,8 @@ export function scanParameters(ctx: ScanContext, plan: ScanPlan): ScanParameters
     compress: ctx.codec,
     level: ctx.level,
     block: ctx.block,
-    detection: ctx.detection ? `${paramsHash(ctx.detection.params)}:${Object.keys(ctx.detection.detectors).join(',')}` : null,
+    detection: ctx.detection
+      ? `${paramsHash(ctx.detection.params)}:${Object.keys(ctx.detection.detectors).join(',')}`
+      : null,
   };
 }

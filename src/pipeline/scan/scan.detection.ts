@@ -65,7 +65,13 @@ export class SceneDetection {
   static async start(site: DetectionSite, runs: DetectorRun[]): Promise<SceneDetection | undefined> {
     if (!runs.length) return undefined;
     const { ctx, params, plan, pool, metrics } = site;
-    const stream = new DetectionStream(plan.window, runs, params.remask_after_morphology, pixelArea(plan), deviceMorphology(ctx));
+    const stream = new DetectionStream(
+      plan.window,
+      runs,
+      params.remask_after_morphology,
+      pixelArea(plan),
+      deviceMorphology(ctx),
+    );
     const collector = new StatsCollector(stream, runs, {
       plan,
       pool,

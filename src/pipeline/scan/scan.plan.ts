@@ -96,7 +96,10 @@ function selectIndices(scene: Scene, selection: PlanOptions['indices']): Pick<Sc
     } else skipped.push({ name, missing });
   }
   if (indices.length === 0) {
-    throw new InputError(scene.path, `no index can be computed: ${skipped.map((s) => `${s.name} needs ${s.missing.join(', ')}`).join('; ')}`);
+    throw new InputError(
+      scene.path,
+      `no index can be computed: ${skipped.map((s) => `${s.name} needs ${s.missing.join(', ')}`).join('; ')}`,
+    );
   }
   return { indices, skipped };
 }
@@ -104,13 +107,17 @@ function selectIndices(scene: Scene, selection: PlanOptions['indices']): Pick<Sc
 export async function planScan(scene: Scene, opts: PlanOptions): Promise<ScanPlan> {
   const warnings: string[] = [];
   const { indices, skipped } = selectIndices(scene, opts.indices);
-  for (const s of skipped) warnings.push(`index ${s.name} skipped: band ${s.missing.join(', ')} missing in ${scene.id}`);
+  for (const s of skipped)
+    warnings.push(`index ${s.name} skipped: band ${s.missing.join(', ')} missing in ${scene.id}`);
   const detectors: ScanPlan['detectors'] = [];
   const skippedDetectors: ScanPlan['skippedDetectors'] = [];
   for (const [name, spec] of Object.entries(opts.detectors)) {
-    const missing = [...new Set(detectorIndices([spec]).flatMap((n) => indexByName(n)!.bands.filter((b) => !scene.bands.has(b))))];
+    const missing = [
+      ...new Set(detectorIndices([spec]).flatMap((n) => indexByName(n)!.bands.filter((b) => !scene.bands.has(b)))),
+    ];
     if (missing.length === 0) detectors.push({ name, spec });
-    else if (opts.detectExplicit) throw new InputError(scene.path, `detector ${name} needs band ${missing.join(', ')}, which this scene lacks`);
+    else if (opts.detectExplicit)
+      throw new InputError(scene.path, `detector ${name} needs band ${missing.join(', ')}, which this scene lacks`);
     else {
       skippedDetectors.push({ name, missing });
       warnings.push(`detector ${name} skipped: band ${missing.join(', ')} missing in ${scene.id}`);
@@ -149,10 +156,17 @@ export async function planScan(scene: Scene, opts: PlanOptions): Promise<ScanPla
     const width = ref.grid.width / factor;
     const height = ref.grid.height / factor;
     if (!Number.isInteger(width) || !Number.isInteger(height)) {
-      throw new UsageError(`--resolution ${gridResolution}: ${ref.grid.width}x${ref.grid.height} ${refFile.resolution} m pixels do not divide into ${gridResolution} m pixels`);
+      throw new UsageError(
+        `--resolution ${gridResolution}: ${ref.grid.width}x${ref.grid.height} ${refFile.resolution} m pixels do not divide into ${gridResolution} m pixels`,
+      );
     }
     const [ox, px, , oy, , py] = ref.grid.transform;
-    const fullGrid: RasterGrid = { width, height, transform: [ox, px * factor, 0, oy, 0, py * factor], epsg: ref.grid.epsg };
+    const fullGrid: RasterGrid = {
+      width,
+      height,
+      transform: [ox, px * factor, 0, oy, 0, py * factor],
+      epsg: ref.grid.epsg,
+    };
 
     const planBand = (file: BandFile, reader: BandReader, method: ResampleMethod): PlannedBand => {
       checkBand(file, reader, fullGrid, gridResolution, ref);
@@ -161,7 +175,13 @@ export async function planScan(scene: Scene, opts: PlanOptions): Promise<ScanPla
         band: file.band,
         file,
         reader,
-        plan: { gridWidth: width, gridHeight: height, srcWidth: reader.grid.width, srcHeight: reader.grid.height, method },
+        plan: {
+          gridWidth: width,
+          gridHeight: height,
+          srcWidth: reader.grid.width,
+          srcHeight: reader.grid.height,
+          method,
+        },
         radiometry: { offset, quantification: scene.metadata.quantification, mode: opts.reflectance },
       };
     };
@@ -197,7 +217,13 @@ export async function planScan(scene: Scene, opts: PlanOptions): Promise<ScanPla
 }
 
 /** A band must cover the grid exactly: the expected size for its resolution, the same origin and CRS. */
-function checkBand(file: BandFile, reader: BandReader, grid: RasterGrid, gridResolution: number, ref: BandReader): void {
+function checkBand(
+  file: BandFile,
+  reader: BandReader,
+  grid: RasterGrid,
+  gridResolution: number,
+  ref: BandReader,
+): void {
   const ratio = gridResolution / file.resolution;
   const ew = grid.width * ratio;
   const eh = grid.height * ratio;
@@ -209,8 +235,14 @@ function checkBand(file: BandFile, reader: BandReader, grid: RasterGrid, gridRes
     );
   }
   const pixel = Math.abs(transform[1]);
-  if (Math.abs(transform[0] - grid.transform[0]) > pixel / 2 || Math.abs(transform[3] - grid.transform[3]) > pixel / 2) {
-    throw new InputError(file.path, `origin (${transform[0]}, ${transform[3]}) is not aligned with the scene grid origin (${grid.transform[0]}, ${grid.transform[3]})`);
+  if (
+    Math.abs(transform[0] - grid.transform[0]) > pixel / 2 ||
+    Math.abs(transform[3] - grid.transform[3]) > pixel / 2
+  ) {
+    throw new InputError(
+      file.path,
+      `origin (${transform[0]}, ${transform[3]}) is not aligned with the scene grid origin (${grid.transform[0]}, ${grid.transform[3]})`,
+    );
   }
   if (epsg !== undefined && grid.epsg !== undefined && epsg !== grid.epsg) {
     throw new InputError(file.path, `CRS EPSG:${epsg} differs from the scene's EPSG:${grid.epsg}`);
@@ -226,7 +258,9 @@ function aoiWindow(aoi: LonLatBox, grid: RasterGrid, scene: Scene): PixelWindow 
   const r0 = Math.max(0, Math.floor((box.maxY - oy) / py));
   const r1 = Math.min(grid.height, Math.ceil((box.minY - oy) / py));
   if (c1 <= c0 || r1 <= r0) {
-    throw new UsageError(`--aoi ${aoi.west},${aoi.south},${aoi.east},${aoi.north} does not intersect scene ${scene.id}`);
+    throw new UsageError(
+      `--aoi ${aoi.west},${aoi.south},${aoi.east},${aoi.north} does not intersect scene ${scene.id}`,
+    );
   }
   return { x0: c0, y0: r0, width: c1 - c0, height: r1 - r0 };
 }

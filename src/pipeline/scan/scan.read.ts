@@ -15,7 +15,11 @@ export interface BandAxes {
 
 export function axesOf(band: PlannedBand): BandAxes {
   const p = band.plan;
-  return { band, x: planAxis(p.gridWidth, p.srcWidth, p.method, 'x'), y: planAxis(p.gridHeight, p.srcHeight, p.method, 'y') };
+  return {
+    band,
+    x: planAxis(p.gridWidth, p.srcWidth, p.method, 'x'),
+    y: planAxis(p.gridHeight, p.srcHeight, p.method, 'y'),
+  };
 }
 
 /**
@@ -37,7 +41,14 @@ export class WindowPool {
 }
 
 /** Reads the source window of one band that grid rows [gy0, gy0+rows) of the window need. */
-export async function readBandWindow(a: BandAxes, plan: ScanPlan, gy0: number, rows: number, pool: WindowPool, key: string): Promise<SampleWindow> {
+export async function readBandWindow(
+  a: BandAxes,
+  plan: ScanPlan,
+  gy0: number,
+  rows: number,
+  pool: WindowPool,
+  key: string,
+): Promise<SampleWindow> {
   const { window } = plan;
   const [sx0, sx1] = sourceRange(a.x, window.x0, window.x0 + window.width, a.band.plan.srcWidth);
   const [sy0, sy1] = sourceRange(a.y, gy0, gy0 + rows, a.band.plan.srcHeight);
@@ -45,7 +56,6 @@ export async function readBandWindow(a: BandAxes, plan: ScanPlan, gy0: number, r
   const data = await a.band.reader.readWindow(size, true, pool.take(key, size.width * size.height));
   return { data, ...size };
 }
-
 
 /** The windows of every band (and SCL) for grid rows [gy0, gy0 + rows) of the plan's window. */
 export async function readStrip(

@@ -41,12 +41,36 @@ export interface ScanReport extends ReportHeader<'scan'> {
     gpu_memory?: { tensors: number; bytes: number; peak_bytes: number };
     note?: string;
   };
-  scene: { id: string; path: string; layout: string; datetime: string | null; baseline: string | null; offset_source: string };
+  scene: {
+    id: string;
+    path: string;
+    layout: string;
+    datetime: string | null;
+    baseline: string | null;
+    offset_source: string;
+  };
   parameters: ScanParameters;
   parameter_hash: string;
-  grid: { width: number; height: number; resolution_m: number; epsg: number | null; transform: number[]; window: { x0: number; y0: number; width: number; height: number } };
+  grid: {
+    width: number;
+    height: number;
+    resolution_m: number;
+    epsg: number | null;
+    transform: number[];
+    window: { x0: number; y0: number; width: number; height: number };
+  };
   inputs: {
-    bands: { band: string; path: string; format: string; width: number; height: number; resolution_m: number; bytes: number; bytes_read: number; offset: number }[];
+    bands: {
+      band: string;
+      path: string;
+      format: string;
+      width: number;
+      height: number;
+      resolution_m: number;
+      bytes: number;
+      bytes_read: number;
+      offset: number;
+    }[];
     /** Size of the band files. */
     bytes: number;
     /** Compressed bytes actually read (less than `bytes` with --aoi). */
@@ -103,11 +127,16 @@ export function buildScanReport(r: ReportInput): ScanReport {
   const peak = peakRssMb();
   const extra: string[] = [];
   const sel = r.engine;
-  if (sel?.device.software) extra.push(`indices ran on ${sel.device.description}, a software GPU: --backend cpu is faster here; a hardware GPU needs its Vulkan driver (docs/gpu.md)`);
+  if (sel?.device.software)
+    extra.push(
+      `indices ran on ${sel.device.description}, a software GPU: --backend cpu is faster here; a hardware GPU needs its Vulkan driver (docs/gpu.md)`,
+    );
   const decode = stages['decode'];
   const jp2 = r.plan.readers.some((x) => x.format === 'JPEG 2000');
   if (decode && jp2 && decode.total_s > 0.3 * r.wallSeconds && r.wallSeconds > 5) {
-    extra.push(`JPEG 2000 decoding took ${decode.total_s.toFixed(1)} s: convert the bands to COG once (gdal_translate -of COG) for repeated scans, or use --aoi`);
+    extra.push(
+      `JPEG 2000 decoding took ${decode.total_s.toFixed(1)} s: convert the bands to COG once (gdal_translate -of COG) for repeated scans, or use --aoi`,
+    );
   }
   const throughput: ScanReport['throughput']['stages'] = {};
   for (const [name, s] of Object.entries(stages)) {
@@ -150,7 +179,11 @@ export function buildScanReport(r: ReportInput): ScanReport {
       transform: [...r.plan.outGrid.transform],
       window: { ...r.plan.window },
     },
-    inputs: { bands: inputs, bytes: inputs.reduce((a, b) => a + b.bytes, 0), bytes_read: inputs.reduce((a, b) => a + b.bytes_read, 0) },
+    inputs: {
+      bands: inputs,
+      bytes: inputs.reduce((a, b) => a + b.bytes, 0),
+      bytes_read: inputs.reduce((a, b) => a + b.bytes_read, 0),
+    },
     outputs: { files: r.outputs, bytes: r.outputs.reduce((a, b) => a + b.bytes, 0) },
     indices: { written: r.plan.indices.map((d) => d.name), skipped: r.plan.skipped },
     pixels: { total: pixels, valid: r.validPixels },
@@ -165,7 +198,15 @@ export function buildScanReport(r: ReportInput): ScanReport {
 
 function engineReport(r: ReportInput, cpu: string): ScanReport['engine'] {
   const sel = r.engine;
-  if (!sel?.engine) return { name: 'cpu', requested: sel?.requested ?? 'cpu', threads: r.threads, device: cpu, kernels: r.kernels, ...(sel?.note ? { note: sel.note } : {}) };
+  if (!sel?.engine)
+    return {
+      name: 'cpu',
+      requested: sel?.requested ?? 'cpu',
+      threads: r.threads,
+      device: cpu,
+      kernels: r.kernels,
+      ...(sel?.note ? { note: sel.note } : {}),
+    };
   const m = sel.engine.memory();
   return {
     name: sel.name,

@@ -51,7 +51,9 @@ export async function streamStrips(
   const read = async (s: StripSpan) => {
     const t0 = performance.now();
     const data = await readStrip(plan, bandAxes, sclAxes, s.gy0, s.rows, windows);
-    metrics.add('read', (performance.now() - t0) / 1000, { bytes: data.bands.reduce((a, b) => a + b.data.byteLength, 0) });
+    metrics.add('read', (performance.now() - t0) / 1000, {
+      bytes: data.bands.reduce((a, b) => a + b.data.byteLength, 0),
+    });
     return data;
   };
 
@@ -127,7 +129,18 @@ async function onDevice(pool: WorkerPool, device: DeviceKernels, task: StripTask
   const planes = await pool.run<PlanesResult>({ ...task, type: 'planes' } satisfies PlanesTask);
   // The device's own time for the task (tasks queue for the device; the wait is not counted).
   const { outs, bits, seconds: indices } = await device.strip(planes.planes, planes.masked, task.rows, task.cols);
-  const encode: EncodeTask = { type: 'encode', key: task.key, cols: task.cols, rows: task.rows, tileX0: task.tileX0, tileY: task.tileY, outs };
-  const r = await pool.run<StripResult>(encode, outs.map((o) => o.buffer as ArrayBuffer));
+  const encode: EncodeTask = {
+    type: 'encode',
+    key: task.key,
+    cols: task.cols,
+    rows: task.rows,
+    tileX0: task.tileX0,
+    tileY: task.tileY,
+    outs,
+  };
+  const r = await pool.run<StripResult>(
+    encode,
+    outs.map((o) => o.buffer as ArrayBuffer),
+  );
   return { ...r, bits, timings: { ...r.timings, resample: planes.seconds, indices } };
 }

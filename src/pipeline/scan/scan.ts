@@ -17,7 +17,13 @@ import { GeoTiffWriter } from '../../io/raster/geotiff.writer.js';
 import { Jp2Reader } from '../../io/raster/jp2.reader.js';
 import type { Scene } from '../../io/scene/discover.js';
 import type { DetectorRun } from './detect.stream.js';
-import { scanParameters, type RunLimits, type ScanContext, type SceneResult, type StageTracker } from './scan.context.js';
+import {
+  scanParameters,
+  type RunLimits,
+  type ScanContext,
+  type SceneResult,
+  type StageTracker,
+} from './scan.context.js';
 import { detectorRuns, SceneDetection } from './scan.detection.js';
 import { planScan, type ScanPlan } from './scan.plan.js';
 import { buildScanReport, parameterHash, type ScanReport } from './scan.report.js';
@@ -66,10 +72,25 @@ export async function scanScene(
     const setup = workerSetup(ctx, plan, key, runs, writers);
     await pool.broadcast(setup);
     // A device engine computes the indices and the detectors' bits; the workers resample and encode.
-    const device = ctx.engine?.engine?.compile(plan.computed, plan.bands.map((b) => b.band), setup.detect);
+    const device = ctx.engine?.engine?.compile(
+      plan.computed,
+      plan.bands.map((b) => b.band),
+      setup.detect,
+    );
     for (const r of plan.readers) if (r instanceof Jp2Reader) r.prefetch();
     if (ctx.detection) {
-      const site = { ctx, params: ctx.detection.params, scene, plan, pool, key, tmp, metrics, tiffMetadata, parameterHash: parameterHash(params) };
+      const site = {
+        ctx,
+        params: ctx.detection.params,
+        scene,
+        plan,
+        pool,
+        key,
+        tmp,
+        metrics,
+        tiffMetadata,
+        parameterHash: parameterHash(params),
+      };
       detection = await SceneDetection.start(site, runs);
     }
 
@@ -103,7 +124,9 @@ export async function scanScene(
 
     tracker.stage = 'write';
     addDecodeTimes(plan, metrics);
-    const outputs = await Promise.all(files.map(async (path) => ({ path: relative(tmp, path), bytes: (await stat(path)).size })));
+    const outputs = await Promise.all(
+      files.map(async (path) => ({ path: relative(tmp, path), bytes: (await stat(path)).size })),
+    );
     const report = buildScanReport({
       runId,
       started,
@@ -122,7 +145,12 @@ export async function scanScene(
     await writeJsonAtomic(join(tmp, 'report.json'), report);
     const finalDir = join(ctx.out, scene.id);
     await commitDir(tmp, finalDir);
-    logger.info('Scene:Done', { scene: scene.id, out: finalDir, wall_s: report.wall_s, indices: report.indices.written.length });
+    logger.info('Scene:Done', {
+      scene: scene.id,
+      out: finalDir,
+      wall_s: report.wall_s,
+      indices: report.indices.written.length,
+    });
     return { id: scene.id, outputDir: finalDir, report };
   } catch (err) {
     await Promise.all(writers.map((w) => w.abort()));
@@ -161,7 +189,13 @@ async function createIndexWriters(
 }
 
 /** The scene's setup for every worker: the CPU engine's kernels, the codec, and the writers' sinks. */
-function workerSetup(ctx: ScanContext, plan: ScanPlan, key: string, runs: DetectorRun[], writers: GeoTiffWriter[]): ScanSetup {
+function workerSetup(
+  ctx: ScanContext,
+  plan: ScanPlan,
+  key: string,
+  runs: DetectorRun[],
+  writers: GeoTiffWriter[],
+): ScanSetup {
   const names = plan.computed.map((d) => d.name);
   const slot = (name: string): number => names.indexOf(name);
   return {
@@ -177,7 +211,9 @@ function workerSetup(ctx: ScanContext, plan: ScanPlan, key: string, runs: Detect
     // Written indices come first in `computed`; the rest are computed for the detectors only.
     sinks: names.map((_, i) => writers[i]?.sink ?? null),
     detect: runs.length
-      ? runs.map((r) => ({ conditions: r.spec.conditions.map((c) => ({ slot: slot(c.index), op: c.op, value: c.value })) }))
+      ? runs.map((r) => ({
+          conditions: r.spec.conditions.map((c) => ({ slot: slot(c.index), op: c.op, value: c.value })),
+        }))
       : undefined,
   };
 }

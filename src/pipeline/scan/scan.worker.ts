@@ -158,7 +158,12 @@ async function runEncode(task: EncodeTask): Promise<StripResult> {
   );
   const encode = (performance.now() - t0 - write) / 1000;
   const validPixels = countValidPixels(task.outs[0]);
-  return { bytes, bits: undefined, timings: { resample: 0, indices: 0, mask: 0, encode, write: write / 1000 }, validPixels };
+  return {
+    bytes,
+    bits: undefined,
+    timings: { resample: 0, indices: 0, mask: 0, encode, write: write / 1000 },
+    validPixels,
+  };
 }
 
 async function runStrip(task: StripTask): Promise<StripResult> {
@@ -198,39 +203,58 @@ export interface ChecksumTask {
   path: string;
 }
 
-parentPort!.on('message', async (msg: (ScanSetup | StripTask | PlanesTask | EncodeTask | StatsTask | ChecksumTask | { type: 'release'; key: string }) & { id: number }) => {
-  try {
-    if (msg.type === 'planes') {
-      const t0 = performance.now();
-      const result: PlanesResult = { ...sceneOf(msg.key).cpu.planes(msg), seconds: (performance.now() - t0) / 1000 };
-      const transfer = [...result.planes.map((p) => p.buffer as ArrayBuffer), ...(result.masked ? [result.masked.buffer as ArrayBuffer] : [])];
-      parentPort!.postMessage({ id: msg.id, result }, transfer);
-      return;
+parentPort!.on(
+  'message',
+  async (
+    msg: (
+      | ScanSetup
+      | StripTask
+      | PlanesTask
+      | EncodeTask
+      | StatsTask
+      | ChecksumTask
+      | { type: 'release'; key: string }
+    ) & { id: number },
+  ) => {
+    try {
+      if (msg.type === 'planes') {
+        const t0 = performance.now();
+        const result: PlanesResult = { ...sceneOf(msg.key).cpu.planes(msg), seconds: (performance.now() - t0) / 1000 };
+        const transfer = [
+          ...result.planes.map((p) => p.buffer as ArrayBuffer),
+          ...(result.masked ? [result.masked.buffer as ArrayBuffer] : []),
+        ];
+        parentPort!.postMessage({ id: msg.id, result }, transfer);
+        return;
+      }
+      if (msg.type === 'encode') {
+        parentPort!.postMessage({ id: msg.id, result: await runEncode(msg) });
+        return;
+      }
+      if (msg.type === 'checksum') {
+        parentPort!.postMessage({ id: msg.id, result: sha256File(msg.path) });
+        return;
+      }
+      if (msg.type === 'stats') {
+        const t0 = performance.now();
+        const result: StatsResult = {
+          sums: sceneOf(msg.key).cpu.stats(msg, msg.runs),
+          seconds: (performance.now() - t0) / 1000,
+        };
+        parentPort!.postMessage({ id: msg.id, result }, [result.sums.buffer as ArrayBuffer]);
+        return;
+      }
+      if (msg.type === 'setup') {
+        scenes.set(msg.key, { setup: msg, cpu: compileCpuScene(msg) });
+        parentPort!.postMessage({ id: msg.id, result: true });
+      } else if (msg.type === 'release') {
+        scenes.delete(msg.key);
+        parentPort!.postMessage({ id: msg.id, result: true });
+      } else {
+        parentPort!.postMessage({ id: msg.id, result: await runStrip(msg) });
+      }
+    } catch (err) {
+      parentPort!.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
     }
-    if (msg.type === 'encode') {
-      parentPort!.postMessage({ id: msg.id, result: await runEncode(msg) });
-      return;
-    }
-    if (msg.type === 'checksum') {
-      parentPort!.postMessage({ id: msg.id, result: sha256File(msg.path) });
-      return;
-    }
-    if (msg.type === 'stats') {
-      const t0 = performance.now();
-      const result: StatsResult = { sums: sceneOf(msg.key).cpu.stats(msg, msg.runs), seconds: (performance.now() - t0) / 1000 };
-      parentPort!.postMessage({ id: msg.id, result }, [result.sums.buffer as ArrayBuffer]);
-      return;
-    }
-    if (msg.type === 'setup') {
-      scenes.set(msg.key, { setup: msg, cpu: compileCpuScene(msg) });
-      parentPort!.postMessage({ id: msg.id, result: true });
-    } else if (msg.type === 'release') {
-      scenes.delete(msg.key);
-      parentPort!.postMessage({ id: msg.id, result: true });
-    } else {
-      parentPort!.postMessage({ id: msg.id, result: await runStrip(msg) });
-    }
-  } catch (err) {
-    parentPort!.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
-  }
-});
+  },
+);

@@ -12,17 +12,31 @@ import { encodeStripTile } from '../../io/raster/tile.encode.js';
 
 /** The grid of a geocoded MintPy file, or null when it is in radar coordinates. */
 export function mintpyGrid(attrs: Record<string, string>, length: number, width: number): RasterGrid | null {
-  const [x0, y0, dx, dy] = ['X_FIRST', 'Y_FIRST', 'X_STEP', 'Y_STEP'].map((k) => (attrs[k] === undefined ? NaN : Number(attrs[k])));
+  const [x0, y0, dx, dy] = ['X_FIRST', 'Y_FIRST', 'X_STEP', 'Y_STEP'].map((k) =>
+    attrs[k] === undefined ? NaN : Number(attrs[k]),
+  );
   if (![x0, y0, dx, dy].every((v) => Number.isFinite(v))) return null;
   let epsg = attrs['EPSG'] !== undefined ? Number(attrs['EPSG']) : NaN;
   if (!Number.isInteger(epsg)) epsg = /^deg/i.test(attrs['X_UNIT'] ?? 'degrees') ? 4326 : NaN;
-  return { width, height: length, transform: [x0!, dx!, 0, y0!, 0, dy!], epsg: Number.isInteger(epsg) ? epsg : undefined };
+  return {
+    width,
+    height: length,
+    transform: [x0!, dx!, 0, y0!, 0, dy!],
+    epsg: Number.isInteger(epsg) ? epsg : undefined,
+  };
 }
 
 const TILE = 256;
 
 /** Writes `<dir>/<stem>_<dataset>.tif` for each named 2D dataset of `h5Path`; returns the paths. */
-export async function exportGeoTiffs(h5Path: string, names: string[], grid: RasterGrid, dir: string, stem: string, metadata: Record<string, string>): Promise<string[]> {
+export async function exportGeoTiffs(
+  h5Path: string,
+  names: string[],
+  grid: RasterGrid,
+  dir: string,
+  stem: string,
+  metadata: Record<string, string>,
+): Promise<string[]> {
   const file = await openH5(h5Path);
   const written: string[] = [];
   try {

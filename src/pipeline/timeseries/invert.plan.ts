@@ -64,7 +64,8 @@ export interface InvertPlan {
 export async function planInvert(ctx: InvertContext, stack: IfgramStack): Promise<InvertPlan> {
   const { length: L, width: W } = stack;
   const kept = stack.keep.flatMap((k, i) => (k ? [i] : []));
-  if (kept.length === 0) throw new InputError(ctx.input, 'every interferogram is dropped (dropIfgram is False everywhere)');
+  if (kept.length === 0)
+    throw new InputError(ctx.input, 'every interferogram is dropped (dropIfgram is False everywhere)');
   const design = networkDesign(kept.map((i) => stack.pairs[i]!));
   const solver = new NetworkSolver(design, { minNormVelocity: ctx.minNormVelocity, minRedundancy: ctx.minRedundancy });
   const warnings: string[] = [];
@@ -84,7 +85,10 @@ export async function planInvert(ctx: InvertContext, stack: IfgramStack): Promis
   if (!ctx.skipRef) {
     const [ry, rx] = [stack.attrs['REF_Y'], stack.attrs['REF_X']];
     if (ry === undefined || rx === undefined) {
-      throw new InputError(ctx.input, 'no REF_Y/REF_X attributes: the phases are not referenced (choose a reference pixel, or --skip-ref)');
+      throw new InputError(
+        ctx.input,
+        'no REF_Y/REF_X attributes: the phases are not referenced (choose a reference pixel, or --skip-ref)',
+      );
     }
     ref = [Math.trunc(Number(ry)), Math.trunc(Number(rx))];
     if (!(ref[0] >= 0 && ref[0] < L && ref[1] >= 0 && ref[1] < W)) {
@@ -96,20 +100,25 @@ export async function planInvert(ctx: InvertContext, stack: IfgramStack): Promis
 
   const needCoherence = ctx.weight !== 'no' || ctx.mask?.dataset === 'coherence';
   const needComponents = ctx.mask?.dataset === 'connectComponent';
-  for (const [need, name] of [[needCoherence, 'coherence'], [needComponents, 'connectComponent']] as const) {
+  for (const [need, name] of [
+    [needCoherence, 'coherence'],
+    [needComponents, 'connectComponent'],
+  ] as const) {
     if (need && !stack.cubes.includes(name)) {
       const by = name === 'coherence' && ctx.weight !== 'no' ? `-w ${ctx.weight}` : `--mask-dset ${name}`;
       throw new InputError(ctx.input, `no '${name}' dataset, needed for ${by}`);
     }
   }
   const phase2range = (-1 * Number(stack.attrs['WAVELENGTH'])) / (4 * Math.PI);
-  if (!Number.isFinite(phase2range)) throw new InputError(ctx.input, 'no WAVELENGTH attribute: phase cannot be converted to metres');
+  if (!Number.isFinite(phase2range))
+    throw new InputError(ctx.input, 'no WAVELENGTH attribute: phase cannot be converted to metres');
   const pixelMask = await pixelMaskOf(ctx, stack, warnings);
 
   const ccCube = needComponents ? await stack.cube('connectComponent', true) : undefined;
   const m = stack.pairs.length;
   const nDates = design.dates.length;
-  const rowBytes = W * (m * 4 + (needCoherence ? m * 4 : 0) + (ccCube ? m * ccCube.sampleBytes : 0) + nDates * 4 + 8 + 1);
+  const rowBytes =
+    W * (m * 4 + (needCoherence ? m * 4 : 0) + (ccCube ? m * ccCube.sampleBytes : 0) + nDates * 4 + 8 + 1);
   const threads = Math.max(1, ctx.threads);
   // Each worker holds one block (and the next is read while the others invert).
   const rows = rowsPerBlock({
@@ -129,14 +138,19 @@ export async function planInvert(ctx: InvertContext, stack: IfgramStack): Promis
  * Pixels to invert at all: the water mask (-m; 0 = water), and MintPy's ../avgSpatialCoh.h5 next to the
  * stack's folder when it exists with the stack's size (0 = skip). Undefined when neither applies.
  */
-async function pixelMaskOf(ctx: InvertContext, stack: IfgramStack, warnings: string[]): Promise<Uint8Array | undefined> {
+async function pixelMaskOf(
+  ctx: InvertContext,
+  stack: IfgramStack,
+  warnings: string[],
+): Promise<Uint8Array | undefined> {
   let mask: Uint8Array | undefined;
   const combine = (m: Uint8Array): void => {
     if (!mask) mask = m;
     else for (let i = 0; i < mask.length; i++) mask[i] = mask[i]! & m[i]!;
   };
   if (ctx.waterMask) {
-    if (existsSync(ctx.waterMask)) combine(await readMask(ctx.waterMask, stack.length, stack.width, 'the interferogram stack'));
+    if (existsSync(ctx.waterMask))
+      combine(await readMask(ctx.waterMask, stack.length, stack.width, 'the interferogram stack'));
     else warnings.push(`water mask ${ctx.waterMask} not found: every pixel is inverted (as MintPy)`);
   }
   const avg = join(dirname(resolve(ctx.input)), '..', 'avgSpatialCoh.h5');

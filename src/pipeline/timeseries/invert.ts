@@ -34,8 +34,13 @@ export async function runInvert(ctx: InvertContext): Promise<InvertResult> {
   try {
     const plan = await planInvert(ctx, stack);
     await mkdir(ctx.outDir, { recursive: true });
-    const paths = ctx.outputs.map((o) => (isAbsolute(o) || o.includes('/') ? o : join(ctx.outDir, o))) as [string, string, string];
-    for (const p of paths) if (resolve(p) === resolve(ctx.input)) throw new UsageError(`-o ${p}: would overwrite the input file`);
+    const paths = ctx.outputs.map((o) => (isAbsolute(o) || o.includes('/') ? o : join(ctx.outDir, o))) as [
+      string,
+      string,
+      string,
+    ];
+    for (const p of paths)
+      if (resolve(p) === resolve(ctx.input)) throw new UsageError(`-o ${p}: would overwrite the input file`);
     const counts: PixelCounts = { all: 0, partial: 0, skipped: 0, notInverted: 0 };
     const writers = await createWriters(ctx, stack, plan, paths);
     let workers: number;
@@ -65,7 +70,10 @@ async function createWriters(
   const { length: L, width: W } = stack;
   const dates = plan.design.dates;
   const meta = outputAttributes(ctx, stack, plan.kept.length);
-  const bperp = timeseriesBperp(plan.svdA, plan.kept.map((i) => stack.bperp[i]!));
+  const bperp = timeseriesBperp(
+    plan.svdA,
+    plan.kept.map((i) => stack.bperp[i]!),
+  );
   const writers: MintpyWriter[] = [];
   try {
     writers.push(
@@ -80,7 +88,9 @@ async function createWriters(
         { name: 'temporalCoherence', shape: [L, W] },
       ]),
     );
-    writers.push(await MintpyWriter.create(paths[2], { ...meta, FILE_TYPE: 'mask', UNIT: '1' }, [{ name: 'mask', shape: [L, W] }]));
+    writers.push(
+      await MintpyWriter.create(paths[2], { ...meta, FILE_TYPE: 'mask', UNIT: '1' }, [{ name: 'mask', shape: [L, W] }]),
+    );
   } catch (err) {
     for (const w of writers) await w.abort();
     throw err;
@@ -158,7 +168,15 @@ async function invertReport(
   ctx: InvertContext,
   stack: IfgramStack,
   plan: InvertPlan,
-  run: { runId: string; started: Date; wall: number; workers: number; counts: PixelCounts; metrics: Metrics; paths: string[] },
+  run: {
+    runId: string;
+    started: Date;
+    wall: number;
+    workers: number;
+    counts: PixelCounts;
+    metrics: Metrics;
+    paths: string[];
+  },
 ): Promise<Record<string, unknown>> {
   const { length: L, width: W } = stack;
   const { counts, wall } = run;

@@ -61,7 +61,10 @@ let state:
 async function setup(msg: InvertSetup): Promise<void> {
   state?.stack.close();
   const stack = await openIfgramStack(msg.path, msg.obsName);
-  const solver = new NetworkSolver(networkDesign(msg.pairs), { minNormVelocity: msg.minNormVelocity, minRedundancy: msg.minRedundancy });
+  const solver = new NetworkSolver(networkDesign(msg.pairs), {
+    minNormVelocity: msg.minNormVelocity,
+    minRedundancy: msg.minRedundancy,
+  });
   state = {
     setup: msg,
     stack,
@@ -112,7 +115,11 @@ parentPort!.on('message', async (msg: (InvertSetup | InvertTask) & { id: number 
       return;
     }
     const r = block(msg);
-    parentPort!.postMessage({ id: msg.id, result: r }, [r.ts.buffer as ArrayBuffer, r.tcoh.buffer as ArrayBuffer, r.nobs.buffer as ArrayBuffer]);
+    parentPort!.postMessage({ id: msg.id, result: r }, [
+      r.ts.buffer as ArrayBuffer,
+      r.tcoh.buffer as ArrayBuffer,
+      r.nobs.buffer as ArrayBuffer,
+    ]);
   } catch (err) {
     parentPort!.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
   }

@@ -57,7 +57,10 @@ export interface RmsResult {
 
 /** MintPy's outlier rule (utils0.median_abs_deviation_threshold with center 0): cutoff · median(|rms|) · 0.67449. */
 export function rmsThreshold(rms: readonly number[], cutoff: number): number {
-  const v = rms.filter((x) => !Number.isNaN(x)).map(Math.abs).sort((a, b) => a - b);
+  const v = rms
+    .filter((x) => !Number.isNaN(x))
+    .map(Math.abs)
+    .sort((a, b) => a - b);
   const n = v.length;
   const median = n === 0 ? NaN : n % 2 ? v[(n - 1) / 2]! : (v[n / 2 - 1]! + v[n / 2]!) / 2;
   return 0 + cutoff * (median * 0.67449);
@@ -69,7 +72,12 @@ export async function runRms(ctx: RmsContext): Promise<RmsResult> {
     const { length: L, width: W, dates } = ts;
     const n = dates.length;
     const mask = existsSync(ctx.maskFile) ? await metrics.time('mask', () => readMask(ctx.maskFile, L, W)) : undefined;
-    if (!mask) ctx.logger.info('Rms:Mask', { mask: ctx.maskFile }, `no mask file ${ctx.maskFile}: every pixel is used (as MintPy)`);
+    if (!mask)
+      ctx.logger.info(
+        'Rms:Mask',
+        { mask: ctx.maskFile },
+        `no mask file ${ctx.maskFile}: every pixel is used (as MintPy)`,
+      );
     const rows = blockRows(ts, ctx.ramGb, mask !== undefined);
     const blocks: [number, number][] = [];
     for (let y0 = 0; y0 < L; y0 += rows) blocks.push([y0, Math.min(L, y0 + rows)]);
@@ -83,7 +91,10 @@ export async function runRms(ctx: RmsContext): Promise<RmsResult> {
 
     // Worker threads, each with its own h5wasm and file handle, take whole blocks: reading and
     // computing go on two cores at once, and only per-date sums come back.
-    const pool = new WorkerPool(new URL('./rms.worker.js', import.meta.url), Math.max(1, Math.min(ctx.threads, blocks.length)));
+    const pool = new WorkerPool(
+      new URL('./rms.worker.js', import.meta.url),
+      Math.max(1, Math.min(ctx.threads, blocks.length)),
+    );
     const task = async <T extends RmsNormalsTask | RmsSumsTask>(msg: T, stage: string): Promise<Float64Array> => {
       try {
         const r = await pool.run<{ sums: Float64Array; seconds: number }>(msg);
@@ -98,7 +109,13 @@ export async function runRms(ctx: RmsContext): Promise<RmsResult> {
     const acc = new DerampedRms(n);
     let normals: RampNormals | undefined;
     try {
-      await pool.broadcast({ type: 'setup', path: ts.path, maskFile: mask ? ctx.maskFile : undefined, ramp: ctx.ramp, simd: useSimd(ctx.simd) } satisfies RmsSetup);
+      await pool.broadcast({
+        type: 'setup',
+        path: ts.path,
+        maskFile: mask ? ctx.maskFile : undefined,
+        ramp: ctx.ramp,
+        simd: useSimd(ctx.simd),
+      } satisfies RmsSetup);
       // Pass 1: the normal equations of every date's ramp, summed over the blocks.
       if (ctx.ramp !== 'no') {
         const ramp = new RampNormals(ctx.ramp, n, L, W);
@@ -122,7 +139,9 @@ export async function runRms(ctx: RmsContext): Promise<RmsResult> {
       } else {
         if (normals) passes = 2;
         const coefList = coef.map((c) => (c ? Array.from(c) : null));
-        const parts = await Promise.all(blocks.map(([y0, y1]) => task({ type: 'rms', y0, y1, coef: coefList, refs }, 'rms')));
+        const parts = await Promise.all(
+          blocks.map(([y0, y1]) => task({ type: 'rms', y0, y1, coef: coefList, refs }, 'rms')),
+        );
         for (const part of parts) {
           for (let i = 0; i < n; i++) {
             acc.sum[i] = acc.sum[i]! + part[i]!;
@@ -152,10 +171,17 @@ export async function runRms(ctx: RmsContext): Promise<RmsResult> {
       files.push(path);
     };
     const header = `Root Mean Square in space for each acquisition of time-series\nTimeseries file: ${deramped}\nMask file: ${ctx.maskFile}\nDate\t\tRMS (m)`;
-    await write(`rms_${base}.txt`, savetxt(header, dates.map((d, i) => [d, pythonFloatRepr(rms[i]!)])));
+    await write(
+      `rms_${base}.txt`,
+      savetxt(
+        header,
+        dates.map((d, i) => [d, pythonFloatRepr(rms[i]!)]),
+      ),
+    );
     await write('reference_date.txt', `${dates[ref]}\n`);
     if (excluded.length) await write('exclude_date.txt', excluded.map((d) => `${d}\n`).join(''));
-    else if (await removeIfPresent(join(ctx.outDir, 'exclude_date.txt'))) ctx.logger.info('Rms:Exclude', {}, 'no outlier date: removed the old exclude_date.txt');
+    else if (await removeIfPresent(join(ctx.outDir, 'exclude_date.txt')))
+      ctx.logger.info('Rms:Exclude', {}, 'no outlier date: removed the old exclude_date.txt');
     const plotPath = join(ctx.outDir, `rms_${base}.png`);
     await metrics.time('plot', () =>
       writeRmsPlot(plotPath, {
@@ -176,16 +202,33 @@ export async function runRms(ctx: RmsContext): Promise<RmsResult> {
     const peak = peakRssMb();
     const report = {
       ...reportHeader('rms', runId, started, wall),
-      engine: { name: 'cpu', threads: Math.min(ctx.threads, blocks.length), kernels: useSimd(ctx.simd) ? 'wasm-simd' : 'javascript' },
+      engine: {
+        name: 'cpu',
+        threads: Math.min(ctx.threads, blocks.length),
+        kernels: useSimd(ctx.simd) ? 'wasm-simd' : 'javascript',
+      },
       input: { path: ts.path, dates: n, length: L, width: W, bytes: (await stat(ts.path)).size },
       parameters: { mask: mask ? ctx.maskFile : null, ramp: ctx.ramp, cutoff: ctx.cutoff },
       blocks: { count: blocks.length, rows, passes, ram_gb: ctx.ramGb },
-      result: { reference_date: dates[ref], threshold_m: threshold, excluded, rms_m: Object.fromEntries(dates.map((d, i) => [d, rms[i]])) },
+      result: {
+        reference_date: dates[ref],
+        threshold_m: threshold,
+        excluded,
+        rms_m: Object.fromEntries(dates.map((d, i) => [d, rms[i]])),
+      },
       stages,
       throughput: { pixels_per_s: Math.round((L * W * n * passes) / wall) },
       outputs: { files: await Promise.all(files.map(async (path) => ({ path, bytes: (await stat(path)).size }))) },
       peak_rss_mb: peak,
-      recommendations: recommendations({ stages, peakRssMb: peak, advice: { read: 'store the time series uncompressed or with lzf', memory: 'lower --ram', calls: 'raise --ram for fewer, larger blocks' } }),
+      recommendations: recommendations({
+        stages,
+        peakRssMb: peak,
+        advice: {
+          read: 'store the time series uncompressed or with lzf',
+          memory: 'lower --ram',
+          calls: 'raise --ram for fewer, larger blocks',
+        },
+      }),
     };
     await writeJsonAtomic(join(ctx.outDir, 'report.json'), report);
     return { dates, rms, referenceDate: dates[ref]!, excluded, threshold, files, report };
@@ -204,4 +247,3 @@ function blockRows(ts: TimeseriesFile, ramGb: number, masked: boolean): number {
     chunkRows: ts.cube.chunks?.[1] ?? 1,
   });
 }
-

@@ -68,7 +68,10 @@ function sums(task: RmsSumsTask): Float64Array {
   const maskRows = mask?.subarray(task.y0 * t.width, task.y1 * t.width);
   for (let i = 0; i < n; i++) {
     const c = task.coef[i];
-    const ramp = geometry && c ? { row: (y: number) => geometry.rowPolynomial(Float64Array.from(c), y), ref: task.refs[i]! } : undefined;
+    const ramp =
+      geometry && c
+        ? { row: (y: number) => geometry.rowPolynomial(Float64Array.from(c), y), ref: task.refs[i]! }
+        : undefined;
     acc.add(i, data.subarray(i * npix, (i + 1) * npix), task.y0, task.y1 - task.y0, t.width, maskRows, ramp);
   }
   const out = new Float64Array(2 * n);
@@ -86,7 +89,9 @@ parentPort!.on('message', async (msg: (RmsSetup | RmsNormalsTask | RmsSumsTask) 
     }
     const t0 = performance.now();
     const result = msg.type === 'normals' ? normals(msg) : sums(msg);
-    parentPort!.postMessage({ id: msg.id, result: { sums: result, seconds: (performance.now() - t0) / 1000 } }, [result.buffer as ArrayBuffer]);
+    parentPort!.postMessage({ id: msg.id, result: { sums: result, seconds: (performance.now() - t0) / 1000 } }, [
+      result.buffer as ArrayBuffer,
+    ]);
   } catch (err) {
     parentPort!.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
   }

@@ -25,7 +25,11 @@ export interface TimeFuncConfig {
   bootstrapCount: number;
 }
 
-export function velocityAttributes(ts: TimeseriesFile, plan: VelocityPlan, config: TimeFuncConfig): Record<string, string> {
+export function velocityAttributes(
+  ts: TimeseriesFile,
+  plan: VelocityPlan,
+  config: TimeFuncConfig,
+): Record<string, string> {
   const a = mintpyReaderAttributes(ts.path, ts.attrs, 'timeseries', 'float32', 'm');
   const kept = plan.selection.kept;
   const [date0, date1] = [kept[0]!, kept[kept.length - 1]!];
@@ -92,7 +96,8 @@ export function blockPlanes(datasets: OutputDataset[], fit: BlockFit, std: Float
       }
       case 'phase': {
         if (!anySine(src.index)) {
-          for (let j = 0; j < npix; j++) if (!isFitted(fit.status[j]!) && fit.status[j] !== PixelStatus.Skipped) plane[j] = NaN;
+          for (let j = 0; j < npix; j++)
+            if (!isFitted(fit.status[j]!) && fit.status[j] !== PixelStatus.Skipped) plane[j] = NaN;
           break;
         }
         const c = fit.m[src.index]!;

@@ -5,7 +5,17 @@
  */
 import { InputError, UsageError } from '../../core/errors.js';
 import { DateError, normalizeDate, selectDates, type DateSelection } from '../../compute/timeseries/dates.js';
-import { designMatrix, ModelError, outputDatasets, parameterCount, validateModel, wholeDays, type DesignMatrix, type OutputDataset, type TimeModel } from '../../compute/timeseries/design.js';
+import {
+  designMatrix,
+  ModelError,
+  outputDatasets,
+  parameterCount,
+  validateModel,
+  wholeDays,
+  type DesignMatrix,
+  type OutputDataset,
+  type TimeModel,
+} from '../../compute/timeseries/design.js';
 import { fitSystem, isRankDeficient, type FitSystem } from '../../compute/timeseries/system.js';
 import type { TimeseriesFile } from '../../io/hdf5/mintpy.reader.js';
 import { rowsPerBlock } from './row.blocks.js';
@@ -68,9 +78,14 @@ export function planVelocity(ts: TimeseriesFile, opts: VelocityOptions, extraRow
     throw err;
   }
   const p = parameterCount(opts.model);
-  if (selection.kept.length === 0) throw new UsageError(`no dates left after --start-date/--end-date/--exclude-date (the file has ${ts.dates[0]}..${ts.dates[ts.dates.length - 1]})`);
+  if (selection.kept.length === 0)
+    throw new UsageError(
+      `no dates left after --start-date/--end-date/--exclude-date (the file has ${ts.dates[0]}..${ts.dates[ts.dates.length - 1]})`,
+    );
   if (selection.kept.length <= p) {
-    throw new UsageError(`${selection.kept.length} dates used but the model has ${p} parameters: a fit needs at least ${p + 1} dates`);
+    throw new UsageError(
+      `${selection.kept.length} dates used but the model has ${p} parameters: a fit needs at least ${p + 1} dates`,
+    );
   }
   try {
     warnings.push(...validateModel(opts.model, selection.kept));
@@ -93,7 +108,10 @@ export function planVelocity(ts: TimeseriesFile, opts: VelocityOptions, extraRow
   let refDate: string | null = null;
   if (opts.refDate !== undefined) {
     refDate = normalizeDate(opts.refDate);
-    if (!selection.kept.includes(refDate)) throw new UsageError(`--ref-date ${opts.refDate}: not among the dates used (${selection.kept[0]}..${selection.kept[selection.kept.length - 1]})`);
+    if (!selection.kept.includes(refDate))
+      throw new UsageError(
+        `--ref-date ${opts.refDate}: not among the dates used (${selection.kept[0]}..${selection.kept[selection.kept.length - 1]})`,
+      );
   } else if (ts.attrs['REF_DATE'] === undefined) {
     refDate = selection.kept[0]!;
     warnings.push(`no REF_DATE in the file: referenced to the first date used, ${refDate} (as MintPy)`);
@@ -109,7 +127,8 @@ export function planVelocity(ts: TimeseriesFile, opts: VelocityOptions, extraRow
       throw new InputError(ts.path, 'no REF_Y/REF_X attributes (the reference pixel); give one with --ref-yx Y X');
     }
     ref = [Math.trunc(Number(y)), Math.trunc(Number(x))];
-    if (!Number.isFinite(ref[0]) || !Number.isFinite(ref[1])) throw new InputError(ts.path, `REF_Y/REF_X attributes '${y}'/'${x}' are not pixel indices`);
+    if (!Number.isFinite(ref[0]) || !Number.isFinite(ref[1]))
+      throw new InputError(ts.path, `REF_Y/REF_X attributes '${y}'/'${x}' are not pixel indices`);
   }
   const [refY, refX] = ref;
   if (refY < 0 || refY >= ts.length || refX < 0 || refX >= ts.width) {

@@ -24,10 +24,25 @@ export interface PixelCounts {
 
 export interface VelocityReport extends ReportHeader<'velocity'> {
   engine: { name: 'cpu'; threads: number; device: string; kernels: 'javascript' };
-  input: { path: string; dates: number; length: number; width: number; bytes: number; chunks: number[] | null; reference: { y: number; x: number; date: string | null } };
+  input: {
+    path: string;
+    dates: number;
+    length: number;
+    width: number;
+    bytes: number;
+    chunks: number[] | null;
+    reference: { y: number; x: number; date: string | null };
+  };
   parameters: Record<string, unknown>;
   parameter_hash: string;
-  model: { parameters: number; columns: string[]; dates_used: number; excluded: string[]; first_date: string; last_date: string };
+  model: {
+    parameters: number;
+    columns: string[];
+    dates_used: number;
+    excluded: string[];
+    first_date: string;
+    last_date: string;
+  };
   blocks: { count: number; rows: number; bytes_per_block: number; ram_gb: number };
   pixels: PixelCounts;
   stages: ReturnType<Metrics['toJSON']>;
@@ -77,7 +92,9 @@ export function buildVelocityReport(r: VelocityReportInput): VelocityReport {
   const read = stages['read'];
   const extra: string[] = [];
   if (r.counts.too_few_dates + r.counts.rank_deficient > 0) {
-    extra.push(`${r.counts.too_few_dates + r.counts.rank_deficient} pixel(s) could not be fitted (too few valid dates or rank-deficient) and are NaN; see pixels`);
+    extra.push(
+      `${r.counts.too_few_dates + r.counts.rank_deficient} pixel(s) could not be fitted (too few valid dates or rank-deficient) and are NaN; see pixels`,
+    );
   }
   const bytes = r.outputs.reduce((a, f) => a + f.bytes, 0);
   const header = reportHeader('velocity', r.runId, r.started, r.wallSeconds);
@@ -97,13 +114,20 @@ export function buildVelocityReport(r: VelocityReportInput): VelocityReport {
     parameter_hash: createHash('sha256').update(JSON.stringify(parameters)).digest('hex').slice(0, 16),
     model: {
       parameters: r.plan.system.p,
-      columns: r.plan.datasets.filter((d) => d.source.kind === 'param' || d.source.kind === 'amplitude').map((d) => d.name),
+      columns: r.plan.datasets
+        .filter((d) => d.source.kind === 'param' || d.source.kind === 'amplitude')
+        .map((d) => d.name),
       dates_used: r.plan.selection.kept.length,
       excluded: r.plan.selection.excluded,
       first_date: r.plan.selection.kept[0]!,
       last_date: r.plan.selection.kept[r.plan.selection.kept.length - 1]!,
     },
-    blocks: { count: r.plan.blocks.length, rows: r.plan.blockRows, bytes_per_block: r.plan.blockRows * r.plan.rowBytes, ram_gb: o.ramGb },
+    blocks: {
+      count: r.plan.blocks.length,
+      rows: r.plan.blockRows,
+      bytes_per_block: r.plan.blockRows * r.plan.rowBytes,
+      ram_gb: o.ramGb,
+    },
     pixels: r.counts,
     stages,
     throughput: {

@@ -41,34 +41,65 @@ export async function runVelocity(ctx: VelocityContext): Promise<VelocityResult>
 
     await mkdir(ctx.outDir, { recursive: true });
     const outPath = isAbsolute(ctx.output) || ctx.output.includes('/') ? ctx.output : join(ctx.outDir, ctx.output);
-    const resPath = ctx.residualFile ? (isAbsolute(ctx.residualFile) || ctx.residualFile.includes('/') ? ctx.residualFile : join(ctx.outDir, ctx.residualFile)) : undefined;
+    const resPath = ctx.residualFile
+      ? isAbsolute(ctx.residualFile) || ctx.residualFile.includes('/')
+        ? ctx.residualFile
+        : join(ctx.outDir, ctx.residualFile)
+      : undefined;
     for (const p of [outPath, resPath]) {
-      if (p && resolve(p) === resolve(ctx.input)) throw new UsageError(`-o/--res-file ${p}: would overwrite the input file`);
+      if (p && resolve(p) === resolve(ctx.input))
+        throw new UsageError(`-o/--res-file ${p}: would overwrite the input file`);
     }
-    ctx.logger.info('Velocity:Plan', {
-      file: ctx.input,
-      dates: plan.selection.kept.length,
-      parameters: plan.system.p,
-      blocks: plan.blocks.length,
-      block_rows: plan.blockRows,
-    }, `${basename(ctx.input)}: ${plan.selection.kept.length} of ${ts.dates.length} dates, ${plan.system.p} parameters, ${plan.blocks.length} block(s) of ${plan.blockRows} rows`);
+    ctx.logger.info(
+      'Velocity:Plan',
+      {
+        file: ctx.input,
+        dates: plan.selection.kept.length,
+        parameters: plan.system.p,
+        blocks: plan.blocks.length,
+        block_rows: plan.blockRows,
+      },
+      `${basename(ctx.input)}: ${plan.selection.kept.length} of ${ts.dates.length} dates, ${plan.system.p} parameters, ${plan.blocks.length} block(s) of ${plan.blockRows} rows`,
+    );
 
     const counts = await fitFile(ctx, ts, plan, cov?.cube, outPath, resPath, metrics);
     const files = [outPath, ...(resPath ? [resPath] : [])];
 
     if (ctx.geotiff) {
       const grid = mintpyGrid(ts.attrs, ts.length, ts.width);
-      if (!grid) ctx.logger.warn('Velocity:GeoTiff', { file: ctx.input }, `--geotiff: ${ctx.input} is in radar coordinates (no X_FIRST/Y_FIRST/X_STEP/Y_STEP); no GeoTIFF written`);
+      if (!grid)
+        ctx.logger.warn(
+          'Velocity:GeoTiff',
+          { file: ctx.input },
+          `--geotiff: ${ctx.input} is in radar coordinates (no X_FIRST/Y_FIRST/X_STEP/Y_STEP); no GeoTIFF written`,
+        );
       else {
         const stem = basename(outPath, extname(outPath));
         const written = await metrics.time('geotiff', () =>
-          exportGeoTiffs(outPath, plan.datasets.map((d) => d.name), grid, ctx.outDir, stem, { SOURCE: basename(ctx.input), FILE_TYPE: 'velocity' }),
+          exportGeoTiffs(
+            outPath,
+            plan.datasets.map((d) => d.name),
+            grid,
+            ctx.outDir,
+            stem,
+            { SOURCE: basename(ctx.input), FILE_TYPE: 'velocity' },
+          ),
         );
         files.push(...written);
       }
     }
     const outputs = await Promise.all(files.map(async (path) => ({ path, bytes: (await stat(path)).size })));
-    const report = buildVelocityReport({ runId, started, wallSeconds: (performance.now() - t0) / 1000, ts, plan, ctx, metrics, counts, outputs });
+    const report = buildVelocityReport({
+      runId,
+      started,
+      wallSeconds: (performance.now() - t0) / 1000,
+      ts,
+      plan,
+      ctx,
+      metrics,
+      counts,
+      outputs,
+    });
     await writeJsonAtomic(join(ctx.outDir, 'report.json'), report);
     return { output: outPath, files, report };
   } finally {
@@ -106,7 +137,11 @@ async function fitFile(
     const fitter = new BlockFitter(system, plan.design, accumulateKernel(system.p, system.n, useSimd(ctx.simd)));
     const boot =
       ctx.options.uncertainty === 'bootstrap'
-        ? new BootstrapSampler(plan.model, { count: ctx.options.bootstrapCount, seed: ctx.seed, dates: selection.kept, seconds: plan.seconds }, system.p)
+        ? new BootstrapSampler(
+            plan.model,
+            { count: ctx.options.bootstrapCount, seed: ctx.seed, dates: selection.kept, seconds: plan.seconds },
+            system.p,
+          )
         : undefined;
     const counts: PixelCounts = { total: 0, full: 0, partial: 0, skipped: 0, too_few_dates: 0, rank_deficient: 0 };
     let done = 0;
@@ -119,11 +154,15 @@ async function fitFile(
       // Views after the last heap operation of the block (see H5Cube.view).
       const data = ts.cube.view();
       const covData = covCube?.view();
-      metrics.add('read', (performance.now() - t) / 1000, { bytes: data.byteLength + (covData?.byteLength ?? 0), pixels: npix });
+      metrics.add('read', (performance.now() - t) / 1000, {
+        bytes: data.byteLength + (covData?.byteLength ?? 0),
+        pixels: npix,
+      });
       const offsets = Int32Array.from(selection.keptIndex, (i) => i * npix);
       const planes = selection.keptIndex.map((i) => data.subarray(i * npix, (i + 1) * npix));
       await metrics.time('reference', () => reference(data, npix, plan, refSeries));
-      const refIndex = plan.refY >= block.y0 && plan.refY < block.y1 ? (plan.refY - block.y0) * ts.width + plan.refX : -1;
+      const refIndex =
+        plan.refY >= block.y0 && plan.refY < block.y1 ? (plan.refY - block.y0) * ts.width + plan.refX : -1;
       const input: BlockInput = { data, offsets, planes, npix, refIndex };
       const tf = performance.now();
       const fit = fitter.fit(input);
@@ -142,7 +181,12 @@ async function fitFile(
       counts.too_few_dates += fit.counts.TooFewDates;
       counts.rank_deficient += fit.counts.RankDeficient;
       done += rows;
-      ctx.logger.debug('Velocity:Block', { block: b, y0: block.y0, y1: block.y1, ms: Math.round(performance.now() - t) });
+      ctx.logger.debug('Velocity:Block', {
+        block: b,
+        y0: block.y0,
+        y1: block.y1,
+        ms: Math.round(performance.now() - t),
+      });
       ctx.onProgress?.(done, ts.length);
       // The block work is synchronous (h5wasm, kernels): yield so that a SIGINT is handled between blocks.
       await new Promise((next) => setImmediate(next));
@@ -172,7 +216,15 @@ function blockStd(
       return residueStd(fit, plan.system);
     case 'covariance': {
       const cube = covCube!;
-      return covarianceStd(fit, plan.system, plan.design, covData!, cube.shape.length === 4 ? 'covariance' : 'variance', plan.selection.keptIndex, cube.shape[0]!);
+      return covarianceStd(
+        fit,
+        plan.system,
+        plan.design,
+        covData!,
+        cube.shape.length === 4 ? 'covariance' : 'variance',
+        plan.selection.keptIndex,
+        cube.shape[0]!,
+      );
     }
     case 'bootstrap':
       return bootstrapStd(fit, input, boot!);
@@ -209,13 +261,21 @@ async function openCovariance(path: string, ts: TimeseriesFile): Promise<{ file:
   const file = await openH5(path);
   try {
     const names = file.keys();
-    const name = names.includes('timeseries') ? 'timeseries' : names.find((k) => ((file.get(k) as { shape?: number[] } | null)?.shape ?? []).length >= 3);
-    if (!name) throw new UsageError(`--ts-cov ${path}: no (dates, length, width) variance or (dates, dates, length, width) covariance dataset`);
+    const name = names.includes('timeseries')
+      ? 'timeseries'
+      : names.find((k) => ((file.get(k) as { shape?: number[] } | null)?.shape ?? []).length >= 3);
+    if (!name)
+      throw new UsageError(
+        `--ts-cov ${path}: no (dates, length, width) variance or (dates, dates, length, width) covariance dataset`,
+      );
     const cube = await H5Cube.of(path, file, name);
     const n = ts.dates.length;
     const lead = cube.shape.slice(0, -2);
     const ok = cube.length === ts.length && cube.width === ts.width && lead.length <= 2 && lead.every((d) => d === n);
-    if (!ok) throw new UsageError(`--ts-cov ${path}: '${name}' has shape (${cube.shape.join(', ')}); expected (${n}, ${ts.length}, ${ts.width}) or (${n}, ${n}, ${ts.length}, ${ts.width})`);
+    if (!ok)
+      throw new UsageError(
+        `--ts-cov ${path}: '${name}' has shape (${cube.shape.join(', ')}); expected (${n}, ${ts.length}, ${ts.width}) or (${n}, ${n}, ${ts.length}, ${ts.width})`,
+      );
     return { file, cube };
   } catch (err) {
     file.close();
