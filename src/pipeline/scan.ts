@@ -11,7 +11,7 @@ import type { Logger } from '../core/log.js';
 import { Metrics } from '../core/metrics.js';
 import { WorkerPool } from '../engine/cpu/pool.js';
 import { simdAvailable } from '../engine/cpu/wasm.kernels.js';
-import { commitDir, createTempDir, discardDir, indicesDir } from '../io/output/scene.dir.js';
+import { commitDir, createTempDir, discardDir, indicesDir, sceneDir } from '../io/output/scene.dir.js';
 import { writeJsonAtomic } from '../io/output/report.js';
 import { GeoTiffWriter } from '../io/raster/geotiff.writer.js';
 import { Jp2Reader } from '../io/raster/jp2.reader.js';
@@ -142,6 +142,7 @@ export async function scanScene(
   for (const w of plan.warnings) logger.warn('Scene:Warning', { scene: scene.id }, w);
   const params = scanParameters(ctx, plan);
   const key = `${runId}/${scene.id}`;
+  const finalDir = sceneDir(ctx.out, scene.id); // a safe name inside --out, checked before anything is written
   const tmp = await createTempDir(ctx.out, scene.id);
   const writers: GeoTiffWriter[] = [];
   let maskWriters: MaskWriters | undefined;
@@ -273,7 +274,6 @@ export async function scanScene(
       if (r.format === 'JPEG 2000') metrics.add('decode', r.stats.decodeSeconds, { bytes: r.stats.bytesRead });
     }
 
-    const finalDir = join(ctx.out, scene.id);
     outputs.unshift(...writers.map((w) => ({ path: w.path, bytes: 0 })));
     for (const o of outputs) {
       o.bytes = (await stat(o.path)).size;

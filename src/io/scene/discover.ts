@@ -8,6 +8,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { InputError } from '../../core/errors.js';
+import { sceneFolderName } from '../../core/scene.name.js';
 import { bandFromName, bands, type BandId } from './bands.js';
 import { metadataFromName, offsetForBaseline, readSafeMetadata, readStacItem, uniformOffsets, type SceneMetadata } from './metadata.js';
 
@@ -137,7 +138,9 @@ async function discoverCog(dir: string): Promise<Scene> {
     }
   }
   if (found.size === 0) throw new InputError(dir, 'no Sentinel-2 bands found (expected B04.tif-style GeoTIFFs or a .SAFE product)');
-  return { id: metadata.id ?? basename(dir), path: dir, layout: 'cog', bands: found, metadata, metadataPath, warnings };
+  // The id names the output folder: checked here, where it is born (core/scene.name.ts).
+  const id = metadata.id !== undefined ? sceneFolderName(metadata.id, metadataPath ?? dir) : sceneFolderName(basename(dir), dir);
+  return { id, path: dir, layout: 'cog', bands: found, metadata, metadataPath, warnings };
 }
 
 async function discoverSafe(dir: string): Promise<Scene> {
@@ -186,6 +189,8 @@ async function discoverSafe(dir: string): Promise<Scene> {
   }
   if (found.size === 0) throw new InputError(dir, 'no Sentinel-2 bands found (no GRANULE/*/IMG_DATA/R*m/*_<band>_<res>m.jp2 files)');
   for (const list of found.values()) list.sort((a, b) => a.resolution - b.resolution);
-  const id = metadata.id ?? basename(dir).replace(/\.SAFE$/i, '');
+  // The id names the output folder: checked here, where it is born (core/scene.name.ts).
+  const id =
+    metadata.id !== undefined ? sceneFolderName(metadata.id, metadataPath ?? dir) : sceneFolderName(basename(dir).replace(/\.SAFE$/i, ''), dir);
   return { id, path: dir, layout: 'safe', bands: found, metadata, metadataPath, warnings };
 }

@@ -69,7 +69,10 @@ export async function readStacItem(path: string): Promise<SceneMetadata | undefi
   } catch {
     return undefined;
   }
-  if (item.type !== 'Feature' || !item.properties) return undefined;
+  if (item === null || typeof item !== 'object' || item.type !== 'Feature' || !item.properties || typeof item.properties !== 'object') return undefined;
+  // A STAC item whose id is not a string (a number, null, an object) cannot name a scene: refused here,
+  // with the file named, instead of failing later inside string handling.
+  if ('id' in item && typeof item.id !== 'string') throw new InputError(path, `STAC item id ${JSON.stringify(item.id)?.slice(0, 80)} is not a string`);
   const p = item.properties;
   const baseline = typeof p['s2:processing_baseline'] === 'string' ? p['s2:processing_baseline'] : undefined;
   const applied = p['earthsearch:boa_offset_applied'];
