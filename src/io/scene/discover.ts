@@ -150,7 +150,8 @@ async function discoverSafe(dir: string): Promise<Scene> {
   let metadataPath: string | undefined = mtd;
   try {
     await stat(mtd);
-    metadata = await readSafeMetadata(mtd);
+    metadata = await readSafeMetadata(mtd, basename(dir));
+    warnings.push(...(metadata.warnings ?? []));
   } catch (err) {
     if (err instanceof InputError && !/cannot be read/.test(err.fault)) throw err;
     metadataPath = undefined;
