@@ -26,9 +26,13 @@ function shown(id: unknown): string {
 export function sceneFolderName(id: unknown, source: string): string {
   if (typeof id !== 'string') throw new InputError(source, `scene id ${shown(id)} is not a string`);
   if (id.length === 0) throw new InputError(source, 'scene id is empty');
-  if (id.length > MAX_ID_LENGTH) throw new InputError(source, `scene id ${shown(id)} is longer than ${MAX_ID_LENGTH} characters`);
+  if (id.length > MAX_ID_LENGTH)
+    throw new InputError(source, `scene id ${shown(id)} is longer than ${MAX_ID_LENGTH} characters`);
   if (!SAFE_ID.test(id)) {
-    throw new InputError(source, `scene id ${shown(id)} cannot be used as a folder name (allowed: letters, digits, '.', '_', '-', not starting with '.')`);
+    throw new InputError(
+      source,
+      `scene id ${shown(id)} cannot be used as a folder name (allowed: letters, digits, '.', '_', '-', not starting with '.')`,
+    );
   }
   return id;
 }

@@ -92,7 +92,9 @@ export function runParameterHash(ctx: ScanContext): string {
     compress: ctx.codec,
     level: ctx.level,
     block: ctx.block,
-    detection: ctx.detection ? { params: paramsHash(ctx.detection.params), detectors: Object.keys(ctx.detection.detectors) } : null,
+    detection: ctx.detection
+      ? { params: paramsHash(ctx.detection.params), detectors: Object.keys(ctx.detection.detectors) }
+      : null,
     quicklook: ctx.quicklook,
   };
   return createHash('sha256').update(JSON.stringify(options)).digest('hex').slice(0, 16);
@@ -105,7 +107,8 @@ export async function runScan(ctx: ScanContext): Promise<ScanResult> {
   const t0 = performance.now();
 
   const paths: string[] = [];
-  for (const input of ctx.inputs) for (const p of await findScenes(input)) if (!paths.includes(resolve(p))) paths.push(resolve(p));
+  for (const input of ctx.inputs)
+    for (const p of await findScenes(input)) if (!paths.includes(resolve(p))) paths.push(resolve(p));
   let candidates: Candidate[] = [];
   for (const path of paths) {
     const t = performance.now();
@@ -113,7 +116,12 @@ export async function runScan(ctx: ScanContext): Promise<ScanResult> {
       const scene = await discoverScene(path);
       candidates.push({ path, id: scene.id, scene, discoverSeconds: (performance.now() - t) / 1000 });
     } catch (err) {
-      candidates.push({ path, id: basename(path), discoverError: err, discoverSeconds: (performance.now() - t) / 1000 });
+      candidates.push({
+        path,
+        id: basename(path),
+        discoverError: err,
+        discoverSeconds: (performance.now() - t) / 1000,
+      });
     }
   }
   const found = candidates.length;
@@ -133,7 +141,14 @@ export async function runScan(ctx: ScanContext): Promise<ScanResult> {
 async function runWithEngine(
   ctx: ScanContext,
   engine: EngineSelection | undefined,
-  run: { runId: string; started: Date; t0: number; candidates: Candidate[]; found: number; files: ReturnType<typeof batchFiles> },
+  run: {
+    runId: string;
+    started: Date;
+    t0: number;
+    candidates: Candidate[];
+    found: number;
+    files: ReturnType<typeof batchFiles>;
+  },
 ): Promise<ScanResult> {
   const { logger, batch } = ctx;
   const { runId, started, t0, candidates, found, files } = run;
@@ -142,7 +157,10 @@ async function runWithEngine(
     if (lock?.tookOver) logger.warn('Run:Lock', { lock: lock.path }, lock.tookOver);
     if (lock) await removeStaleTemporaries(ctx);
     const statePath = join(ctx.out, files.state);
-    const state = new StateStore(statePath, await loadState(statePath, (msg) => logger.warn('Run:State', { state: statePath }, msg)));
+    const state = new StateStore(
+      statePath,
+      await loadState(statePath, (msg) => logger.warn('Run:State', { state: statePath }, msg)),
+    );
     if (lock) await state.compact();
 
     const hash = runParameterHash(ctx);
@@ -151,7 +169,13 @@ async function runWithEngine(
     for (const c of candidates) {
       const earlier = firstPath.get(c.id);
       if (earlier !== undefined) {
-        decisions.push({ id: c.id, path: c.path, status: 'duplicate', run: false, reason: `scene id ${c.id} was already found at ${earlier}; not replacing it` });
+        decisions.push({
+          id: c.id,
+          path: c.path,
+          status: 'duplicate',
+          run: false,
+          reason: `scene id ${c.id} was already found at ${earlier}; not replacing it`,
+        });
         continue;
       }
       firstPath.set(c.id, c.path);
@@ -164,17 +188,29 @@ async function runWithEngine(
     const todo = candidates.filter((_, i) => decisions[i]!.run);
     const outcomes: SceneOutcome[] = candidates.map((c, i) => {
       const d = decisions[i]!;
-      if (d.status === 'duplicate') return { path: c.path, id: c.id, ok: false, error: `${c.path}: ${d.reason}`, stage: 'discover' };
+      if (d.status === 'duplicate')
+        return { path: c.path, id: c.id, ok: false, error: `${c.path}: ${d.reason}`, stage: 'discover' };
       return { path: c.path, id: c.id, ok: d.status === 'done', skipped: d.run ? undefined : d.reason };
     });
     for (const d of decisions) {
-      if (!d.run && d.status !== 'duplicate') logger.info('Scene:Skip', { scene: d.id, status: d.status, reason: d.reason }, `${d.id}: ${d.status}: ${d.reason}`);
-      if (d.status === 'duplicate') logger.error('Scene:Failed', { scene: d.id, path: d.path, stage: 'discover' }, `${d.path}: ${d.reason}`);
+      if (!d.run && d.status !== 'duplicate')
+        logger.info(
+          'Scene:Skip',
+          { scene: d.id, status: d.status, reason: d.reason },
+          `${d.id}: ${d.status}: ${d.reason}`,
+        );
+      if (d.status === 'duplicate')
+        logger.error('Scene:Failed', { scene: d.id, path: d.path, stage: 'discover' }, `${d.path}: ${d.reason}`);
     }
 
     let failure: unknown;
     if (todo.length > 0) {
-      if (engine) logger.info('Run:Engine', { engine: engine.name, device: engine.device.description }, engine.note ?? `engine: ${engine.name} on ${engine.device.description}`);
+      if (engine)
+        logger.info(
+          'Run:Engine',
+          { engine: engine.name, device: engine.device.description },
+          engine.note ?? `engine: ${engine.name} on ${engine.device.description}`,
+        );
       const pool = new WorkerPool(new URL('./scan.worker.js', import.meta.url), ctx.threads);
       // Scenes at once (--jobs): each holds its strips in flight and its detection state; the JPEG 2000
       // and tile limits are shared by all, so band decodes do not multiply with the jobs.
@@ -187,7 +223,16 @@ async function runWithEngine(
         await Promise.all(
           todo.map((c) =>
             jobs(async () => {
-              const { outcome, cause } = await processScene(sceneCtx, pool, c, runId, limits, state, hash, candidates.length > 1);
+              const { outcome, cause } = await processScene(
+                sceneCtx,
+                pool,
+                c,
+                runId,
+                limits,
+                state,
+                hash,
+                candidates.length > 1,
+              );
               outcomes[candidates.indexOf(c)] = outcome;
               if (cause !== undefined) single = cause;
               done++;
@@ -202,7 +247,16 @@ async function runWithEngine(
     }
 
     await state.compact();
-    const report = buildRunReport({ runId, started, wallSeconds: (performance.now() - t0) / 1000, ctx, found, decisions, outcomes, files });
+    const report = buildRunReport({
+      runId,
+      started,
+      wallSeconds: (performance.now() - t0) / 1000,
+      ctx,
+      found,
+      decisions,
+      outcomes,
+      files,
+    });
     await writeJsonAtomic(join(ctx.out, files.report), report);
     // A run of one scene that failed ends with that scene's error: its one line, exit 1.
     if (failure !== undefined) throw failure;
@@ -213,7 +267,13 @@ async function runWithEngine(
   }
 }
 
-async function decide(ctx: ScanContext, c: Candidate, rec: SceneRecord | undefined, hash: string, retryFailed: boolean): Promise<Decision> {
+async function decide(
+  ctx: ScanContext,
+  c: Candidate,
+  rec: SceneRecord | undefined,
+  hash: string,
+  retryFailed: boolean,
+): Promise<Decision> {
   const base = { id: c.id, path: c.path };
   if (!rec) return { ...base, status: 'new', run: true, reason: 'not processed before' };
   if (ctx.batch.force) return { ...base, status: 'forced', run: true, reason: '--force' };
@@ -223,8 +283,19 @@ async function decide(ctx: ScanContext, c: Candidate, rec: SceneRecord | undefin
   else if (rec.tool_version !== toolVersion) change = `tool version ${rec.tool_version} → ${toolVersion}`;
   if (rec.outcome === 'failed') {
     if (change) return { ...base, status: 'changed', run: true, reason: `${change} (failed before)` };
-    if (ctx.batch.retryFailed || retryFailed) return { ...base, status: 'retry', run: true, reason: ctx.batch.retryFailed ? '--retry-failed' : 'failed before' };
-    return { ...base, status: 'failed', run: false, reason: `failed before (${rec.stage ?? '?'}: ${rec.error ?? '?'}); unchanged, skipped (--retry-failed runs it again)` };
+    if (ctx.batch.retryFailed || retryFailed)
+      return {
+        ...base,
+        status: 'retry',
+        run: true,
+        reason: ctx.batch.retryFailed ? '--retry-failed' : 'failed before',
+      };
+    return {
+      ...base,
+      status: 'failed',
+      run: false,
+      reason: `failed before (${rec.stage ?? '?'}: ${rec.error ?? '?'}); unchanged, skipped (--retry-failed runs it again)`,
+    };
   }
   if (change) return { ...base, status: 'changed', run: true, reason: change };
   for (const o of rec.outputs ?? []) {
@@ -235,7 +306,13 @@ async function decide(ctx: ScanContext, c: Candidate, rec: SceneRecord | undefin
     } catch {
       return { ...base, status: 'outputs', run: true, reason: `output ${o.path} is missing` };
     }
-    if (size !== o.bytes) return { ...base, status: 'outputs', run: true, reason: `output ${o.path} changed size (${o.bytes} → ${size} bytes)` };
+    if (size !== o.bytes)
+      return {
+        ...base,
+        status: 'outputs',
+        run: true,
+        reason: `output ${o.path} changed size (${o.bytes} → ${size} bytes)`,
+      };
   }
   return { ...base, status: 'done', run: false, reason: `done ${rec.finished_at}, unchanged` };
 }
@@ -262,7 +339,7 @@ async function processScene(
       tool_version: toolVersion,
       run_id: runId,
       finished_at: new Date().toISOString(),
-      wall_s: Math.round((performance.now() - t0)) / 1000,
+      wall_s: Math.round(performance.now() - t0) / 1000,
       ...r,
     });
   try {
@@ -276,7 +353,8 @@ async function processScene(
     const line = errorLine(err);
     record({ outcome: 'failed', stage: tracker.stage, error: line });
     // (A run of one scene reports its failure as the command's error line instead.)
-    if (logFailure) ctx.logger.error('Scene:Failed', { scene: c.id, path: c.path, stage: tracker.stage, error: line }, line);
+    if (logFailure)
+      ctx.logger.error('Scene:Failed', { scene: c.id, path: c.path, stage: tracker.stage, error: line }, line);
     return { outcome: { path: c.path, id: c.id, ok: false, error: line, stage: tracker.stage }, cause: err };
   }
 }
@@ -309,6 +387,10 @@ async function removeStaleTemporaries(ctx: ScanContext): Promise<void> {
     const owner = tempOwner(name);
     if (!owner || owner.host !== hostTag || processAlive(owner.pid)) continue;
     await rm(join(ctx.out, name), { recursive: true, force: true });
-    ctx.logger.info('Run:Cleanup', { removed: name, pid: owner.pid }, `removed ${name}, left by a run that is gone (pid ${owner.pid})`);
+    ctx.logger.info(
+      'Run:Cleanup',
+      { removed: name, pid: owner.pid },
+      `removed ${name}, left by a run that is gone (pid ${owner.pid})`,
+    );
   }
 }

@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Logger } from '../core/log.js';
 import { Metrics } from '../core/metrics.js';
-import { WorkerPool } from '../engine/cpu/pool.js';
+import type { WorkerPool } from '../engine/cpu/pool.js';
 import { simdAvailable } from '../engine/cpu/wasm.kernels.js';
 import { commitDir, createTempDir, discardDir, indicesDir, sceneDir } from '../io/output/scene.dir.js';
 import { writeJsonAtomic } from '../io/output/report.js';
@@ -112,7 +112,9 @@ export function scanParameters(ctx: ScanContext, plan: ScanPlan): ScanParameters
     compress: ctx.codec,
     level: ctx.level,
     block: ctx.block,
-    detection: ctx.detection ? `${paramsHash(ctx.detection.params)}:${Object.keys(ctx.detection.detectors).join(',')}` : null,
+    detection: ctx.detection
+      ? `${paramsHash(ctx.detection.params)}:${Object.keys(ctx.detection.detectors).join(',')}`
+      : null,
   };
 }
 
@@ -137,7 +139,13 @@ export async function scanScene(
   logger.info('Scene:Start', { scene: scene.id, path: scene.path, layout: scene.layout });
   tracker.stage = 'open';
   const plan = await metrics.time('open', () =>
-    planScan(scene, { ...ctx.plan, jp2Limit: limits.jp2, tileLimit: limits.tiles, detectors: ctx.detection?.detectors ?? {}, detectExplicit: ctx.detection?.explicit ?? false }),
+    planScan(scene, {
+      ...ctx.plan,
+      jp2Limit: limits.jp2,
+      tileLimit: limits.tiles,
+      detectors: ctx.detection?.detectors ?? {},
+      detectExplicit: ctx.detection?.explicit ?? false,
+    }),
   );
   for (const w of plan.warnings) logger.warn('Scene:Warning', { scene: scene.id }, w);
   const params = scanParameters(ctx, plan);
@@ -177,16 +185,32 @@ export async function scanScene(
       simd: ctx.simd && simdAvailable(),
       // Written indices come first in `computed`; the rest are computed for the detectors only.
       sinks: names.map((_, i) => writers[i]?.sink ?? null),
-      detect: runs.length ? runs.map((r) => ({ conditions: r.spec.conditions.map((c) => ({ slot: slot(c.index), op: c.op, value: c.value })) })) : undefined,
+      detect: runs.length
+        ? runs.map((r) => ({
+            conditions: r.spec.conditions.map((c) => ({ slot: slot(c.index), op: c.op, value: c.value })),
+          }))
+        : undefined,
     };
     await pool.broadcast(setup);
     // A device engine computes the indices and the detectors' bits; the workers resample and encode.
-    const device = ctx.engine?.engine?.compile(plan.computed, plan.bands.map((b) => b.band), setup.detect);
+    const device = ctx.engine?.engine?.compile(
+      plan.computed,
+      plan.bands.map((b) => b.band),
+      setup.detect,
+    );
     for (const r of plan.readers) if (r instanceof Jp2Reader) r.prefetch();
 
     const detection = ctx.detection;
     const stream =
-      runs.length && detection ? new DetectionStream(plan.window, runs, detection.params.remask_after_morphology, pixelArea(plan), deviceMorphology(ctx)) : undefined;
+      runs.length && detection
+        ? new DetectionStream(
+            plan.window,
+            runs,
+            detection.params.remask_after_morphology,
+            pixelArea(plan),
+            deviceMorphology(ctx),
+          )
+        : undefined;
     const collector =
       stream && detection
         ? new StatsCollector(stream, runs, {
@@ -201,9 +225,19 @@ export async function scanScene(
           })
         : undefined;
     if (stream) await mkdir(join(tmp, 'masks'));
-    maskWriters = stream ? await MaskWriters.create(runs, join(tmp, 'masks'), plan.outGrid, { tileSize: ctx.block, codec: ctx.codec, level: ctx.level, metadata }) : undefined;
+    maskWriters = stream
+      ? await MaskWriters.create(runs, join(tmp, 'masks'), plan.outGrid, {
+          tileSize: ctx.block,
+          codec: ctx.codec,
+          level: ctx.level,
+          metadata,
+        })
+      : undefined;
     // The quicklook's picture needs only reduced-resolution reads: start it now, outline it at the end.
-    const picture = stream && ctx.quicklook ? timedPromise(metrics, 'quicklook', quicklookImage(scene, plan.fullGrid, plan.window, 2048)) : undefined;
+    const picture =
+      stream && ctx.quicklook
+        ? timedPromise(metrics, 'quicklook', quicklookImage(scene, plan.fullGrid, plan.window, 2048))
+        : undefined;
     picture?.catch(() => undefined);
     const afterStrip = (): void => {
       if (!stream || !maskWriters) return;
@@ -228,7 +262,12 @@ export async function scanScene(
       metrics.add('label', stream.timings.label);
       const measured = await collector!.finish(ctx.inflight);
       const finishCtx = { grid: plan.outGrid, indexNames: names };
-      const outcomes = await metrics.time('polygons', () => finishDetectors(results.map((r, d) => ({ ...r, measured: measured[d]! })), finishCtx));
+      const outcomes = await metrics.time('polygons', () =>
+        finishDetectors(
+          results.map((r, d) => ({ ...r, measured: measured[d]! })),
+          finishCtx,
+        ),
+      );
       afterStrip(); // the last rows are final now
       await metrics.time('masks', () => maskWriters!.finish());
       const fc = toFeatureCollection(outcomes, {
@@ -240,7 +279,10 @@ export async function scanScene(
         detectorsHash: paramsHash(detection.params),
       });
       await metrics.time('geojson', () => writeGeoJson(join(tmp, 'candidates.geojson'), fc));
-      outputs.push(...maskWriters!.paths.map((path) => ({ path, bytes: 0 })), { path: join(tmp, 'candidates.geojson'), bytes: 0 });
+      outputs.push(...maskWriters!.paths.map((path) => ({ path, bytes: 0 })), {
+        path: join(tmp, 'candidates.geojson'),
+        bytes: 0,
+      });
       detected = {
         parameter_set: detection.params.name,
         parameter_hash: paramsHash(detection.params),
@@ -253,9 +295,18 @@ export async function scanScene(
           const image = await picture;
           if (typeof image === 'string') return image;
           const q = quicklookGrid(plan.window, 2048);
-          const colors: Record<string, string> = { terra_preta: '#ffd400', terra_preta_standard: '#ff7a00', crop_mark: '#00e5ff' };
+          const colors: Record<string, string> = {
+            terra_preta: '#ffd400',
+            terra_preta_standard: '#ff7a00',
+            crop_mark: '#00e5ff',
+          };
           const outlines = outcomes.flatMap((o) =>
-            o.candidates.map((c) => ({ rings: c.rings.map((r) => r.map(([x, y]): [number, number] => [(x - plan.window.x0) / q.factor, (y - plan.window.y0) / q.factor])), color: colors[o.name] ?? '#ff00ff' })),
+            o.candidates.map((c) => ({
+              rings: c.rings.map((r) =>
+                r.map(([x, y]): [number, number] => [(x - plan.window.x0) / q.factor, (y - plan.window.y0) / q.factor]),
+              ),
+              color: colors[o.name] ?? '#ff00ff',
+            })),
           );
           await writeQuicklook(join(tmp, 'quicklook.png'), image, outlines);
           outputs.push({ path: join(tmp, 'quicklook.png'), bytes: 0 });
@@ -296,7 +347,12 @@ export async function scanScene(
     });
     await writeJsonAtomic(join(tmp, 'report.json'), report);
     await commitDir(tmp, finalDir);
-    logger.info('Scene:Done', { scene: scene.id, out: finalDir, wall_s: report.wall_s, indices: report.indices.written.length });
+    logger.info('Scene:Done', {
+      scene: scene.id,
+      out: finalDir,
+      wall_s: report.wall_s,
+      indices: report.indices.written.length,
+    });
     return { id: scene.id, outputDir: finalDir, report };
   } catch (err) {
     await Promise.all(writers.map((w) => w.abort()));
@@ -351,7 +407,9 @@ async function streamStrips(
   const read = async (s: StripSpan) => {
     const t0 = performance.now();
     const data = await readStrip(plan, bandAxes, sclAxes, s.gy0, s.rows, windows);
-    metrics.add('read', (performance.now() - t0) / 1000, { bytes: data.bands.reduce((a, b) => a + b.data.byteLength, 0) });
+    metrics.add('read', (performance.now() - t0) / 1000, {
+      bytes: data.bands.reduce((a, b) => a + b.data.byteLength, 0),
+    });
     return data;
   };
 
@@ -427,8 +485,19 @@ async function onDevice(pool: WorkerPool, device: DeviceKernels, task: StripTask
   const planes = await pool.run<PlanesResult>({ ...task, type: 'planes' } satisfies PlanesTask);
   // The device's own time for the task (tasks queue for the device; the wait is not counted).
   const { outs, bits, seconds: indices } = await device.strip(planes.planes, planes.masked, task.rows, task.cols);
-  const encode: EncodeTask = { type: 'encode', key: task.key, cols: task.cols, rows: task.rows, tileX0: task.tileX0, tileY: task.tileY, outs };
-  const r = await pool.run<StripResult>(encode, outs.map((o) => o.buffer as ArrayBuffer));
+  const encode: EncodeTask = {
+    type: 'encode',
+    key: task.key,
+    cols: task.cols,
+    rows: task.rows,
+    tileX0: task.tileX0,
+    tileY: task.tileY,
+    outs,
+  };
+  const r = await pool.run<StripResult>(
+    encode,
+    outs.map((o) => o.buffer as ArrayBuffer),
+  );
   return { ...r, bits, timings: { ...r.timings, resample: planes.seconds, indices } };
 }
 
@@ -436,5 +505,8 @@ async function onDevice(pool: WorkerPool, device: DeviceKernels, task: StripTask
 function deviceMorphology(ctx: ScanContext): DeviceMorphology | undefined {
   const engine = ctx.engine?.engine;
   if (!engine) return undefined;
-  return { fits: (rows, cols) => rows * cols * 4 <= engine.maxPlaneBytes, run: (mask, rows, cols, steps) => engine.morphology(mask, rows, cols, steps) };
+  return {
+    fits: (rows, cols) => rows * cols * 4 <= engine.maxPlaneBytes,
+    run: (mask, rows, cols, steps) => engine.morphology(mask, rows, cols, steps),
+  };
 }

@@ -39,12 +39,17 @@ describe('taking over a lock whose holder is gone', () => {
     ['empty', ''],
     ['unparsable', '{"pid": 12'],
     ['not an owner record', '[1,2,3]'],
-    ['a pid that must never be signalled', JSON.stringify({ pid: -1, host: os.hostname(), started_at: 'x', run_id: 'r' })],
+    [
+      'a pid that must never be signalled',
+      JSON.stringify({ pid: -1, host: os.hostname(), started_at: 'x', run_id: 'r' }),
+    ],
   ])('a lock file that is %s, older than the grace period: taken over, and said so', async (_, content) => {
     const { out, lock } = lockWith(content, LOCK_GRACE_MS + 60_000);
     const l = await OutputLock.acquire(out, '.archeo.lock', 'run-1');
     try {
-      expect(l.tookOver).toMatch(/^took over an empty or unreadable lock .* left by a run that is gone \(no owner recorded, older than 120 s\)$/);
+      expect(l.tookOver).toMatch(
+        /^took over an empty or unreadable lock .* left by a run that is gone \(no owner recorded, older than 120 s\)$/,
+      );
       expect(JSON.parse(readFileSync(lock, 'utf8')).pid).toBe(process.pid);
     } finally {
       l.release();
@@ -60,16 +65,24 @@ describe('taking over a lock whose holder is gone', () => {
 
   test('a lock naming a dead pid on this host: taken over at once', async () => {
     const pid = deadPid();
-    const { out } = lockWith(JSON.stringify({ pid, host: os.hostname(), started_at: '2026-01-01T00:00:00Z', run_id: 'gone' }), 0);
+    const { out } = lockWith(
+      JSON.stringify({ pid, host: os.hostname(), started_at: '2026-01-01T00:00:00Z', run_id: 'gone' }),
+      0,
+    );
     const l = await OutputLock.acquire(out, '.archeo.lock', 'run-1');
-    expect(l.tookOver).toBe(`took over the lock of a run that is gone (pid ${pid} on ${os.hostname()}, since 2026-01-01T00:00:00Z)`);
+    expect(l.tookOver).toBe(
+      `took over the lock of a run that is gone (pid ${pid} on ${os.hostname()}, since 2026-01-01T00:00:00Z)`,
+    );
     l.release();
   });
 
   test('a lock naming a live pid on this host, or a fresh lock of another host: exit 4', async () => {
     const live = lockWith(JSON.stringify({ pid: process.pid, host: os.hostname(), started_at: 'x', run_id: 'r' }), 0);
     await expect(OutputLock.acquire(live.out, '.archeo.lock', 'run-1')).rejects.toThrow(LockedError);
-    const other = lockWith(JSON.stringify({ pid: deadPid(), host: `not-${os.hostname()}`, started_at: 'x', run_id: 'r' }), 0);
+    const other = lockWith(
+      JSON.stringify({ pid: deadPid(), host: `not-${os.hostname()}`, started_at: 'x', run_id: 'r' }),
+      0,
+    );
     await expect(OutputLock.acquire(other.out, '.archeo.lock', 'run-1')).rejects.toThrow(LockedError);
   });
 

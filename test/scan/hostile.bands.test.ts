@@ -86,7 +86,9 @@ describe('non-regular files named like bands', () => {
     const r = archeo(['scan', archive, '--out', out, '--json', '-q']);
     expect(r.code).toBe(3);
     const summary = JSON.parse(r.stdout) as { scenes: { ok: boolean; error?: string }[] };
-    expect(summary.scenes.filter((s) => !s.ok).map((s) => s.error)).toEqual([`${join(bad, 'B08.tif')}: is a FIFO (named pipe), not a band file`]);
+    expect(summary.scenes.filter((s) => !s.ok).map((s) => s.error)).toEqual([
+      `${join(bad, 'B08.tif')}: is a FIFO (named pipe), not a band file`,
+    ]);
     expect(outputEntries(out)).toEqual([UNU_ID]);
     expect(existsSync(join(out, UNU_ID, 'report.json'))).toBe(true);
   });

@@ -62,12 +62,36 @@ describe('unsafe scene ids', () => {
 
   test.each([
     ['empty', '', 'scene id is empty'],
-    ['.', '.', `scene id "." cannot be used as a folder name (allowed: letters, digits, '.', '_', '-', not starting with '.')`],
-    ['..', '..', `scene id ".." cannot be used as a folder name (allowed: letters, digits, '.', '_', '-', not starting with '.')`],
-    ['a/b', 'a/b', `scene id "a/b" cannot be used as a folder name (allowed: letters, digits, '.', '_', '-', not starting with '.')`],
-    ['a\\b', 'a\\b', `scene id "a\\\\b" cannot be used as a folder name (allowed: letters, digits, '.', '_', '-', not starting with '.')`],
-    ['a control character', 'a\u0001b', `scene id "a\\u0001b" cannot be used as a folder name (allowed: letters, digits, '.', '_', '-', not starting with '.')`],
-    ['NUL', 'a\u0000b', `scene id "a\\u0000b" cannot be used as a folder name (allowed: letters, digits, '.', '_', '-', not starting with '.')`],
+    [
+      '.',
+      '.',
+      `scene id "." cannot be used as a folder name (allowed: letters, digits, '.', '_', '-', not starting with '.')`,
+    ],
+    [
+      '..',
+      '..',
+      `scene id ".." cannot be used as a folder name (allowed: letters, digits, '.', '_', '-', not starting with '.')`,
+    ],
+    [
+      'a/b',
+      'a/b',
+      `scene id "a/b" cannot be used as a folder name (allowed: letters, digits, '.', '_', '-', not starting with '.')`,
+    ],
+    [
+      'a\\b',
+      'a\\b',
+      `scene id "a\\\\b" cannot be used as a folder name (allowed: letters, digits, '.', '_', '-', not starting with '.')`,
+    ],
+    [
+      'a control character',
+      'a\u0001b',
+      `scene id "a\\u0001b" cannot be used as a folder name (allowed: letters, digits, '.', '_', '-', not starting with '.')`,
+    ],
+    [
+      'NUL',
+      'a\u0000b',
+      `scene id "a\\u0000b" cannot be used as a folder name (allowed: letters, digits, '.', '_', '-', not starting with '.')`,
+    ],
     ['too long', 'S'.repeat(300), `scene id "${'S'.repeat(76)}…" is longer than 200 characters`],
   ])('PRODUCT_URI %s: one line naming MTD_MSIL2A.xml, exit 1, nothing left under --out', (_, uri, fault) => {
     const base = tempDir('archeo-ids-');
@@ -107,7 +131,10 @@ describe('unsafe scene ids', () => {
     const r = archeo(['scan', archive, '--out', out, '--json', '-q']);
     expect(r.code).toBe(3);
     const summary = JSON.parse(r.stdout) as { scenes: { ok: boolean; path: string; error?: string }[] };
-    const failed = summary.scenes.filter((s) => !s.ok).map((s) => s.error).sort();
+    const failed = summary.scenes
+      .filter((s) => !s.ok)
+      .map((s) => s.error)
+      .sort();
     expect(failed).toEqual([
       `${bad.mtd}: scene id "../escape" cannot be used as a folder name (allowed: letters, digits, '.', '_', '-', not starting with '.')`,
       `${bad2.mtd}: scene id "a/b" cannot be used as a folder name (allowed: letters, digits, '.', '_', '-', not starting with '.')`,

@@ -44,14 +44,21 @@ function info(scene: string): Info {
 const offsetsOf = (d: Info): number[] => d.bands.filter((b) => b.band !== 'SCL').map((b) => b.offset);
 
 describe('a damaged MTD_MSIL2A.xml of a baseline 04.00 product: ESA default -1000 with a warning', () => {
-  const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(XML.replace('encoding="UTF-8"', 'encoding="UTF-16"'), 'utf16le')]);
+  const utf16 = Buffer.concat([
+    Buffer.from([0xff, 0xfe]),
+    Buffer.from(XML.replace('encoding="UTF-8"', 'encoding="UTF-16"'), 'utf16le'),
+  ]);
   test.each([
     ['empty', '', 'the file is empty'],
     ['truncated', XML.slice(0, Math.floor(XML.length / 2)), ' at line 304'],
     ['truncated before the offsets', XML.slice(0, XML.indexOf('<BOA_ADD_OFFSET_VALUES_LIST>') + 60), ''],
     ['not XML', 'PK\u0003\u0004 this is a zip file, not XML', 'text outside the root element'],
     ['closing tags removed', XML.replace(/<\/[^>]+>/g, ''), 'is not closed'],
-    ['invalid UTF-8', Buffer.concat([Buffer.from(XML.slice(0, 100)), Buffer.from([0xff, 0xc0, 0x80])]), 'not UTF-8 text'],
+    [
+      'invalid UTF-8',
+      Buffer.concat([Buffer.from(XML.slice(0, 100)), Buffer.from([0xff, 0xc0, 0x80])]),
+      'not UTF-8 text',
+    ],
     ['another XML document', '<?xml version="1.0"?><kml><Document/></kml>', 'root element is <kml>'],
   ])('%s: offsets -1000 on every band, a warning naming the file and the reason', (_, content, reason) => {
     const { scene, mtd } = withMtd(content);
@@ -60,19 +67,33 @@ describe('a damaged MTD_MSIL2A.xml of a baseline 04.00 product: ESA default -100
     expect(offsetsOf(d).length).toBeGreaterThan(5);
     expect(new Set(offsetsOf(d))).toEqual(new Set([-1000]));
     expect(d.offset_source).toMatch(/^product name \(baseline 04.00; MTD_MSIL2A.xml unreadable: /);
-    expect(d.warnings.some((w) => w.startsWith(`${mtd} is not a readable product metadata file (`) && w.includes(reason) && w.includes('BOA_ADD_OFFSET -1000'))).toBe(true);
+    expect(
+      d.warnings.some(
+        (w) =>
+          w.startsWith(`${mtd} is not a readable product metadata file (`) &&
+          w.includes(reason) &&
+          w.includes('BOA_ADD_OFFSET -1000'),
+      ),
+    ).toBe(true);
   });
 
   test('no BOA_ADD_OFFSET_VALUES_LIST in a well-formed 04.00 MTD: -1000 with a warning', () => {
     const { scene, mtd } = withMtd(XML.replace(OFFSETS_LIST, ''));
     const d = info(scene);
     expect(new Set(offsetsOf(d))).toEqual(new Set([-1000]));
-    expect(d.warnings).toContain(`${mtd} has no BOA_ADD_OFFSET_VALUES_LIST: baseline 04.00 products carry BOA_ADD_OFFSET -1000, applied to every band`);
+    expect(d.warnings).toContain(
+      `${mtd} has no BOA_ADD_OFFSET_VALUES_LIST: baseline 04.00 products carry BOA_ADD_OFFSET -1000, applied to every band`,
+    );
   });
 
   test('the baseline comes from the product name when the MTD has none (S2B_…_N0509_…)', () => {
     const name = 'S2B_MSIL2A_20230826T112119_N0509_R037_T29UNU_20230826T140055.SAFE';
-    const { scene } = withMtd(XML.replace(OFFSETS_LIST, '').replace(/<PROCESSING_BASELINE>04.00<\/PROCESSING_BASELINE>/, '').replace(/<PRODUCT_URI>[^<]*</, `<PRODUCT_URI>${name}<`), name);
+    const { scene } = withMtd(
+      XML.replace(OFFSETS_LIST, '')
+        .replace(/<PROCESSING_BASELINE>04.00<\/PROCESSING_BASELINE>/, '')
+        .replace(/<PRODUCT_URI>[^<]*</, `<PRODUCT_URI>${name}<`),
+      name,
+    );
     const d = info(scene);
     expect(d.baseline).toBe('05.09');
     expect(new Set(offsetsOf(d))).toEqual(new Set([-1000]));
@@ -99,8 +120,17 @@ describe('a damaged MTD_MSIL2A.xml of a baseline 04.00 product: ESA default -100
     expect(bad.code).toBe(0);
     const indices = readdirSync(join(out, 'good', UNU_ID, 'indices')).sort();
     expect(readdirSync(join(out, 'bad', UNU_ID, 'indices')).sort()).toEqual(indices);
-    for (const f of indices) expect(readFileSync(join(out, 'bad', UNU_ID, 'indices', f)).equals(readFileSync(join(out, 'good', UNU_ID, 'indices', f)))).toBe(true);
-    const report = JSON.parse(readFileSync(join(out, 'bad', UNU_ID, 'report.json'), 'utf8')) as { scene: { offset_source: string }; warnings: string[]; inputs: { bands: { band: string; offset: number }[] } };
+    for (const f of indices)
+      expect(
+        readFileSync(join(out, 'bad', UNU_ID, 'indices', f)).equals(
+          readFileSync(join(out, 'good', UNU_ID, 'indices', f)),
+        ),
+      ).toBe(true);
+    const report = JSON.parse(readFileSync(join(out, 'bad', UNU_ID, 'report.json'), 'utf8')) as {
+      scene: { offset_source: string };
+      warnings: string[];
+      inputs: { bands: { band: string; offset: number }[] };
+    };
     expect(report.scene.offset_source).toMatch(/^product name \(baseline 04.00; MTD_MSIL2A.xml unreadable/);
     expect(report.warnings.some((w) => w.startsWith(`${mtd} is not a readable product metadata file`))).toBe(true);
     expect(new Set(report.inputs.bands.filter((b) => b.band !== 'SCL').map((b) => b.offset))).toEqual(new Set([-1000]));
@@ -108,18 +138,42 @@ describe('a damaged MTD_MSIL2A.xml of a baseline 04.00 product: ESA default -100
 });
 
 describe('offsets that are not sane integers, and contradictions: one line naming the MTD, exit 1', () => {
-  const withValue = (v: string): string => XML.replace('<BOA_ADD_OFFSET band_id="3">-1000</BOA_ADD_OFFSET>', `<BOA_ADD_OFFSET band_id="3">${v}</BOA_ADD_OFFSET>`);
+  const withValue = (v: string): string =>
+    XML.replace(
+      '<BOA_ADD_OFFSET band_id="3">-1000</BOA_ADD_OFFSET>',
+      `<BOA_ADD_OFFSET band_id="3">${v}</BOA_ADD_OFFSET>`,
+    );
   test.each([
     ['abc', withValue('abc'), `BOA_ADD_OFFSET band_id="3" is 'abc': expected an integer from -2000 to 0`],
     ['-1e300', withValue('-1e300'), `BOA_ADD_OFFSET band_id="3" is '-1e300': expected an integer from -2000 to 0`],
-    ['-1000.5.3', withValue('-1000.5.3'), `BOA_ADD_OFFSET band_id="3" is '-1000.5.3': expected an integer from -2000 to 0`],
+    [
+      '-1000.5.3',
+      withValue('-1000.5.3'),
+      `BOA_ADD_OFFSET band_id="3" is '-1000.5.3': expected an integer from -2000 to 0`,
+    ],
     ['-1000.5', withValue('-1000.5'), `BOA_ADD_OFFSET band_id="3" is '-1000.5': expected an integer from -2000 to 0`],
     ['1000', withValue('1000'), `BOA_ADD_OFFSET band_id="3" is '1000': expected an integer from -2000 to 0`],
     ['empty', withValue(''), `BOA_ADD_OFFSET band_id="3" is '': expected an integer from -2000 to 0`],
-    ['a band missing', withValue('-1000').replace('<BOA_ADD_OFFSET band_id="3">-1000</BOA_ADD_OFFSET>', ''), `BOA_ADD_OFFSET_VALUES_LIST has no value for band_id="3" (B04)`],
-    ['a bad band_id', withValue('-1000').replace('band_id="3"', 'band_id="x"'), `BOA_ADD_OFFSET with an invalid band_id 'x'`],
-    ['baseline 02.14 in a N0400 product', XML.replace('<PROCESSING_BASELINE>04.00<', '<PROCESSING_BASELINE>02.14<'), `PROCESSING_BASELINE 02.14 disagrees with the product name's baseline 04.00 (one of them is wrong; the BOA offset depends on it)`],
-    ['quantification Infinity', XML.replace('unit="none">10000<', 'unit="none">1e999<'), `invalid BOA_QUANTIFICATION_VALUE '1e999'`],
+    [
+      'a band missing',
+      withValue('-1000').replace('<BOA_ADD_OFFSET band_id="3">-1000</BOA_ADD_OFFSET>', ''),
+      `BOA_ADD_OFFSET_VALUES_LIST has no value for band_id="3" (B04)`,
+    ],
+    [
+      'a bad band_id',
+      withValue('-1000').replace('band_id="3"', 'band_id="x"'),
+      `BOA_ADD_OFFSET with an invalid band_id 'x'`,
+    ],
+    [
+      'baseline 02.14 in a N0400 product',
+      XML.replace('<PROCESSING_BASELINE>04.00<', '<PROCESSING_BASELINE>02.14<'),
+      `PROCESSING_BASELINE 02.14 disagrees with the product name's baseline 04.00 (one of them is wrong; the BOA offset depends on it)`,
+    ],
+    [
+      'quantification Infinity',
+      XML.replace('unit="none">10000<', 'unit="none">1e999<'),
+      `invalid BOA_QUANTIFICATION_VALUE '1e999'`,
+    ],
   ])('%s', (_, content, fault) => {
     const { scene, mtd } = withMtd(content);
     const out = tempDir();
@@ -146,10 +200,10 @@ describe('no backtracking on hostile metadata', () => {
   const cut = (marker: string): string => XML.slice(0, XML.indexOf(marker) + marker.length);
   test.each([
     ['an element left open at the end of the file', cut('<PRODUCT_URI>') + spaces],
-    ['an element left open before text', cut('<PRODUCT_URI>') + spaces + 'x' + spaces],
+    ['an element left open before text', `${cut('<PRODUCT_URI>') + spaces}x${spaces}`],
     ['a tag with white space inside', `${cut('<Product_Info>')}<PRODUCT_URI a="1"${spaces}>${spaces}`],
     ['an offset left open', cut('<BOA_ADD_OFFSET band_id="0">') + spaces],
-    ['a quantification left open', cut('<BOA_QUANTIFICATION_VALUE unit="none">') + spaces + '1' + spaces],
+    ['a quantification left open', `${cut('<BOA_QUANTIFICATION_VALUE unit="none">') + spaces}1${spaces}`],
   ])('MTD_MSIL2A.xml with %s before 100k spaces: read (or refused) in well under a second', async (_, content) => {
     const { mtd } = withMtd(content);
     const t0 = performance.now();

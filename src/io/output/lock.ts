@@ -61,7 +61,10 @@ export class OutputLock {
     try {
       await mkdir(dir, { recursive: true });
     } catch (err) {
-      throw new InputError(dir, `cannot create the output folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new InputError(
+        dir,
+        `cannot create the output folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
     }
     const path = join(dir, name);
     const me: Owner = { pid: process.pid, host: os.hostname(), started_at: new Date().toISOString(), run_id: runId };
@@ -75,7 +78,9 @@ export class OutputLock {
       if (owner === 'gone') continue; // released between our attempts
       if (!isStale(path, owner)) {
         const who = owner ? `pid ${owner.pid} on ${owner.host}, since ${owner.started_at}` : 'an unreadable lock';
-        throw new LockedError(`${dir}: another archeo run holds this output folder (${who}); wait for it to finish, or remove ${path} if that run is gone`);
+        throw new LockedError(
+          `${dir}: another archeo run holds this output folder (${who}); wait for it to finish, or remove ${path} if that run is gone`,
+        );
       }
       // Take over: rename the stale lock aside; if another contender renamed it first, try again.
       const aside = `${path}.stale-${process.pid}`;
@@ -89,7 +94,9 @@ export class OutputLock {
         // lost the race
       }
     }
-    throw new LockedError(`${dir}: could not take the lock ${basename(path)} (another run is starting at the same time)`);
+    throw new LockedError(
+      `${dir}: could not take the lock ${basename(path)} (another run is starting at the same time)`,
+    );
   }
 
   /** Removes the lock (idempotent). */
@@ -106,15 +113,21 @@ function create(path: string, me: Owner): boolean {
     fd = openSync(path, 'wx');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new InputError(path, `cannot create the lock file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new InputError(
+      path,
+      `cannot create the lock file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   try {
-    writeSync(fd, JSON.stringify(me) + '\n');
+    writeSync(fd, `${JSON.stringify(me)}\n`);
   } catch (err) {
     // A full disk (ENOSPC) or quota: never leave an empty lock behind to block every later run.
     closeSync(fd);
     rmSync(path, { force: true });
-    throw new InputError(path, `cannot write the lock file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new InputError(
+      path,
+      `cannot write the lock file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   closeSync(fd);
   return true;
@@ -125,7 +138,8 @@ function readOwner(path: string): Owner | null | 'gone' {
   try {
     const o = JSON.parse(readFileSync(path, 'utf8')) as Partial<Owner> | null;
     // Anything but a complete owner record is "unreadable": a pid 0 or -1 must never reach kill().
-    if (!o || typeof o !== 'object' || !Number.isSafeInteger(o.pid) || o.pid! <= 0 || typeof o.host !== 'string') return null;
+    if (!o || typeof o !== 'object' || !Number.isSafeInteger(o.pid) || o.pid! <= 0 || typeof o.host !== 'string')
+      return null;
     return { pid: o.pid!, host: o.host, started_at: String(o.started_at ?? '?'), run_id: String(o.run_id ?? '?') };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';

@@ -17,7 +17,10 @@ export async function createTempDir(parent: string, name: string): Promise<strin
   try {
     await mkdir(parent, { recursive: true });
   } catch (err) {
-    throw new InputError(parent, `cannot create the output folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new InputError(
+      parent,
+      `cannot create the output folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   const tmp = insideOut(parent, tempNameFor(parent, sceneFolderName(name, parent)));
   tempPaths.add(tmp);

@@ -53,7 +53,8 @@ const JP2_SIGNATURE = [0x00, 0x00, 0x00, 0x0c, 0x6a, 0x50, 0x20, 0x20, 0x0d, 0x0
 export function parseJp2(buf: Uint8Array): Jp2Parts {
   if (JP2_SIGNATURE.some((b, i) => buf[i] !== b)) {
     // A raw J2K codestream starts with SOC (FF4F) then SIZ (FF51).
-    if (buf[0] === 0xff && buf[1] === 0x4f) return { ...parseSiz(buf), levels: checkCodestream(buf), codestream: buf, transform: undefined, epsg: undefined };
+    if (buf[0] === 0xff && buf[1] === 0x4f)
+      return { ...parseSiz(buf), levels: checkCodestream(buf), codestream: buf, transform: undefined, epsg: undefined };
     throw new Error('not a JPEG 2000 file (no JP2 signature)');
   }
   const top = boxes(buf);
@@ -72,7 +73,8 @@ export function parseJp2(buf: Uint8Array): Jp2Parts {
 
 /** Image size and sample format from the codestream's SIZ marker segment. */
 function parseSiz(cs: Uint8Array): Omit<Jp2Parts, 'codestream' | 'transform' | 'epsg' | 'levels'> {
-  if (cs[0] !== 0xff || cs[1] !== 0x4f || cs[2] !== 0xff || cs[3] !== 0x51) throw new Error('codestream does not start with SOC/SIZ');
+  if (cs[0] !== 0xff || cs[1] !== 0x4f || cs[2] !== 0xff || cs[3] !== 0x51)
+    throw new Error('codestream does not start with SOC/SIZ');
   const v = new DataView(cs.buffer, cs.byteOffset, cs.byteLength);
   const xsiz = v.getUint32(8);
   const ysiz = v.getUint32(12);
@@ -108,7 +110,11 @@ export function parseGml(xml: string): { transform: GeoTransform; epsg: number |
   const pos = originAt < 0 ? undefined : elementAfter(xml, 'gml:pos', originAt);
   const origin = pos && numberPair(pos.text);
   const vectors: [number, number][] = [];
-  for (let at = 0, v = elementAfter(xml, 'gml:offsetVector', 0); v && vectors.length < 2; at = v.end, v = elementAfter(xml, 'gml:offsetVector', at)) {
+  for (
+    let at = 0, v = elementAfter(xml, 'gml:offsetVector', 0);
+    v && vectors.length < 2;
+    at = v.end, v = elementAfter(xml, 'gml:offsetVector', at)
+  ) {
     const pair = numberPair(v.text);
     if (pair) vectors.push(pair);
   }
@@ -116,7 +122,8 @@ export function parseGml(xml: string): { transform: GeoTransform; epsg: number |
   const [ox, oy] = origin;
   const [ax, ay] = vectors[0]!;
   const [bx, by] = vectors[1]!;
-  const srs = (originAt >= 0 ? attributeAfter(xml, 'srsName', originAt) : undefined) ?? attributeAfter(xml, 'srsName', 0) ?? '';
+  const srs =
+    (originAt >= 0 ? attributeAfter(xml, 'srsName', originAt) : undefined) ?? attributeAfter(xml, 'srsName', 0) ?? '';
   const code = srs.length <= 256 ? /EPSG(?:::|:|\/\d+\/)(\d+)/i.exec(srs)?.[1] : undefined;
   // The origin is the centre of pixel (0, 0): the corner is half a step back along both vectors.
   const transform: GeoTransform = [ox - 0.5 * ax - 0.5 * bx, ax, bx, oy - 0.5 * ay - 0.5 * by, ay, by];
@@ -177,14 +184,20 @@ export function checkCodestream(cs: Uint8Array): number {
     if (off + 4 > cs.length) throw new Error('codestream is truncated in its main header');
     const marker = v.getUint16(off);
     if (marker === 0xff90) break; // first SOT: the main header is over
-    if (marker >>> 8 !== 0xff || marker < 0xff30) throw new Error(`codestream main header is corrupt (0x${hex(marker)} at byte ${off})`);
+    if (marker >>> 8 !== 0xff || marker < 0xff30)
+      throw new Error(`codestream main header is corrupt (0x${hex(marker)} at byte ${off})`);
     const len = v.getUint16(off + 2);
-    if (len < 2 || off + 2 + len > cs.length) throw new Error(`codestream marker 0x${hex(marker)} has an invalid length`);
+    if (len < 2 || off + 2 + len > cs.length)
+      throw new Error(`codestream marker 0x${hex(marker)} has an invalid length`);
     seen.add(marker);
     if (marker === 0xff52 && len >= 12) levels = cs[off + 2 + 2 + 5]!; // COD: Lcod, Scod, SGcod(4), SPcod[0] = levels
     off += 2 + len;
   }
-  for (const [marker, name] of [[0xff51, 'SIZ'], [0xff52, 'COD'], [0xff5c, 'QCD']] as const) {
+  for (const [marker, name] of [
+    [0xff51, 'SIZ'],
+    [0xff52, 'COD'],
+    [0xff5c, 'QCD'],
+  ] as const) {
     if (!seen.has(marker)) throw new Error(`codestream has no ${name} marker`);
   }
   // Tile-parts: SOT (Lsot = 10, Isot, Psot = tile-part length from SOT, 0 = up to EOC), then EOC.
@@ -193,13 +206,15 @@ export function checkCodestream(cs: Uint8Array): number {
     if (off + 2 > cs.length) throw new Error('codestream is truncated (no end-of-codestream marker)');
     const marker = v.getUint16(off);
     if (marker === 0xffd9) break;
-    if (marker !== 0xff90 || off + 12 > cs.length) throw new Error(`codestream tile-part ${parts} is corrupt (0x${hex(marker)} at byte ${off})`);
+    if (marker !== 0xff90 || off + 12 > cs.length)
+      throw new Error(`codestream tile-part ${parts} is corrupt (0x${hex(marker)} at byte ${off})`);
     const psot = v.getUint32(off + 6);
     if (psot === 0) {
       off = cs.length - 2; // the last tile-part runs up to EOC
       continue;
     }
-    if (psot < 14 || off + psot > cs.length) throw new Error(`codestream tile-part ${parts} has an invalid length ${psot}`);
+    if (psot < 14 || off + psot > cs.length)
+      throw new Error(`codestream tile-part ${parts} has an invalid length ${psot}`);
     off += psot;
     parts++;
   }

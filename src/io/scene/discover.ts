@@ -11,7 +11,14 @@ import { basename, extname, join } from 'node:path';
 import { InputError } from '../../core/errors.js';
 import { sceneFolderName } from '../../core/scene.name.js';
 import { bandFromName, bands, type BandId } from './bands.js';
-import { metadataFromName, offsetForBaseline, readSafeMetadata, readStacItem, uniformOffsets, type SceneMetadata } from './metadata.js';
+import {
+  metadataFromName,
+  offsetForBaseline,
+  readSafeMetadata,
+  readStacItem,
+  uniformOffsets,
+  type SceneMetadata,
+} from './metadata.js';
 
 export interface BandFile {
   band: BandId;
@@ -40,7 +47,9 @@ const JP2_BAND = /_(B0[1-9]|B1[0-2]|B8A|SCL)_(10|20|60)m\.jp2$/i;
 
 async function entries(dir: string): Promise<{ name: string; isDir: boolean }[]> {
   const list = await readdir(dir, { withFileTypes: true });
-  return list.map((d) => ({ name: d.name, isDir: d.isDirectory() })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return list
+    .map((d) => ({ name: d.name, isDir: d.isDirectory() }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** What a path is, in words, when it is not a regular file (stat follows links and opens nothing). */
@@ -83,7 +92,7 @@ async function kindOf(dir: string): Promise<'safe' | 'cog' | undefined> {
  * scene at all, is an InputError naming it.
  */
 export async function findScenes(root: string): Promise<string[]> {
-  let info;
+  let info: Stats;
   try {
     info = await stat(root);
   } catch {
@@ -108,7 +117,8 @@ export async function findScenes(root: string): Promise<string[]> {
     }
   };
   await walk(root);
-  if (found.length === 0) throw new InputError(root, 'no Sentinel-2 bands found (expected B04.tif-style GeoTIFFs or a .SAFE product)');
+  if (found.length === 0)
+    throw new InputError(root, 'no Sentinel-2 bands found (expected B04.tif-style GeoTIFFs or a .SAFE product)');
   return found;
 }
 
@@ -148,7 +158,8 @@ async function discoverCog(dir: string): Promise<Scene> {
   // Files named otherwise are found through the STAC item's asset hrefs (e.g. T29RKH_..._B04_10m.tif).
   const names = new Set(list.filter((e) => !e.isDir).map((e) => e.name));
   for (const [band, file] of Object.entries(metadata?.assetFiles ?? {}) as [BandId, string][]) {
-    if (!found.has(band) && names.has(file)) found.set(band, [{ band, path: join(dir, file), resolution: bands[band].resolution }]);
+    if (!found.has(band) && names.has(file))
+      found.set(band, [{ band, path: join(dir, file), resolution: bands[band].resolution }]);
   }
   if (!metadata) {
     const fromName = metadataFromName(basename(dir));
@@ -161,13 +172,17 @@ async function discoverCog(dir: string): Promise<Scene> {
       assetFiles: {},
     };
     if (!fromName.baseline) {
-      warnings.push(`no STAC item in ${dir}: assuming BOA_ADD_OFFSET 0 and quantification 10000 (use --boa-offset for baseline 04.00+ data)`);
+      warnings.push(
+        `no STAC item in ${dir}: assuming BOA_ADD_OFFSET 0 and quantification 10000 (use --boa-offset for baseline 04.00+ data)`,
+      );
     }
   }
-  if (found.size === 0) throw new InputError(dir, 'no Sentinel-2 bands found (expected B04.tif-style GeoTIFFs or a .SAFE product)');
+  if (found.size === 0)
+    throw new InputError(dir, 'no Sentinel-2 bands found (expected B04.tif-style GeoTIFFs or a .SAFE product)');
   for (const list of found.values()) for (const f of list) await requireRegularFile(f.path, 'a band file');
   // The id names the output folder: checked here, where it is born (core/scene.name.ts).
-  const id = metadata.id !== undefined ? sceneFolderName(metadata.id, metadataPath ?? dir) : sceneFolderName(basename(dir), dir);
+  const id =
+    metadata.id !== undefined ? sceneFolderName(metadata.id, metadataPath ?? dir) : sceneFolderName(basename(dir), dir);
   return { id, path: dir, layout: 'cog', bands: found, metadata, metadataPath, warnings };
 }
 
@@ -185,8 +200,17 @@ async function discoverSafe(dir: string): Promise<Scene> {
     metadataPath = undefined;
     const fromName = metadataFromName(basename(dir));
     const offsets = uniformOffsets(offsetForBaseline(fromName.baseline, false));
-    metadata = { id: undefined, ...fromName, quantification: 10000, offsets, offsetSource: 'product name (no MTD_MSIL2A.xml)', assetFiles: {} };
-    warnings.push(`${mtd} is missing: offsets taken from the product name's baseline (${fromName.baseline ?? 'unknown'})`);
+    metadata = {
+      id: undefined,
+      ...fromName,
+      quantification: 10000,
+      offsets,
+      offsetSource: 'product name (no MTD_MSIL2A.xml)',
+      assetFiles: {},
+    };
+    warnings.push(
+      `${mtd} is missing: offsets taken from the product name's baseline (${fromName.baseline ?? 'unknown'})`,
+    );
   }
   const found = new Map<BandId, BandFile[]>();
   const granuleDir = join(dir, 'GRANULE');
@@ -216,11 +240,14 @@ async function discoverSafe(dir: string): Promise<Scene> {
       }
     }
   }
-  if (found.size === 0) throw new InputError(dir, 'no Sentinel-2 bands found (no GRANULE/*/IMG_DATA/R*m/*_<band>_<res>m.jp2 files)');
+  if (found.size === 0)
+    throw new InputError(dir, 'no Sentinel-2 bands found (no GRANULE/*/IMG_DATA/R*m/*_<band>_<res>m.jp2 files)');
   for (const list of found.values()) list.sort((a, b) => a.resolution - b.resolution);
   for (const list of found.values()) for (const f of list) await requireRegularFile(f.path, 'a band file');
   // The id names the output folder: checked here, where it is born (core/scene.name.ts).
   const id =
-    metadata.id !== undefined ? sceneFolderName(metadata.id, metadataPath ?? dir) : sceneFolderName(basename(dir).replace(/\.SAFE$/i, ''), dir);
+    metadata.id !== undefined
+      ? sceneFolderName(metadata.id, metadataPath ?? dir)
+      : sceneFolderName(basename(dir).replace(/\.SAFE$/i, ''), dir);
   return { id, path: dir, layout: 'safe', bands: found, metadata, metadataPath, warnings };
 }

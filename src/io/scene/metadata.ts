@@ -56,7 +56,8 @@ export async function readSafeMetadata(path: string, productName?: string): Prom
   try {
     const info = await stat(path);
     if (!info.isFile()) throw new InputError(path, 'is not a regular file');
-    if (info.size > MAX_MTD_BYTES) throw new InputError(path, `is ${info.size} bytes: too large for a product metadata file`);
+    if (info.size > MAX_MTD_BYTES)
+      throw new InputError(path, `is ${info.size} bytes: too large for a product metadata file`);
     bytes = await readFile(path);
   } catch (err) {
     if (err instanceof InputError) throw err;
@@ -66,7 +67,8 @@ export async function readSafeMetadata(path: string, productName?: string): Prom
   let root: XmlElement;
   try {
     root = parseXml(decodeXml(bytes));
-    if (root.local !== 'Level-2A_User_Product') throw new XmlError(`root element is <${root.name}>, not a Level-2A product's`);
+    if (root.local !== 'Level-2A_User_Product')
+      throw new XmlError(`root element is <${root.name}>, not a Level-2A product's`);
   } catch (err) {
     if (!(err instanceof XmlError)) throw err;
     return damagedMetadata(path, err.message, fromName);
@@ -75,14 +77,23 @@ export async function readSafeMetadata(path: string, productName?: string): Prom
   const uri = field(root, 'PRODUCT_URI');
   const quantText = field(root, 'BOA_QUANTIFICATION_VALUE');
   const quantification = quantText === undefined ? 10000 : strictNumber(quantText);
-  if (!(Number.isFinite(quantification) && quantification > 0)) throw new InputError(path, `invalid BOA_QUANTIFICATION_VALUE '${clip(quantText)}'`);
+  if (!(Number.isFinite(quantification) && quantification > 0))
+    throw new InputError(path, `invalid BOA_QUANTIFICATION_VALUE '${clip(quantText)}'`);
 
   const mtdBaseline = field(root, 'PROCESSING_BASELINE');
-  if (mtdBaseline !== undefined && !/^\d{2}\.\d{2}$/.test(mtdBaseline)) throw new InputError(path, `invalid PROCESSING_BASELINE '${clip(mtdBaseline)}' (expected NN.NN)`);
+  if (mtdBaseline !== undefined && !/^\d{2}\.\d{2}$/.test(mtdBaseline))
+    throw new InputError(path, `invalid PROCESSING_BASELINE '${clip(mtdBaseline)}' (expected NN.NN)`);
   // The product name (folder, else PRODUCT_URI) carries the baseline too: they must agree about 04.00.
   const nameBaseline = fromName.baseline ?? metadataFromName(uri ?? '').baseline;
-  if (mtdBaseline !== undefined && nameBaseline !== undefined && offsetBaseline(mtdBaseline) !== offsetBaseline(nameBaseline)) {
-    throw new InputError(path, `PROCESSING_BASELINE ${mtdBaseline} disagrees with the product name's baseline ${nameBaseline} (one of them is wrong; the BOA offset depends on it)`);
+  if (
+    mtdBaseline !== undefined &&
+    nameBaseline !== undefined &&
+    offsetBaseline(mtdBaseline) !== offsetBaseline(nameBaseline)
+  ) {
+    throw new InputError(
+      path,
+      `PROCESSING_BASELINE ${mtdBaseline} disagrees with the product name's baseline ${nameBaseline} (one of them is wrong; the BOA offset depends on it)`,
+    );
   }
   const baseline = mtdBaseline ?? nameBaseline;
 
@@ -94,11 +105,15 @@ export async function readSafeMetadata(path: string, productName?: string): Prom
     const byIndex = new Map<number, number>();
     for (const el of findAll(root, 'BOA_ADD_OFFSET')) {
       const id = el.attrs.get('band_id');
-      if (id === undefined || !/^\d{1,2}$/.test(id) || Number(id) > 12) throw new InputError(path, `BOA_ADD_OFFSET with an invalid band_id '${clip(id ?? '(none)')}'`);
+      if (id === undefined || !/^\d{1,2}$/.test(id) || Number(id) > 12)
+        throw new InputError(path, `BOA_ADD_OFFSET with an invalid band_id '${clip(id ?? '(none)')}'`);
       const text = el.text.trim();
       const value = strictNumber(text);
       if (!Number.isInteger(value) || value < OFFSET_RANGE[0] || value > OFFSET_RANGE[1]) {
-        throw new InputError(path, `BOA_ADD_OFFSET band_id="${id}" is '${clip(text)}': expected an integer from ${OFFSET_RANGE[0]} to ${OFFSET_RANGE[1]}`);
+        throw new InputError(
+          path,
+          `BOA_ADD_OFFSET band_id="${id}" is '${clip(text)}': expected an integer from ${OFFSET_RANGE[0]} to ${OFFSET_RANGE[1]}`,
+        );
       }
       if (byIndex.has(Number(id))) throw new InputError(path, `BOA_ADD_OFFSET band_id="${id}" is given twice`);
       byIndex.set(Number(id), value);
@@ -106,18 +121,30 @@ export async function readSafeMetadata(path: string, productName?: string): Prom
     for (const info of Object.values(bands)) {
       if (info.mtdIndex === undefined) continue;
       const v = byIndex.get(info.mtdIndex);
-      if (v === undefined) throw new InputError(path, `BOA_ADD_OFFSET_VALUES_LIST has no value for band_id="${info.mtdIndex}" (${info.id})`);
+      if (v === undefined)
+        throw new InputError(
+          path,
+          `BOA_ADD_OFFSET_VALUES_LIST has no value for band_id="${info.mtdIndex}" (${info.id})`,
+        );
       offsets[info.id] = v;
     }
     offsetSource = 'MTD_MSIL2A.xml BOA_ADD_OFFSET';
   } else if (baseline !== undefined && offsetBaseline(baseline)) {
     Object.assign(offsets, uniformOffsets(DEFAULT_BOA_OFFSET));
     offsetSource = `ESA default ${DEFAULT_BOA_OFFSET} for baseline ${baseline} (no BOA_ADD_OFFSET_VALUES_LIST in MTD_MSIL2A.xml)`;
-    warnings.push(`${path} has no BOA_ADD_OFFSET_VALUES_LIST: baseline ${baseline} products carry BOA_ADD_OFFSET ${DEFAULT_BOA_OFFSET}, applied to every band`);
+    warnings.push(
+      `${path} has no BOA_ADD_OFFSET_VALUES_LIST: baseline ${baseline} products carry BOA_ADD_OFFSET ${DEFAULT_BOA_OFFSET}, applied to every band`,
+    );
   } else {
     Object.assign(offsets, uniformOffsets(0));
-    offsetSource = baseline !== undefined ? `MTD_MSIL2A.xml (baseline ${baseline}: no BOA_ADD_OFFSET, 0)` : 'MTD_MSIL2A.xml (no baseline, no BOA_ADD_OFFSET: 0)';
-    if (baseline === undefined) warnings.push(`${path} gives neither PROCESSING_BASELINE nor BOA_ADD_OFFSET: assuming offset 0 (use --boa-offset for baseline 04.00+ data)`);
+    offsetSource =
+      baseline !== undefined
+        ? `MTD_MSIL2A.xml (baseline ${baseline}: no BOA_ADD_OFFSET, 0)`
+        : 'MTD_MSIL2A.xml (no baseline, no BOA_ADD_OFFSET: 0)';
+    if (baseline === undefined)
+      warnings.push(
+        `${path} gives neither PROCESSING_BASELINE nor BOA_ADD_OFFSET: assuming offset 0 (use --boa-offset for baseline 04.00+ data)`,
+      );
   }
   return {
     id: uri?.replace(/\.SAFE$/i, ''),
@@ -136,9 +163,16 @@ export async function readSafeMetadata(path: string, productName?: string): Prom
  * the offset (ESA's -1000 from 04.00 on, 0 before, with a warning); with no baseline in the name the
  * offset is unknown and the scene fails, naming the file.
  */
-function damagedMetadata(path: string, reason: string, fromName: Pick<SceneMetadata, 'baseline' | 'datetime'>): SceneMetadata {
+function damagedMetadata(
+  path: string,
+  reason: string,
+  fromName: Pick<SceneMetadata, 'baseline' | 'datetime'>,
+): SceneMetadata {
   if (fromName.baseline === undefined) {
-    throw new InputError(path, `not a readable product metadata file (${reason}), and the product name tells no processing baseline: the BOA offset is unknown`);
+    throw new InputError(
+      path,
+      `not a readable product metadata file (${reason}), and the product name tells no processing baseline: the BOA offset is unknown`,
+    );
   }
   const offset = offsetBaseline(fromName.baseline) ? DEFAULT_BOA_OFFSET : 0;
   return {
@@ -160,7 +194,10 @@ function strictNumber(text: string): number {
 }
 
 /** A value for an error line: bounded, control characters escaped. */
-const clip = (s: string | undefined): string => JSON.stringify(s ?? '').slice(1, -1).slice(0, 40);
+const clip = (s: string | undefined): string =>
+  JSON.stringify(s ?? '')
+    .slice(1, -1)
+    .slice(0, 40);
 
 interface StacItem {
   type?: string;
@@ -177,10 +214,18 @@ export async function readStacItem(path: string): Promise<SceneMetadata | undefi
   } catch {
     return undefined;
   }
-  if (item === null || typeof item !== 'object' || item.type !== 'Feature' || !item.properties || typeof item.properties !== 'object') return undefined;
+  if (
+    item === null ||
+    typeof item !== 'object' ||
+    item.type !== 'Feature' ||
+    !item.properties ||
+    typeof item.properties !== 'object'
+  )
+    return undefined;
   // A STAC item whose id is not a string (a number, null, an object) cannot name a scene: refused here,
   // with the file named, instead of failing later inside string handling.
-  if ('id' in item && typeof item.id !== 'string') throw new InputError(path, `STAC item id ${JSON.stringify(item.id)?.slice(0, 80)} is not a string`);
+  if ('id' in item && typeof item.id !== 'string')
+    throw new InputError(path, `STAC item id ${JSON.stringify(item.id)?.slice(0, 80)} is not a string`);
   const p = item.properties;
   const baseline = typeof p['s2:processing_baseline'] === 'string' ? p['s2:processing_baseline'] : undefined;
   const applied = p['earthsearch:boa_offset_applied'];
@@ -196,8 +241,7 @@ export async function readStacItem(path: string): Promise<SceneMetadata | undefi
     baseline,
     quantification: 10000,
     offsets,
-    offsetSource:
-      `STAC item (baseline ${baseline ?? 'unknown'}, boa_offset_applied ${applied === undefined ? 'absent' : String(applied)})`,
+    offsetSource: `STAC item (baseline ${baseline ?? 'unknown'}, boa_offset_applied ${applied === undefined ? 'absent' : String(applied)})`,
     assetFiles,
   };
 }

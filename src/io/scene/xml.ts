@@ -22,7 +22,8 @@ export class XmlError extends Error {}
 
 /** Decodes a metadata file's bytes: UTF-8 (optional BOM) or UTF-16 with its BOM. Invalid UTF-8 is refused. */
 export function decodeXml(bytes: Uint8Array): string {
-  if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le', { fatal: true }).decode(bytes.subarray(2));
+  if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe)
+    return new TextDecoder('utf-16le', { fatal: true }).decode(bytes.subarray(2));
   if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff) {
     const swapped = new Uint8Array(bytes.length - 2);
     for (let i = 2; i + 1 < bytes.length; i += 2) {
@@ -33,7 +34,8 @@ export function decodeXml(bytes: Uint8Array): string {
     return new TextDecoder('utf-16le', { fatal: true }).decode(swapped);
   }
   // UTF-16 without a BOM ('<' then NUL): decoded as such rather than read as text full of NULs.
-  if (bytes.length >= 2 && bytes[0] === 0x3c && bytes[1] === 0) return new TextDecoder('utf-16le', { fatal: true }).decode(bytes);
+  if (bytes.length >= 2 && bytes[0] === 0x3c && bytes[1] === 0)
+    return new TextDecoder('utf-16le', { fatal: true }).decode(bytes);
   if (bytes.length >= 2 && bytes[0] === 0 && bytes[1] === 0x3c) return decodeXml(Uint8Array.of(0xfe, 0xff, ...bytes));
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
@@ -45,7 +47,14 @@ export function decodeXml(bytes: Uint8Array): string {
 const isSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 /** Name characters: letters, digits, `_ : . -` and anything beyond ASCII (checked loosely, linearly). */
 const isNameChar = (c: number): boolean =>
-  (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x3a || c === 0x2e || c === 0x2d || c > 0x7f;
+  (c >= 0x61 && c <= 0x7a) ||
+  (c >= 0x41 && c <= 0x5a) ||
+  (c >= 0x30 && c <= 0x39) ||
+  c === 0x5f ||
+  c === 0x3a ||
+  c === 0x2e ||
+  c === 0x2d ||
+  c > 0x7f;
 const isNameStart = (c: number): boolean => isNameChar(c) && !(c >= 0x30 && c <= 0x39) && c !== 0x2e && c !== 0x2d;
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
@@ -121,7 +130,8 @@ export function parseXml(text: string): XmlElement {
     } else if (text.startsWith('<!', i)) {
       // <!DOCTYPE …>: an internal subset (entity declarations) is not accepted.
       const end = skipTo('>', i + 2, 'declaration');
-      if (text.slice(i, end).includes('[')) throw new XmlError(`DOCTYPE with an internal subset is not accepted ${lineAt(i)}`);
+      if (text.slice(i, end).includes('['))
+        throw new XmlError(`DOCTYPE with an internal subset is not accepted ${lineAt(i)}`);
       if (root || stack.length) throw new XmlError(`declaration inside the document ${lineAt(i)}`);
       i = end;
     } else if (text.startsWith('</', i)) {
@@ -137,7 +147,13 @@ export function parseXml(text: string): XmlElement {
       i++;
       const name = readName();
       const colon = name.indexOf(':');
-      const el: XmlElement = { name, local: colon >= 0 ? name.slice(colon + 1) : name, attrs: new Map(), children: [], text: '' };
+      const el: XmlElement = {
+        name,
+        local: colon >= 0 ? name.slice(colon + 1) : name,
+        attrs: new Map(),
+        children: [],
+        text: '',
+      };
       let selfClosing = false;
       for (;;) {
         const before = i;
@@ -168,7 +184,10 @@ export function parseXml(text: string): XmlElement {
         if (raw.includes('<')) throw new XmlError(`'<' in attribute ${attr} of <${name}> ${lineAt(i)}`);
         if (el.attrs.has(attr)) throw new XmlError(`attribute ${attr} repeated in <${name}> ${lineAt(i)}`);
         const pos = i;
-        el.attrs.set(attr, decodeEntities(raw, () => lineAt(pos)));
+        el.attrs.set(
+          attr,
+          decodeEntities(raw, () => lineAt(pos)),
+        );
         i = end + 1;
       }
       const parent = stack[stack.length - 1];
