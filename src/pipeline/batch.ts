@@ -132,14 +132,7 @@ async function runWithEngine(
   const { runId, started, t0, candidates, found, files } = run;
   const lock = batch.list ? undefined : await OutputLock.acquire(ctx.out, files.lock, runId);
   try {
-    if (lock?.tookOver) {
-      const o = lock.tookOver;
-      logger.warn(
-        'Run:Lock',
-        { lock: lock.path, pid: o.pid, host: o.host },
-        `took over the lock of a run that is gone (pid ${o.pid} on ${o.host}, since ${o.started_at})`,
-      );
-    }
+    if (lock?.tookOver) logger.warn('Run:Lock', { lock: lock.path }, lock.tookOver);
     if (lock) await removeStaleTemporaries(ctx);
     const statePath = join(ctx.out, files.state);
     const state = new StateStore(

@@ -1,9 +1,11 @@
 /**
  * One run per output folder: a lock file created exclusively (O_EXCL), holding the owner's pid, host and
  * start time, its mtime refreshed every minute while the run lives. A second run finds it and stops with
- * exit code 4. A lock whose owner is gone — a dead pid on this host, or no heartbeat for 10 minutes
- * (another host, or a reused pid) — is taken over: renamed aside (only one contender can win that
- * rename), then recreated.
+ * exit code 4. A lock whose owner is provably gone is taken over: renamed aside (only one contender can
+ * win that rename), then recreated. Gone means: a dead pid on this host; no heartbeat for 10 minutes
+ * (another host, or a reused pid); or a lock file that is empty or unparsable (a run killed, or a full
+ * disk, between creating it and writing it) and older than LOCK_GRACE_MS — a younger one may be a run
+ * that is writing it right now (docs/reliability.md).
  */
 import { closeSync, openSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -25,16 +27,23 @@ interface Owner {
   run_id: string;
 }
 
-const HEARTBEAT_MS = 60_000;
+export const HEARTBEAT_MS = 60_000;
 /** A lock from another host without a heartbeat for this long is stale. */
 export const STALE_MS = 10 * 60_000;
+/**
+ * An empty or unparsable lock file older than this is stale: a live run writes its owner line right
+ * after creating the file and refreshes the mtime every HEARTBEAT_MS, so two heartbeats without a
+ * readable owner mean nobody is there.
+ */
+export const LOCK_GRACE_MS = 2 * HEARTBEAT_MS;
 
 export class OutputLock {
   private readonly timer: NodeJS.Timeout;
 
   private constructor(
     readonly path: string,
-    readonly tookOver: Owner | undefined,
+    /** What was taken over, in words (for the log), when the lock of a run that is gone was taken. */
+    readonly tookOver: string | undefined,
   ) {
     this.timer = setInterval(() => {
       try {
@@ -59,7 +68,7 @@ export class OutputLock {
     }
     const path = join(dir, name);
     const me: Owner = { pid: process.pid, host: os.hostname(), started_at: new Date().toISOString(), run_id: runId };
-    let tookOver: Owner | undefined;
+    let tookOver: string | undefined;
     for (let attempt = 0; attempt < 3; attempt++) {
       if (create(path, me)) {
         tempPaths.add(path); // removed on SIGINT/SIGTERM with the temporary files
@@ -78,7 +87,9 @@ export class OutputLock {
       try {
         renameSync(path, aside);
         rmSync(aside, { force: true });
-        tookOver = owner ?? undefined;
+        tookOver = owner
+          ? `took over the lock of a run that is gone (pid ${owner.pid} on ${owner.host}, since ${owner.started_at})`
+          : `took over an empty or unreadable lock ${path} left by a run that is gone (no owner recorded, older than ${LOCK_GRACE_MS / 1000} s)`;
       } catch {
         // lost the race
       }
@@ -109,27 +120,41 @@ function create(path: string, me: Owner): boolean {
   }
   try {
     writeSync(fd, `${JSON.stringify(me)}\n`);
-  } finally {
+  } catch (err) {
+    // A full disk (ENOSPC) or quota: never leave an empty lock behind to block every later run.
     closeSync(fd);
+    rmSync(path, { force: true });
+    throw new InputError(
+      path,
+      `cannot write the lock file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
+  closeSync(fd);
   return true;
 }
 
 /** The owner recorded in a lock file; null when unreadable (being written, or damaged); 'gone' when removed. */
 function readOwner(path: string): Owner | null | 'gone' {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Owner;
+    const o = JSON.parse(readFileSync(path, 'utf8')) as Partial<Owner> | null;
+    // Anything but a complete owner record is "unreadable": a pid 0 or -1 must never reach kill().
+    if (!o || typeof o !== 'object' || !Number.isSafeInteger(o.pid) || o.pid! <= 0 || typeof o.host !== 'string')
+      return null;
+    return { pid: o.pid!, host: o.host, started_at: String(o.started_at ?? '?'), run_id: String(o.run_id ?? '?') };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
     return null;
   }
 }
 
-/** Stale: its process is dead (same host), or it has had no heartbeat for STALE_MS (any host; a reused pid). */
+/**
+ * Stale: its process is dead (same host), it has had no heartbeat for STALE_MS (any host; a reused
+ * pid), or it records no owner and is older than LOCK_GRACE_MS.
+ */
 function isStale(path: string, owner: Owner | null): boolean {
   if (owner && owner.host === os.hostname() && !processAlive(owner.pid)) return true;
   try {
-    return Date.now() - statSync(path).mtimeMs > STALE_MS;
+    return Date.now() - statSync(path).mtimeMs > (owner ? STALE_MS : LOCK_GRACE_MS);
   } catch {
     return true;
   }

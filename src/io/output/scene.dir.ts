@@ -3,9 +3,15 @@
  * when every file is complete, so `--out DIR/<scene id>/` never holds a partial set of outputs.
  */
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { tempNameFor, tempPaths } from '../../core/cleanup.js';
 import { InputError } from '../../core/errors.js';
+import { insideOut, sceneFolderName } from '../../core/scene.name.js';
+
+/** The final output folder of scene `id` under `out`: a safe name, checked to resolve inside `out`. */
+export function sceneDir(out: string, id: string): string {
+  return insideOut(out, join(out, sceneFolderName(id, out)));
+}
 
 export async function createTempDir(parent: string, name: string): Promise<string> {
   try {
@@ -16,7 +22,7 @@ export async function createTempDir(parent: string, name: string): Promise<strin
       `cannot create the output folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
     );
   }
-  const tmp = tempNameFor(parent, name);
+  const tmp = insideOut(parent, tempNameFor(parent, sceneFolderName(name, parent)));
   tempPaths.add(tmp);
   await mkdir(tmp, { recursive: true });
   return tmp;
@@ -24,6 +30,9 @@ export async function createTempDir(parent: string, name: string): Promise<strin
 
 /** Moves a completed temporary folder to `final`, replacing an earlier one. */
 export async function commitDir(tmp: string, final: string): Promise<void> {
+  // Both are siblings in the output folder: neither may resolve outside it.
+  const out = dirname(tmp);
+  insideOut(out, final);
   let old: string | undefined;
   try {
     await stat(final);

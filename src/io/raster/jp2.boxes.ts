@@ -101,18 +101,71 @@ function gmlText(top: Box[]): string | undefined {
   return undefined;
 }
 
-function parseGml(xml: string): { transform: GeoTransform; epsg: number | undefined } | undefined {
-  const pos = /<gml:origin>[\s\S]*?<gml:pos[^>]*>\s*([-\d.eE+]+)\s+([-\d.eE+]+)\s*<\/gml:pos>/.exec(xml);
-  const vectors = [...xml.matchAll(/<gml:offsetVector[^>]*>\s*([-\d.eE+]+)\s+([-\d.eE+]+)\s*<\/gml:offsetVector>/g)];
-  if (!pos || vectors.length < 2) return undefined;
-  const [ox, oy] = [Number(pos[1]), Number(pos[2])];
-  const [ax, ay] = [Number(vectors[0]![1]), Number(vectors[0]![2])];
-  const [bx, by] = [Number(vectors[1]![1]), Number(vectors[1]![2])];
-  const srs = /<gml:origin>[\s\S]*?srsName="([^"]+)"/.exec(xml)?.[1] ?? /srsName="([^"]+)"/.exec(xml)?.[1] ?? '';
-  const code = /EPSG(?:::|:|\/\d+\/)(\d+)/i.exec(srs)?.[1];
+/**
+ * The GML of a GMLJP2 box, read with `indexOf` only (no regular expression over the box's text, which
+ * comes from the file: a crafted box cannot make the search backtrack).
+ */
+export function parseGml(xml: string): { transform: GeoTransform; epsg: number | undefined } | undefined {
+  const originAt = xml.indexOf('<gml:origin>');
+  const pos = originAt < 0 ? undefined : elementAfter(xml, 'gml:pos', originAt);
+  const origin = pos && numberPair(pos.text);
+  const vectors: [number, number][] = [];
+  for (
+    let at = 0, v = elementAfter(xml, 'gml:offsetVector', 0);
+    v && vectors.length < 2;
+    at = v.end, v = elementAfter(xml, 'gml:offsetVector', at)
+  ) {
+    const pair = numberPair(v.text);
+    if (pair) vectors.push(pair);
+  }
+  if (!origin || vectors.length < 2) return undefined;
+  const [ox, oy] = origin;
+  const [ax, ay] = vectors[0]!;
+  const [bx, by] = vectors[1]!;
+  const srs =
+    (originAt >= 0 ? attributeAfter(xml, 'srsName', originAt) : undefined) ?? attributeAfter(xml, 'srsName', 0) ?? '';
+  const code = srs.length <= 256 ? /EPSG(?:::|:|\/\d+\/)(\d+)/i.exec(srs)?.[1] : undefined;
   // The origin is the centre of pixel (0, 0): the corner is half a step back along both vectors.
   const transform: GeoTransform = [ox - 0.5 * ax - 0.5 * bx, ax, bx, oy - 0.5 * ay - 0.5 * by, ay, by];
   return { transform, epsg: code ? Number(code) : undefined };
+}
+
+/** The first element `<name …>text</name>` at or after `from` (not `<namesuffix`), with where it ends. */
+function elementAfter(xml: string, name: string, from: number): { text: string; end: number } | undefined {
+  for (let at = from; ; ) {
+    const open = xml.indexOf(`<${name}`, at);
+    if (open < 0) return undefined;
+    const next = xml[open + name.length + 1];
+    if (next !== '>' && next !== '/' && next !== ' ' && next !== '\t' && next !== '\n' && next !== '\r') {
+      at = open + 1;
+      continue;
+    }
+    const gt = xml.indexOf('>', open);
+    if (gt < 0) return undefined;
+    if (xml[gt - 1] === '/') {
+      at = gt + 1; // <name/>: empty
+      continue;
+    }
+    const close = xml.indexOf(`</${name}>`, gt);
+    if (close < 0) return undefined;
+    return { text: xml.slice(gt + 1, close), end: close + name.length + 3 };
+  }
+}
+
+/** The value of the first `attr="…"` at or after `from`. */
+function attributeAfter(xml: string, attr: string, from: number): string | undefined {
+  const at = xml.indexOf(`${attr}="`, from);
+  if (at < 0) return undefined;
+  const end = xml.indexOf('"', at + attr.length + 2);
+  return end < 0 ? undefined : xml.slice(at + attr.length + 2, end);
+}
+
+/** Two finite numbers separated by white space ("399960 5800020"), else undefined. */
+function numberPair(text: string): [number, number] | undefined {
+  const parts = text.trim().split(/[ \t\r\n]+/);
+  if (parts.length !== 2 || parts.some((p) => p.length > 40)) return undefined;
+  const [a, b] = parts.map(Number) as [number, number];
+  return Number.isFinite(a) && Number.isFinite(b) ? [a, b] : undefined;
 }
 
 /**

@@ -5,11 +5,12 @@
  * - SAFE product: GRANULE/<granule>/IMG_DATA/R10m|R20m|R60m/*_<band>_<res>m.jp2 with MTD_MSIL2A.xml.
  * A folder that is neither is walked for scenes below it.
  */
-import type { Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { InputError } from '../../core/errors.js';
 import type { BandId } from '../../core/bands.js';
+import { sceneFolderName } from '../../core/scene.name.js';
 import { bandFromName, bands } from './bands.js';
 import {
   metadataFromName,
@@ -52,11 +53,36 @@ async function entries(dir: string): Promise<{ name: string; isDir: boolean }[]>
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+/** What a path is, in words, when it is not a regular file (stat follows links and opens nothing). */
+function kindName(s: Stats): string {
+  if (s.isDirectory()) return 'a folder';
+  if (s.isFIFO()) return 'a FIFO (named pipe)';
+  if (s.isSocket()) return 'a socket';
+  if (s.isCharacterDevice()) return 'a character device';
+  if (s.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
+/**
+ * Refuses anything but a regular file (a folder, FIFO, socket or device named like a band or a metadata
+ * file) with one line naming it — before anything opens it: opening a FIFO would block forever.
+ */
+export async function requireRegularFile(path: string, what: string): Promise<void> {
+  let s: Stats;
+  try {
+    s = await stat(path);
+  } catch (err) {
+    throw new InputError(path, `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (!s.isFile()) throw new InputError(path, `is ${kindName(s)}, not ${what}`);
+}
+
 async function kindOf(dir: string): Promise<'safe' | 'cog' | undefined> {
   const list = await entries(dir);
   if (/\.SAFE$/i.test(dir) || list.some((e) => !e.isDir && e.name === 'MTD_MSIL2A.xml')) return 'safe';
+  // A folder or FIFO named like a band still makes a scene: discovery then refuses it, naming it.
+  if (list.some((e) => TIFF_EXT.test(extname(e.name)) && bandFromName(basename(e.name, extname(e.name))))) return 'cog';
   const tiffs = list.filter((e) => !e.isDir && TIFF_EXT.test(extname(e.name)));
-  if (tiffs.some((e) => bandFromName(basename(e.name, extname(e.name))))) return 'cog';
   // GeoTIFFs named otherwise, next to a JSON (a STAC item naming them): discoverCog decides.
   if (tiffs.length && list.some((e) => !e.isDir && /\.json$/i.test(e.name))) return 'cog';
   return undefined;
@@ -111,6 +137,7 @@ async function discoverCog(dir: string): Promise<Scene> {
   let metadataPath: string | undefined;
   for (const e of list) {
     if (e.isDir || !/\.json$/i.test(e.name)) continue;
+    await requireRegularFile(join(dir, e.name), 'a metadata file');
     const item = await readStacItem(join(dir, e.name));
     if (item) {
       metadata = item;
@@ -120,7 +147,7 @@ async function discoverCog(dir: string): Promise<Scene> {
   }
   const found = new Map<BandId, BandFile[]>();
   for (const e of list) {
-    if (e.isDir || !TIFF_EXT.test(extname(e.name))) continue;
+    if (!TIFF_EXT.test(extname(e.name))) continue; // a folder named B04.tif is a band file, refused below
     const band = bandFromName(basename(e.name, extname(e.name)));
     if (!band) continue;
     if (found.has(band)) {
@@ -153,7 +180,11 @@ async function discoverCog(dir: string): Promise<Scene> {
   }
   if (found.size === 0)
     throw new InputError(dir, 'no Sentinel-2 bands found (expected B04.tif-style GeoTIFFs or a .SAFE product)');
-  return { id: metadata.id ?? basename(dir), path: dir, layout: 'cog', bands: found, metadata, metadataPath, warnings };
+  for (const list of found.values()) for (const f of list) await requireRegularFile(f.path, 'a band file');
+  // The id names the output folder: checked here, where it is born (core/scene.name.ts).
+  const id =
+    metadata.id !== undefined ? sceneFolderName(metadata.id, metadataPath ?? dir) : sceneFolderName(basename(dir), dir);
+  return { id, path: dir, layout: 'cog', bands: found, metadata, metadataPath, warnings };
 }
 
 async function discoverSafe(dir: string): Promise<Scene> {
@@ -163,7 +194,8 @@ async function discoverSafe(dir: string): Promise<Scene> {
   let metadataPath: string | undefined = mtd;
   try {
     await stat(mtd);
-    metadata = await readSafeMetadata(mtd);
+    metadata = await readSafeMetadata(mtd, basename(dir));
+    warnings.push(...(metadata.warnings ?? []));
   } catch (err) {
     if (err instanceof InputError && !/cannot be read/.test(err.fault)) throw err;
     metadataPath = undefined;
@@ -201,7 +233,7 @@ async function discoverSafe(dir: string): Promise<Scene> {
       }
       for (const f of files) {
         const m = JP2_BAND.exec(f.name);
-        if (!m || f.isDir) continue;
+        if (!m) continue; // a folder or FIFO named like a band is refused below
         const band = m[1]!.toUpperCase() as BandId;
         const list = found.get(band) ?? [];
         list.push({ band, path: join(img, res, f.name), resolution: Number(m[2]) });
@@ -212,6 +244,11 @@ async function discoverSafe(dir: string): Promise<Scene> {
   if (found.size === 0)
     throw new InputError(dir, 'no Sentinel-2 bands found (no GRANULE/*/IMG_DATA/R*m/*_<band>_<res>m.jp2 files)');
   for (const list of found.values()) list.sort((a, b) => a.resolution - b.resolution);
-  const id = metadata.id ?? basename(dir).replace(/\.SAFE$/i, '');
+  for (const list of found.values()) for (const f of list) await requireRegularFile(f.path, 'a band file');
+  // The id names the output folder: checked here, where it is born (core/scene.name.ts).
+  const id =
+    metadata.id !== undefined
+      ? sceneFolderName(metadata.id, metadataPath ?? dir)
+      : sceneFolderName(basename(dir).replace(/\.SAFE$/i, ''), dir);
   return { id, path: dir, layout: 'safe', bands: found, metadata, metadataPath, warnings };
 }

@@ -2,10 +2,11 @@
  * Scene metadata: the SAFE product's `MTD_MSIL2A.xml` and an Earth Search STAC item. Both give the
  * radiometric offset (reflectance = (DN + BOA_ADD_OFFSET) / BOA_QUANTIFICATION_VALUE), the date and id.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { InputError } from '../../core/errors.js';
 import type { BandId } from '../../core/bands.js';
 import { bands } from './bands.js';
+import { decodeXml, findAll, parseXml, XmlError, type XmlElement } from './xml.js';
 
 export interface SceneMetadata {
   id: string | undefined;
@@ -20,40 +21,184 @@ export interface SceneMetadata {
   offsetSource: string;
   /** Asset hrefs of a STAC item, by band (file names only are used). */
   assetFiles: Partial<Record<BandId, string>>;
+  /** What the reader had to assume (a damaged MTD, a missing offsets list): shown and kept in report.json. */
+  warnings?: string[];
 }
 
-const tag = (xml: string, name: string): string | undefined =>
-  new RegExp(`<${name}(?:\\s[^>]*)?>\\s*([^<]*?)\\s*</${name}>`).exec(xml)?.[1];
+/** ESA's BOA_ADD_OFFSET for every band of a baseline 04.00+ product (what every such MTD declares). */
+export const DEFAULT_BOA_OFFSET = -1000;
+/** Accepted BOA_ADD_OFFSET values, in DN: integers in this range (ESA uses 0 and -1000). */
+export const OFFSET_RANGE = [-2000, 0] as const;
+/** A product metadata file is some tens of kB; anything this large is not one (and is not read whole). */
+const MAX_MTD_BYTES = 16 * 1024 * 1024;
 
-export async function readSafeMetadata(path: string): Promise<SceneMetadata> {
-  let xml: string;
+/** Whether a baseline ("04.00") is 04.00 or later: the products with BOA_ADD_OFFSET. */
+const offsetBaseline = (baseline: string): boolean => Number(baseline) >= 4;
+
+/** The text of the first element named `local`, trimmed; undefined when absent. */
+function field(root: XmlElement, local: string): string | undefined {
+  return findAll(root, local)[0]?.text.trim();
+}
+
+/**
+ * Reads a SAFE product's `MTD_MSIL2A.xml` strictly (docs/scan.md, "Radiometric offsets"). `productName`
+ * is the product folder's name, whose `_Nxxyy_` field is cross-checked with PROCESSING_BASELINE.
+ *  - missing or unreadable: InputError "cannot be read" (the caller falls back to the product name);
+ *  - not a well-formed metadata document (empty, cut short, not XML, tags not closed): its values are
+ *    not used; for a baseline 04.00+ product (by its name) the ESA offset -1000 is applied to every
+ *    band and a warning says so (it ends up in report.json); when the name tells no baseline either,
+ *    the scene fails (an offset cannot be guessed);
+ *  - well-formed: every BOA_ADD_OFFSET must be an integer in OFFSET_RANGE for a known band_id, the list
+ *    complete when present; a 04.00+ product without the list gets -1000 with a warning; a baseline
+ *    that disagrees with the product name about 04.00 fails the scene.
+ */
+export async function readSafeMetadata(path: string, productName?: string): Promise<SceneMetadata> {
+  let bytes: Uint8Array;
   try {
-    xml = await readFile(path, 'utf8');
-  } catch {
+    const info = await stat(path);
+    if (!info.isFile()) throw new InputError(path, 'is not a regular file');
+    if (info.size > MAX_MTD_BYTES)
+      throw new InputError(path, `is ${info.size} bytes: too large for a product metadata file`);
+    bytes = await readFile(path);
+  } catch (err) {
+    if (err instanceof InputError) throw err;
     throw new InputError(path, 'cannot be read');
   }
-  const uri = tag(xml, 'PRODUCT_URI');
-  const quantText = tag(xml, 'BOA_QUANTIFICATION_VALUE');
-  const quantification = quantText === undefined ? 10000 : Number(quantText);
-  if (!(quantification > 0)) throw new InputError(path, `invalid BOA_QUANTIFICATION_VALUE '${quantText}'`);
-  const offsets: Partial<Record<BandId, number>> = {};
-  const byIndex = new Map<number, number>();
-  for (const m of xml.matchAll(/<BOA_ADD_OFFSET\s+band_id="(\d+)"\s*>\s*([-\d.]+)\s*<\/BOA_ADD_OFFSET>/g)) {
-    byIndex.set(Number(m[1]), Number(m[2]));
+  const fromName = metadataFromName(productName ?? '');
+  let root: XmlElement;
+  try {
+    root = parseXml(decodeXml(bytes));
+    if (root.local !== 'Level-2A_User_Product')
+      throw new XmlError(`root element is <${root.name}>, not a Level-2A product's`);
+  } catch (err) {
+    if (!(err instanceof XmlError)) throw err;
+    return damagedMetadata(path, err.message, fromName);
   }
-  for (const info of Object.values(bands)) {
-    if (info.mtdIndex !== undefined) offsets[info.id] = byIndex.get(info.mtdIndex) ?? 0;
+
+  const uri = field(root, 'PRODUCT_URI');
+  const quantText = field(root, 'BOA_QUANTIFICATION_VALUE');
+  const quantification = quantText === undefined ? 10000 : strictNumber(quantText);
+  if (!(Number.isFinite(quantification) && quantification > 0))
+    throw new InputError(path, `invalid BOA_QUANTIFICATION_VALUE '${clip(quantText)}'`);
+
+  const mtdBaseline = field(root, 'PROCESSING_BASELINE');
+  if (mtdBaseline !== undefined && !/^\d{2}\.\d{2}$/.test(mtdBaseline))
+    throw new InputError(path, `invalid PROCESSING_BASELINE '${clip(mtdBaseline)}' (expected NN.NN)`);
+  // The product name (folder, else PRODUCT_URI) carries the baseline too: they must agree about 04.00.
+  const nameBaseline = fromName.baseline ?? metadataFromName(uri ?? '').baseline;
+  if (
+    mtdBaseline !== undefined &&
+    nameBaseline !== undefined &&
+    offsetBaseline(mtdBaseline) !== offsetBaseline(nameBaseline)
+  ) {
+    throw new InputError(
+      path,
+      `PROCESSING_BASELINE ${mtdBaseline} disagrees with the product name's baseline ${nameBaseline} (one of them is wrong; the BOA offset depends on it)`,
+    );
+  }
+  const baseline = mtdBaseline ?? nameBaseline;
+
+  const list = findAll(root, 'BOA_ADD_OFFSET_VALUES_LIST');
+  const warnings: string[] = [];
+  const offsets: Partial<Record<BandId, number>> = {};
+  let offsetSource: string;
+  if (list.length > 0 || findAll(root, 'BOA_ADD_OFFSET').length > 0) {
+    const byIndex = new Map<number, number>();
+    for (const el of findAll(root, 'BOA_ADD_OFFSET')) {
+      const id = el.attrs.get('band_id');
+      if (id === undefined || !/^\d{1,2}$/.test(id) || Number(id) > 12)
+        throw new InputError(path, `BOA_ADD_OFFSET with an invalid band_id '${clip(id ?? '(none)')}'`);
+      const text = el.text.trim();
+      const value = strictNumber(text);
+      if (!Number.isInteger(value) || value < OFFSET_RANGE[0] || value > OFFSET_RANGE[1]) {
+        throw new InputError(
+          path,
+          `BOA_ADD_OFFSET band_id="${id}" is '${clip(text)}': expected an integer from ${OFFSET_RANGE[0]} to ${OFFSET_RANGE[1]}`,
+        );
+      }
+      if (byIndex.has(Number(id))) throw new InputError(path, `BOA_ADD_OFFSET band_id="${id}" is given twice`);
+      byIndex.set(Number(id), value);
+    }
+    for (const info of Object.values(bands)) {
+      if (info.mtdIndex === undefined) continue;
+      const v = byIndex.get(info.mtdIndex);
+      if (v === undefined)
+        throw new InputError(
+          path,
+          `BOA_ADD_OFFSET_VALUES_LIST has no value for band_id="${info.mtdIndex}" (${info.id})`,
+        );
+      offsets[info.id] = v;
+    }
+    offsetSource = 'MTD_MSIL2A.xml BOA_ADD_OFFSET';
+  } else if (baseline !== undefined && offsetBaseline(baseline)) {
+    Object.assign(offsets, uniformOffsets(DEFAULT_BOA_OFFSET));
+    offsetSource = `ESA default ${DEFAULT_BOA_OFFSET} for baseline ${baseline} (no BOA_ADD_OFFSET_VALUES_LIST in MTD_MSIL2A.xml)`;
+    warnings.push(
+      `${path} has no BOA_ADD_OFFSET_VALUES_LIST: baseline ${baseline} products carry BOA_ADD_OFFSET ${DEFAULT_BOA_OFFSET}, applied to every band`,
+    );
+  } else {
+    Object.assign(offsets, uniformOffsets(0));
+    offsetSource =
+      baseline !== undefined
+        ? `MTD_MSIL2A.xml (baseline ${baseline}: no BOA_ADD_OFFSET, 0)`
+        : 'MTD_MSIL2A.xml (no baseline, no BOA_ADD_OFFSET: 0)';
+    if (baseline === undefined)
+      warnings.push(
+        `${path} gives neither PROCESSING_BASELINE nor BOA_ADD_OFFSET: assuming offset 0 (use --boa-offset for baseline 04.00+ data)`,
+      );
   }
   return {
     id: uri?.replace(/\.SAFE$/i, ''),
-    datetime: tag(xml, 'PRODUCT_START_TIME'),
-    baseline: tag(xml, 'PROCESSING_BASELINE'),
+    datetime: field(root, 'PRODUCT_START_TIME'),
+    baseline,
     quantification,
     offsets,
-    offsetSource: byIndex.size ? 'MTD_MSIL2A.xml BOA_ADD_OFFSET' : 'MTD_MSIL2A.xml (no BOA_ADD_OFFSET: 0)',
+    offsetSource,
     assetFiles: {},
+    warnings,
   };
 }
+
+/**
+ * An MTD_MSIL2A.xml that cannot be parsed: nothing in it is trusted. The product name's baseline decides
+ * the offset (ESA's -1000 from 04.00 on, 0 before, with a warning); with no baseline in the name the
+ * offset is unknown and the scene fails, naming the file.
+ */
+function damagedMetadata(
+  path: string,
+  reason: string,
+  fromName: Pick<SceneMetadata, 'baseline' | 'datetime'>,
+): SceneMetadata {
+  if (fromName.baseline === undefined) {
+    throw new InputError(
+      path,
+      `not a readable product metadata file (${reason}), and the product name tells no processing baseline: the BOA offset is unknown`,
+    );
+  }
+  const offset = offsetBaseline(fromName.baseline) ? DEFAULT_BOA_OFFSET : 0;
+  return {
+    id: undefined,
+    ...fromName,
+    quantification: 10000,
+    offsets: uniformOffsets(offset),
+    offsetSource: `product name (baseline ${fromName.baseline}; MTD_MSIL2A.xml unreadable: ${reason})`,
+    assetFiles: {},
+    warnings: [
+      `${path} is not a readable product metadata file (${reason}): its values are not used; BOA_ADD_OFFSET ${offset} and quantification 10000 from the product name's baseline ${fromName.baseline}`,
+    ],
+  };
+}
+
+/** A decimal number written plainly ("-1000", "10000.0", "1e4"); NaN for anything else ("abc", "-1000.5.3", ""). */
+function strictNumber(text: string): number {
+  return text.length <= 40 && /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d{1,3})?$/.test(text) ? Number(text) : NaN;
+}
+
+/** A value for an error line: bounded, control characters escaped. */
+const clip = (s: string | undefined): string =>
+  JSON.stringify(s ?? '')
+    .slice(1, -1)
+    .slice(0, 40);
 
 interface StacItem {
   type?: string;
@@ -70,7 +215,18 @@ export async function readStacItem(path: string): Promise<SceneMetadata | undefi
   } catch {
     return undefined;
   }
-  if (item.type !== 'Feature' || !item.properties) return undefined;
+  if (
+    item === null ||
+    typeof item !== 'object' ||
+    item.type !== 'Feature' ||
+    !item.properties ||
+    typeof item.properties !== 'object'
+  )
+    return undefined;
+  // A STAC item whose id is not a string (a number, null, an object) cannot name a scene: refused here,
+  // with the file named, instead of failing later inside string handling.
+  if ('id' in item && typeof item.id !== 'string')
+    throw new InputError(path, `STAC item id ${JSON.stringify(item.id)?.slice(0, 80)} is not a string`);
   const p = item.properties;
   const baseline = typeof p['s2:processing_baseline'] === 'string' ? p['s2:processing_baseline'] : undefined;
   const applied = p['earthsearch:boa_offset_applied'];

@@ -12,7 +12,7 @@ import { Metrics } from '../../core/metrics.js';
 import type { WorkerPool } from '../../engine/cpu/pool.js';
 import { simdAvailable } from '../../engine/cpu/wasm.kernels.js';
 import { writeJsonAtomic } from '../../io/output/atomic.js';
-import { commitDir, createTempDir, discardDir, indicesDir } from '../../io/output/scene.dir.js';
+import { commitDir, createTempDir, discardDir, indicesDir, sceneDir } from '../../io/output/scene.dir.js';
 import { GeoTiffWriter } from '../../io/raster/geotiff.writer.js';
 import { Jp2Reader } from '../../io/raster/jp2.reader.js';
 import type { Scene } from '../../io/scene/discover.js';
@@ -62,6 +62,7 @@ export async function scanScene(
   for (const w of plan.warnings) logger.warn('Scene:Warning', { scene: scene.id }, w);
   const params = scanParameters(ctx, plan);
   const key = `${runId}/${scene.id}`;
+  const finalDir = sceneDir(ctx.out, scene.id); // a safe name inside --out, checked before anything is written
   const tmp = await createTempDir(ctx.out, scene.id);
   const writers: GeoTiffWriter[] = [];
   let detection: SceneDetection | undefined;
@@ -143,7 +144,6 @@ export async function scanScene(
       detection: detected,
     });
     await writeJsonAtomic(join(tmp, 'report.json'), report);
-    const finalDir = join(ctx.out, scene.id);
     await commitDir(tmp, finalDir);
     logger.info('Scene:Done', {
       scene: scene.id,
