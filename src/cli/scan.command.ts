@@ -20,6 +20,7 @@ import {
 } from './options.js';
 import { progressBar } from './progress.js';
 import type { BackendChoice } from '../engine/engine.js';
+import type { ScanContext } from '../pipeline/scan/scan.context.js';
 
 interface ScanFlags extends CommonOptions {
   out: string;
@@ -228,7 +229,7 @@ async function buildContext(
   flags: ScanFlags,
   logger: ReturnType<typeof makeLogger>,
   params: DetectionParams,
-) {
+): Promise<ScanContext> {
   const indices =
     flags.indices === undefined
       ? undefined
@@ -299,7 +300,7 @@ async function buildContext(
       jobs: parseIntFlag('--jobs', flags.jobs, 1, 64),
       shard: flags.shard === undefined ? undefined : parseShard(flags.shard),
     },
-  } as import('../pipeline/scan/scan.context.js').ScanContext;
+  };
 }
 
 /** `i/n`, where i may be `auto`: the array index a scheduler gives each task (Kubernetes, Slurm, AWS Batch). */

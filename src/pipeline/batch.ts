@@ -322,7 +322,7 @@ async function processScene(
     });
   try {
     if (c.discoverError !== undefined) throw c.discoverError;
-    const result = await scanScene(ctx, pool, c.scene!, runId, limits, tracker, c.discoverSeconds);
+    const result = await scanScene({ ctx, pool, runId, limits }, c.scene!, tracker, c.discoverSeconds);
     tracker.stage = 'checksum';
     const outputs = await checksums(pool, result.outputDir);
     record({ outcome: 'done', outputs });

@@ -6,6 +6,7 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import { paramsHash, type DetectionParams, type DetectorSpec } from '../../compute/detect/params.js';
 import type { Logger } from '../../core/log.js';
+import type { WorkerPool } from '../../engine/cpu/pool.js';
 import type { BackendChoice } from '../../engine/engine.js';
 import type { EngineSelection } from '../../engine/select.js';
 import type { Codec } from '../../io/raster/tiff.codec.js';
@@ -67,6 +68,14 @@ export interface RunLimits {
 export function runLimits(threads: number): RunLimits {
   // Eight tiles in flight keep the libuv pool (4 threads) busy; JP2 decodes one per worker thread.
   return { jp2: pLimit(Math.max(1, threads)), tiles: pLimit(8) };
+}
+
+/** What every scene of one run shares: the run's context, worker pool, id and read limits. */
+export interface SceneRun {
+  ctx: ScanContext;
+  pool: WorkerPool;
+  runId: string;
+  limits: RunLimits;
 }
 
 /** Where a scene is in its processing, for the failure record (discover, open, strips, detect, write, checksum). */

@@ -9,7 +9,6 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { Metrics } from '../../core/metrics.js';
-import type { WorkerPool } from '../../engine/cpu/pool.js';
 import { simdAvailable } from '../../engine/cpu/wasm.kernels.js';
 import { writeJsonAtomic } from '../../io/output/atomic.js';
 import { commitDir, createTempDir, discardDir, indicesDir, sceneDir } from '../../io/output/scene.dir.js';
@@ -19,9 +18,9 @@ import type { Scene } from '../../io/scene/discover.js';
 import type { DetectorRun } from './detect.stream.js';
 import {
   scanParameters,
-  type RunLimits,
   type ScanContext,
   type SceneResult,
+  type SceneRun,
   type StageTracker,
 } from './scan.context.js';
 import { detectorRuns, SceneDetection } from './scan.detection.js';
@@ -35,14 +34,12 @@ import type { ScanSetup } from './scan.worker.js';
  * complete). `discoverSeconds` is the time its discovery took (timed by the caller).
  */
 export async function scanScene(
-  ctx: ScanContext,
-  pool: WorkerPool,
+  run: SceneRun,
   scene: Scene,
-  runId: string,
-  limits: RunLimits,
   tracker: StageTracker,
   discoverSeconds = 0,
 ): Promise<SceneResult> {
+  const { ctx, pool, runId, limits } = run;
   const { logger } = ctx;
   const metrics = new Metrics();
   metrics.add('discover', discoverSeconds);
