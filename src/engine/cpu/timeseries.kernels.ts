@@ -4,14 +4,8 @@
  */
 import type { AccumulateKernel, RmsRowKernels } from '../../compute/timeseries/kernels.js';
 import { compileAccumulateKernel } from './lsq.js';
-import { simdAvailable } from './wasm.kernels.js';
 import { compileWasmAccumulateKernel } from './wasm.lsq.js';
 import { compileRmsKernels } from './wasm.rms.js';
-
-/** Whether `--no-simd` was not given and this runtime has WebAssembly SIMD. */
-export function useSimd(requested: boolean): boolean {
-  return requested && simdAvailable();
-}
 
 /** The accumulation kernel for `p` parameters over `n` dates (compile once per run). */
 export function accumulateKernel(p: number, n: number, simd: boolean): AccumulateKernel {

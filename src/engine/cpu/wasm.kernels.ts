@@ -426,6 +426,11 @@ export function simdAvailable(): boolean {
   return simd;
 }
 
+/** The SIMD kernels run when not refused (`--no-simd`) and this runtime has them: one rule for every command. */
+export function useSimd(requested: boolean): boolean {
+  return requested && simdAvailable();
+}
+
 export interface WasmKernels {
   arena: WasmArena;
   /** Bands, in the order of the plane addresses. */

@@ -9,7 +9,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { Metrics } from '../../core/metrics.js';
-import { simdAvailable } from '../../engine/cpu/wasm.kernels.js';
+import { useSimd } from '../../engine/cpu/wasm.kernels.js';
 import { writeJsonAtomic } from '../../io/output/atomic.js';
 import { commitDir, createTempDir, discardDir, indicesDir, sceneDir } from '../../io/output/scene.dir.js';
 import { GeoTiffWriter } from '../../io/raster/geotiff.writer.js';
@@ -204,7 +204,7 @@ function workerSetup(
     tileSize: ctx.block,
     codec: ctx.codec,
     level: ctx.level,
-    simd: ctx.simd && simdAvailable(),
+    simd: useSimd(ctx.simd),
     // Written indices come first in `computed`; the rest are computed for the detectors only.
     sinks: names.map((_, i) => writers[i]?.sink ?? null),
     detect: runs.length

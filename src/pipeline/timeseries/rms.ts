@@ -21,7 +21,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../../io/output/atomic.js';
 import { peakRssMb, recommendations, reportHeader } from '../../io/output/report.js';
 import { writeRmsPlot } from '../../io/output/rms.plot.js';
 import { WorkerPool } from '../../engine/cpu/pool.js';
-import { useSimd } from '../../engine/cpu/timeseries.kernels.js';
+import { useSimd } from '../../engine/cpu/wasm.kernels.js';
 import type { RmsNormalsTask, RmsSetup, RmsSumsTask } from './rms.worker.js';
 import { rowsPerBlock } from './row.blocks.js';
 import { startRun } from './run.start.js';
