@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { InputError } from '../../core/errors.js';
 import type { PixelWindow, RasterGrid, SampleType, TypedArray } from '../../core/types.js';
 import { allocSamples } from '../../core/types.js';
-import { newReadStats, type BandReader, type ReadStats } from './band.reader.js';
+import { checkGeoTransform, newReadStats, type BandReader, type ReadStats } from './band.reader.js';
 import { parseJp2, type Jp2Parts } from './jp2.boxes.js';
 
 import type { Limiter } from './geotiff.reader.js';
@@ -40,6 +40,7 @@ export async function openJp2(
   if (parts.signed || parts.bits > 16)
     throw new InputError(path, `unsupported JPEG 2000 samples (${parts.bits} bits${parts.signed ? ', signed' : ''})`);
   if (!parts.transform) throw new InputError(path, 'has no georeferencing (no GMLJP2 grid)');
+  checkGeoTransform(path, parts.transform, { origin: 'GMLJP2 grid', size: 'GMLJP2 grid' });
   let k = 0;
   while (level && k < parts.levels && Math.ceil(parts.width / 2 ** (k + 1)) >= level.minWidth) k++;
   const [ox, px, rx, oy, ry, py] = parts.transform;
