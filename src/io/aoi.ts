@@ -48,5 +48,14 @@ export function parseAoi(spec: string): LonLatBox {
   if (!Number.isFinite(box.west) || box.west >= box.east || box.south >= box.north) {
     throw new InputError(spec, 'holds no polygon or bounding box with an area (expected GeoJSON in lon/lat)');
   }
+  // The same limits as a box given as text: a box's bounds are its geometry's extremes, so a polygon
+  // drawn across ±180 (or split there, RFC 7946 section 3.1.9) would become a box around the globe.
+  if (box.west < -180 || box.east > 180 || box.south < -90 || box.north > 90)
+    throw new UsageError(`--aoi ${spec}: longitudes must be within ±180 and latitudes within ±90`);
+  if (box.east - box.west > 180) {
+    throw new UsageError(
+      `--aoi ${spec}: the area crosses the antimeridian (longitudes ${box.west} to ${box.east}); give an area on one side of ±180`,
+    );
+  }
   return box;
 }

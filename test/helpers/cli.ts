@@ -67,3 +67,23 @@ export async function interruptAfter(args: string[], event: string): Promise<{ c
   child.kill('SIGINT');
   return { code: await exited, stderr };
 }
+
+/**
+ * Runs the CLI like `archeo`, killed after `timeoutMs` (a hang fails the test instead of stalling it),
+ * and reports how long it ran.
+ */
+export function archeoTimed(args: string[], timeoutMs = 60000): CliResult & { seconds: number; timedOut: boolean } {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'archeo.js'), ...args], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+  });
+  return {
+    code: r.status ?? -1,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    seconds: (performance.now() - t0) / 1000,
+    timedOut: r.signal === 'SIGKILL',
+  };
+}

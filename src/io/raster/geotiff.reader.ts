@@ -11,8 +11,9 @@ import { fromFile, type GeoTIFFImage } from 'geotiff';
 import { InputError } from '../../core/errors.js';
 import type { GeoTransform, PixelWindow, RasterGrid, SampleType, TypedArray } from '../../core/types.js';
 import { allocSamples, bytesPerSample } from '../../core/types.js';
-import { newReadStats, type BandReader, type ReadStats } from './band.reader.js';
-import { compressionName, decodeSamples, decompress, isKnownCompression } from './tiff.codec.js';
+import { checkGeoTransform, newReadStats, type BandReader, type ReadStats } from './band.reader.js';
+import { Compression, compressionName, decodeSamples, decompress, isKnownCompression } from './tiff.codec.js';
+import { readIfdChain, type Ifd } from './tiff.ifd.js';
 
 /** Layout of the blocks (tiles, or strips treated as full-width tiles) of the first image. */
 interface BlockLayout {
@@ -45,8 +46,10 @@ export async function openGeoTiff(
   } catch {
     throw new InputError(path, 'file not found');
   }
-  await checkHeader(path, fileBytes);
+  // Our own bounded, loop-checked walk of the IFD chain first: geotiff.js follows it unchecked.
+  const chain = await readIfdChain(path, fileBytes);
   let image: GeoTIFFImage;
+  let ifd = chain.ifds[0]!;
   let base: GeoTIFFImage | undefined;
   let close: () => void = () => undefined;
   try {
@@ -55,69 +58,32 @@ export async function openGeoTiff(
     image = await tiff.getImage(0);
     if (level) {
       // The smallest reduced-resolution image (a COG overview) at least minWidth wide; masks are skipped.
-      const count = await tiff.getImageCount();
-      for (let i = 1; i < count; i++) {
+      // Only the images the walk found are asked for (never tiff.getImageCount(), which loops with the chain).
+      let best: { im: GeoTIFFImage; i: number } | undefined;
+      for (let i = 1; i < chain.ifds.length; i++) {
         const im = await tiff.getImage(i);
         const kind = Number((await im.fileDirectory.loadValue('NewSubfileType')) ?? 0);
         if ((kind & 4) !== 0 || im.getWidth() < level.minWidth || im.getWidth() >= image.getWidth()) continue;
-        if (!base || im.getWidth() < base.getWidth()) base = im;
+        if (!best || im.getWidth() < best.im.getWidth()) best = { im, i };
       }
-      if (base) [image, base] = [base, image];
+      if (best) {
+        base = image;
+        image = best.im;
+        ifd = chain.ifds[best.i]!;
+      }
     }
   } catch (err) {
     close();
     throw new InputError(path, `not a readable GeoTIFF (${shortReason(err)})`);
   }
   try {
-    const reader = await GeoTiffReader.create(path, image, fileBytes, limit, base);
+    const reader = await GeoTiffReader.create(path, image, ifd, fileBytes, limit, base);
     return reader;
   } catch (err) {
     if (err instanceof InputError) throw err;
     throw new InputError(path, `not a readable GeoTIFF (${shortReason(err)})`);
   } finally {
     close();
-  }
-}
-
-/** The TIFF header and the first IFD's entry table must lie inside the file (geotiff.js reads past the end silently). */
-async function checkHeader(path: string, fileBytes: number): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    const head = Buffer.alloc(16);
-    const { bytesRead } = await fh.read(head, 0, 16, 0);
-    const order = head.toString('latin1', 0, 2);
-    if (bytesRead < 8 || (order !== 'II' && order !== 'MM')) throw new InputError(path, 'not a TIFF file');
-    const le = order === 'II';
-    const version = le ? head.readUInt16LE(2) : head.readUInt16BE(2);
-    if (version !== 42 && version !== 43) throw new InputError(path, 'not a TIFF file');
-    const big = version === 43;
-    if (big && bytesRead < 16) throw new InputError(path, 'file is truncated inside its header');
-    const ifd = big
-      ? Number(le ? head.readBigUInt64LE(8) : head.readBigUInt64BE(8))
-      : le
-        ? head.readUInt32LE(4)
-        : head.readUInt32BE(4);
-    const countSize = big ? 8 : 2;
-    if (ifd + countSize > fileBytes)
-      throw new InputError(
-        path,
-        `file is truncated: its first IFD starts at byte ${ifd} but the file has ${fileBytes} bytes`,
-      );
-    const cnt = Buffer.alloc(countSize);
-    await fh.read(cnt, 0, countSize, ifd);
-    const n = big
-      ? Number(le ? cnt.readBigUInt64LE(0) : cnt.readBigUInt64BE(0))
-      : le
-        ? cnt.readUInt16LE(0)
-        : cnt.readUInt16BE(0);
-    const end = ifd + countSize + n * (big ? 20 : 12);
-    if (end > fileBytes)
-      throw new InputError(
-        path,
-        `file is truncated: its first IFD ends at byte ${end} but the file has ${fileBytes} bytes`,
-      );
-  } finally {
-    await fh.close();
   }
 }
 
@@ -151,17 +117,31 @@ export class GeoTiffReader implements BandReader {
     private readonly limit: Limiter,
   ) {}
 
-  /** `base`: when `image` is an overview, the full-resolution image its georeferencing comes from. */
+  /**
+   * `ifd`: the raw entry table of `image` (from readIfdChain). `base`: when `image` is an overview, the
+   * full-resolution image its georeferencing comes from.
+   */
   static async create(
     path: string,
     image: GeoTIFFImage,
+    ifd: Ifd,
     fileBytes: number,
     limit: Limiter,
     base?: GeoTIFFImage,
   ): Promise<GeoTiffReader> {
     const fd = image.fileDirectory;
+    checkTagCounts(path, ifd);
     const samples = Number(fd.getValue('SamplesPerPixel') ?? 1);
     if (samples !== 1) throw new InputError(path, `has ${samples} samples per pixel; archeo reads single-band files`);
+    for (const name of ['BitsPerSample', 'SampleFormat'] as const) {
+      const count = ifd.entries.get(Tag[name])?.count;
+      if (count !== undefined && count !== samples) {
+        throw new InputError(
+          path,
+          `TIFF tag ${name} (${Tag[name]}) has ${count} values, ${samples} expected (one per sample)`,
+        );
+      }
+    }
     const compression = Number(fd.getValue('Compression') ?? 1);
     if (!isKnownCompression(compression)) {
       throw new InputError(
@@ -172,20 +152,58 @@ export class GeoTiffReader implements BandReader {
     const predictor = Number((await fd.loadValue('Predictor')) ?? 1);
     if (![1, 2, 3].includes(predictor)) throw new InputError(path, `unsupported predictor ${predictor}`);
     const type = sampleType(path, image);
+    const float = type === 'float32' || type === 'float64';
+    if (predictor === 3 && !float) {
+      throw new InputError(path, `TIFF tag Predictor is 3 (floating point) on ${type} samples`);
+    }
+    if (predictor === 2 && float) {
+      throw new InputError(path, `TIFF tag Predictor is 2 (horizontal differencing of integers) on ${type} samples`);
+    }
     const width = image.getWidth();
     const height = image.getHeight();
+    if (!(width >= 1 && height >= 1)) throw new InputError(path, `TIFF image size ${width}x${height} is empty`);
 
     const tiled = image.isTiled;
-    const blockWidth = tiled ? image.getTileWidth() : width;
-    const blockHeight = tiled ? image.getTileHeight() : Number((await fd.loadValue('RowsPerStrip')) ?? height);
-    const offsets = (await fd.loadValue(tiled ? 'TileOffsets' : 'StripOffsets')) as ArrayLike<number> | undefined;
-    const counts = (await fd.loadValue(tiled ? 'TileByteCounts' : 'StripByteCounts')) as ArrayLike<number> | undefined;
-    if (!offsets || !counts) throw new InputError(path, 'has no tile or strip index');
-    const across = Math.ceil(width / blockWidth);
-    const down = Math.ceil(height / Math.min(blockHeight, height));
-    if (offsets.length < across * down || counts.length < across * down) {
-      throw new InputError(path, `tile index holds ${offsets.length} entries, ${across * down} expected`);
+    let blockWidth = width;
+    let blockHeight: number;
+    if (tiled) {
+      blockWidth = Number(fd.getValue('TileWidth'));
+      blockHeight = Number(fd.getValue('TileLength'));
+      if (!ifd.entries.has(Tag.TileWidth) || !ifd.entries.has(Tag.TileLength))
+        throw new InputError(path, 'has TileOffsets but no TIFF tag TileWidth or TileLength');
+      for (const [name, size] of [
+        ['TileWidth', blockWidth],
+        ['TileLength', blockHeight],
+      ] as const) {
+        if (!(size >= 16 && size <= maxTileSize && size % 16 === 0)) {
+          throw new InputError(
+            path,
+            `TIFF tag ${name} is ${size}: tiles must be a multiple of 16 pixels, at most ${maxTileSize}`,
+          );
+        }
+      }
+    } else {
+      const rows = Number((await fd.loadValue('RowsPerStrip')) ?? height);
+      if (!(rows >= 1)) throw new InputError(path, `TIFF tag RowsPerStrip is ${rows}`);
+      blockHeight = Math.min(rows, height);
     }
+    const offsetsTag = tiled ? ('TileOffsets' as const) : ('StripOffsets' as const);
+    const countsTag = tiled ? ('TileByteCounts' as const) : ('StripByteCounts' as const);
+    const across = Math.ceil(width / blockWidth);
+    const down = Math.ceil(height / blockHeight);
+    for (const name of [offsetsTag, countsTag]) {
+      const n = ifd.entries.get(Tag[name])?.count;
+      if (n === undefined) throw new InputError(path, `has no tile or strip index (no TIFF tag ${name})`);
+      if (n !== across * down) {
+        throw new InputError(
+          path,
+          `TIFF tag ${name} has ${n} values; a ${width}x${height} image in ${blockWidth}x${blockHeight} ${tiled ? 'tiles' : 'strips'} needs ${across * down}`,
+        );
+      }
+    }
+    const offsets = (await fd.loadValue(offsetsTag)) as ArrayLike<number> | undefined;
+    const counts = (await fd.loadValue(countsTag)) as ArrayLike<number> | undefined;
+    if (!offsets || !counts) throw new InputError(path, 'has no tile or strip index');
     let end = 0;
     for (let i = 0; i < across * down; i++) end = Math.max(end, Number(offsets[i]) + Number(counts[i]));
     if (end > fileBytes) {
@@ -193,6 +211,21 @@ export class GeoTiffReader implements BandReader {
         path,
         `file is truncated: tile data ends at byte ${end} but the file has ${fileBytes} bytes`,
       );
+    }
+    if (compression === Compression.None) {
+      // Uncompressed blocks hold exactly their samples: BitsPerSample and the byte counts must agree.
+      const bytes = bytesPerSample(type);
+      for (let i = 0; i < across * down; i++) {
+        const count = Number(counts[i]);
+        const rows = tiled ? blockHeight : Math.min(blockHeight, height - Math.floor(i / across) * blockHeight);
+        const full = blockWidth * blockHeight * bytes;
+        if (count !== 0 && count !== blockWidth * rows * bytes && count !== full) {
+          throw new InputError(
+            path,
+            `TIFF tag Compression says uncompressed, but ${tiled ? 'tile' : 'strip'} ${i} holds ${count} bytes where ${blockWidth}x${rows} ${type} samples (BitsPerSample ${bytes * 8}) take ${blockWidth * rows * bytes}`,
+          );
+        }
+      }
     }
 
     const ref = base ?? image;
@@ -203,7 +236,7 @@ export class GeoTiffReader implements BandReader {
     const nodataText = (await fd.loadValue('GDAL_NODATA')) as string | undefined;
     const nodata = nodataText === undefined ? undefined : Number(String(nodataText).replace(/\0/g, ''));
     const littleEndian = (image as unknown as { littleEndian: boolean }).littleEndian;
-    const layout = { blockWidth, blockHeight: Math.min(blockHeight, height), across, down, offsets, counts, tiled };
+    const layout = { blockWidth, blockHeight, across, down, offsets, counts, tiled };
     return new GeoTiffReader(path, grid, type, fileBytes, nodata, compression, predictor, littleEndian, layout, limit);
   }
 
@@ -286,8 +319,13 @@ export class GeoTiffReader implements BandReader {
     }
     this.stats.bytesRead += count;
     const t0 = performance.now();
+    let short = 0;
     try {
       const bytes = await decompress(this.compression, buf.subarray(0, count), expected);
+      if (bytes.byteLength < expected) {
+        short = bytes.byteLength;
+        throw new Error('short');
+      }
       // Uncompressed data is still in the read buffer: decodeSamples copies it out when it is.
       return decodeSamples(
         bytes.buffer === buf.buffer ? bytes.slice() : bytes,
@@ -298,6 +336,12 @@ export class GeoTiffReader implements BandReader {
         this.littleEndian,
       );
     } catch (err) {
+      if (short) {
+        throw new InputError(
+          this.path,
+          `${tiled ? 'tile' : 'strip'} ${index} decodes to ${short} bytes, but ${blockWidth}x${rows} ${this.type} samples (TIFF tag BitsPerSample ${bytesPerSample(this.type) * 8}) take ${expected}`,
+        );
+      }
       throw new InputError(
         this.path,
         `tile ${index} cannot be decoded (${compressionName(this.compression)}: ${shortReason(err)})`,
@@ -314,6 +358,59 @@ export class GeoTiffReader implements BandReader {
     const fh = this.fh;
     this.fh = undefined;
     await (await fh)?.close();
+  }
+}
+
+/** TIFF tags whose entry counts are checked before any value is used. */
+const Tag = {
+  NewSubfileType: 254,
+  ImageWidth: 256,
+  ImageLength: 257,
+  BitsPerSample: 258,
+  Compression: 259,
+  PhotometricInterpretation: 262,
+  StripOffsets: 273,
+  SamplesPerPixel: 277,
+  RowsPerStrip: 278,
+  StripByteCounts: 279,
+  PlanarConfiguration: 284,
+  Predictor: 317,
+  TileWidth: 322,
+  TileLength: 323,
+  TileOffsets: 324,
+  TileByteCounts: 325,
+  SampleFormat: 339,
+} as const;
+
+/** Largest tile side accepted (archeo writes at most 4096, GDAL's COGs 512 or 1024). */
+const maxTileSize = 4096;
+
+/**
+ * Single-valued tags must hold one value, per-sample tags one per sample: geotiff.js hands back an
+ * array for any other count and the numbers computed from it are silently wrong (GDAL refuses them).
+ */
+function checkTagCounts(path: string, ifd: Ifd): void {
+  for (const tag of ['ImageWidth', 'ImageLength'] as const) {
+    if (!ifd.entries.has(Tag[tag])) throw new InputError(path, `has no TIFF tag ${tag}`);
+  }
+  const single = [
+    'NewSubfileType',
+    'ImageWidth',
+    'ImageLength',
+    'Compression',
+    'PhotometricInterpretation',
+    'SamplesPerPixel',
+    'RowsPerStrip',
+    'PlanarConfiguration',
+    'Predictor',
+    'TileWidth',
+    'TileLength',
+  ] as const;
+  for (const name of single) {
+    const count = ifd.entries.get(Tag[name])?.count;
+    if (count !== undefined && count !== 1) {
+      throw new InputError(path, `TIFF tag ${name} (${Tag[name]}) has ${count} values, 1 expected`);
+    }
   }
 }
 
@@ -367,6 +464,11 @@ function geoTransform(path: string, image: GeoTIFFImage): GeoTransform {
   const [ox, oy] = origin as [number, number];
   const [rx, ry] = res as [number, number];
   const keys = image.getGeoKeys() as { GTRasterTypeGeoKey?: number } | null;
+  const matrix = image.fileDirectory.hasTag('ModelTransformation');
+  checkGeoTransform(path, [ox, rx, 0, oy, 0, ry], {
+    origin: matrix ? 'TIFF tag ModelTransformation' : 'TIFF tag ModelTiepoint',
+    size: matrix ? 'TIFF tag ModelTransformation' : 'TIFF tag ModelPixelScale',
+  });
   // PixelIsPoint: the tie point is a pixel centre; GDAL reports the corner, so shift by half a pixel.
   if (keys?.GTRasterTypeGeoKey === 2) return [ox - rx / 2, rx, 0, oy - ry / 2, 0, ry];
   return [ox, rx, 0, oy, 0, ry];

@@ -168,6 +168,14 @@ function numberPair(text: string): [number, number] | undefined {
   return Number.isFinite(a) && Number.isFinite(b) ? [a, b] : undefined;
 }
 
+/** Most wavelet decomposition levels a JPEG 2000 codestream may declare (ISO 15444-1, COD/COC SPcod). */
+export const maxLevels = 32;
+
+/** Csiz, the component count, from the SIZ marker segment that follows SOC. */
+function components(v: DataView): number {
+  return v.byteLength >= 42 ? v.getUint16(40) : 1;
+}
+
 /**
  * Walks the codestream's marker segments: the main header (SIZ, COD and QCD required) and the chain of
  * tile-parts (SOT lengths) up to EOC. A corrupt or cut codestream is refused here, before the decoder
@@ -191,6 +199,18 @@ export function checkCodestream(cs: Uint8Array): number {
       throw new Error(`codestream marker 0x${hex(marker)} has an invalid length`);
     seen.add(marker);
     if (marker === 0xff52 && len >= 12) levels = cs[off + 2 + 2 + 5]!; // COD: Lcod, Scod, SGcod(4), SPcod[0] = levels
+    // COC: Lcoc, Ccoc (1 byte below 257 components, else 2), Scoc, SPcoc[0] = levels of that component.
+    const cocLevels = marker === 0xff53 && len >= 6 ? cs[off + 2 + 2 + (components(v) < 257 ? 1 : 2) + 1] : undefined;
+    for (const [name, n] of [
+      ['COD', marker === 0xff52 ? levels : undefined],
+      ['COC', cocLevels],
+    ] as const) {
+      if (n !== undefined && n > maxLevels) {
+        throw new Error(
+          `codestream ${name} marker declares ${n} wavelet decomposition levels (JPEG 2000 allows 0 to ${maxLevels})`,
+        );
+      }
+    }
     off += 2 + len;
   }
   for (const [marker, name] of [

@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { InputError } from '../../core/errors.js';
 import type { PixelWindow, RasterGrid, SampleType, TypedArray } from '../../core/types.js';
 import { allocSamples } from '../../core/types.js';
-import { newReadStats, type BandReader, type ReadStats } from './band.reader.js';
+import { checkGeoTransform, newReadStats, type BandReader, type ReadStats } from './band.reader.js';
 import { parseJp2, type Jp2Parts } from './jp2.boxes.js';
 
 import type { Limiter } from './geotiff.reader.js';
@@ -40,6 +40,7 @@ export async function openJp2(
   if (parts.signed || parts.bits > 16)
     throw new InputError(path, `unsupported JPEG 2000 samples (${parts.bits} bits${parts.signed ? ', signed' : ''})`);
   if (!parts.transform) throw new InputError(path, 'has no georeferencing (no GMLJP2 grid)');
+  checkGeoTransform(path, parts.transform, { origin: 'GMLJP2 grid', size: 'GMLJP2 grid' });
   let k = 0;
   while (level && k < parts.levels && Math.ceil(parts.width / 2 ** (k + 1)) >= level.minWidth) k++;
   const [ox, px, rx, oy, ry, py] = parts.transform;
@@ -98,7 +99,10 @@ export class Jp2Reader implements BandReader {
   }
 
   private async decode(): Promise<TypedArray> {
-    const codestream = this.codestream!;
+    // A decode queued behind the limiter may start after close() (a scene that failed on another band):
+    // it must not start a worker then.
+    const codestream = this.codestream;
+    if (!codestream) throw new InputError(this.path, 'unreadable JPEG 2000 (reader closed before decoding)');
     this.codestream = undefined; // handed to the worker
     const t0 = performance.now();
     const result = await decodeInWorker(codestream, this.level).catch((err: Error) => {
@@ -125,7 +129,7 @@ export class Jp2Reader implements BandReader {
 
   async close(): Promise<void> {
     this.image = undefined;
-    this.codestream = undefined;
+    this.codestream = undefined; // a decode still queued then refuses to start
   }
 }
 
@@ -145,10 +149,15 @@ export function decodeTimeoutSeconds(bytes: number): number {
 }
 
 function decodeInWorker(codestream: Uint8Array, level: number): Promise<DecodeResult> {
+  // Everything that can throw comes before the worker exists: a worker that is never sent a message
+  // waits forever and keeps the process alive.
+  const limit = decodeTimeoutSeconds(codestream.byteLength);
+  const copy = codestream.slice(); // a transferable buffer of its own
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./jp2.worker.js', import.meta.url));
+    // Only the timer keeps the process alive while a decode runs: a worker left behind never does.
+    worker.unref();
     let settled = false;
-    const limit = decodeTimeoutSeconds(codestream.byteLength);
     const timer = setTimeout(
       () => finish(() => reject(new Error(`decoder gave no result within ${limit.toFixed(0)} s`))),
       limit * 1000,
@@ -157,15 +166,18 @@ function decodeInWorker(codestream: Uint8Array, level: number): Promise<DecodeRe
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      fn();
       void worker.terminate();
+      fn();
     };
     worker.once('message', (msg: DecodeResult & { error?: string }) => {
       finish(() => (msg.error !== undefined ? reject(new Error(msg.error)) : resolve(msg)));
     });
     worker.once('error', (err) => finish(() => reject(err)));
     worker.once('exit', (code) => finish(() => reject(new Error(`decoder exited with code ${code}`))));
-    const copy = codestream.slice(); // a transferable buffer of its own
-    worker.postMessage({ codestream: copy, level }, [copy.buffer]);
+    try {
+      worker.postMessage({ codestream: copy, level }, [copy.buffer]);
+    } catch (err) {
+      finish(() => reject(err as Error));
+    }
   });
 }

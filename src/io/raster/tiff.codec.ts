@@ -79,7 +79,10 @@ function zstd(): ZstdBinding {
   return zstdBinding;
 }
 
-/** Decompresses one tile or strip; `expected` is its uncompressed size in bytes. */
+/**
+ * Decompresses one tile or strip; `expected` is its uncompressed size in bytes. The result is never
+ * longer than that; it is shorter when the data holds fewer bytes (the caller refuses it).
+ */
 export async function decompress(code: number, data: Uint8Array, expected: number): Promise<Uint8Array> {
   let out: Uint8Array;
   switch (code) {
@@ -99,13 +102,9 @@ export async function decompress(code: number, data: Uint8Array, expected: numbe
     default:
       throw new Error(`unsupported compression ${compressionName(code)}`);
   }
-  // A last strip may legitimately hold fewer rows than RowsPerStrip, never more bytes than declared.
-  if (out.byteLength < expected) {
-    const padded = new Uint8Array(expected);
-    padded.set(out);
-    return padded;
-  }
-  return out.byteLength === expected ? out : out.subarray(0, expected);
+  // Fewer bytes than the block's samples take is a fault the caller names (BitsPerSample, a corrupt
+  // block); zero-padding it would hand on numbers that are not in the file. Extra bytes are dropped.
+  return out.byteLength <= expected ? out : out.subarray(0, expected);
 }
 
 /**

@@ -10,6 +10,9 @@ import type { RgbImage } from '../../io/output/quicklook.js';
 import { openBandReader } from '../../io/raster/band.open.js';
 import type { PixelWindow, RasterGrid } from '../../core/types.js';
 
+/** The picture's red, green and blue bands (the plan checks their files before any output exists). */
+export const quicklookBands: readonly BandId[] = ['B04', 'B03', 'B02'];
+
 export interface QuicklookGrid {
   /** Grid pixels per picture pixel. */
   factor: number;
@@ -31,7 +34,7 @@ export async function quicklookImage(
 ): Promise<RgbImage | string> {
   const q = quicklookGrid(window, maxSide);
   const rgb = new Uint8Array(q.width * q.height * 3);
-  const bands: BandId[] = ['B04', 'B03', 'B02'];
+  const bands = quicklookBands;
   for (let c = 0; c < 3; c++) {
     const file = scene.bands.get(bands[c]!)?.[0];
     if (!file) return `no ${bands[c]} band for the quicklook`;

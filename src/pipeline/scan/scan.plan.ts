@@ -3,7 +3,7 @@
  * missing), which band files, the output grid (resolution, AOI window), how each band maps onto it,
  * and checks that every band agrees with the grid (size, alignment, CRS).
  */
-import { crsTransforms, projectBox } from '../../compute/crs.js';
+import { crsTransforms, projDefinition, projectBox } from '../../compute/crs.js';
 import { bandsOfIndices, indexByName, indexTable, defaultIndexNames, type IndexDef } from '../../compute/indices.js';
 import type { Radiometry } from '../../compute/radiometry.js';
 import type { ResampleMethod } from '../../compute/resample.js';
@@ -41,6 +41,11 @@ export interface PlanOptions {
   detectors: Record<string, DetectorSpec>;
   /** The detectors were named by the user: a missing band is then an error, not a skip. */
   detectExplicit: boolean;
+  /**
+   * Bands read outside the strips (the quicklook's): their finest files, when the scene has them, are
+   * opened and checked against the grid like the others, then closed, so that a bad one fails the plan.
+   */
+  alsoCheck?: readonly BandId[];
 }
 
 export interface PlannedBand {
@@ -187,6 +192,24 @@ export async function planScan(scene: Scene, opts: PlanOptions): Promise<ScanPla
     };
     const bands = files.map((f, i) => planBand(f, opened[i]!, opts.resample));
     const scl = sclFile && sclReader ? planBand(sclFile, sclReader, 'nearest') : undefined;
+    for (const band of opts.alsoCheck ?? []) {
+      const file = scene.bands.get(band)?.[0];
+      if (!file || files.includes(file)) continue;
+      const reader = await openReader(file, opts);
+      try {
+        checkBand(file, reader, fullGrid, gridResolution, ref);
+      } finally {
+        await reader.close();
+      }
+    }
+    // The AOI and the detections' GeoJSON need lon/lat transforms: a CRS without them fails here, not
+    // after every index has been computed.
+    if ((opts.aoi || detectors.length > 0) && !projDefinition(fullGrid.epsg!)) {
+      throw new InputError(
+        refFile.path,
+        `CRS EPSG:${fullGrid.epsg} is not supported for lon/lat transforms (UTM zones, 4326 and 3857 are)`,
+      );
+    }
 
     const window = opts.aoi ? aoiWindow(opts.aoi, fullGrid, scene) : { x0: 0, y0: 0, width, height };
     const outGrid: RasterGrid = {
@@ -234,6 +257,19 @@ function checkBand(
       `size ${width}x${height} does not match the scene grid: a ${file.resolution} m band should be ${Math.round(ew)}x${Math.round(eh)} (from ${ref.path})`,
     );
   }
+  // The reader refused non-finite and absurd grids; here each band's pixel must be the grid's, scaled.
+  for (const [axis, size, gridSize] of [
+    ['x', transform[1], grid.transform[1]],
+    ['y', transform[5], grid.transform[5]],
+  ] as const) {
+    const expected = gridSize / ratio;
+    if (!(Math.abs(size - expected) <= Math.abs(expected) * 1e-6)) {
+      throw new InputError(
+        file.path,
+        `pixel size ${axis} ${size} does not match the scene grid: a ${file.resolution} m band should have ${expected} (from ${ref.path})`,
+      );
+    }
+  }
   const pixel = Math.abs(transform[1]);
   if (
     Math.abs(transform[0] - grid.transform[0]) > pixel / 2 ||
@@ -244,7 +280,14 @@ function checkBand(
       `origin (${transform[0]}, ${transform[3]}) is not aligned with the scene grid origin (${grid.transform[0]}, ${grid.transform[3]})`,
     );
   }
-  if (epsg !== undefined && grid.epsg !== undefined && epsg !== grid.epsg) {
+  // Without a CRS nothing can be placed on the map (AOI, detections, GeoJSON): refused before any work.
+  if (epsg === undefined) {
+    throw new InputError(
+      file.path,
+      `has no CRS (no EPSG code in its ${reader.format === 'GeoTIFF' ? 'GeoKeys' : 'GMLJP2 georeferencing'})`,
+    );
+  }
+  if (grid.epsg !== undefined && epsg !== grid.epsg) {
     throw new InputError(file.path, `CRS EPSG:${epsg} differs from the scene's EPSG:${grid.epsg}`);
   }
 }

@@ -25,6 +25,7 @@ import {
 } from './scan.context.js';
 import { detectorRuns, SceneDetection } from './scan.detection.js';
 import { planScan, type ScanPlan } from './scan.plan.js';
+import { quicklookBands } from './quicklook.js';
 import { buildScanReport, parameterHash, type ScanReport } from './scan.report.js';
 import { streamStrips } from './scan.strips.js';
 import type { ScanSetup } from './scan.worker.js';
@@ -54,6 +55,7 @@ export async function scanScene(
       tileLimit: limits.tiles,
       detectors: ctx.detection?.detectors ?? {},
       detectExplicit: ctx.detection?.explicit ?? false,
+      alsoCheck: ctx.quicklook ? quicklookBands : [],
     }),
   );
   for (const w of plan.warnings) logger.warn('Scene:Warning', { scene: scene.id }, w);
