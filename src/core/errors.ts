@@ -37,6 +37,45 @@ export class InputError extends ArcheoError {
   }
 }
 
+/**
+ * An output cannot be written — no space left, a read-only file system, no permission, a quota, a file
+ * where a folder is expected: names the path (the final name, not a temporary one). Exit 1, like an input
+ * fault: the environment, not archeo, is at fault.
+ */
+export class OutputError extends ArcheoError {
+  override readonly name = 'OutputError';
+  constructor(
+    readonly path: string,
+    readonly fault: string,
+  ) {
+    super(`cannot write ${path}: ${fault}`);
+  }
+}
+
+/** The file-system errors of writing an output, in words. */
+const writeFaults: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EEXIST: 'a file is in the way of a folder',
+  EISDIR: 'is a folder',
+  EIO: 'input/output error',
+};
+
+/**
+ * The OutputError for a file-system error met writing `path` (ENOSPC, EROFS, EACCES, EDQUOT, …), or
+ * undefined when `err` is not one of those.
+ */
+export function outputErrorOf(path: string, err: unknown): OutputError | undefined {
+  if (err instanceof OutputError) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code && code in writeFaults ? new OutputError(path, writeFaults[code]!) : undefined;
+}
+
 /** A computation was handed data it cannot work on: names the function and the shapes. */
 export class ComputeError extends ArcheoError {
   override readonly name = 'ComputeError';
@@ -51,6 +90,12 @@ export class InterruptedError extends ArcheoError {
 /** One line for the user: the message of a known error, or the first line of an unexpected one. */
 export function errorLine(err: unknown): string {
   if (err instanceof ArcheoError) return err.message;
+  // A file-system error that no writer mapped: still one line naming the path, not an internal error.
+  const errno = err as NodeJS.ErrnoException;
+  if (errno?.path) {
+    const mapped = outputErrorOf(errno.path, err);
+    if (mapped) return mapped.message;
+  }
   if (err instanceof Error) return `internal error: ${err.message.split('\n')[0]}`;
   return `internal error: ${String(err)}`;
 }

@@ -8,7 +8,7 @@ import { InputError } from '../../core/errors.js';
 import {
   checkFilters,
   dtypeName,
-  h5Error,
+  h5Guard,
   isDataset,
   loadH5,
   type H5Dataset,
@@ -63,21 +63,23 @@ export class H5Cube {
    */
   static async of(path: string, file: H5File, name: string, integers = false): Promise<H5Cube> {
     const { module } = await loadH5();
-    const dataset = file.get(name);
-    if (!isDataset(dataset)) throw new InputError(path, `no '${name}' dataset`);
-    const shape = dataset.shape ?? [];
-    if (shape.length < 3)
-      throw new InputError(path, `dataset '${name}' has ${shape.length} dimensions; expected (dates, length, width)`);
-    const m = dataset.metadata;
-    const type = dtypeName(m, module) === 'bool' ? 'uint8' : (dtypeName(m, module) as CubeType);
-    const ok = type === 'float32' || (integers && type in arrayOf);
-    if (!ok)
-      throw new InputError(
-        path,
-        `dataset '${name}' is ${dtypeName(m, module)}; expected float32${integers ? ' or an integer type' : ''}`,
-      );
-    checkFilters(path, name, dataset);
-    return new H5Cube(path, name, file, dataset, module, type);
+    return h5Guard(path, name, () => {
+      const dataset = file.get(name);
+      if (!isDataset(dataset)) throw new InputError(path, `no '${name}' dataset`);
+      const shape = dataset.shape ?? [];
+      if (shape.length < 3)
+        throw new InputError(path, `dataset '${name}' has ${shape.length} dimensions; expected (dates, length, width)`);
+      const m = dataset.metadata;
+      const type = dtypeName(m, module) === 'bool' ? 'uint8' : (dtypeName(m, module) as CubeType);
+      const ok = type === 'float32' || (integers && type in arrayOf);
+      if (!ok)
+        throw new InputError(
+          path,
+          `dataset '${name}' is ${dtypeName(m, module)}; expected float32${integers ? ' or an integer type' : ''}`,
+        );
+      checkFilters(path, name, dataset);
+      return new H5Cube(path, name, file, dataset, module, type);
+    });
   }
 
   get sampleBytes(): number {
@@ -106,11 +108,12 @@ export class H5Cube {
     const count = [...lead, rows, this.width].map(BigInt);
     const offset = [...lead.map(() => 0), y0, 0].map(BigInt);
     const strides = count.map(() => 1n);
-    try {
-      this.module.get_dataset_data(this.file.file_id, this.ds.path, count, offset, strides, BigInt(this.ptr));
-    } catch (err) {
-      throw new InputError(this.path, `reading rows ${y0}-${y1 - 1} of '${this.name}' failed: ${h5Error(err)}`);
-    }
+    h5Guard(
+      this.path,
+      this.name,
+      () => this.module.get_dataset_data(this.file.file_id, this.ds.path, count, offset, strides, BigInt(this.ptr)),
+      `reading rows ${y0}-${y1 - 1} of '${this.name}' failed`,
+    );
     this.last = n;
     return this.viewAny();
   }
@@ -133,8 +136,10 @@ export class H5Cube {
       throw new InputError(this.path, `pixel (y=${y}, x=${x}) is outside the ${this.length} x ${this.width} grid`);
     }
     const lead = this.shape.slice(0, -2);
-    const out = this.ds.slice([...lead.map(() => [] as []), [y, y + 1], [x, x + 1]]);
-    return Float32Array.from(out as Float32Array);
+    return h5Guard(this.path, this.name, () => {
+      const out = this.ds.slice([...lead.map(() => [] as []), [y, y + 1], [x, x + 1]]);
+      return Float32Array.from(out as Float32Array);
+    });
   }
 
   private reserve(bytes: number): void {

@@ -4,10 +4,14 @@
  *  - a dataset whose filter is not available reads as zeros or stale heap bytes, without an error:
  *    `checkFilters` refuses such a dataset first, naming the filter;
  *  - HDF5 errors print a diagnostic stack to stderr and return a status: the throwing error handler
- *    turns them into exceptions, which `h5Error` shortens to one line.
+ *    turns them into exceptions, which the error layer (h5.errors.ts: `h5Guard`) turns into one line
+ *    naming the file and dataset — WebAssembly aborts on corrupt files included.
  */
 import { openSync, readSync, closeSync } from 'node:fs';
 import { InputError } from '../../core/errors.js';
+import { h5Guard } from './h5.errors.js';
+
+export { closeH5, h5Error, h5Fault, h5Guard } from './h5.errors.js';
 
 type H5wasm = typeof import('h5wasm/node');
 export type H5File = InstanceType<H5wasm['File']>;
@@ -82,16 +86,6 @@ export function checkFilters(path: string, name: string, ds: H5Dataset): void {
   }
 }
 
-/** One line from an h5wasm/HDF5 exception (the innermost HDF5 message, not the whole stack). */
-export function h5Error(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  const lines = text.split('\n').map((l) => l.trim());
-  const stack = lines.filter((l) => /^#\d+:/.test(l));
-  const last = stack[stack.length - 1];
-  if (last) return last.replace(/^#\d+:\s*\S+ line \d+ in /, '').replace(/\(\):\s*/, ': ');
-  return lines.find((l) => l.length > 0) ?? 'HDF5 error';
-}
-
 const signature = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** True when the file starts with the HDF5 signature (at offset 0; user blocks are not looked into). */
@@ -123,11 +117,7 @@ export function hasHdf5Signature(path: string): boolean {
 export async function openH5(path: string): Promise<H5File> {
   if (!hasHdf5Signature(path)) throw new InputError(path, 'not an HDF5 file');
   const { lib } = await loadH5();
-  try {
-    return new lib.File(path, 'r');
-  } catch (err) {
-    throw new InputError(path, `cannot open as HDF5 (${h5Error(err)})`);
-  }
+  return h5Guard(path, undefined, () => new lib.File(path, 'r'), 'cannot open as HDF5');
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { InputError } from '../../core/errors.js';
 import { H5Cube } from './cube.js';
-import { attributeStrings, isDataset, openH5, type H5File } from './h5.js';
+import { attributeStrings, closeH5, h5Guard, isDataset, openH5, type H5File } from './h5.js';
 
 export interface IfgramStack {
   path: string;
@@ -28,35 +28,47 @@ export interface IfgramStack {
 export async function openIfgramStack(path: string, obsName: string): Promise<IfgramStack> {
   const file = await openH5(path);
   try {
-    const names = file.keys();
-    const obs = names.includes(obsName) ? file.get(obsName) : null;
+    const names = h5Guard(path, undefined, () => file.keys());
+    const obs = names.includes(obsName) ? h5Guard(path, obsName, () => file.get(obsName)) : null;
     if (!isDataset(obs)) {
       throw new InputError(
         path,
         `no '${obsName}' dataset (found: ${names.join(', ') || 'nothing'}); is this a MintPy ifgramStack.h5?`,
       );
     }
-    const shape = (obs.shape ?? []).map(Number);
+    const shape = h5Guard(path, obsName, () => (obs.shape ?? []).map(Number));
     if (shape.length !== 3)
       throw new InputError(path, `'${obsName}' has shape (${shape.join(', ')}); expected (pairs, length, width)`);
     const [m, length, width] = shape as [number, number, number];
+    if (m === 0) throw new InputError(path, `'${obsName}' has no interferograms (shape (${shape.join(', ')}))`);
+    if (length === 0 || width === 0)
+      throw new InputError(path, `'${obsName}' has no pixels (shape (${shape.join(', ')}))`);
     const pairs = readPairs(path, file, m);
     const keep = readKeep(path, file, m);
-    const bperpDs = names.includes('bperp') ? file.get('bperp') : null;
-    const bperp = isDataset(bperpDs) ? Float32Array.from(bperpDs.value as ArrayLike<number>) : new Float32Array(m);
-    if (bperp.length !== m) throw new InputError(path, `'bperp' lists ${bperp.length} pairs but '${obsName}' has ${m}`);
-    const cubes = names.filter((n) => {
-      const d = file.get(n);
-      const s = isDataset(d) ? (d.shape ?? []).map(Number) : [];
-      return s.length === 3 && s[1] === length && s[2] === width;
+    const bperp = h5Guard(path, 'bperp', () => {
+      const ds = names.includes('bperp') ? file.get('bperp') : null;
+      return isDataset(ds) ? Float32Array.from(ds.value as ArrayLike<number>) : new Float32Array(m);
     });
-    for (const n of cubes) {
-      const s = ((file.get(n) as { shape: number[] }).shape ?? []).map(Number);
+    if (bperp.length !== m) throw new InputError(path, `'bperp' lists ${bperp.length} pairs but '${obsName}' has ${m}`);
+    const cubes: string[] = [];
+    for (const n of names) {
+      const s = h5Guard(path, n, () => {
+        const d = file.get(n);
+        return isDataset(d) ? (d.shape ?? []).map(Number) : [];
+      });
+      if (s.length !== 3 || s[1] !== length || s[2] !== width) continue;
       if (s[0] !== m) throw new InputError(path, `'${n}' has ${s[0]} pairs but '${obsName}' has ${m}`);
+      cubes.push(n);
     }
+    const attrs = h5Guard(
+      path,
+      undefined,
+      () => attributeStrings(file),
+      "the file's attributes are corrupt or unreadable",
+    );
     return {
       path,
-      attrs: attributeStrings(file),
+      attrs,
       pairs,
       keep,
       bperp,
@@ -64,22 +76,22 @@ export async function openIfgramStack(path: string, obsName: string): Promise<If
       width,
       cubes,
       cube: (name, integers = false) => H5Cube.of(path, file, name, integers),
-      close: () => file.close(),
+      close: () => closeH5(file),
     };
   } catch (err) {
-    file.close();
+    closeH5(file);
     throw err;
   }
 }
 
 function readPairs(path: string, file: H5File, m: number): [string, string][] {
-  const ds = file.keys().includes('date') ? file.get('date') : null;
+  const ds = h5Guard(path, 'date', () => (file.keys().includes('date') ? file.get('date') : null));
   if (!isDataset(ds)) throw new InputError(path, `no 'date' dataset (the date pairs of the interferograms)`);
-  const shape = (ds.shape ?? []).map(Number);
+  const shape = h5Guard(path, 'date', () => (ds.shape ?? []).map(Number));
   if (shape.length !== 2 || shape[1] !== 2)
     throw new InputError(path, `'date' has shape (${shape.join(', ')}); expected (pairs, 2)`);
   if (shape[0] !== m) throw new InputError(path, `'date' lists ${shape[0]} pairs but the interferogram cube has ${m}`);
-  const flat = (ds.value as unknown[]).map((d) =>
+  const flat = h5Guard(path, 'date', () => ds.value as unknown[]).map((d) =>
     (d instanceof Uint8Array ? Buffer.from(d).toString('latin1') : String(d)).replace(/\0+$/, '').trim(),
   );
   const pairs: [string, string][] = [];
@@ -98,9 +110,11 @@ function readPairs(path: string, file: H5File, m: number): [string, string][] {
 }
 
 function readKeep(path: string, file: H5File, m: number): boolean[] {
-  const ds = file.keys().includes('dropIfgram') ? file.get('dropIfgram') : null;
-  if (!isDataset(ds)) return new Array<boolean>(m).fill(true);
-  const v = Array.from(ds.value as ArrayLike<number | boolean>, (x) => x === true || x === 1);
+  const v = h5Guard(path, 'dropIfgram', () => {
+    const ds = file.keys().includes('dropIfgram') ? file.get('dropIfgram') : null;
+    return isDataset(ds) ? Array.from(ds.value as ArrayLike<number | boolean>, (x) => x === true || x === 1) : null;
+  });
+  if (!v) return new Array<boolean>(m).fill(true);
   if (v.length !== m) throw new InputError(path, `'dropIfgram' has ${v.length} entries for ${m} pairs`);
   return v;
 }

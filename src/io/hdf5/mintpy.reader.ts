@@ -7,7 +7,18 @@
 import { resolve } from 'node:path';
 import { InputError } from '../../core/errors.js';
 import { H5Cube } from './cube.js';
-import { attributeStrings, checkFilters, dtypeName, isDataset, loadH5, openH5, type H5File } from './h5.js';
+import {
+  attributeStrings,
+  checkFilters,
+  closeH5,
+  dtypeName,
+  h5Guard,
+  isDataset,
+  loadH5,
+  openH5,
+  type H5File,
+  type H5Module,
+} from './h5.js';
 
 export interface TimeseriesFile {
   path: string;
@@ -27,13 +38,14 @@ export interface TimeseriesFile {
 export async function openTimeseries(path: string): Promise<TimeseriesFile> {
   const file = await openH5(path);
   try {
-    const names = file.keys();
-    const entry = names.includes('timeseries') ? file.get('timeseries') : null;
-    if (!entry)
+    const names = h5Guard(path, undefined, () => file.keys());
+    if (!names.includes('timeseries'))
       throw new InputError(
         path,
         `no 'timeseries' dataset (found: ${names.join(', ') || 'nothing'}); is this a MintPy time-series file?`,
       );
+    const entry = h5Guard(path, 'timeseries', () => file.get('timeseries'));
+    if (!entry) throw new InputError(path, `dataset 'timeseries' is listed but cannot be opened (a damaged header)`);
     if (!isDataset(entry))
       throw new InputError(
         path,
@@ -42,23 +54,37 @@ export async function openTimeseries(path: string): Promise<TimeseriesFile> {
     const cube = await H5Cube.of(path, file, 'timeseries');
     if (cube.shape.length !== 3)
       throw new InputError(path, `'timeseries' has shape (${cube.shape.join(', ')}); expected (dates, length, width)`);
+    if (cube.shape[0] === 0) throw new InputError(path, `'timeseries' has no dates (shape (${cube.shape.join(', ')}))`);
+    if (cube.length === 0 || cube.width === 0)
+      throw new InputError(path, `'timeseries' has no pixels (shape (${cube.shape.join(', ')}))`);
     const dates = readDates(path, file, cube.shape[0]!);
-    const attrs = attributeStrings(file);
+    const attrs = h5Guard(
+      path,
+      undefined,
+      () => attributeStrings(file),
+      "the file's attributes are corrupt or unreadable",
+    );
     checkGridAttributes(path, attrs, cube.length, cube.width);
-    const bperpEntry = names.includes('bperp') ? file.get('bperp') : null;
-    const bperp = isDataset(bperpEntry) ? Float32Array.from(bperpEntry.value as ArrayLike<number>) : null;
-    return { path, attrs, dates, bperp, length: cube.length, width: cube.width, cube, close: () => file.close() };
+    const bperp = h5Guard(path, 'bperp', () => {
+      const entry = names.includes('bperp') ? file.get('bperp') : null;
+      return isDataset(entry) ? Float32Array.from(entry.value as ArrayLike<number>) : null;
+    });
+    if (bperp && bperp.length !== dates.length)
+      throw new InputError(path, `'bperp' lists ${bperp.length} values but 'timeseries' has ${dates.length} dates`);
+    return { path, attrs, dates, bperp, length: cube.length, width: cube.width, cube, close: () => closeH5(file) };
   } catch (err) {
-    file.close();
+    closeH5(file);
     throw err;
   }
 }
 
 /** The `date` dataset: one string per acquisition, strictly ascending. */
 function readDates(path: string, file: H5File, count: number): string[] {
-  const entry = file.keys().includes('date') ? file.get('date') : null;
-  if (!isDataset(entry)) throw new InputError(path, `no 'date' dataset (the acquisition dates)`);
-  const raw = entry.value;
+  const raw = h5Guard(path, 'date', () => {
+    const entry = file.keys().includes('date') ? file.get('date') : null;
+    if (!isDataset(entry)) throw new InputError(path, `no 'date' dataset (the acquisition dates)`);
+    return entry.value;
+  });
   const dates = (Array.isArray(raw) ? raw : [raw]).map((d) =>
     (d instanceof Uint8Array ? Buffer.from(d).toString('latin1') : String(d)).replace(/\0+$/, '').trim(),
   );
@@ -75,6 +101,26 @@ function readDates(path: string, file: H5File, count: number): string[] {
     }
   }
   return dates;
+}
+
+/**
+ * The reference pixel of a MintPy file from its REF_Y/REF_X attributes: undefined when it has none; an
+ * InputError naming the file when they are not pixel indices or fall outside the length x width grid.
+ */
+export function referencePixel(
+  path: string,
+  attrs: Record<string, string>,
+  length: number,
+  width: number,
+): [number, number] | undefined {
+  const [y, x] = [attrs['REF_Y'], attrs['REF_X']];
+  if (y === undefined || x === undefined) return undefined;
+  const ref: [number, number] = [Math.trunc(Number(y)), Math.trunc(Number(x))];
+  if (!Number.isFinite(ref[0]) || !Number.isFinite(ref[1]) || y.trim() === '' || x.trim() === '')
+    throw new InputError(path, `REF_Y/REF_X attributes '${y}'/'${x}' are not pixel indices`);
+  if (ref[0] < 0 || ref[0] >= length || ref[1] < 0 || ref[1] >= width)
+    throw new InputError(path, `REF_Y/REF_X (${y}, ${x}) is outside the ${length} x ${width} grid`);
+  return ref;
 }
 
 function checkGridAttributes(path: string, attrs: Record<string, string>, length: number, width: number): void {
@@ -132,36 +178,40 @@ export async function describeH5(path: string): Promise<H5Description> {
   const file = await openH5(path);
   const { module } = await loadH5();
   try {
-    const datasets: H5Description['datasets'] = [];
-    let dates: string[] | null = null;
-    for (const name of file.keys()) {
-      const ds = file.get(name);
-      if (!isDataset(ds)) continue;
-      datasets.push({
-        name,
-        shape: (ds.shape ?? []).map(Number),
-        dtype: dtypeName(ds.metadata, module),
-        chunks: ds.metadata.chunks ? ds.metadata.chunks.map(Number) : null,
-        filters: ds.filters.map((f) => `${f.name || 'filter'} (${f.id})`),
-        attributes: attributeStrings(ds),
-      });
-      if (name === 'date' && (ds.shape ?? []).length === 1)
-        dates = (ds.value as unknown[]).map((d) => String(d).replace(/\0+$/, ''));
-    }
-    const attributes = attributeStrings(file);
-    return {
-      path,
-      file_type: fileTypeOf(
-        datasets.map((d) => ({ name: d.name, ndim: d.shape.length })),
-        attributes,
-      ),
-      datasets,
-      attributes,
-      dates,
-    };
+    return h5Guard(path, undefined, () => describeOpen(path, file, module));
   } finally {
-    file.close();
+    closeH5(file);
   }
+}
+
+function describeOpen(path: string, file: H5File, module: H5Module): H5Description {
+  const datasets: H5Description['datasets'] = [];
+  let dates: string[] | null = null;
+  for (const name of file.keys()) {
+    const ds = file.get(name);
+    if (!isDataset(ds)) continue;
+    datasets.push({
+      name,
+      shape: (ds.shape ?? []).map(Number),
+      dtype: dtypeName(ds.metadata, module),
+      chunks: ds.metadata.chunks ? ds.metadata.chunks.map(Number) : null,
+      filters: ds.filters.map((f) => `${f.name || 'filter'} (${f.id})`),
+      attributes: attributeStrings(ds),
+    });
+    if (name === 'date' && (ds.shape ?? []).length === 1)
+      dates = (ds.value as unknown[]).map((d) => String(d).replace(/\0+$/, ''));
+  }
+  const attributes = attributeStrings(file);
+  return {
+    path,
+    file_type: fileTypeOf(
+      datasets.map((d) => ({ name: d.name, ndim: d.shape.length })),
+      attributes,
+    ),
+    datasets,
+    attributes,
+    dates,
+  };
 }
 
 /** MintPy's FILE_TYPE rule: known dataset names first, then the attribute, then the first 2D+ dataset. */
@@ -186,23 +236,25 @@ export async function readMask(
 ): Promise<Uint8Array> {
   const file = await openH5(path);
   try {
-    const names = file.keys();
-    const name = names.includes('mask')
-      ? 'mask'
-      : names.find((k) => (file.get(k) as { shape?: number[] } | null)?.shape?.length === 2);
-    const ds = name === undefined ? null : file.get(name);
-    if (!isDataset(ds))
-      throw new InputError(path, `no 2D dataset to use as a mask (found: ${names.join(', ') || 'nothing'})`);
-    const shape = (ds.shape ?? []).map(Number);
-    if (shape.length !== 2 || shape[0] !== length || shape[1] !== width) {
-      throw new InputError(path, `mask '${name}' is (${shape.join(', ')}) but ${against} is (${length}, ${width})`);
-    }
-    checkFilters(path, name!, ds);
-    const values = ds.value as ArrayLike<number | bigint | boolean>;
-    const out = new Uint8Array(length * width);
-    for (let i = 0; i < out.length; i++) out[i] = values[i] === 0 || values[i] === 0n || values[i] === false ? 0 : 1;
-    return out;
+    return h5Guard(path, undefined, () => {
+      const names = file.keys();
+      const name = names.includes('mask')
+        ? 'mask'
+        : names.find((k) => (file.get(k) as { shape?: number[] } | null)?.shape?.length === 2);
+      const ds = name === undefined ? null : file.get(name);
+      if (!isDataset(ds))
+        throw new InputError(path, `no 2D dataset to use as a mask (found: ${names.join(', ') || 'nothing'})`);
+      const shape = (ds.shape ?? []).map(Number);
+      if (shape.length !== 2 || shape[0] !== length || shape[1] !== width) {
+        throw new InputError(path, `mask '${name}' is (${shape.join(', ')}) but ${against} is (${length}, ${width})`);
+      }
+      checkFilters(path, name!, ds);
+      const values = h5Guard(path, name, () => ds.value as ArrayLike<number | bigint | boolean>);
+      const out = new Uint8Array(length * width);
+      for (let i = 0; i < out.length; i++) out[i] = values[i] === 0 || values[i] === 0n || values[i] === false ? 0 : 1;
+      return out;
+    });
   } finally {
-    file.close();
+    closeH5(file);
   }
 }

@@ -7,9 +7,10 @@
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { tempNameFor, tempPaths } from '../../core/cleanup.js';
-import { InputError } from '../../core/errors.js';
+import { InputError, OutputError, outputErrorOf } from '../../core/errors.js';
 import { guessChunks } from './chunks.js';
-import { h5Error, loadH5, type H5Dataset, type H5File } from './h5.js';
+import { h5SystemFault } from './h5.errors.js';
+import { closeH5, h5Error, loadH5, type H5Dataset, type H5File } from './h5.js';
 
 export interface DatasetLayout {
   name: string;
@@ -30,10 +31,20 @@ export class MintpyWriter {
     readonly path: string,
     private readonly tmp: string,
     private readonly file: H5File,
+    /** The name errors give (the final name of a staged file). */
+    readonly shownAs: string,
   ) {}
 
-  /** Creates `path` (under a temporary name) with its attributes and empty datasets. */
-  static async create(path: string, attrs: Record<string, string>, layout: DatasetLayout[]): Promise<MintpyWriter> {
+  /**
+   * Creates `path` (under a temporary name) with its attributes and empty datasets; errors name `shownAs`
+   * (default `path`): a staged output is named by its final name.
+   */
+  static async create(
+    path: string,
+    attrs: Record<string, string>,
+    layout: DatasetLayout[],
+    shownAs = path,
+  ): Promise<MintpyWriter> {
     const { lib } = await loadH5();
     const tmp = tempNameFor(dirname(path), basename(path));
     tempPaths.add(tmp);
@@ -42,15 +53,15 @@ export class MintpyWriter {
       file = new lib.File(tmp, 'w');
     } catch (err) {
       tempPaths.delete(tmp);
-      throw new InputError(path, `cannot create (${h5Error(err)})`);
+      throw writeError(shownAs, err, `cannot create (${h5Error(err)})`);
     }
-    const writer = new MintpyWriter(path, tmp, file);
+    const writer = new MintpyWriter(path, tmp, file, shownAs);
     try {
       for (const spec of layout) writer.layOut(spec);
       for (const [key, value] of Object.entries(attrs)) file.create_attribute(key, value);
     } catch (err) {
       await writer.abort();
-      throw new InputError(path, `cannot lay out (${h5Error(err)})`);
+      throw writeError(shownAs, err, `cannot lay out (${h5Error(err)})`);
     }
     return writer;
   }
@@ -101,29 +112,39 @@ export class MintpyWriter {
     try {
       ds.write_slice(ranges as [][], data);
     } catch (err) {
-      throw new InputError(this.path, `writing '${name}' rows ${y0}-${y0 + rows - 1} failed: ${h5Error(err)}`);
+      throw writeError(this.shownAs, err, `writing '${name}' rows ${y0}-${y0 + rows - 1} failed: ${h5Error(err)}`);
     }
   }
 
   /** Closes the file and gives it its final name. */
   async commit(): Promise<void> {
-    this.file.close();
+    try {
+      this.file.close();
+    } catch (err) {
+      this.closed = true;
+      await this.abort();
+      throw writeError(this.shownAs, err, `cannot finish (${h5Error(err)})`);
+    }
     this.closed = true;
-    await rename(this.tmp, this.path);
+    try {
+      await rename(this.tmp, this.path);
+    } catch (err) {
+      throw outputErrorOf(this.shownAs, err) ?? err;
+    }
     tempPaths.delete(this.tmp);
   }
 
   /** Closes and deletes the temporary file (after an error). */
   async abort(): Promise<void> {
-    if (!this.closed) {
-      try {
-        this.file.close();
-      } catch {
-        // the file is being thrown away
-      }
-    }
+    if (!this.closed) closeH5(this.file);
     this.closed = true;
     await rm(this.tmp, { force: true });
     tempPaths.delete(this.tmp);
   }
+}
+
+/** A failed HDF5 write: an OutputError when the file system said why (no space, read-only, …), else `fault`. */
+function writeError(path: string, err: unknown, fault: string): Error {
+  const said = h5SystemFault(err);
+  return said ? new OutputError(path, said) : new InputError(path, fault);
 }

@@ -5,7 +5,7 @@
  * — timeseries.h5, temporalCoherence.h5, numInvIfgram.h5, in MintPy's layout — which live under
  * temporary names until the last block is done.
  */
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Matrix, type SingularValueDecomposition } from 'ml-matrix';
 import { InputError, UsageError } from '../../core/errors.js';
@@ -15,7 +15,7 @@ import { independentLooks } from '../../compute/timeseries/weights.js';
 import { WorkerPool } from '../../engine/cpu/pool.js';
 import { openIfgramStack, type IfgramStack } from '../../io/hdf5/ifgram.reader.js';
 import { MintpyWriter } from '../../io/hdf5/mintpy.writer.js';
-import { writeJsonAtomic } from '../../io/output/atomic.js';
+import { OutputSet } from '../../io/output/staging.js';
 import { peakRssMb, recommendations, reportHeader } from '../../io/output/report.js';
 import { planInvert, type InvertContext, type InvertPlan } from './invert.plan.js';
 import type { InvertBlockReply, InvertSetup, InvertTask } from './invert.worker.js';
@@ -33,7 +33,6 @@ export async function runInvert(ctx: InvertContext): Promise<InvertResult> {
   const { runId, started, t0, metrics, input: stack } = await startRun(() => openIfgramStack(ctx.input, ctx.obsName));
   try {
     const plan = await planInvert(ctx, stack);
-    await mkdir(ctx.outDir, { recursive: true });
     const paths = ctx.outputs.map((o) => (isAbsolute(o) || o.includes('/') ? o : join(ctx.outDir, o))) as [
       string,
       string,
@@ -42,19 +41,30 @@ export async function runInvert(ctx: InvertContext): Promise<InvertResult> {
     for (const p of paths)
       if (resolve(p) === resolve(ctx.input)) throw new UsageError(`-o ${p}: would overwrite the input file`);
     const counts: PixelCounts = { all: 0, partial: 0, skipped: 0, notInverted: 0 };
-    const writers = await createWriters(ctx, stack, plan, paths);
-    let workers: number;
+    // The three files and report.json are staged in one folder and moved into place as a set at the end
+    // (io/output/staging.ts): a run killed mid-way leaves neither a mix of old and new files nor temporaries.
+    const set = await OutputSet.open(ctx.outDir);
     try {
-      workers = await invertBlocks(ctx, stack, plan, writers, counts, metrics);
-      for (const w of writers) await w.commit();
+      const staged = (await Promise.all(paths.map((p) => set.stage(p)))) as [string, string, string];
+      const writers = await createWriters(ctx, stack, plan, staged, paths);
+      let workers: number;
+      try {
+        workers = await invertBlocks(ctx, stack, plan, writers, counts, metrics);
+        for (const w of writers) await w.commit();
+      } catch (err) {
+        for (const w of writers) await w.abort();
+        throw err;
+      }
+      const wall = (performance.now() - t0) / 1000;
+      const files = await set.sizes(paths);
+      const report = await invertReport(ctx, stack, plan, { runId, started, wall, workers, counts, metrics, files });
+      await set.writeJson(join(ctx.outDir, 'report.json'), report);
+      await set.commit();
+      return { files: paths, report };
     } catch (err) {
-      for (const w of writers) await w.abort();
+      await set.abort();
       throw err;
     }
-    const wall = (performance.now() - t0) / 1000;
-    const report = await invertReport(ctx, stack, plan, { runId, started, wall, workers, counts, metrics, paths });
-    await writeJsonAtomic(join(ctx.outDir, 'report.json'), report);
-    return { files: paths, report };
   } finally {
     stack.close();
   }
@@ -66,6 +76,7 @@ async function createWriters(
   stack: IfgramStack,
   plan: InvertPlan,
   paths: [string, string, string],
+  shownAs: [string, string, string],
 ): Promise<MintpyWriter[]> {
   const { length: L, width: W } = stack;
   const dates = plan.design.dates;
@@ -77,19 +88,32 @@ async function createWriters(
   const writers: MintpyWriter[] = [];
   try {
     writers.push(
-      await MintpyWriter.create(paths[0], { ...meta, FILE_TYPE: 'timeseries', UNIT: 'm', REF_DATE: dates[0]! }, [
-        { name: 'date', shape: [dates.length], strings: dates },
-        { name: 'bperp', shape: [dates.length], values: bperp },
-        { name: 'timeseries', shape: [dates.length, L, W] },
-      ]),
+      await MintpyWriter.create(
+        paths[0],
+        { ...meta, FILE_TYPE: 'timeseries', UNIT: 'm', REF_DATE: dates[0]! },
+        [
+          { name: 'date', shape: [dates.length], strings: dates },
+          { name: 'bperp', shape: [dates.length], values: bperp },
+          { name: 'timeseries', shape: [dates.length, L, W] },
+        ],
+        shownAs[0],
+      ),
     );
     writers.push(
-      await MintpyWriter.create(paths[1], { ...meta, FILE_TYPE: 'temporalCoherence', UNIT: '1' }, [
-        { name: 'temporalCoherence', shape: [L, W] },
-      ]),
+      await MintpyWriter.create(
+        paths[1],
+        { ...meta, FILE_TYPE: 'temporalCoherence', UNIT: '1' },
+        [{ name: 'temporalCoherence', shape: [L, W] }],
+        shownAs[1],
+      ),
     );
     writers.push(
-      await MintpyWriter.create(paths[2], { ...meta, FILE_TYPE: 'mask', UNIT: '1' }, [{ name: 'mask', shape: [L, W] }]),
+      await MintpyWriter.create(
+        paths[2],
+        { ...meta, FILE_TYPE: 'mask', UNIT: '1' },
+        [{ name: 'mask', shape: [L, W] }],
+        shownAs[2],
+      ),
     );
   } catch (err) {
     for (const w of writers) await w.abort();
@@ -175,14 +199,14 @@ async function invertReport(
     workers: number;
     counts: PixelCounts;
     metrics: Metrics;
-    paths: string[];
+    files: { path: string; bytes: number }[];
   },
 ): Promise<Record<string, unknown>> {
   const { length: L, width: W } = stack;
   const { counts, wall } = run;
   const stages = run.metrics.toJSON();
   const peak = peakRssMb();
-  const files = await Promise.all(run.paths.map(async (path) => ({ path, bytes: (await stat(path)).size })));
+  const files = run.files;
   return {
     ...reportHeader('invert', run.runId, run.started, wall),
     engine: { name: 'cpu', threads: run.workers, kernels: 'javascript' },

@@ -8,16 +8,16 @@
  * time). Then MintPy's text outputs, the reference date (minimum RMS), the outlier dates, and a PNG plot.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { InputError } from '../../core/errors.js';
+import { InputError, outputErrorOf } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { pythonFloatRepr } from '../../core/python.format.js';
 import { decimalYear } from '../../compute/timeseries/dates.js';
 import { DerampedRms, RampNormals, type RampType } from '../../compute/timeseries/ramp.js';
-import { openTimeseries, readMask, type TimeseriesFile } from '../../io/hdf5/mintpy.reader.js';
-import { removeIfPresent, savetxt } from '../../io/output/mintpy.text.js';
-import { writeFileAtomic, writeJsonAtomic } from '../../io/output/atomic.js';
+import { openTimeseries, readMask, referencePixel, type TimeseriesFile } from '../../io/hdf5/mintpy.reader.js';
+import { savetxt } from '../../io/output/mintpy.text.js';
+import { OutputSet } from '../../io/output/staging.js';
 import { peakRssMb, recommendations, reportHeader } from '../../io/output/report.js';
 import { writeRmsPlot } from '../../io/output/rms.plot.js';
 import { WorkerPool } from '../../engine/cpu/pool.js';
@@ -71,6 +71,8 @@ export async function runRms(ctx: RmsContext): Promise<RmsResult> {
   try {
     const { length: L, width: W, dates } = ts;
     const n = dates.length;
+    // REF_Y/REF_X, when the file has them, must be a pixel of the grid (MintPy indexes the ramp there).
+    const refPixel = referencePixel(ts.path, ts.attrs, L, W);
     const mask = existsSync(ctx.maskFile) ? await metrics.time('mask', () => readMask(ctx.maskFile, L, W)) : undefined;
     if (!mask)
       ctx.logger.info(
@@ -124,10 +126,9 @@ export async function runRms(ctx: RmsContext): Promise<RmsResult> {
         for (const part of parts) ramp.merge(part);
       }
       const coef = normals ? dates.map((_, i) => normals!.solve(i)) : dates.map(() => null);
-      const refY = ts.attrs['REF_Y'] === undefined ? undefined : Math.trunc(Number(ts.attrs['REF_Y']));
-      const refX = ts.attrs['REF_X'] === undefined ? undefined : Math.trunc(Number(ts.attrs['REF_X']));
-      const hasRef = refY !== undefined && refX !== undefined && refY >= 0 && refY < L && refX >= 0 && refX < W;
-      const refs = coef.map((c) => (normals && c && hasRef ? Math.fround(normals.at(c, refY!, refX!)) : 0));
+      const refs = coef.map((c) =>
+        normals && c && refPixel ? Math.fround(normals.at(c, refPixel[0], refPixel[1])) : 0,
+      );
       // The deramped values' sums of squares: from the first pass's sums (Σd², GᵀG, Gᵀd) when the ramps
       // leave enough digits; else, and without a ramp, a pass over the values.
       const fromSums = normals ? dates.map((_, i) => normals!.deramped(i, coef[i]!, refs[i]!)) : [];
@@ -160,78 +161,92 @@ export async function runRms(ctx: RmsContext): Promise<RmsResult> {
     const threshold = rmsThreshold(rms, ctx.cutoff);
     const excluded = dates.filter((_, i) => rms[i]! > threshold);
 
-    await mkdir(ctx.outDir, { recursive: true });
-    const stem = ctx.input.slice(0, ctx.input.length - extname(ctx.input).length);
-    const deramped = ctx.ramp === 'no' ? ctx.input : `${stem}_ramp.h5`;
-    const base = basename(deramped, extname(deramped));
-    const files: string[] = [];
-    const write = async (name: string, text: string): Promise<void> => {
-      const path = join(ctx.outDir, name);
-      await writeFileAtomic(path, text);
-      files.push(path);
-    };
-    const header = `Root Mean Square in space for each acquisition of time-series\nTimeseries file: ${deramped}\nMask file: ${ctx.maskFile}\nDate\t\tRMS (m)`;
-    await write(
-      `rms_${base}.txt`,
-      savetxt(
-        header,
-        dates.map((d, i) => [d, pythonFloatRepr(rms[i]!)]),
-      ),
-    );
-    await write('reference_date.txt', `${dates[ref]}\n`);
-    if (excluded.length) await write('exclude_date.txt', excluded.map((d) => `${d}\n`).join(''));
-    else if (await removeIfPresent(join(ctx.outDir, 'exclude_date.txt')))
-      ctx.logger.info('Rms:Exclude', {}, 'no outlier date: removed the old exclude_date.txt');
-    const plotPath = join(ctx.outDir, `rms_${base}.png`);
-    await metrics.time('plot', () =>
-      writeRmsPlot(plotPath, {
-        title: `${basename(ctx.input)}: residual RMS per date (${ctx.ramp === 'no' ? 'no deramping' : `${ctx.ramp} ramp removed`})`,
-        years: dates.map((d) => decimalYear(d)),
-        dates,
-        values: rms.map((v) => v * 1000),
-        referenceIndex: ref,
-        outliers: dates.flatMap((_, i) => (rms[i]! > threshold ? [i] : [])),
-        threshold: threshold * 1000,
-        thresholdLabel: `Median Abs Dev * ${ctx.cutoff}`,
-      }),
-    );
-    files.push(plotPath);
+    // Every output is staged and moved into place as a set at the end (io/output/staging.ts): a full disk
+    // or a kill leaves the previous set untouched, never some text files of this run.
+    const set = await OutputSet.open(ctx.outDir);
+    try {
+      const stem = ctx.input.slice(0, ctx.input.length - extname(ctx.input).length);
+      const deramped = ctx.ramp === 'no' ? ctx.input : `${stem}_ramp.h5`;
+      const base = basename(deramped, extname(deramped));
+      const files: string[] = [];
+      const write = async (name: string, text: string): Promise<void> => {
+        const path = join(ctx.outDir, name);
+        await set.writeFile(path, text);
+        files.push(path);
+      };
+      const header = `Root Mean Square in space for each acquisition of time-series\nTimeseries file: ${deramped}\nMask file: ${ctx.maskFile}\nDate\t\tRMS (m)`;
+      await write(
+        `rms_${base}.txt`,
+        savetxt(
+          header,
+          dates.map((d, i) => [d, pythonFloatRepr(rms[i]!)]),
+        ),
+      );
+      await write('reference_date.txt', `${dates[ref]}\n`);
+      if (excluded.length) await write('exclude_date.txt', excluded.map((d) => `${d}\n`).join(''));
+      else if (existsSync(join(ctx.outDir, 'exclude_date.txt'))) {
+        set.removeWithSwap(join(ctx.outDir, 'exclude_date.txt'));
+        ctx.logger.info('Rms:Exclude', {}, 'no outlier date: removed the old exclude_date.txt');
+      }
+      const plotPath = join(ctx.outDir, `rms_${base}.png`);
+      const stagedPlot = await set.stage(plotPath);
+      await metrics.time('plot', () =>
+        writeRmsPlot(stagedPlot, {
+          title: `${basename(ctx.input)}: residual RMS per date (${ctx.ramp === 'no' ? 'no deramping' : `${ctx.ramp} ramp removed`})`,
+          years: dates.map((d) => decimalYear(d)),
+          dates,
+          values: rms.map((v) => v * 1000),
+          referenceIndex: ref,
+          outliers: dates.flatMap((_, i) => (rms[i]! > threshold ? [i] : [])),
+          threshold: threshold * 1000,
+          thresholdLabel: `Median Abs Dev * ${ctx.cutoff}`,
+        }).catch((err: unknown) => {
+          throw outputErrorOf(plotPath, err) ?? err;
+        }),
+      );
+      files.push(plotPath);
 
-    const wall = (performance.now() - t0) / 1000;
-    const stages = metrics.toJSON();
-    const peak = peakRssMb();
-    const report = {
-      ...reportHeader('rms', runId, started, wall),
-      engine: {
-        name: 'cpu',
-        threads: Math.min(ctx.threads, blocks.length),
-        kernels: useSimd(ctx.simd) ? 'wasm-simd' : 'javascript',
-      },
-      input: { path: ts.path, dates: n, length: L, width: W, bytes: (await stat(ts.path)).size },
-      parameters: { mask: mask ? ctx.maskFile : null, ramp: ctx.ramp, cutoff: ctx.cutoff },
-      blocks: { count: blocks.length, rows, passes, ram_gb: ctx.ramGb },
-      result: {
-        reference_date: dates[ref],
-        threshold_m: threshold,
-        excluded,
-        rms_m: Object.fromEntries(dates.map((d, i) => [d, rms[i]])),
-      },
-      stages,
-      throughput: { pixels_per_s: Math.round((L * W * n * passes) / wall) },
-      outputs: { files: await Promise.all(files.map(async (path) => ({ path, bytes: (await stat(path)).size }))) },
-      peak_rss_mb: peak,
-      recommendations: recommendations({
-        stages,
-        peakRssMb: peak,
-        advice: {
-          read: 'store the time series uncompressed or with lzf',
-          memory: 'lower --ram',
-          calls: 'raise --ram for fewer, larger blocks',
+      const wall = (performance.now() - t0) / 1000;
+      const stages = metrics.toJSON();
+      const peak = peakRssMb();
+      const report = {
+        ...reportHeader('rms', runId, started, wall),
+        engine: {
+          name: 'cpu',
+          threads: Math.min(ctx.threads, blocks.length),
+          kernels: useSimd(ctx.simd) ? 'wasm-simd' : 'javascript',
         },
-      }),
-    };
-    await writeJsonAtomic(join(ctx.outDir, 'report.json'), report);
-    return { dates, rms, referenceDate: dates[ref]!, excluded, threshold, files, report };
+        input: { path: ts.path, dates: n, length: L, width: W, bytes: (await stat(ts.path)).size },
+        parameters: { mask: mask ? ctx.maskFile : null, ramp: ctx.ramp, cutoff: ctx.cutoff },
+        blocks: { count: blocks.length, rows, passes, ram_gb: ctx.ramGb },
+        result: {
+          reference_date: dates[ref],
+          threshold_m: threshold,
+          excluded,
+          rms_m: Object.fromEntries(dates.map((d, i) => [d, rms[i]])),
+        },
+        stages,
+        throughput: { pixels_per_s: Math.round((L * W * n * passes) / wall) },
+        outputs: { files: await set.sizes(files) },
+        peak_rss_mb: peak,
+        recommendations: recommendations({
+          stages,
+          peakRssMb: peak,
+          advice: {
+            read: 'store the time series uncompressed or with lzf',
+            memory: 'lower --ram',
+            calls: 'raise --ram for fewer, larger blocks',
+          },
+        }),
+      };
+      // report.json names the files of the set and is moved into place last (the set's marker).
+      await set.writeJson(join(ctx.outDir, 'report.json'), report);
+      await set.commit();
+      return { dates, rms, referenceDate: dates[ref]!, excluded, threshold, files, report };
+    } catch (err) {
+      await set.abort();
+      throw err;
+    }
   } finally {
     ts.close();
   }

@@ -17,7 +17,7 @@ import {
   type TimeModel,
 } from '../../compute/timeseries/design.js';
 import { fitSystem, isRankDeficient, type FitSystem } from '../../compute/timeseries/system.js';
-import type { TimeseriesFile } from '../../io/hdf5/mintpy.reader.js';
+import { referencePixel, type TimeseriesFile } from '../../io/hdf5/mintpy.reader.js';
 import { rowsPerBlock } from './row.blocks.js';
 
 export type Uncertainty = 'residue' | 'covariance' | 'bootstrap';
@@ -78,6 +78,14 @@ export function planVelocity(ts: TimeseriesFile, opts: VelocityOptions, extraRow
     throw err;
   }
   const p = parameterCount(opts.model);
+  // Too few dates in the file itself is a fault of the input (exit 1, the file named); too few left after
+  // --start-date/--end-date/--exclude-date is one of the flags (exit 2).
+  if (ts.dates.length <= p) {
+    throw new InputError(
+      ts.path,
+      `${ts.dates.length} date(s) in the file but the model has ${p} parameters: a fit needs at least ${p + 1} dates`,
+    );
+  }
   if (selection.kept.length === 0)
     throw new UsageError(
       `no dates left after --start-date/--end-date/--exclude-date (the file has ${ts.dates[0]}..${ts.dates[ts.dates.length - 1]})`,
@@ -121,19 +129,16 @@ export function planVelocity(ts: TimeseriesFile, opts: VelocityOptions, extraRow
   if (!ref && opts.refLalo) ref = lalo2yx(ts, opts.refLalo);
   const rereference = ref !== undefined;
   if (!ref) {
-    const y = ts.attrs['REF_Y'];
-    const x = ts.attrs['REF_X'];
-    if (y === undefined || x === undefined) {
+    // The file's own reference pixel: a fault there is the file's (InputError, exit 1).
+    ref = referencePixel(ts.path, ts.attrs, ts.length, ts.width);
+    if (!ref)
       throw new InputError(ts.path, 'no REF_Y/REF_X attributes (the reference pixel); give one with --ref-yx Y X');
-    }
-    ref = [Math.trunc(Number(y)), Math.trunc(Number(x))];
-    if (!Number.isFinite(ref[0]) || !Number.isFinite(ref[1]))
-      throw new InputError(ts.path, `REF_Y/REF_X attributes '${y}'/'${x}' are not pixel indices`);
   }
   const [refY, refX] = ref;
   if (refY < 0 || refY >= ts.length || refX < 0 || refX >= ts.width) {
-    const what = rereference ? (opts.refYX ? '--ref-yx' : '--ref-lalo') : 'REF_Y/REF_X';
-    throw new UsageError(`${what} (${refY}, ${refX}) is outside the ${ts.length} x ${ts.width} grid`);
+    throw new UsageError(
+      `${opts.refYX ? '--ref-yx' : '--ref-lalo'} (${refY}, ${refX}) is outside the ${ts.length} x ${ts.width} grid`,
+    );
   }
 
   const datasets = outputDatasets(model, opts.uncertainty === 'residue');

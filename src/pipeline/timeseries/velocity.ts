@@ -4,8 +4,7 @@
  * rows of every output dataset are written before the next block is read. velocity.h5 (and the
  * residual file) live under temporary names until the last block is written.
  */
-import { mkdir, stat } from 'node:fs/promises';
-import { basename, extname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import type { Metrics } from '../../core/metrics.js';
 import { BlockFitter, residuals, residueStd, type BlockFit, type BlockInput } from '../../compute/timeseries/fit.js';
@@ -13,10 +12,10 @@ import { BootstrapSampler, bootstrapStd, covarianceStd } from '../../compute/tim
 import { accumulateKernel } from '../../engine/cpu/timeseries.kernels.js';
 import { useSimd } from '../../engine/cpu/wasm.kernels.js';
 import { H5Cube } from '../../io/hdf5/cube.js';
-import { openH5 } from '../../io/hdf5/h5.js';
+import { closeH5, h5Guard, openH5 } from '../../io/hdf5/h5.js';
 import { openTimeseries, type TimeseriesFile } from '../../io/hdf5/mintpy.reader.js';
 import { MintpyWriter } from '../../io/hdf5/mintpy.writer.js';
-import { writeJsonAtomic } from '../../io/output/atomic.js';
+import { OutputSet } from '../../io/output/staging.js';
 import { exportGeoTiffs, mintpyGrid } from './h5.geotiff.js';
 import { startRun } from './run.start.js';
 import type { VelocityContext } from './velocity.context.js';
@@ -40,7 +39,6 @@ export async function runVelocity(ctx: VelocityContext): Promise<VelocityResult>
     const plan = planVelocity(ts, ctx.options, (covRowBytes + resRowBytes) / ts.width);
     for (const w of plan.warnings) ctx.logger.warn('Velocity:Plan', { file: ctx.input }, w);
 
-    await mkdir(ctx.outDir, { recursive: true });
     const outPath = isAbsolute(ctx.output) || ctx.output.includes('/') ? ctx.output : join(ctx.outDir, ctx.output);
     const resPath = ctx.residualFile
       ? isAbsolute(ctx.residualFile) || ctx.residualFile.includes('/')
@@ -63,50 +61,84 @@ export async function runVelocity(ctx: VelocityContext): Promise<VelocityResult>
       `${basename(ctx.input)}: ${plan.selection.kept.length} of ${ts.dates.length} dates, ${plan.system.p} parameters, ${plan.blocks.length} block(s) of ${plan.blockRows} rows`,
     );
 
-    const counts = await fitFile(ctx, ts, plan, cov?.cube, outPath, resPath, metrics);
-    const files = [outPath, ...(resPath ? [resPath] : [])];
-
-    if (ctx.geotiff) {
-      const grid = mintpyGrid(ts.attrs, ts.length, ts.width);
-      if (!grid)
-        ctx.logger.warn(
-          'Velocity:GeoTiff',
-          { file: ctx.input },
-          `--geotiff: ${ctx.input} is in radar coordinates (no X_FIRST/Y_FIRST/X_STEP/Y_STEP); no GeoTIFF written`,
-        );
-      else {
-        const stem = basename(outPath, extname(outPath));
-        const written = await metrics.time('geotiff', () =>
-          exportGeoTiffs(
-            outPath,
-            plan.datasets.map((d) => d.name),
-            grid,
-            ctx.outDir,
-            stem,
-            { SOURCE: basename(ctx.input), FILE_TYPE: 'velocity' },
-          ),
-        );
-        files.push(...written);
-      }
+    // Every output is staged in one folder and moved into place as a set at the end (io/output/staging.ts).
+    const set = await OutputSet.open(ctx.outDir);
+    try {
+      return await writeOutputs(ctx, ts, plan, cov?.cube, set, outPath, resPath, metrics, runId, started, t0);
+    } catch (err) {
+      await set.abort();
+      throw err;
     }
-    const outputs = await Promise.all(files.map(async (path) => ({ path, bytes: (await stat(path)).size })));
-    const report = buildVelocityReport({
-      runId,
-      started,
-      wallSeconds: (performance.now() - t0) / 1000,
-      ts,
-      plan,
-      ctx,
-      metrics,
-      counts,
-      outputs,
-    });
-    await writeJsonAtomic(join(ctx.outDir, 'report.json'), report);
-    return { output: outPath, files, report };
   } finally {
     ts.close();
-    cov?.file.close();
+    if (cov) closeH5(cov.file);
   }
+}
+
+/** velocity.h5 (and the residual file, GeoTIFFs) and report.json, staged in `set`, then committed. */
+async function writeOutputs(
+  ctx: VelocityContext,
+  ts: TimeseriesFile,
+  plan: VelocityPlan,
+  covCube: H5Cube | undefined,
+  set: OutputSet,
+  outPath: string,
+  resPath: string | undefined,
+  metrics: Metrics,
+  runId: string,
+  started: Date,
+  t0: number,
+): Promise<VelocityResult> {
+  const staged = { out: await set.stage(outPath), res: resPath ? await set.stage(resPath) : undefined };
+  const counts = await fitFile(
+    ctx,
+    ts,
+    plan,
+    covCube,
+    { path: outPath, staged: staged.out },
+    resPath ? { path: resPath, staged: staged.res! } : undefined,
+    metrics,
+  );
+  const files = [outPath, ...(resPath ? [resPath] : [])];
+
+  if (ctx.geotiff) {
+    const grid = mintpyGrid(ts.attrs, ts.length, ts.width);
+    if (!grid)
+      ctx.logger.warn(
+        'Velocity:GeoTiff',
+        { file: ctx.input },
+        `--geotiff: ${ctx.input} is in radar coordinates (no X_FIRST/Y_FIRST/X_STEP/Y_STEP); no GeoTIFF written`,
+      );
+    else {
+      const stem = basename(outPath, extname(outPath));
+      const names = plan.datasets.map((d) => d.name);
+      const tifs = names.map((name) => join(ctx.outDir, `${stem}_${name}.tif`));
+      const stagedTifs = await Promise.all(tifs.map((t) => set.stage(t)));
+      await metrics.time('geotiff', () =>
+        exportGeoTiffs(staged.out, names, grid, dirname(stagedTifs[0]!), stem, {
+          SOURCE: basename(ctx.input),
+          FILE_TYPE: 'velocity',
+        }),
+      );
+      files.push(...tifs);
+    }
+  }
+  const outputs = await set.sizes(files);
+  const report = buildVelocityReport({
+    runId,
+    started,
+    wallSeconds: (performance.now() - t0) / 1000,
+    ts,
+    plan,
+    ctx,
+    metrics,
+    counts,
+    outputs,
+  });
+  // report.json names the files of the set and is moved into place last (the set's marker).
+  await set.writeJson(join(ctx.outDir, 'report.json'), report);
+  await set.commit();
+  return { output: outPath, files, report };
 }
 
 /** Fits every block and writes velocity.h5 (and the residual file); returns the pixel counts. */
@@ -115,24 +147,30 @@ async function fitFile(
   ts: TimeseriesFile,
   plan: VelocityPlan,
   covCube: H5Cube | undefined,
-  outPath: string,
-  resPath: string | undefined,
+  out: { path: string; staged: string },
+  res: { path: string; staged: string } | undefined,
   metrics: Metrics,
 ): Promise<PixelCounts> {
   const { selection, system, datasets } = plan;
   const n = selection.kept.length;
   const writer = await MintpyWriter.create(
-    outPath,
+    out.staged,
     velocityAttributes(ts, plan, ctx.config),
     datasets.map((d) => ({ name: d.name, shape: [ts.length, ts.width], unit: d.unit })),
+    out.path,
   );
   let resWriter: MintpyWriter | undefined;
   try {
-    if (resPath) {
-      resWriter = await MintpyWriter.create(resPath, residualAttributes(ts), [
-        { name: 'date', shape: [n], strings: selection.kept },
-        { name: 'timeseries', shape: [n, ts.length, ts.width] },
-      ]);
+    if (res) {
+      resWriter = await MintpyWriter.create(
+        res.staged,
+        residualAttributes(ts),
+        [
+          { name: 'date', shape: [n], strings: selection.kept },
+          { name: 'timeseries', shape: [n, ts.length, ts.width] },
+        ],
+        res.path,
+      );
     }
     const refSeries = plan.rereference ? ts.cube.readPixel(plan.refY, plan.refX) : null;
     const fitter = new BlockFitter(system, plan.design, accumulateKernel(system.p, system.n, useSimd(ctx.simd)));
@@ -261,10 +299,12 @@ function reference(data: Float32Array, npix: number, plan: VelocityPlan, refSeri
 async function openCovariance(path: string, ts: TimeseriesFile): Promise<{ file: { close(): void }; cube: H5Cube }> {
   const file = await openH5(path);
   try {
-    const names = file.keys();
-    const name = names.includes('timeseries')
-      ? 'timeseries'
-      : names.find((k) => ((file.get(k) as { shape?: number[] } | null)?.shape ?? []).length >= 3);
+    const name = h5Guard(path, undefined, () => {
+      const names = file.keys();
+      return names.includes('timeseries')
+        ? 'timeseries'
+        : names.find((k) => ((file.get(k) as { shape?: number[] } | null)?.shape ?? []).length >= 3);
+    });
     if (!name)
       throw new UsageError(
         `--ts-cov ${path}: no (dates, length, width) variance or (dates, dates, length, width) covariance dataset`,
@@ -279,7 +319,7 @@ async function openCovariance(path: string, ts: TimeseriesFile): Promise<{ file:
       );
     return { file, cube };
   } catch (err) {
-    file.close();
+    closeH5(file);
     throw err;
   }
 }
