@@ -38,22 +38,9 @@ const CI_TIMEOUT_MS = 30_000;
  * Cases of the CI seed that fail today because of a defect known and being fixed (case id -> the violations
  * it shows and why). Empty this list as fixes land: the suite names the entries that have become clean.
  */
-const KNOWN_OPEN: Record<string, { violations: Violation[]; reason: string }> = {
-  // IFD loops: the next-IFD pointer of a COG's overview IFD pointing to itself makes the reader loop forever
-  // (an IFD 0 self-loop is caught). Being fixed with the GeoTIFF header validation.
-  'tiff:20261203:10': { violations: ['hang'], reason: 'B04.tif: IFD 1 next pointer -> itself; the scan never exits' },
-  'tiff:20261203:20': { violations: ['hang'], reason: 'B02.tif: IFD 1 next pointer -> itself; the scan never exits' },
-  // JP2 level hangs: COD decomposition levels 1 -> 0 in a band's main header; archeo prints the error line naming
-  // the band, then the process never exits (the same mutation of other bands exits 1 in 2 s).
-  'jp2:20261203:32': { violations: ['hang'], reason: 'B04_60m.jp2: COD levels 1 -> 0; error line printed, no exit' },
-  'jp2:20261203:52': { violations: ['hang'], reason: 'B05_60m.jp2: COD levels 1 -> 0; error line printed, no exit' },
-  // HDF5 error messages: a damaged datatype in ifgramStack.h5 surfaces as `archeo: internal error: HDF5-DIAG: Error
-  // detected in HDF5 (2.0.0):`, naming no file.
-  'hdf5:20261203:63': {
-    violations: ['unclear_message'],
-    reason: 'invert, ifgramStack.h5 metadata zeroed at byte 1476: "internal error: HDF5-DIAG", no file named',
-  },
-};
+// Empty: the five cases found on 2026-12-03 (IFD loops, JP2 level hangs, an HDF5 diagnostic naming no file)
+// are clean since the raster and HDF5 fixes; add a case here only with its reason, while its fix is open.
+const KNOWN_OPEN: Record<string, { violations: Violation[]; reason: string }> = {};
 
 describe('fuzz: the reliability contract over mutated inputs (CI seed)', () => {
   let report: CampaignReport;
