@@ -102,6 +102,27 @@ describe('parameter files', () => {
     expect(validateParams(p).detectors['crop_mark']!.outline).toBe('#123456');
     expect(paramsHash(p)).toBe(paramsHash(defaultParams));
   });
+  test('a detector without `kind` is spectral: the same spec and hash as one saying so', () => {
+    const p = JSON.parse(JSON.stringify(defaultParams));
+    for (const d of Object.values(p.detectors) as { kind?: string }[]) delete d.kind;
+    const parsed = validateParams(p);
+    expect(parsed).toEqual(defaultParams);
+    expect(Object.values(parsed.detectors).map((d) => d.kind)).toEqual(['spectral', 'spectral', 'spectral']);
+    expect(paramsHash(parsed)).toBe(paramsHash(defaultParams));
+  });
+  test('confidence: the default weighs contrast, strength and size; the original keeps area/200', () => {
+    const vars = { contrast: 0.075, mean_terra_preta_enhanced: 0.12 + 0.15, area_m2: 5000, area_px: 50 };
+    const f = parseFormula(defaultParams.detectors['terra_preta']!.confidence);
+    expect(evaluate(f, vars)).toBeCloseTo(0.6 * 0.5 + 0.3 * 1 + 0.1 * 0.25, 12);
+    // each term is clipped to [0, 1]: a negative contrast adds nothing, a huge one at most its weight
+    expect(evaluate(f, { ...vars, contrast: -0.3 })).toBeCloseTo(0.3 + 0.025, 12);
+    expect(evaluate(f, { ...vars, contrast: 3, area_m2: 1e6 })).toBeCloseTo(1, 12);
+    const original = parseFormula(builtinParams['original']!.detectors['terra_preta']!.confidence);
+    expect(evaluate(original, vars)).toBe(0.25);
+    expect(builtinParams['original']!.detectors['terra_preta_standard']!.confidence).toBe(
+      'max(0.6, min(1, 0.5 * min(1, 10 * mean_terra_preta) + 0.3 * min(1, 4 * (mean_ndvi - 0.35)) + 0.2 * min(1, area_px / 100)))',
+    );
+  });
   const broken = (edit: (p: Record<string, any>) => void): string => {
     const p = JSON.parse(JSON.stringify(defaultParams));
     edit(p);
@@ -147,13 +168,18 @@ describe('parameter files', () => {
     ],
     [
       (p: any) => (p.detectors.terra_preta.colour = 'red'),
-      '$.detectors.terra_preta.colour: unknown key (expected index, conditions, morphology, connectivity, area_m2, max_aspect, confidence, min_confidence, density, outline)',
+      '$.detectors.terra_preta.colour: unknown key (expected kind, index, conditions, morphology, connectivity, area_m2, max_aspect, confidence, min_confidence, density, outline)',
     ],
     [
       (p: any) => (p.detectors.crop_mark.outline = 'cyan'),
       '$.detectors.crop_mark.outline: expected a colour #rrggbb, got "cyan"',
     ],
     [(p: any) => delete p.detectors.crop_mark.conditions, '$.detectors.crop_mark.conditions: missing'],
+    [
+      (p: any) => (p.detectors.crop_mark.kind = 'ring_ditch'),
+      '$.detectors.crop_mark.kind: expected one of spectral, got "ring_ditch"',
+    ],
+    [(p: any) => (p.detectors.crop_mark.kind = 3), '$.detectors.crop_mark.kind: expected one of spectral, got 3'],
     [(p: any) => (p.mask_classes = [3, 300]), '$.mask_classes[1]: expected an integer 0-255'],
     [(p: any) => (p.detectors = {}), '$.detectors: expected an object with at least one detector'],
   ])('refused with the JSON path: %#', (edit, message) => {

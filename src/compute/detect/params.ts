@@ -1,47 +1,28 @@
 /**
  * Detectors are data (product.md, "Scan: detection"): a parameter file lists, per detector, conditions on
  * indices, morphology steps, connectivity, area limits in m², shape limits, a confidence rule and an
- * optional density limit. The built-in sets `default` and `original` are parameter files like any other;
+ * optional density limit. Each detector has a `kind` (kind.ts; absent = `spectral`, the kind above), whose
+ * room (compute/detect/<kind>/) checks the rest of its keys. The built-in sets `default` and `original` are parameter files like any other;
  * `archeo scan --print-params` prints one. A malformed file is refused naming the JSON path of the fault.
  */
 import { createHash } from 'node:crypto';
-import { indexByName } from '../indices.js';
-import { parseFormula, formulaVariables, type Formula } from './formula.js';
+import type { DetectorKindSchema } from './kind.js';
+import { isObject, keys, num, ParamsError, type Json } from './params.check.js';
+import { spectralKind, type MorphologySpec, type SpectralSpec } from './spectral/spec.js';
 
-export type CompareOp = '>' | '>=' | '<' | '<=';
-export interface Condition {
-  index: string;
-  op: CompareOp;
-  value: number;
-}
+export { ParamsError } from './params.check.js';
+export type { CompareOp, Condition, MorphologySpec, SpectralSpec } from './spectral/spec.js';
 
-export interface MorphologySpec {
-  op: 'open' | 'close' | 'erode' | 'dilate';
-  /** 'square' | 'cross' | 'disk' (OpenCV's ellipse) with `size`, or an explicit odd-sided 0/1 matrix. */
-  kernel: 'square' | 'cross' | 'disk' | number[][];
-  size?: number;
-}
+/** A detector of any kind (one union member per kind; a new kind adds its spec here and to detectorKinds). */
+export type DetectorSpec = SpectralSpec;
 
-export interface DetectorSpec {
-  /** The detector's own index: its mean and ring contrast describe the candidate. */
-  index: string;
-  /** All must hold (strict or not as written). */
-  conditions: Condition[];
-  morphology: MorphologySpec[];
-  connectivity: 4 | 8;
-  /** Area limits in m² (from the grid's real pixel size); max null = none. */
-  area_m2: { min: number; max: number | null };
-  /** Bounding-box aspect max(h, w) / max(min(h, w), 1); null = none. */
-  max_aspect: number | null;
-  /** Confidence formula over area_px, area_m2, aspect, contrast and mean_<index>. */
-  confidence: string;
-  /** Candidates below this confidence are dropped. */
-  min_confidence: number;
-  /** Density limit: cluster candidates within cluster_m, keep the most confident of each, then the top max_per_km2 x area. */
-  density: { max_per_km2: number; cluster_m: number } | null;
-  /** Quicklook outline colour, `#rrggbb` (presentation only: not part of the parameter hash). */
-  outline?: string;
-}
+/** The kinds of detector, by the `kind` of a parameter file's detector. */
+export const detectorKinds: Record<DetectorSpec['kind'], DetectorKindSchema<DetectorSpec>> = {
+  spectral: spectralKind,
+};
+
+/** The kind of detectors whose parameter files say none. */
+export const DEFAULT_KIND: DetectorSpec['kind'] = 'spectral';
 
 export interface DetectionParams {
   name: string;
@@ -55,6 +36,29 @@ export interface DetectionParams {
   detectors: Record<string, DetectorSpec>;
 }
 
+/**
+ * Ranking by evidence (docs/detection.md): a candidate's confidence weighs its local contrast (its own
+ * index minus the background ring's), its strength (how far its mean index is above the detector's
+ * threshold) and its size, each term scaled to [0, 1]; the weights sum to 1. Contrast leads: a large,
+ * dull patch (most of it barely over the threshold, no different from its surroundings) is what a
+ * detector finds by the dozen, a small patch standing out from the forest around it is what a researcher
+ * looks at first. Scales: contrast 0.15, strength 0.15 above the threshold, size 20,000 m² (the
+ * original's 200 px at 10 m).
+ */
+export function evidenceConfidence(index: string, threshold: number): string {
+  const clip = (x: string): string => `min(1, max(0, ${x}))`;
+  return [
+    `0.6 * ${clip('contrast / 0.15')}`,
+    `0.3 * ${clip(`(mean_${index} - ${threshold}) / 0.15`)}`,
+    `0.1 * ${clip('area_m2 / 20000')}`,
+  ].join(' + ');
+}
+
+/** The original pipeline's confidences: terra preta by size alone, standard terra preta by strength, NDVI, size. */
+const ORIGINAL_TERRA_PRETA_CONFIDENCE = 'min(1, area_px / 200)';
+const ORIGINAL_STANDARD_CONFIDENCE =
+  'min(1, 0.5 * min(1, 10 * mean_terra_preta) + 0.3 * min(1, 4 * (mean_ndvi - 0.35)) + 0.2 * min(1, area_px / 100))';
+
 const open3: MorphologySpec = { op: 'open', kernel: 'square', size: 3 };
 const close3: MorphologySpec = { op: 'close', kernel: 'square', size: 3 };
 
@@ -66,6 +70,7 @@ export const defaultParams: DetectionParams = {
   ring_px: 5,
   detectors: {
     terra_preta: {
+      kind: 'spectral',
       index: 'terra_preta_enhanced',
       conditions: [
         { index: 'terra_preta_enhanced', op: '>', value: 0.12 },
@@ -76,12 +81,13 @@ export const defaultParams: DetectionParams = {
       connectivity: 8,
       area_m2: { min: 1000, max: 1000000 },
       max_aspect: null,
-      confidence: 'min(1, area_px / 200)',
+      confidence: evidenceConfidence('terra_preta_enhanced', 0.12),
       min_confidence: 0,
       density: null,
       outline: '#ffd400',
     },
     terra_preta_standard: {
+      kind: 'spectral',
       index: 'terra_preta',
       conditions: [
         { index: 'terra_preta', op: '>', value: 0.12 },
@@ -92,13 +98,13 @@ export const defaultParams: DetectionParams = {
       connectivity: 4,
       area_m2: { min: 50000, max: 4000000 },
       max_aspect: null,
-      confidence:
-        'min(1, 0.5 * min(1, 10 * mean_terra_preta) + 0.3 * min(1, 4 * (mean_ndvi - 0.35)) + 0.2 * min(1, area_px / 100))',
+      confidence: evidenceConfidence('terra_preta', 0.12),
       min_confidence: 0,
       density: null,
       outline: '#ff7a00',
     },
     crop_mark: {
+      kind: 'spectral',
       index: 'crop_mark',
       conditions: [
         { index: 'crop_mark', op: '>', value: 0.06 },
@@ -137,12 +143,13 @@ export const originalParams: DetectionParams = {
         d['terra_preta']!.conditions[2]!,
       ],
       area_m2: { min: 4500, max: null },
+      confidence: ORIGINAL_TERRA_PRETA_CONFIDENCE,
       density,
     },
     terra_preta_standard: {
       ...d['terra_preta_standard']!,
       // the original raises every standard confidence to at least 0.6 and keeps those ≥ 0.5
-      confidence: `max(0.6, ${d['terra_preta_standard']!.confidence})`,
+      confidence: `max(0.6, ${ORIGINAL_STANDARD_CONFIDENCE})`,
       min_confidence: 0.5,
     },
     crop_mark: {
@@ -155,165 +162,20 @@ export const originalParams: DetectionParams = {
 
 export const builtinParams: Record<string, DetectionParams> = { default: defaultParams, original: originalParams };
 
-/** A parameter file's fault: the JSON path and what is wrong there. */
-export class ParamsError extends Error {
-  constructor(
-    readonly jsonPath: string,
-    readonly fault: string,
-  ) {
-    super(`${jsonPath}: ${fault}`);
-  }
-}
-
-type Json = unknown;
-const isObject = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function num(v: Json, path: string, check?: (n: number) => string | undefined): number {
-  if (typeof v !== 'number' || !Number.isFinite(v))
-    throw new ParamsError(path, `expected a number, got ${JSON.stringify(v)}`);
-  const fault = check?.(v);
-  if (fault) throw new ParamsError(path, fault);
-  return v;
-}
-
-function keys(o: Record<string, Json>, path: string, allowed: string[], required: string[]): void {
-  for (const k of Object.keys(o))
-    if (!allowed.includes(k)) throw new ParamsError(`${path}.${k}`, `unknown key (expected ${allowed.join(', ')})`);
-  for (const k of required) if (!(k in o)) throw new ParamsError(`${path}.${k}`, 'missing');
-}
-
-function indexName(v: Json, path: string): string {
-  if (typeof v !== 'string' || !indexByName(v)) throw new ParamsError(path, `unknown index ${JSON.stringify(v)}`);
-  return v;
-}
-
-function morphology(v: Json, path: string): MorphologySpec {
-  if (!isObject(v)) throw new ParamsError(path, 'expected an object {op, kernel, size}');
-  keys(v, path, ['op', 'kernel', 'size'], ['op', 'kernel']);
-  if (!['open', 'close', 'erode', 'dilate'].includes(v['op'] as string)) {
-    throw new ParamsError(`${path}.op`, `expected one of open, close, erode, dilate, got ${JSON.stringify(v['op'])}`);
-  }
-  const kernel = v['kernel'];
-  if (Array.isArray(kernel)) {
-    const rows = kernel.length;
-    if (
-      rows % 2 === 0 ||
-      !kernel.every(
-        (r) => Array.isArray(r) && r.length === (kernel[0] as Json[]).length && r.every((x) => x === 0 || x === 1),
-      )
-    ) {
-      throw new ParamsError(`${path}.kernel`, 'expected an odd-sided matrix of 0 and 1');
-    }
-    if ((kernel[0] as Json[]).length % 2 === 0)
-      throw new ParamsError(`${path}.kernel`, 'expected an odd number of columns');
-    if (!kernel.some((r) => (r as number[]).includes(1)))
-      throw new ParamsError(`${path}.kernel`, 'the kernel has no 1');
-    return { op: v['op'] as MorphologySpec['op'], kernel: kernel as number[][] };
-  }
-  if (!['square', 'cross', 'disk'].includes(kernel as string)) {
-    throw new ParamsError(
-      `${path}.kernel`,
-      `expected square, cross, disk or a 0/1 matrix, got ${JSON.stringify(kernel)}`,
-    );
-  }
-  const size = num(v['size'] ?? 3, `${path}.size`, (n) =>
-    Number.isInteger(n) && n >= 1 && n % 2 === 1 && n <= 99
-      ? undefined
-      : `expected an odd integer from 1 to 99, got ${n}`,
-  );
-  return { op: v['op'] as MorphologySpec['op'], kernel: kernel as 'square', size };
-}
-
-const measureNames = ['area_px', 'area_m2', 'aspect', 'contrast'];
-
+/** A detector of a parameter file: its kind (absent = spectral), its outline colour, the rest by its kind. */
 function detector(v: Json, path: string): DetectorSpec {
   if (!isObject(v)) throw new ParamsError(path, 'expected an object');
-  const allowed = [
-    'index',
-    'conditions',
-    'morphology',
-    'connectivity',
-    'area_m2',
-    'max_aspect',
-    'confidence',
-    'min_confidence',
-    'density',
-    'outline',
-  ];
-  keys(v, path, allowed, ['index', 'conditions', 'confidence']);
-  const conditions = v['conditions'];
-  if (!Array.isArray(conditions) || conditions.length === 0)
-    throw new ParamsError(`${path}.conditions`, 'expected a non-empty array of {index, op, value}');
-  const conds = conditions.map((c, i): Condition => {
-    const p = `${path}.conditions[${i}]`;
-    if (!isObject(c)) throw new ParamsError(p, 'expected an object {index, op, value}');
-    keys(c, p, ['index', 'op', 'value'], ['index', 'op', 'value']);
-    if (!['>', '>=', '<', '<='].includes(c['op'] as string))
-      throw new ParamsError(`${p}.op`, `expected one of >, >=, <, <=, got ${JSON.stringify(c['op'])}`);
-    return {
-      index: indexName(c['index'], `${p}.index`),
-      op: c['op'] as CompareOp,
-      value: num(c['value'], `${p}.value`),
-    };
-  });
-  const morph = v['morphology'] ?? [];
-  if (!Array.isArray(morph)) throw new ParamsError(`${path}.morphology`, 'expected an array of steps');
-  const area = v['area_m2'] ?? { min: 0, max: null };
-  if (!isObject(area)) throw new ParamsError(`${path}.area_m2`, 'expected an object {min, max}');
-  keys(area, `${path}.area_m2`, ['min', 'max'], []);
-  const min = num(area['min'] ?? 0, `${path}.area_m2.min`, (n) => (n >= 0 ? undefined : 'expected ≥ 0'));
-  const max =
-    area['max'] === null || area['max'] === undefined
-      ? null
-      : num(area['max'], `${path}.area_m2.max`, (n) => (n >= min ? undefined : `expected ≥ min (${min})`));
-  const connectivity = v['connectivity'] ?? 8;
-  if (connectivity !== 4 && connectivity !== 8)
-    throw new ParamsError(`${path}.connectivity`, `expected 4 or 8, got ${JSON.stringify(connectivity)}`);
-  const maxAspect =
-    v['max_aspect'] === null || v['max_aspect'] === undefined
-      ? null
-      : num(v['max_aspect'], `${path}.max_aspect`, (n) => (n >= 1 ? undefined : 'expected ≥ 1'));
-  if (typeof v['confidence'] !== 'string') throw new ParamsError(`${path}.confidence`, 'expected a formula string');
-  let formula: Formula;
-  try {
-    formula = parseFormula(v['confidence']);
-  } catch (err) {
-    throw new ParamsError(`${path}.confidence`, (err as Error).message);
+  const { kind = DEFAULT_KIND, outline, ...rest } = v;
+  const schema = typeof kind === 'string' ? detectorKinds[kind as DetectorSpec['kind']] : undefined;
+  if (!schema) {
+    const known = Object.keys(detectorKinds).join(', ');
+    throw new ParamsError(`${path}.kind`, `expected one of ${known}, got ${JSON.stringify(kind)}`);
   }
-  for (const name of formulaVariables(formula)) {
-    if (measureNames.includes(name)) continue;
-    if (name.startsWith('mean_') && indexByName(name.slice(5))) continue;
-    throw new ParamsError(
-      `${path}.confidence`,
-      `unknown variable '${name}' (known: ${measureNames.join(', ')}, mean_<index>)`,
-    );
-  }
-  let density: DetectorSpec['density'] = null;
-  if (v['density'] !== null && v['density'] !== undefined) {
-    const d = v['density'];
-    if (!isObject(d)) throw new ParamsError(`${path}.density`, 'expected null or {max_per_km2, cluster_m}');
-    keys(d, `${path}.density`, ['max_per_km2', 'cluster_m'], ['max_per_km2', 'cluster_m']);
-    density = {
-      max_per_km2: num(d['max_per_km2'], `${path}.density.max_per_km2`, (n) => (n > 0 ? undefined : 'expected > 0')),
-      cluster_m: num(d['cluster_m'], `${path}.density.cluster_m`, (n) => (n >= 0 ? undefined : 'expected ≥ 0')),
-    };
-  }
-  const outline = v['outline'];
   if (outline !== undefined && (typeof outline !== 'string' || !/^#[0-9a-fA-F]{6}$/.test(outline))) {
     throw new ParamsError(`${path}.outline`, `expected a colour #rrggbb, got ${JSON.stringify(outline)}`);
   }
-  return {
-    index: indexName(v['index'], `${path}.index`),
-    conditions: conds,
-    morphology: morph.map((m, i) => morphology(m, `${path}.morphology[${i}]`)),
-    connectivity,
-    area_m2: { min, max },
-    max_aspect: maxAspect,
-    confidence: v['confidence'],
-    min_confidence: num(v['min_confidence'] ?? 0, `${path}.min_confidence`),
-    density,
-    ...(outline !== undefined ? { outline } : {}),
-  };
+  const spec = schema.validate(rest, path);
+  return outline !== undefined ? { ...spec, outline } : spec;
 }
 
 /** Validates a parsed parameter file; throws ParamsError naming the JSON path of the first fault. */
@@ -376,13 +238,9 @@ export function paramsHash(p: DetectionParams): string {
     .slice(0, 16);
 }
 
-/** Indices a set of detectors reads (conditions, own index, confidence means). */
+/** Indices a set of detectors reads (each by its kind: conditions, own index, confidence means for spectral). */
 export function detectorIndices(specs: readonly DetectorSpec[]): string[] {
   const out = new Set<string>();
-  for (const d of specs) {
-    out.add(d.index);
-    for (const c of d.conditions) out.add(c.index);
-    for (const v of formulaVariables(parseFormula(d.confidence))) if (v.startsWith('mean_')) out.add(v.slice(5));
-  }
+  for (const d of specs) for (const name of detectorKinds[d.kind].indices(d)) out.add(name);
   return [...out];
 }

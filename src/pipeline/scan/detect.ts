@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { crsTransforms } from '../../compute/crs.js';
 import { densityFilter } from '../../compute/detect/density.js';
 import { evaluate, parseFormula } from '../../compute/detect/formula.js';
-import { componentPixels, traceOutline } from '../../compute/detect/shape.js';
+import { outlinePolygons, type Ring } from '../../compute/detect/polygons.js';
+import { componentPixels } from '../../compute/detect/shape.js';
 import type { BitMask } from '../../compute/morphology.js';
 import { roundTo } from '../../core/numbers.js';
 import type { RasterGrid } from '../../core/types.js';
@@ -22,8 +23,8 @@ export interface Candidate {
   measured: Measured;
   confidence: number;
   contrast: number | null;
-  /** Outline rings in window pixel-corner coordinates (exterior first). */
-  rings: [number, number][][];
+  /** Outline polygons in window pixel-corner coordinates (each exterior first, then its holes), OGC-valid. */
+  polygons: Ring[][];
 }
 
 export interface DetectorOutcome {
@@ -86,11 +87,8 @@ export function finishDetectors(
     );
     const candidates = kept.map((s) => {
       const c = s.m.component;
-      const rings = traceOutline(
-        componentPixels(mask, c.seedX, c.seedY, c, run.spec.connectivity),
-        run.spec.connectivity,
-      );
-      return { detector: run.name, measured: s.m, confidence: s.confidence, contrast: s.contrast, rings };
+      const polygons = outlinePolygons(componentPixels(mask, c.seedX, c.seedY, c, run.spec.connectivity));
+      return { detector: run.name, measured: s.m, confidence: s.confidence, contrast: s.contrast, polygons };
     });
     return {
       name: run.name,
@@ -124,13 +122,15 @@ export function toFeatureCollection(
   for (const o of outcomes) {
     for (const cand of o.candidates) {
       const c = cand.measured.component;
-      const coordinates = cand.rings.map((ring) =>
-        ring.map(([x, y]): Position => {
-          const [lon, lat] = inverse(ox + x * px, oy + y * py);
-          return [roundTo(lon, 7), roundTo(lat, 7)];
-        }),
+      const polygons = cand.polygons.map((rings) =>
+        rings.map((ring) =>
+          ring.map(([x, y]): Position => {
+            const [lon, lat] = inverse(ox + x * px, oy + y * py);
+            return [roundTo(lon, 7), roundTo(lat, 7)];
+          }),
+        ),
       );
-      const all = coordinates.flat();
+      const all = polygons.flat(2);
       const bbox: [number, number, number, number] = [
         Math.min(...all.map((p) => p[0])),
         Math.min(...all.map((p) => p[1])),
@@ -164,7 +164,11 @@ export function toFeatureCollection(
         type: 'Feature',
         id: features.length + 1,
         bbox,
-        geometry: { type: 'Polygon', coordinates },
+        // Pixels joined only at corners are separate pieces for OGC: a MultiPolygon (polygons.ts).
+        geometry:
+          polygons.length === 1
+            ? { type: 'Polygon', coordinates: polygons[0]! }
+            : { type: 'MultiPolygon', coordinates: polygons },
         properties: props,
       });
     }

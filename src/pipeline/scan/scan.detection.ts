@@ -170,7 +170,7 @@ export class SceneDetection {
     ];
     const outlines = outcomes.flatMap((o) => {
       const color = params.detectors[o.name]?.outline ?? DEFAULT_OUTLINE;
-      return o.candidates.map((c) => ({ rings: c.rings.map((r) => r.map(toPicture)), color }));
+      return o.candidates.map((c) => ({ rings: c.polygons.flat().map((r) => r.map(toPicture)), color }));
     });
     await writeQuicklook(join(tmp, 'quicklook.png'), image, outlines);
     return undefined;
