@@ -7,7 +7,10 @@ export interface Feature {
   type: 'Feature';
   id: number;
   bbox: [number, number, number, number];
-  geometry: { type: 'Polygon'; coordinates: Position[][] } | { type: 'MultiPolygon'; coordinates: Position[][][] };
+  geometry:
+    | { type: 'Polygon'; coordinates: Position[][] }
+    | { type: 'MultiPolygon'; coordinates: Position[][][] }
+    | { type: 'LineString'; coordinates: Position[] };
   properties: Record<string, string | number | null | number[]>;
 }
 

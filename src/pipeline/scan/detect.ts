@@ -1,10 +1,9 @@
 /**
  * From measured components to candidates and files: confidence (the detector's formula), the confidence
- * floor, the density limit, outlines along pixel edges, RFC 7946 features in lon/lat, and the
- * masks/<detector>.tif rasters.
+ * floor, the density limit, outlines along pixel edges (OGC-valid polygons), the seam's candidates
+ * (detectors/detector.ts), and the masks/<detector>.tif rasters.
  */
 import { join } from 'node:path';
-import { crsTransforms } from '../../compute/crs.js';
 import { densityFilter } from '../../compute/detect/density.js';
 import { evaluate, parseFormula } from '../../compute/detect/formula.js';
 import { outlinePolygons, type Ring } from '../../compute/detect/polygons.js';
@@ -12,11 +11,11 @@ import { componentPixels } from '../../compute/detect/shape.js';
 import type { BitMask } from '../../compute/morphology.js';
 import { roundTo } from '../../core/numbers.js';
 import type { RasterGrid } from '../../core/types.js';
-import type { Feature, FeatureCollection, Position } from '../../io/output/geojson.js';
 import { GeoTiffWriter } from '../../io/raster/geotiff.writer.js';
 import { cutTile, encodeTile } from '../../io/raster/tile.encode.js';
 import type { Codec } from '../../io/raster/tiff.codec.js';
 import type { DetectorRun, DetectorSummary, Measured } from './detect.stream.js';
+import type { DetectorResult, SceneCandidate } from './detectors/detector.js';
 
 export interface Candidate {
   detector: string;
@@ -103,89 +102,31 @@ export function finishDetectors(
   });
 }
 
-/** Candidates as an RFC 7946 FeatureCollection in lon/lat (WGS 84). */
-export function toFeatureCollection(
-  outcomes: readonly DetectorOutcome[],
-  ctx: FinishContext & {
-    scene: string;
-    date: string | null;
-    parameterSet: string;
-    parameterHash: string;
-    detectorsHash: string;
-  },
-): FeatureCollection {
-  const { inverse } = crsTransforms(ctx.grid.epsg);
-  const [ox, px, , oy, , py] = ctx.grid.transform;
-  const crs = ctx.grid.epsg !== undefined ? `EPSG:${ctx.grid.epsg}` : null;
+/** A detector's outcome as the seam's result: geometry, centroid and the spectral properties, in GeoJSON order. */
+export function toDetectorResult(o: DetectorOutcome, ctx: FinishContext): DetectorResult {
+  const [, px, , , , py] = ctx.grid.transform;
   const pixelArea = Math.abs(px * py);
-  const features: Feature[] = [];
-  for (const o of outcomes) {
-    for (const cand of o.candidates) {
-      const c = cand.measured.component;
-      const polygons = cand.polygons.map((rings) =>
-        rings.map((ring) =>
-          ring.map(([x, y]): Position => {
-            const [lon, lat] = inverse(ox + x * px, oy + y * py);
-            return [roundTo(lon, 7), roundTo(lat, 7)];
-          }),
-        ),
-      );
-      const all = polygons.flat(2);
-      const bbox: [number, number, number, number] = [
-        Math.min(...all.map((p) => p[0])),
-        Math.min(...all.map((p) => p[1])),
-        Math.max(...all.map((p) => p[0])),
-        Math.max(...all.map((p) => p[1])),
-      ];
-      const cx = ox + (c.sumX / c.area + 0.5) * px;
-      const cy = oy + (c.sumY / c.area + 0.5) * py;
-      const [clon, clat] = inverse(cx, cy);
-      const props: Feature['properties'] = {
-        id: features.length + 1,
-        detector: cand.detector,
-        scene: ctx.scene,
-        date: ctx.date,
-        area_px: c.area,
-        area_m2: roundTo(c.area * pixelArea, 3),
-        centroid_lon: roundTo(clon, 7),
-        centroid_lat: roundTo(clat, 7),
-        centroid_x: roundTo(cx, 3),
-        centroid_y: roundTo(cy, 3),
-        crs,
-        bbox,
-        confidence: roundTo(cand.confidence, 6),
-        contrast: cand.contrast === null ? null : roundTo(cand.contrast, 6),
-      };
-      ctx.indexNames.forEach((name, k) => {
-        const v = cand.measured.means[k]!;
-        props[`mean_${name}`] = Number.isFinite(v) ? roundTo(v, 7) : null;
-      });
-      features.push({
-        type: 'Feature',
-        id: features.length + 1,
-        bbox,
-        // Pixels joined only at corners are separate pieces for OGC: a MultiPolygon (polygons.ts).
-        geometry:
-          polygons.length === 1
-            ? { type: 'Polygon', coordinates: polygons[0]! }
-            : { type: 'MultiPolygon', coordinates: polygons },
-        properties: props,
-      });
-    }
-  }
-  return {
-    type: 'FeatureCollection',
-    archeo: {
-      scene: ctx.scene,
-      date: ctx.date,
-      parameter_set: ctx.parameterSet,
-      // the scan's hash (the same in every output of the scene) and the detector set's own
-      parameter_hash: ctx.parameterHash,
-      detectors_hash: ctx.detectorsHash,
-      crs,
-    },
-    features,
-  };
+  const candidates = o.candidates.map((cand): SceneCandidate => {
+    const c = cand.measured.component;
+    const tail: SceneCandidate['tail'] = { contrast: cand.contrast === null ? null : roundTo(cand.contrast, 6) };
+    ctx.indexNames.forEach((name, k) => {
+      const v = cand.measured.means[k]!;
+      tail[`mean_${name}`] = Number.isFinite(v) ? roundTo(v, 7) : null;
+    });
+    return {
+      detector: cand.detector,
+      confidence: cand.confidence,
+      // Pixels joined only at corners are separate pieces for OGC: a MultiPolygon (polygons.ts).
+      geometry:
+        cand.polygons.length === 1
+          ? { type: 'Polygon', coordinates: cand.polygons[0]! }
+          : { type: 'MultiPolygon', coordinates: cand.polygons },
+      centroid: [c.sumX / c.area + 0.5, c.sumY / c.area + 0.5],
+      lead: { area_px: c.area, area_m2: roundTo(c.area * pixelArea, 3) },
+      tail,
+    };
+  });
+  return { name: o.name, summary: { ...o.summary }, candidates };
 }
 
 /**

@@ -1,13 +1,11 @@
 /**
  * The strips of one scene: read in order (a few in flight), cut into tasks of a few tile columns, run on
- * the CPU engine in the workers (or split around a device engine), handed to the detection stream and
- * the statistics collector, and timed. Memory is bounded by the strips in flight, not the tile.
+ * the CPU engine in the workers (or split around a device engine), handed to detection (scan.detection.ts)
+ * and timed. Memory is bounded by the strips in flight, not the tile.
  */
 import type { Metrics } from '../../core/metrics.js';
 import type { WorkerPool } from '../../engine/cpu/pool.js';
 import type { DeviceKernels } from '../../engine/engine.js';
-import type { StatsCollector } from './detect.stats.js';
-import type { DetectionStream } from './detect.stream.js';
 import type { ScanContext } from './scan.context.js';
 import type { ScanPlan } from './scan.plan.js';
 import { axesOf, forEachStrip, readStrip, WindowPool, type StripSpan } from './scan.read.js';
@@ -15,10 +13,17 @@ import type { EncodeTask, PlanesResult, PlanesTask, StripResult, StripTask } fro
 
 /** Where a scene's strips go besides the output files. */
 export interface StripSinks {
-  stream: DetectionStream | undefined;
-  collector: StatsCollector | undefined;
-  /** Called after each strip (mask rows that became final are written). */
-  afterStrip: () => void;
+  /** The scene's detection (SceneDetection): takes each strip's results and its source windows over. */
+  detection:
+    | {
+        add(
+          span: StripSpan,
+          results: StripResult[],
+          cols0: number[],
+          data: Awaited<ReturnType<typeof readStrip>>,
+        ): Promise<void>;
+      }
+    | undefined;
   /** The device engine's kernels, when a device engine computes the indices. */
   device: DeviceKernels | undefined;
 }
@@ -36,7 +41,7 @@ export async function streamStrips(
   sceneId: string,
   sinks: StripSinks,
 ): Promise<number> {
-  const { stream, collector, afterStrip, device } = sinks;
+  const { detection, device } = sinks;
   const T = ctx.block;
   const { window } = plan;
   const strips = stripSpans(window, T);
@@ -78,12 +83,10 @@ export async function streamStrips(
       cols0.push(c * T);
     }
     const results = await Promise.all(tasks);
-    // The workers have appended the strip's tiles; its windows go back to the pool, or to the
-    // statistics collector, which releases them once the candidates in the strip are summed.
-    await stream?.add(s.index, { y0: s.gy0, rows: s.rows, results, cols0 });
-    if (collector) collector.addStrip(s, data);
+    // The workers have appended the strip's tiles; its windows go back to the pool, or to detection,
+    // which releases them once its detectors are done with them (the candidates there summed).
+    if (detection) await detection.add(s, results, cols0, data);
     else data.release();
-    afterStrip();
     const sum = { resample: 0, indices: 0, mask: 0, encode: 0, write: 0, bytes: 0 };
     for (const r of results) {
       sum.resample += r.timings.resample;
@@ -97,7 +100,7 @@ export async function streamStrips(
     const px = s.rows * window.width;
     metrics.add('resample', sum.resample, { pixels: px * plan.bands.length });
     metrics.add('indices', sum.indices, { pixels: px * plan.computed.length });
-    if (stream) metrics.add('mask', sum.mask, { pixels: px });
+    if (detection) metrics.add('mask', sum.mask, { pixels: px });
     metrics.add('encode', sum.encode, { bytes: px * 4 * plan.indices.length });
     metrics.add('write', sum.write, { bytes: sum.bytes });
     done++;

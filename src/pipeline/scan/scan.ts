@@ -16,6 +16,7 @@ import { GeoTiffWriter } from '../../io/raster/geotiff.writer.js';
 import { Jp2Reader } from '../../io/raster/jp2.reader.js';
 import type { Scene } from '../../io/scene/discover.js';
 import type { DetectorRun } from './detect.stream.js';
+import { spectralRuns } from './detectors/spectral.js';
 import {
   scanParameters,
   type ScanContext,
@@ -23,7 +24,7 @@ import {
   type SceneRun,
   type StageTracker,
 } from './scan.context.js';
-import { detectorRuns, SceneDetection } from './scan.detection.js';
+import { detectionValueIndices, SceneDetection } from './scan.detection.js';
 import { planScan, type ScanPlan } from './scan.plan.js';
 import { quicklookBands } from './quicklook.js';
 import { buildScanReport, parameterHash, type ScanReport } from './scan.report.js';
@@ -68,8 +69,10 @@ export async function scanScene(
   try {
     const tiffMetadata = { scene: scene.id, parameter_hash: parameterHash(params), tool: 'archeo' };
     writers.push(...(await createIndexWriters(ctx, plan, tmp, tiffMetadata)));
-    const runs = detectorRuns(plan);
-    const setup = workerSetup(ctx, plan, key, runs, writers);
+    // The engine computes the spectral detectors' condition bits; other kinds get index values.
+    const runs = spectralRuns(plan);
+    const valueIndices = ctx.detection ? detectionValueIndices(plan) : [];
+    const setup = workerSetup(ctx, plan, key, runs, writers, valueIndices);
     await pool.broadcast(setup);
     // A device engine computes the indices and the detectors' bits; the workers resample and encode.
     const device = ctx.engine?.engine?.compile(
@@ -91,16 +94,14 @@ export async function scanScene(
         tiffMetadata,
         parameterHash: parameterHash(params),
       };
-      detection = await SceneDetection.start(site, runs);
+      detection = await SceneDetection.start(site, valueIndices);
     }
 
     tracker.stage = 'strips';
     let validPixels: number;
     try {
       validPixels = await streamStrips(ctx, pool, plan, key, metrics, scene.id, {
-        stream: detection?.stream,
-        collector: detection?.collector,
-        afterStrip: () => detection?.afterStrip(),
+        detection,
         device,
       });
     } catch (err) {
@@ -194,6 +195,7 @@ function workerSetup(
   key: string,
   runs: DetectorRun[],
   writers: GeoTiffWriter[],
+  valueIndices: string[],
 ): ScanSetup {
   const names = plan.computed.map((d) => d.name);
   const slot = (name: string): number => names.indexOf(name);
@@ -214,6 +216,7 @@ function workerSetup(
           conditions: r.spec.conditions.map((c) => ({ slot: slot(c.index), op: c.op, value: c.value })),
         }))
       : undefined,
+    ...(valueIndices.length ? { values: valueIndices.map(slot) } : {}),
   };
 }
 

@@ -24,6 +24,8 @@ export interface ScanSetup extends CpuSceneSpec {
   level: number;
   /** Where each index's tiles go (the output GeoTIFFs), in index order; null = computed, not written. */
   sinks: (TileSink | null)[];
+  /** Slots of the indices whose values go back with each strip (detectors reading values, not bits). */
+  values?: number[];
 }
 
 export interface StripTask {
@@ -94,6 +96,18 @@ export interface StripResult {
   timings: { resample: number; indices: number; mask: number; encode: number; write: number };
   /** Pixels of the task that were not NaN in the first index (valid, unmasked). */
   validPixels: number;
+  /** The values of ScanSetup.values' indices, rows x cols each (copies: the engine's buffers are reused). */
+  values?: Float32Array[];
+}
+
+/** The values' buffers, transferred rather than copied. */
+function valueBuffers(r: StripResult): ArrayBuffer[] {
+  return (r.values ?? []).map((v) => v.buffer as ArrayBuffer);
+}
+
+/** Copies of the indices' values a scene's detectors asked for. */
+function valuesOf(setup: ScanSetup, outs: readonly Float32Array[], rows: number, cols: number): Float32Array[] {
+  return (setup.values ?? []).map((slot) => outs[slot]!.slice(0, rows * cols));
 }
 
 /** A scene's setup in this worker, and the CPU engine's kernels compiled for it. */
@@ -161,6 +175,7 @@ async function runEncode(task: EncodeTask): Promise<StripResult> {
   return {
     bytes,
     bits: undefined,
+    values: valuesOf(state.setup, task.outs, task.rows, task.cols),
     timings: { resample: 0, indices: 0, mask: 0, encode, write: write / 1000 },
     validPixels,
   };
@@ -191,7 +206,8 @@ async function runStrip(task: StripTask): Promise<StripResult> {
       return encodeStripTile(strip.outs[i]!, task.cols, task.rows, k, tileSize, codec, level, predictorPool);
     });
     const encode = (performance.now() - t0 - write) / 1000;
-    return { bytes, bits, timings: { resample, indices, mask, encode, write: write / 1000 }, validPixels };
+    const values = valuesOf(state.setup, strip.outs, task.rows, task.cols);
+    return { bytes, bits, values, timings: { resample, indices, mask, encode, write: write / 1000 }, validPixels };
   } finally {
     state.cpu.release();
   }
@@ -228,7 +244,8 @@ parentPort!.on(
         return;
       }
       if (msg.type === 'encode') {
-        parentPort!.postMessage({ id: msg.id, result: await runEncode(msg) });
+        const result = await runEncode(msg);
+        parentPort!.postMessage({ id: msg.id, result }, valueBuffers(result));
         return;
       }
       if (msg.type === 'checksum') {
@@ -251,7 +268,8 @@ parentPort!.on(
         scenes.delete(msg.key);
         parentPort!.postMessage({ id: msg.id, result: true });
       } else {
-        parentPort!.postMessage({ id: msg.id, result: await runStrip(msg) });
+        const result = await runStrip(msg);
+        parentPort!.postMessage({ id: msg.id, result }, valueBuffers(result));
       }
     } catch (err) {
       parentPort!.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });

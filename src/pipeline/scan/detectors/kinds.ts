@@ -1,0 +1,22 @@
+/**
+ * The scan side of every kind of detector (a new kind adds its room's SceneDetectorKind here, as
+ * compute/detect/params.ts lists its parameter side).
+ */
+import type { DetectorSpec } from '../../../compute/detect/params.js';
+import type { SceneDetectorKind } from './detector.js';
+import { spectralSceneKind } from './spectral.js';
+
+export const sceneDetectorKinds: {
+  [K in DetectorSpec['kind']]: SceneDetectorKind<Extract<DetectorSpec, { kind: K }>>;
+} = {
+  spectral: spectralSceneKind,
+};
+
+/** The plan's detectors grouped by kind, in the plan's order of first appearance. */
+export function detectorsByKind(
+  detectors: readonly { name: string; spec: DetectorSpec }[],
+): Map<DetectorSpec['kind'], { name: string; spec: DetectorSpec }[]> {
+  const out = new Map<DetectorSpec['kind'], { name: string; spec: DetectorSpec }[]>();
+  for (const d of detectors) out.set(d.spec.kind, [...(out.get(d.spec.kind) ?? []), d]);
+  return out;
+}
