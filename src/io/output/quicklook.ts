@@ -15,6 +15,8 @@ export interface RgbImage {
 export interface Outline {
   /** Rings in image pixel coordinates (x right, y down). */
   rings: [number, number][][];
+  /** Open lines (LineString candidates), in the same coordinates. */
+  lines?: [number, number][][];
   /** CSS colour. */
   color: string;
 }
@@ -23,7 +25,9 @@ export async function writeQuicklook(path: string, image: RgbImage, outlines: re
   const { default: sharp } = await import('sharp');
   const paths = outlines
     .map((o) => {
-      const d = o.rings.map((r) => `M${r.map(([x, y]) => `${x.toFixed(2)} ${y.toFixed(2)}`).join('L')}Z`).join('');
+      const path = (r: [number, number][]): string =>
+        `M${r.map(([x, y]) => `${x.toFixed(2)} ${y.toFixed(2)}`).join('L')}`;
+      const d = o.rings.map((r) => `${path(r)}Z`).join('') + (o.lines ?? []).map(path).join('');
       return `<path d="${d}" stroke="${o.color}"/>`;
     })
     .join('');

@@ -17,7 +17,7 @@ import {
   type DetectorResult,
   type SceneDetector,
 } from './detectors/detector.js';
-import { outlineRings, toFeatureCollection } from './detectors/features.js';
+import { outlinePaths, toFeatureCollection } from './detectors/features.js';
 import { detectorsByKind, sceneDetectorKinds } from './detectors/kinds.js';
 import { quicklookGrid, quicklookImage } from './quicklook.js';
 import type { ScanPlan } from './scan.plan.js';
@@ -190,7 +190,10 @@ export class SceneDetection {
     ];
     const outlines = results.flatMap((o) => {
       const color = params.detectors[o.name]?.outline ?? DEFAULT_OUTLINE;
-      return o.candidates.map((c) => ({ rings: outlineRings(c.geometry).map((r) => r.map(toPicture)), color }));
+      return o.candidates.map((c) => {
+        const { rings, lines } = outlinePaths(c.geometry);
+        return { rings: rings.map((r) => r.map(toPicture)), lines: lines.map((l) => l.map(toPicture)), color };
+      });
     });
     await writeQuicklook(join(tmp, 'quicklook.png'), image, outlines);
     return undefined;

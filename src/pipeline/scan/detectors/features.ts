@@ -96,14 +96,14 @@ function positions(g: Feature['geometry']): Position[] {
   }
 }
 
-/** Lines a geometry draws on the quicklook, in window pixel coordinates (rings closed, lines open). */
-export function outlineRings(g: CandidateGeometry): [number, number][][] {
+/** What a geometry draws on the quicklook, in window pixel coordinates: closed rings and open lines. */
+export function outlinePaths(g: CandidateGeometry): { rings: [number, number][][]; lines: [number, number][][] } {
   switch (g.type) {
     case 'Polygon':
-      return g.coordinates;
+      return { rings: g.coordinates, lines: [] };
     case 'MultiPolygon':
-      return g.coordinates.flat();
+      return { rings: g.coordinates.flat(), lines: [] };
     case 'LineString':
-      return [g.coordinates];
+      return { rings: [], lines: [g.coordinates] };
   }
 }
