@@ -180,6 +180,10 @@ describe('parameter files', () => {
       '$.detectors.crop_mark.kind: expected one of spectral, got "ring_ditch"',
     ],
     [(p: any) => (p.detectors.crop_mark.kind = 3), '$.detectors.crop_mark.kind: expected one of spectral, got 3'],
+    [
+      (p: any) => (p.detectors.crop_mark.kind = 'toString'),
+      '$.detectors.crop_mark.kind: expected one of spectral, got "toString"',
+    ],
     [(p: any) => (p.mask_classes = [3, 300]), '$.mask_classes[1]: expected an integer 0-255'],
     [(p: any) => (p.detectors = {}), '$.detectors: expected an object with at least one detector'],
   ])('refused with the JSON path: %#', (edit, message) => {

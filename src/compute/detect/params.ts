@@ -166,7 +166,11 @@ export const builtinParams: Record<string, DetectionParams> = { default: default
 function detector(v: Json, path: string): DetectorSpec {
   if (!isObject(v)) throw new ParamsError(path, 'expected an object');
   const { kind = DEFAULT_KIND, outline, ...rest } = v;
-  const schema = typeof kind === 'string' ? detectorKinds[kind as DetectorSpec['kind']] : undefined;
+  // own keys only: "toString" or "__proto__" is not a kind
+  const schema =
+    typeof kind === 'string' && Object.hasOwn(detectorKinds, kind)
+      ? detectorKinds[kind as DetectorSpec['kind']]
+      : undefined;
   if (!schema) {
     const known = Object.keys(detectorKinds).join(', ');
     throw new ParamsError(`${path}.kind`, `expected one of ${known}, got ${JSON.stringify(kind)}`);
