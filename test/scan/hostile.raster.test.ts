@@ -78,6 +78,13 @@ describe('corrupt GeoTIFF headers are refused before reading', () => {
       (b: Buffer) => b.writeUInt32LE(3, tagEntry(b, 324) + 4),
       'TIFF tag TileOffsets has 3 values; a 256x256 image in 128x128 tiles needs 4',
     ],
+    [
+      // Found by the 2000-case campaign (tiff:1:5): geotiff.js read the array past the end as zeros, so every
+      // tile was "sparse" and B04 silently nodata.
+      'a TileByteCounts array that lies past the end of the file',
+      (b: Buffer) => b.writeUInt32LE(0x5f000000 + b.readUInt32LE(tagEntry(b, 325) + 8), tagEntry(b, 325) + 8),
+      /^file is truncated: TIFF tag TileByteCounts \(325\) holds 4 values ending at byte \d+, but the file has \d+ bytes$/,
+    ],
   ])('%s', (_, edit, fault) => {
     const { scene, path } = cogWith(edit);
     const line = expectRefused(scene);
