@@ -186,6 +186,25 @@ describe('JPEG 2000 decomposition levels', () => {
   });
 });
 
+describe('JPEG 2000 component subsampling', () => {
+  test.each([
+    [1, 161, 'by 1x161'],
+    [0, 1, 'by 0x1'],
+  ])('XRsiz %i, YRsiz %i: refused from the header (fuzz jp2:1:1117 decoded fewer rows, silently)', (dx, dy, said) => {
+    const scene = copyScene(unuSample, `${UNU_ID}.SAFE`);
+    const path = join(scene, unuR60.slice(unuSample.length), 'T29UNU_20221005T115411_B04_60m.jp2');
+    const bytes = readFileSync(path);
+    const siz = bytes.indexOf('jp2c', 0, 'latin1') + 4 + 2; // after SOC: the SIZ marker
+    expect(bytes.readUInt16BE(siz)).toBe(0xff51);
+    bytes[siz + 41] = dx; // marker(2) Lsiz(2) Rsiz(2) sizes(32) Csiz(2) Ssiz(1), then XRsiz, YRsiz
+    bytes[siz + 42] = dy;
+    writeFileSync(path, bytes);
+    expect(expectRefused(scene)).toBe(
+      `archeo: ${path}: unreadable JPEG 2000 (codestream SIZ marker subsamples component 0 ${said} (archeo reads 1x1))`,
+    );
+  });
+});
+
 describe('--aoi GeoJSON across the antimeridian', () => {
   function aoiFile(coordinates: number[][][]): string {
     const file = join(tempDir(), 'aoi.geojson');
