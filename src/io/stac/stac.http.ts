@@ -88,7 +88,7 @@ export function backoffMs(retry: number, policy: RetryPolicy, random = Math.rand
 function networkCode(err: unknown): string {
   const e = err as { name?: string; code?: string; cause?: { code?: string; name?: string; message?: string } };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'timed out';
-  return e?.cause?.code ?? e?.code ?? e?.cause?.name ?? (err as Error)?.message ?? String(err);
+  return e?.cause?.code ?? e?.code ?? e?.cause?.message ?? (err as Error)?.message ?? String(err);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
