@@ -1,7 +1,7 @@
 /**
  * A STAC API for tests: a real HTTP server (node:http) on 127.0.0.1 serving items, item searches with
  * paging (GET next links, POST next links with a full body, POST next links with `merge: true`) and
- * injected faults (a status with Retry-After, a connection reset, a `next` link that repeats). Items are
+ * injected faults (a status with Retry-After, a connection reset, a slow answer, a `next` link that repeats). Items are
  * built from the real Earth Search v1 item of the COG sample (samples/…/S2A_29RKH_20200219_0_L2A.json),
  * with the band hrefs pointing at the sample's local COGs, so scans run offline.
  */
@@ -73,6 +73,8 @@ export interface Fault {
   retryAfter?: string;
   /** Destroy the socket without an answer. */
   reset?: boolean;
+  /** Answer normally, but only after this long (a slow server). */
+  delayMs?: number;
 }
 
 export interface Logged {
@@ -131,7 +133,10 @@ export class StacServer {
     const url = new URL(req.url ?? '/', this.url);
     this.log.push({ method: req.method ?? '', url: url.pathname + url.search, body, at: Date.now() });
     const fault = this.faults.find((f) => f.times > 0 && `${req.method} ${url.pathname}`.startsWith(f.match));
-    if (fault) {
+    if (fault?.delayMs !== undefined) {
+      fault.times--;
+      await new Promise((r) => setTimeout(r, fault.delayMs));
+    } else if (fault) {
       fault.times--;
       if (fault.reset) {
         req.socket.destroy();

@@ -218,6 +218,15 @@ describe('JSON over HTTP with retries', () => {
     expect(err.transient).toBe(true);
     server.faults = [];
   });
+  test('a server slower than the attempt timeout: timed out and retried; the next attempt succeeds', async () => {
+    server.faults = [{ match: 'GET /collections', times: 1, delayMs: 1500 }];
+    const r = await fetchJson(server.itemUrl('S2A_A'), {}, { ...fast, timeoutMs: 300 });
+    expect(r.retries).toBe(1);
+    server.faults = [{ match: 'GET /collections', times: 1, delayMs: 1500 }];
+    const url = server.itemUrl('S2A_A');
+    const err = (await fetchJson(url, {}, { ...fast, timeoutMs: 300, retries: 0 }).catch((e: unknown) => e)) as Error;
+    expect(err.message).toBe(`${url}: network error (timed out) after 1 attempt (transient)`);
+  });
   test('404 fails at once, permanent', async () => {
     const before = server.log.length;
     const url = server.itemUrl('nope');
