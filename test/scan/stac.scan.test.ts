@@ -9,7 +9,7 @@
  *  - radiometry rules reach report.json.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { errorLines } from '../helpers/cli.js';
 import { outputEntries, rkhSample, tempDir } from '../helpers/paths.js';
@@ -178,6 +178,17 @@ describe('cron over items: transient and permanent faults', () => {
     expect(outputEntries(out)).toEqual(['S2A_flaky', 'S2A_good']);
   });
 
+  test('a search that fails as a whole stops the run: exit 1, one line naming the search, nothing recorded', async () => {
+    const out = tempDir('archeo-stac-down-');
+    server.faults = [{ match: 'POST /search', times: 1, status: 503 }];
+    const r = await archeoAsync(['scan', '--stac', server.url, '--out', out, '--retries', '0', ...FAST]);
+    expect([r.code, errorLines(r.stderr)]).toEqual([
+      1,
+      [`archeo: POST ${server.url}search: HTTP 503 Service Unavailable after 1 attempt (transient)`],
+    ]);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
   test('local item files: relative hrefs; a missing band is a permanent fault, skipped until the item changes', async () => {
     const dir = tempDir('archeo-stac-local-');
     const good = localItem('S2A_local_ok');
@@ -230,6 +241,12 @@ describe('radiometry rules reach report.json', () => {
       ['B04', 0],
       ['SCL', 0],
     ]);
+    const info = await archeoAsync(['info', join(dir, 'true.json'), '--json']);
+    expect(JSON.parse(info.stdout)).toMatchObject({
+      id: 'S2A_applied_true',
+      layout: 'STAC item (radiometry rule earthsearch:boa_offset_applied)',
+      baseline: '05.09',
+    });
     const f = read('S2A_applied_false');
     expect(f.scene.radiometry_rule).toBe('raster:bands');
     expect(f.inputs.bands.map((b) => [b.band, b.offset])).toEqual([
