@@ -13,8 +13,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { HttpError, backoffMs, defaultRetryPolicy, fetchJson, retryAfterMs } from '../../src/io/stac/stac.http.js';
 import { asStacItem, bandAssets, itemMetadata, itemTile, itemVersion } from '../../src/io/stac/stac.item.js';
-import { assetLocation } from '../../src/io/stac/stac.scene.js';
+import { assetLocation, sceneFromItem } from '../../src/io/stac/stac.scene.js';
 import { nextRequest, searchItems } from '../../src/io/stac/stac.search.js';
+import { join } from 'node:path';
+import { rkhSample } from '../helpers/paths.js';
 import { StacServer, localItem, sampleItem, type Item } from '../helpers/stac.js';
 
 const fast = { ...defaultRetryPolicy, baseMs: 20, maxMs: 100, timeoutMs: 5000 };
@@ -163,6 +165,31 @@ describe('asset hrefs', () => {
     expect(assetLocation('./B04.tif', 'file:///x/item.json')).toEqual({ local: '/x/B04.tif' });
     expect(assetLocation('B04.tif', 'https://h/items/a')).toEqual({ remote: 'https://h/items/B04.tif' });
     expect(assetLocation('s3://b/k/B04.tif', '/x/item.json')).toEqual({ remote: 's3://b/k/B04.tif' });
+  });
+});
+
+describe('an item as a scene', () => {
+  test('band-id keys on local files: B08 from B08, B8A from B8A; remote bands left out with a warning', async () => {
+    const item = pcItem('05.10');
+    for (const id of ['B02', 'B04', 'B08', 'B8A', 'SCL']) item.assets[id]!.href = join(rkhSample, `${id}.tif`);
+    const scene = await sceneFromItem({ item: asItem(item), location: '/x/item.json', version: 'v' });
+    expect(scene.layout).toBe('stac');
+    expect(Object.fromEntries([...scene.bands].map(([b, f]) => [b, f[0]!.path]))).toEqual({
+      B02: join(rkhSample, 'B02.tif'),
+      B04: join(rkhSample, 'B04.tif'),
+      B08: join(rkhSample, 'B08.tif'),
+      B8A: join(rkhSample, 'B8A.tif'),
+      SCL: join(rkhSample, 'SCL.tif'),
+    });
+    expect(scene.metadata.offsets.B04).toBe(-1000);
+    expect(scene.warnings).toEqual([
+      '/x/item.json: remote band assets left out (this build reads local paths and file:// URLs only): B11 (B11: https://example.blob.core.windows.net/x/B11_10m.tif)',
+    ]);
+  });
+  test('an item whose every band is remote fails naming it', async () => {
+    await expect(sceneFromItem({ item: asItem(sampleItem()), location: '/x/item.json', version: 'v' })).rejects.toThrow(
+      /^\/x\/item\.json: every band asset is remote \(B01 \(coastal: https:\/\/sentinel-cogs/,
+    );
   });
 });
 
