@@ -23,7 +23,10 @@ export const defaultCollection = 'sentinel-2-l2a';
 
 export function addStacFlags(command: Command): Command {
   return command
-    .option('--stac <url>', 'a STAC API root (e.g. https://earth-search.aws.element84.com/v1): scan the items it finds')
+    .option(
+      '--stac <url>',
+      'a STAC API root (e.g. https://earth-search.aws.element84.com/v1) to search for items (--aoi also limits the search)',
+    )
     .option('--collection <id>', `STAC collection searched (default ${defaultCollection})`)
     .option('--bbox <W,S,E,N>', 'search only items intersecting this lon/lat box')
     .option('--datetime <A/B>', 'search only items in this time (2024-06-01/2024-06-30, 2024-06-01, ../2024-01-01)')
