@@ -83,7 +83,12 @@ export async function describeScene(path: string): Promise<SceneDescription> {
   return {
     id: scene.id,
     path: scene.path,
-    layout: scene.layout === 'safe' ? 'SAFE product (JPEG 2000)' : 'COG folder',
+    layout:
+      scene.layout === 'safe'
+        ? 'SAFE product (JPEG 2000)'
+        : scene.layout === 'safe-zip'
+          ? 'zipped SAFE product (JPEG 2000, read in place)'
+          : 'COG folder',
     datetime: scene.metadata.datetime ?? null,
     baseline: scene.metadata.baseline ?? null,
     quantification: scene.metadata.quantification,
