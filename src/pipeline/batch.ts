@@ -67,6 +67,8 @@ export function runParameterHash(ctx: ScanContext): string {
     aoi: p.aoi ? [p.aoi.west, p.aoi.south, p.aoi.east, p.aoi.north] : null,
     boa_offset: p.boaOffset ?? null,
     reflectance: p.reflectance,
+    // Only when set: hashes of runs without the flag stay what they were (no scene redone for nothing).
+    ...(p.clipReflectance ? { clip_reflectance: true } : {}),
     compress: ctx.codec,
     level: ctx.level,
     block: ctx.block,

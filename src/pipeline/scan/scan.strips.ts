@@ -10,6 +10,7 @@ import type { StatsCollector } from './detect.stats.js';
 import type { DetectionStream } from './detect.stream.js';
 import type { ScanContext } from './scan.context.js';
 import type { ScanPlan } from './scan.plan.js';
+import type { NegativeReflectanceCounter } from './reflectance.range.js';
 import { axesOf, forEachStrip, readStrip, WindowPool, type StripSpan } from './scan.read.js';
 import type { EncodeTask, PlanesResult, PlanesTask, StripResult, StripTask } from './scan.worker.js';
 
@@ -21,6 +22,8 @@ export interface StripSinks {
   afterStrip: () => void;
   /** The device engine's kernels, when a device engine computes the indices. */
   device: DeviceKernels | undefined;
+  /** Counts negative reflectance in the DN windows as they are read. */
+  negatives: NegativeReflectanceCounter;
 }
 
 /**
@@ -36,7 +39,7 @@ export async function streamStrips(
   sceneId: string,
   sinks: StripSinks,
 ): Promise<number> {
-  const { stream, collector, afterStrip, device } = sinks;
+  const { stream, collector, afterStrip, device, negatives } = sinks;
   const T = ctx.block;
   const { window } = plan;
   const strips = stripSpans(window, T);
@@ -51,6 +54,7 @@ export async function streamStrips(
   const read = async (s: StripSpan) => {
     const t0 = performance.now();
     const data = await readStrip(plan, bandAxes, sclAxes, s.gy0, s.rows, windows);
+    negatives.add(data.bands);
     metrics.add('read', (performance.now() - t0) / 1000, {
       bytes: data.bands.reduce((a, b) => a + b.data.byteLength, 0),
     });
