@@ -1,7 +1,8 @@
 /**
  * The README's quick start, as written there: its scan of the synthetic sample writes candidates, masks
  * with content and an outlined quicklook, and the candidates lie on what the generator planted
- * (samples/synthetic_T21LYG_seed7/truth.json, written by make_scene.py — not by archeo).
+ * (samples/synthetic_T21LYG_seed7/truth.json, written by make_scene.py — not by archeo). Its log names the
+ * engine without the note on why no GPU answered (that note is for `--backend webgpu`, `info --engines`, -v).
  */
 import { beforeAll, expect, test } from '@jest/globals';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -28,6 +29,7 @@ interface Candidates {
 }
 
 let sceneOut: string;
+let stderr: string;
 beforeAll(() => {
   const args = quickStartScan();
   const out = tempDir();
@@ -38,6 +40,7 @@ beforeAll(() => {
   const r = archeo(args, {}, root);
   expect(errorLines(r.stderr)).toEqual([]);
   expect(r.code).toBe(0);
+  stderr = r.stderr;
   const scenes = readdirSync(out).filter((n) => !n.startsWith('archeo-state') && n !== 'run-report.json');
   expect(scenes).toEqual(['synthetic_T21LYG_seed7']);
   sceneOut = join(out, scenes[0]!);
@@ -75,4 +78,11 @@ test('masks per detector, and a quicklook', () => {
   const report = JSON.parse(readFileSync(join(sceneOut, 'report.json'), 'utf8'));
   expect(report.warnings).toEqual([]);
   expect(report.detection.detectors.terra_preta.maskPixels).toBeGreaterThan(0);
+});
+
+test('the first run names its engine but says nothing about Vulkan drivers (no GPU was asked for)', () => {
+  const engine = stderr.split('\n').filter((l) => l.includes('Run:Engine'));
+  expect(engine.length).toBe(1);
+  expect(engine[0]).toMatch(/"msg":"engine: \w+ on /);
+  for (const word of ['Vulkan', 'vulkan', 'SwiftShader', 'GPU answered']) expect(stderr).not.toContain(word);
 });
