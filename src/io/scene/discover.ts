@@ -324,13 +324,14 @@ async function discoverSafeZip(path: string): Promise<Scene> {
   const depth = (n: string): number => n.split('/').length;
   // The product's folder inside the archive: where its MTD_MSIL2A.xml is, else above its GRANULE folder.
   const mtdName = names.filter((n) => /(^|\/)MTD_MSIL2A\.xml$/.test(n)).sort((a, b) => depth(a) - depth(b))[0];
-  const granuleAt = names.map((n) => n.indexOf('GRANULE/')).find((i) => i === 0 || i > 0);
+  const granule = /^(?:[^/]+\/)?GRANULE\//;
   const prefix =
     mtdName !== undefined
       ? mtdName.slice(0, -'MTD_MSIL2A.xml'.length)
-      : granuleAt !== undefined
-        ? (names.find((n) => n.includes('GRANULE/'))?.slice(0, granuleAt) ?? '')
-        : '';
+      : (names
+          .map((n) => granule.exec(n)?.[0])
+          .find((m) => m !== undefined)
+          ?.slice(0, -'GRANULE/'.length) ?? '');
   let metadata: SceneMetadata;
   let metadataPath: string | undefined;
   if (mtdName !== undefined) {
