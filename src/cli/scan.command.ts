@@ -41,6 +41,7 @@ interface ScanFlags extends CommonOptions, StacFlags {
   threads?: string;
   boaOffset?: string;
   reflectance: string;
+  clipReflectance?: boolean;
   simd: boolean;
   backend: string;
   list?: boolean;
@@ -108,6 +109,10 @@ export function scanCommand(setExit: (code: number) => void): Command {
       )
         .choices(['divide', 'multiply'])
         .default('divide'),
+    )
+    .option(
+      '--clip-reflectance',
+      'set negative reflectance (DN below -BOA_ADD_OFFSET, baseline 04.00+) to 0, so normalised differences stay in [-1, 1]; counted in report.json either way',
     )
     .option('--list', 'print what a run would do with each scene and why (new, changed, done, failed before), and stop')
     .option('--force', 'redo every scene, even those done and unchanged')
@@ -295,6 +300,7 @@ async function buildContext(
       aoi,
       boaOffset: flags.boaOffset === undefined ? undefined : parseNumberFlag('--boa-offset', flags.boaOffset),
       reflectance: flags.reflectance as 'divide' | 'multiply',
+      clipReflectance: flags.clipReflectance ?? false,
     },
     codec,
     level,

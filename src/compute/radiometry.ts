@@ -1,7 +1,9 @@
 /**
  * Digital numbers to surface reflectance: (DN + BOA_ADD_OFFSET) / BOA_QUANTIFICATION_VALUE, in float32
  * as numpy computes it (the sum is exact, the division rounded once). DN 0 is nodata and becomes NaN.
- * No clipping: with the −1000 offset, dark pixels have small negative reflectance, as ESA defines.
+ * No clipping by default: with the −1000 offset, dark pixels (DN 1 to 999) have negative reflectance, as
+ * ESA defines, and normalised differences of such pixels leave [−1, 1]. `clip` sets negative reflectance
+ * to 0 (`--clip-reflectance`; docs/scan.md, "Out-of-range reflectance").
  */
 import type { TypedArray } from '../core/types.js';
 
@@ -16,6 +18,8 @@ export interface Radiometry {
    * it (GDAL scale, peer_numpy.py); it rounds twice, so 1 in ~10 values differs by one float32 ulp.
    */
   mode?: 'divide' | 'multiply';
+  /** Negative reflectance (DN below −offset) becomes 0, so normalised differences stay in [−1, 1]. */
+  clip?: boolean;
 }
 
 /** Reflectance of one DN, exactly as numpy's float32 `(dn + offset) / quantification`; DN 0 is NaN. */
@@ -23,7 +27,16 @@ export function reflectanceOf(dn: number, r: Radiometry): number {
   const f = Math.fround;
   if (dn === 0) return NaN;
   const v = f(dn + f(r.offset));
+  if (r.clip && v < 0) return 0;
   return r.mode === 'multiply' ? f(v * f(1 / r.quantification)) : f(v / f(r.quantification));
+}
+
+/**
+ * The DN below which reflectance is negative (DN 1 up to this, exclusive): −offset, or 0 when the offset
+ * is 0 and no DN is negative.
+ */
+export function negativeBelowDn(r: Radiometry): number {
+  return Math.max(0, -r.offset);
 }
 
 /**

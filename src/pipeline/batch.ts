@@ -72,6 +72,8 @@ export function runParameterHash(ctx: ScanContext): string {
     aoi: p.aoi ? [p.aoi.west, p.aoi.south, p.aoi.east, p.aoi.north] : null,
     boa_offset: p.boaOffset ?? null,
     reflectance: p.reflectance,
+    // Only when set: hashes of runs without the flag stay what they were (no scene redone for nothing).
+    ...(p.clipReflectance ? { clip_reflectance: true } : {}),
     compress: ctx.codec,
     level: ctx.level,
     block: ctx.block,
@@ -203,12 +205,18 @@ async function runWithEngine(
 
     let failure: unknown;
     if (todo.length > 0) {
-      if (engine)
-        logger.info(
-          'Run:Engine',
-          { engine: engine.name, device: engine.device.description },
-          engine.note ?? `engine: ${engine.name} on ${engine.device.description}`,
-        );
+      if (engine) {
+        // Why `auto` stayed on the CPU (no Vulkan loader, no GPU driver…) is for those who asked for a GPU
+        // (--backend webgpu|tensorflow fails with it) or look (`info --engines`, -v, report.json): a
+        // CPU-only machine is not told about Vulkan on every run.
+        const quietCpu = engine.requested === 'auto' && engine.name === 'cpu';
+        const fields = { engine: engine.name, device: engine.device.description };
+        if (quietCpu) {
+          logger.info('Run:Engine', fields, `engine: cpu on ${engine.device.description}`);
+          if (engine.note) logger.debug('Run:Engine', fields, engine.note);
+        } else
+          logger.info('Run:Engine', fields, engine.note ?? `engine: ${engine.name} on ${engine.device.description}`);
+      }
       const pool = new WorkerPool(new URL('./scan/scan.worker.js', import.meta.url), ctx.threads);
       // Scenes at once (--jobs): each holds its strips in flight and its detection state; the JPEG 2000
       // and tile limits are shared by all, so band decodes do not multiply with the jobs.

@@ -93,7 +93,9 @@ export async function describeScene(path: string): Promise<SceneDescription> {
         ? 'SAFE product (JPEG 2000)'
         : scene.layout === 'stac'
           ? `STAC item (radiometry rule ${scene.metadata.radiometryRule ?? 'none'})`
-          : 'COG folder',
+          : scene.layout === 'safe-zip'
+            ? 'zipped SAFE product (JPEG 2000, read in place)'
+            : 'COG folder',
     datetime: scene.metadata.datetime ?? null,
     baseline: scene.metadata.baseline ?? null,
     quantification: scene.metadata.quantification,

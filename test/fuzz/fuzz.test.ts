@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gdalAvailable as gdalInstalled } from '../helpers/gdal.js';
+import { testIf } from '../helpers/skip.js';
 import { type CampaignReport, campaignCases, formatFindings, formatTable, runCampaign } from './campaign.js';
 import {
   type CaseResult,
@@ -222,7 +223,7 @@ describe('fuzz: the classifier', () => {
     expect((await fake(warned, { klass: 'mtd', reference })).violations).toEqual([]);
   });
 
-  (gdalInstalled ? test : test.skip)(
+  testIf(gdalInstalled, 'GDAL is not installed (gdalinfo not on PATH: apt-get install gdal-bin)')(
     'exit 0, other numbers, no warning, and GDAL refuses the mutated band: silent change',
     async () => {
       const script = `fs.mkdirSync(out + '/S2A'); fs.writeFileSync(out + '/S2A/ndvi.tif', 'other');

@@ -3,15 +3,15 @@
  * installed; with ARCHEO_REQUIRE_GDAL=1 (set by .ci/run) a missing GDAL fails instead of skipping.
  */
 import { spawnSync } from 'node:child_process';
-import { test } from '@jest/globals';
+import { testIf } from './skip.js';
 
 export const gdalAvailable = spawnSync('gdalinfo', ['--version'], { encoding: 'utf8' }).status === 0;
 if (!gdalAvailable && process.env['ARCHEO_REQUIRE_GDAL'] === '1') {
   throw new Error('ARCHEO_REQUIRE_GDAL=1 but gdalinfo is not on PATH (apt-get install gdal-bin)');
 }
 
-/** `test` when GDAL is installed, `test.skip` otherwise. */
-export const gdalTest = gdalAvailable ? test : test.skip;
+/** `test` when GDAL is installed; otherwise skipped, the reason in the test's name (helpers/skip.ts). */
+export const gdalTest = testIf(gdalAvailable, 'GDAL is not installed (gdalinfo not on PATH: apt-get install gdal-bin)');
 
 export function gdal(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });

@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { test } from '@jest/globals';
+import { testIf } from './skip.js';
 import { root } from './paths.js';
 
 function probe(): { available: boolean; reason?: string } {
@@ -29,5 +29,8 @@ if (!webgpuAvailable && process.env['ARCHEO_REQUIRE_WEBGPU'] === '1') {
   );
 }
 
-/** `test` when the webgpu engine is available, `test.skip` otherwise. */
-export const webgpuTest = webgpuAvailable ? test : test.skip;
+/** `test` when the webgpu engine is available; otherwise skipped with the probe's reason (helpers/skip.ts). */
+export const webgpuTest = testIf(
+  webgpuAvailable,
+  `no Vulkan device answered for the webgpu engine (${(found.reason ?? 'no reason given').split('\n')[0]}; apt-get install chromium libvulkan1 for SwiftShader)`,
+);

@@ -34,7 +34,10 @@ describe('bad input', () => {
   test('a folder with no bands', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'notes.txt'), 'not a scene');
-    expectFailure(dir, `${dir}: no Sentinel-2 bands found (expected B04.tif-style GeoTIFFs or a .SAFE product)`);
+    expectFailure(
+      dir,
+      `${dir}: no Sentinel-2 bands found (expected B04.tif-style GeoTIFFs, a .SAFE product or a .SAFE.zip)`,
+    );
   });
 
   test('a truncated GeoTIFF', () => {

@@ -6,6 +6,8 @@
 import type { BandReader } from './band.reader.js';
 import { openGeoTiff, type Limiter } from './geotiff.reader.js';
 import { openJp2 } from './jp2.reader.js';
+import { InputError } from '../../core/errors.js';
+import { splitZipMemberPath } from '../zip/member.path.js';
 
 export interface OpenBandOptions {
   /** Whole-band JPEG 2000 decodes in flight (each holds a decoded band). */
@@ -21,6 +23,10 @@ export function isJp2Path(path: string): boolean {
   return /\.jp2$/i.test(path);
 }
 
-export function openBandReader(path: string, opts: OpenBandOptions = {}): Promise<BandReader> {
+export async function openBandReader(path: string, opts: OpenBandOptions = {}): Promise<BandReader> {
+  // Zipped products hold JPEG 2000 bands, read whole from the member; a GeoTIFF would need random access
+  // into a compressed member, which the tile reader does not have.
+  if (!isJp2Path(path) && splitZipMemberPath(path))
+    throw new InputError(path, 'a GeoTIFF inside a zip archive is not read in place (unzip the archive)');
   return isJp2Path(path) ? openJp2(path, opts.jp2Limit, opts.level) : openGeoTiff(path, opts.tileLimit, opts.level);
 }

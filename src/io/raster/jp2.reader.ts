@@ -4,13 +4,13 @@
  * decoded band (2 bytes a pixel: 241 MB for a 10 m tile) per open JP2 band, the known limit of JP2 input;
  * COG input streams tile by tile.
  */
-import { readFile, stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../../core/errors.js';
 import type { PixelWindow, RasterGrid, SampleType, TypedArray } from '../../core/types.js';
 import { allocSamples } from '../../core/types.js';
 import { checkGeoTransform, newReadStats, type BandReader, type ReadStats } from './band.reader.js';
 import { parseJp2, type Jp2Parts } from './jp2.boxes.js';
+import { readWhole } from '../zip/member.path.js';
 
 import type { Limiter } from './geotiff.reader.js';
 
@@ -23,12 +23,8 @@ export async function openJp2(
   limit: Limiter = (fn) => fn(),
   level?: { minWidth: number },
 ): Promise<Jp2Reader> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch {
-    throw new InputError(path, 'file not found');
-  }
+  // A plain file, or a member of a zipped product (`product.SAFE.zip!/GRANULE/…`), read whole either way.
+  const { bytes, storedBytes } = await readWhole(path);
   let parts: Jp2Parts;
   try {
     parts = parseJp2(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
@@ -49,15 +45,7 @@ export async function openJp2(
   const sx = parts.width / width;
   const sy = parts.height / height;
   const grid: RasterGrid = { width, height, transform: [ox, px * sx, rx, oy, ry, py * sy], epsg: parts.epsg };
-  return new Jp2Reader(
-    path,
-    grid,
-    parts.bits <= 8 ? 'uint8' : 'uint16',
-    (await stat(path)).size,
-    parts.codestream,
-    limit,
-    k,
-  );
+  return new Jp2Reader(path, grid, parts.bits <= 8 ? 'uint8' : 'uint16', storedBytes, parts.codestream, limit, k);
 }
 
 export class Jp2Reader implements BandReader {

@@ -1,11 +1,12 @@
 /**
- * A scene's input fingerprint: every file below the scene folder (bands, metadata, STAC item), by
+ * A scene's input fingerprint: every file below the scene folder (bands, metadata, STAC item), or the
+ * zipped product itself, by
  * relative path, size and modification time. Cheap (no file is read) and enough to notice a band
  * replaced, re-downloaded or touched; hashed so the state compares one string.
  */
 import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 
 export interface Fingerprint {
   hash: string;
@@ -14,6 +15,12 @@ export interface Fingerprint {
 
 export async function fingerprintScene(dir: string): Promise<Fingerprint> {
   const files: [string, number, number][] = [];
+  const top = await stat(dir);
+  if (top.isFile()) {
+    // A zipped product: the archive is the one input file.
+    files.push([basename(dir), top.size, Math.round(top.mtimeMs)]);
+    return { hash: createHash('sha256').update(JSON.stringify(files)).digest('hex'), files };
+  }
   const walk = async (d: string): Promise<void> => {
     const list = await readdir(d, { withFileTypes: true });
     list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

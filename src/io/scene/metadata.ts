@@ -32,7 +32,7 @@ export const DEFAULT_BOA_OFFSET = -1000;
 /** Accepted BOA_ADD_OFFSET values, in DN: integers in this range (ESA uses 0 and -1000). */
 export const OFFSET_RANGE = [-2000, 0] as const;
 /** A product metadata file is some tens of kB; anything this large is not one (and is not read whole). */
-const MAX_MTD_BYTES = 16 * 1024 * 1024;
+export const MAX_MTD_BYTES = 16 * 1024 * 1024;
 
 /** Whether a baseline ("04.00") is 04.00 or later: the products with BOA_ADD_OFFSET. */
 const offsetBaseline = (baseline: string): boolean => Number(baseline) >= 4;
@@ -66,6 +66,14 @@ export async function readSafeMetadata(path: string, productName?: string): Prom
     if (err instanceof InputError) throw err;
     throw new InputError(path, 'cannot be read');
   }
+  return safeMetadataFromBytes(path, bytes, productName);
+}
+
+/**
+ * `readSafeMetadata` on bytes already read (a member of a zipped product: `path` names it for the
+ * errors). The caller checks the size against MAX_MTD_BYTES.
+ */
+export function safeMetadataFromBytes(path: string, bytes: Uint8Array, productName?: string): SceneMetadata {
   const fromName = metadataFromName(productName ?? '');
   let root: XmlElement;
   try {

@@ -102,6 +102,7 @@ export function scanParameters(ctx: ScanContext, plan: ScanPlan): ScanParameters
     mask_classes: ctx.plan.maskClasses,
     boa_offset: ctx.plan.boaOffset ?? null,
     reflectance: ctx.plan.reflectance,
+    ...(ctx.plan.clipReflectance ? { clip_reflectance: true as const } : {}),
     aoi: aoi ? [aoi.west, aoi.south, aoi.east, aoi.north] : null,
     compress: ctx.codec,
     level: ctx.level,

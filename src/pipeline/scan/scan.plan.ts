@@ -33,6 +33,8 @@ export interface PlanOptions {
   boaOffset: number | undefined;
   /** How DN become reflectance (see Radiometry.mode). */
   reflectance: 'divide' | 'multiply';
+  /** Negative reflectance becomes 0 (--clip-reflectance; Radiometry.clip). */
+  clipReflectance?: boolean;
   /** Limits concurrent JPEG 2000 decodes (each holds a decoded band). */
   jp2Limit: Limiter;
   /** Limits concurrent GeoTIFF tile reads and decodes, across all bands. */
@@ -187,7 +189,12 @@ export async function planScan(scene: Scene, opts: PlanOptions): Promise<ScanPla
           srcHeight: reader.grid.height,
           method,
         },
-        radiometry: { offset, quantification: scene.metadata.quantification, mode: opts.reflectance },
+        radiometry: {
+          offset,
+          quantification: scene.metadata.quantification,
+          mode: opts.reflectance,
+          ...(opts.clipReflectance ? { clip: true } : {}),
+        },
       };
     };
     const bands = files.map((f, i) => planBand(f, opened[i]!, opts.resample));

@@ -1,4 +1,5 @@
 /** Assembles a scene's `report.json` (product.md, "Performance report"). */
+import type { ReflectanceReport } from './reflectance.range.js';
 import { createHash } from 'node:crypto';
 import type { EngineSelection } from '../../engine/select.js';
 import type { Metrics } from '../../core/metrics.js';
@@ -15,6 +16,8 @@ export interface ScanParameters {
   mask_classes: number[];
   boa_offset: number | null;
   reflectance: string;
+  /** --clip-reflectance: negative reflectance set to 0 (present only when set: hashes of other runs unchanged). */
+  clip_reflectance?: true;
   aoi: number[] | null;
   compress: string;
   level: number;
@@ -91,6 +94,8 @@ export interface ScanReport extends ReportHeader<'scan'> {
     skipped: { name: string; missing: string[] }[];
     candidates: number;
   } | null;
+  /** Negative reflectance per band (before clipping) and whether it was clipped (reflectance.range.ts). */
+  reflectance: ReflectanceReport;
   peak_rss_mb: number;
   warnings: string[];
   recommendations: string[];
@@ -110,6 +115,7 @@ export interface ReportInput {
   outputs: { path: string; bytes: number }[];
   validPixels: number;
   detection: ScanReport['detection'];
+  reflectance: ReflectanceReport;
 }
 
 const advice = {
@@ -193,6 +199,7 @@ export function buildScanReport(r: ReportInput): ScanReport {
     stages,
     throughput: { pixels_per_s: Math.round(pixels / r.wallSeconds), stages: throughput },
     detection: r.detection,
+    reflectance: r.reflectance,
     peak_rss_mb: peak,
     warnings: r.plan.warnings,
     recommendations: recommendations({ stages, peakRssMb: peak, advice, extra }),

@@ -8,6 +8,7 @@ import type { WorkerPool } from '../../engine/cpu/pool.js';
 import type { DeviceKernels } from '../../engine/engine.js';
 import type { ScanContext } from './scan.context.js';
 import type { ScanPlan } from './scan.plan.js';
+import type { NegativeReflectanceCounter } from './reflectance.range.js';
 import { axesOf, forEachStrip, readStrip, WindowPool, type StripSpan } from './scan.read.js';
 import type { EncodeTask, PlanesResult, PlanesTask, StripResult, StripTask } from './scan.worker.js';
 
@@ -26,6 +27,8 @@ export interface StripSinks {
     | undefined;
   /** The device engine's kernels, when a device engine computes the indices. */
   device: DeviceKernels | undefined;
+  /** Counts negative reflectance in the DN windows as they are read. */
+  negatives: NegativeReflectanceCounter;
 }
 
 /**
@@ -41,7 +44,7 @@ export async function streamStrips(
   sceneId: string,
   sinks: StripSinks,
 ): Promise<number> {
-  const { detection, device } = sinks;
+  const { detection, device, negatives } = sinks;
   const T = ctx.block;
   const { window } = plan;
   const strips = stripSpans(window, T);
@@ -56,6 +59,7 @@ export async function streamStrips(
   const read = async (s: StripSpan) => {
     const t0 = performance.now();
     const data = await readStrip(plan, bandAxes, sclAxes, s.gy0, s.rows, windows);
+    negatives.add(data.bands);
     metrics.add('read', (performance.now() - t0) / 1000, {
       bytes: data.bands.reduce((a, b) => a + b.data.byteLength, 0),
     });

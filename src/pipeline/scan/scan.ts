@@ -6,6 +6,7 @@
  * with the tile. The steps: open (plan) → outputs (writers) → engines (worker setup, device kernels) →
  * detection started → strips → indices finished → detection finished → report → folder committed.
  */
+import { NegativeReflectanceCounter } from './reflectance.range.js';
 import { mkdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { Metrics } from '../../core/metrics.js';
@@ -98,11 +99,13 @@ export async function scanScene(
     }
 
     tracker.stage = 'strips';
+    const negatives = new NegativeReflectanceCounter(plan.bands, ctx.plan.clipReflectance ?? false);
     let validPixels: number;
     try {
       validPixels = await streamStrips(ctx, pool, plan, key, metrics, scene.id, {
         detection,
         device,
+        negatives,
       });
     } catch (err) {
       detection?.discard();
@@ -123,6 +126,11 @@ export async function scanScene(
       }
     }
 
+    const outOfRange = negatives.warning();
+    if (outOfRange) {
+      plan.warnings.push(outOfRange);
+      logger.warn('Scene:Warning', { scene: scene.id }, outOfRange);
+    }
     tracker.stage = 'write';
     addDecodeTimes(plan, metrics);
     const outputs = await Promise.all(
@@ -142,6 +150,7 @@ export async function scanScene(
       outputs,
       validPixels,
       detection: detected,
+      reflectance: negatives.report(),
     });
     await writeJsonAtomic(join(tmp, 'report.json'), report);
     await commitDir(tmp, finalDir);

@@ -174,7 +174,18 @@ export async function runRms(ctx: RmsContext): Promise<RmsResult> {
         await set.writeFile(path, text);
         files.push(path);
       };
-      const header = `Root Mean Square in space for each acquisition of time-series\nTimeseries file: ${deramped}\nMask file: ${ctx.maskFile}\nDate\t\tRMS (m)`;
+      // MintPy's four header lines, naming what this run really used: MintPy names its deramped cube
+      // (<name>_ramp.h5, which archeo never writes) and the mask file as given even when it does not exist.
+      const tsLine =
+        ctx.ramp === 'no'
+          ? ctx.input
+          : `${ctx.input} (${ctx.ramp} ramp removed per date in memory; ${basename(deramped)} not written)`;
+      const maskLine = mask
+        ? ctx.maskFile
+        : ctx.maskFile === 'no'
+          ? 'none'
+          : `none (${ctx.maskFile} not found: every pixel used)`;
+      const header = `Root Mean Square in space for each acquisition of time-series\nTimeseries file: ${tsLine}\nMask file: ${maskLine}\nDate\t\tRMS (m)`;
       await write(
         `rms_${base}.txt`,
         savetxt(
