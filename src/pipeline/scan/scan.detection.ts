@@ -100,7 +100,8 @@ export class SceneDetection {
 
   /** Writes the mask rows that became final with the last strip. */
   afterStrip(): void {
-    for (let d = 0; d < this.runs.length; d++) this.masks.advance(d, this.stream.mask(d), this.stream.finalRows(d));
+    for (let d = 0; d < this.runs.length; d++)
+      this.masks.advance(d, this.stream.mask(d), this.stream.validMask(d), this.stream.finalRows(d));
   }
 
   /** The strips failed: the retained source windows go back. */

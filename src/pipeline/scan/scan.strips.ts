@@ -11,7 +11,7 @@ import type { DetectionStream } from './detect.stream.js';
 import type { ScanContext } from './scan.context.js';
 import type { ScanPlan } from './scan.plan.js';
 import { axesOf, forEachStrip, readStrip, WindowPool, type StripSpan } from './scan.read.js';
-import type { EncodeTask, PlanesResult, PlanesTask, StripResult, StripTask } from './scan.worker.js';
+import type { EncodeTask, OverviewTask, PlanesResult, PlanesTask, StripResult, StripTask } from './scan.worker.js';
 
 /** Where a scene's strips go besides the output files. */
 export interface StripSinks {
@@ -21,6 +21,8 @@ export interface StripSinks {
   afterStrip: () => void;
   /** The device engine's kernels, when a device engine computes the indices. */
   device: DeviceKernels | undefined;
+  /** The written indices that have overviews (their pyramids advance after each strip, in order). */
+  overviews: readonly number[];
 }
 
 /**
@@ -36,7 +38,7 @@ export async function streamStrips(
   sceneId: string,
   sinks: StripSinks,
 ): Promise<number> {
-  const { stream, collector, afterStrip, device } = sinks;
+  const { stream, collector, afterStrip, device, overviews } = sinks;
   const T = ctx.block;
   const { window } = plan;
   const strips = stripSpans(window, T);
@@ -47,6 +49,10 @@ export async function streamStrips(
   const windows = new WindowPool();
   let validPixels = 0;
   let done = 0;
+  // The overviews advance strip after strip, in order, once a strip's tasks have copied their rows into
+  // the strip slots. A strip is done only when its step is: the next strips in flight then never
+  // overwrite a slot still being read (slots = strips in flight).
+  let overviewChain: Promise<unknown> = Promise.resolve();
 
   const read = async (s: StripSpan) => {
     const t0 = performance.now();
@@ -77,7 +83,29 @@ export async function streamStrips(
       tasks.push(device ? onDevice(pool, device, task) : pool.run<StripResult>(task));
       cols0.push(c * T);
     }
-    const results = await Promise.all(tasks);
+    const all = Promise.all(tasks);
+    const step = overviewChain.then(async () => {
+      await all;
+      const seconds = await Promise.all(
+        overviews.map((index) =>
+          pool.run<number>({
+            type: 'overview',
+            key,
+            index,
+            strip: s.index,
+            y0: s.gy0 - window.y0,
+            rows: s.rows,
+          } satisfies OverviewTask),
+        ),
+      );
+      metrics.add(
+        'overviews',
+        seconds.reduce((a, b) => a + b, 0),
+      );
+    });
+    overviewChain = step;
+    step.catch(() => undefined); // awaited below; a failed strip fails the scene anyway
+    const results = await all;
     // The workers have appended the strip's tiles; its windows go back to the pool, or to the
     // statistics collector, which releases them once the candidates in the strip are summed.
     await stream?.add(s.index, { y0: s.gy0, rows: s.rows, results, cols0 });
@@ -100,6 +128,7 @@ export async function streamStrips(
     if (stream) metrics.add('mask', sum.mask, { pixels: px });
     metrics.add('encode', sum.encode, { bytes: px * 4 * plan.indices.length });
     metrics.add('write', sum.write, { bytes: sum.bytes });
+    await step;
     done++;
     ctx.onProgress?.(`scan ${sceneId}`, done, strips.length);
   };

@@ -102,6 +102,7 @@ export async function scanScene(
         collector: detection?.collector,
         afterStrip: () => detection?.afterStrip(),
         device,
+        overviews: writers.flatMap((w, i) => (w.pyramid ? [i] : [])),
       });
     } catch (err) {
       detection?.discard();
@@ -181,6 +182,8 @@ async function createIndexWriters(
         nodata: NaN,
         description: def.name,
         metadata: { ...metadata, index: def.name, formula: def.description },
+        overviews: 'average',
+        overviewSlots: ctx.inflight,
       }),
     );
   }

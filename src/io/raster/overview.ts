@@ -1,0 +1,137 @@
+/**
+ * Overview levels of a GeoTIFF and the row kernels that make them, defined as GDAL's `gdaladdo` makes
+ * them (GDAL 3.6): level k has ceil(size / 2^k) pixels a side and is computed from level k − 1 (GDAL's
+ * cascading generation for `-r average`). A destination pixel x of a level covers source pixels
+ * [x·r, (x+1)·r) with r = source size / destination size (exactly 2 for an even source size; slightly
+ * less for an odd one, so windows then straddle pixels); `average` weights each source pixel by the part
+ * of it inside the window and skips NaN (nodata), NaN when nothing valid is left; `mode` (masks) takes
+ * the most frequent valid value among the pixels the window touches, ties going to the larger value
+ * (a candidate), nodata when all are nodata. Sums are in float64, rounded once to float32, as GDAL does.
+ */
+
+export type OverviewMethod = 'average' | 'mode';
+
+export interface LevelSize {
+  width: number;
+  height: number;
+}
+
+/**
+ * GDAL's COG rule for the levels: halve until the level fits in one tile (both sides ≤ the tile size).
+ * Level 0 (full resolution) first; a raster that fits in one tile has no overviews.
+ */
+export function overviewSizes(width: number, height: number, tileSize: number): LevelSize[] {
+  const sizes: LevelSize[] = [{ width, height }];
+  let f = 1;
+  while (Math.ceil(width / f) > tileSize || Math.ceil(height / f) > tileSize) {
+    f *= 2;
+    sizes.push({ width: Math.ceil(width / f), height: Math.ceil(height / f) });
+  }
+  return sizes;
+}
+
+/** One destination index's source window: first pixel, one past the last, and each pixel's weight. */
+export interface Window {
+  first: number;
+  end: number;
+  weights: Float64Array;
+}
+
+/** The source windows of every destination pixel along one axis (GDAL's fractional coverage). */
+export function axisWindows(src: number, dst: number): Window[] {
+  const r = src / dst;
+  return Array.from({ length: dst }, (_, x) => {
+    const lo = x * r;
+    const hi = Math.min((x + 1) * r, src);
+    const first = Math.floor(lo + 1e-8);
+    const end = Math.max(first + 1, Math.min(src, Math.ceil(hi - 1e-8)));
+    const weights = new Float64Array(end - first);
+    for (let i = first; i < end; i++) weights[i - first] = Math.min(i + 1, hi) - Math.max(i, lo);
+    return { first, end, weights };
+  });
+}
+
+/**
+ * One destination row of a float32 level from its source rows (`rows[j]` is source row window.first + j,
+ * `srcWidth` samples): weighted mean of the valid samples, NaN when none.
+ */
+export function averageRow(
+  rows: readonly Float32Array[],
+  rowWeights: Float64Array,
+  cols: readonly Window[],
+  out: Float32Array,
+  exact2: boolean,
+): void {
+  if (exact2 && rows.length === 2) {
+    // Even source width and height: 2 x 2 blocks of equal weight (the common case, kept fast).
+    const a = rows[0]!;
+    const b = rows[1]!;
+    for (let x = 0; x < out.length; x++) {
+      const i = 2 * x;
+      let sum = 0;
+      let n = 0;
+      // Unrolled: no array per pixel in the hot loop.
+      let v = a[i]!;
+      if (!Number.isNaN(v)) {
+        sum += v;
+        n++;
+      }
+      v = a[i + 1]!;
+      if (!Number.isNaN(v)) {
+        sum += v;
+        n++;
+      }
+      v = b[i]!;
+      if (!Number.isNaN(v)) {
+        sum += v;
+        n++;
+      }
+      v = b[i + 1]!;
+      if (!Number.isNaN(v)) {
+        sum += v;
+        n++;
+      }
+      out[x] = n ? sum / n : NaN;
+    }
+    return;
+  }
+  for (let x = 0; x < out.length; x++) {
+    const c = cols[x]!;
+    let sum = 0;
+    let weight = 0;
+    for (let j = 0; j < rows.length; j++) {
+      const row = rows[j]!;
+      const wy = rowWeights[j]!;
+      for (let i = c.first; i < c.end; i++) {
+        const v = row[i]!;
+        if (Number.isNaN(v)) continue;
+        const w = wy * c.weights[i - c.first]!;
+        sum += w * v;
+        weight += w;
+      }
+    }
+    out[x] = weight > 0 ? sum / weight : NaN;
+  }
+}
+
+/** One destination row of a uint8 mask level: the mode of the valid values the window touches. */
+export function modeRow(rows: readonly Uint8Array[], cols: readonly Window[], out: Uint8Array, nodata: number): void {
+  const seen: number[] = [];
+  for (let x = 0; x < out.length; x++) {
+    const c = cols[x]!;
+    seen.length = 0;
+    for (const row of rows) for (let i = c.first; i < c.end; i++) if (row[i] !== nodata) seen.push(row[i]!);
+    // A window holds at most 3 x 3 pixels: counting by pairs is cheaper than a histogram.
+    let best = nodata;
+    let most = 0;
+    for (const v of seen) {
+      let n = 0;
+      for (const u of seen) if (u === v) n++;
+      if (n > most || (n === most && v > best)) {
+        most = n;
+        best = v;
+      }
+    }
+    out[x] = best;
+  }
+}
