@@ -5,8 +5,8 @@
  * [x·r, (x+1)·r) with r = source size / destination size (exactly 2 for an even source size; slightly
  * less for an odd one, so windows then straddle pixels); `average` weights each source pixel by the part
  * of it inside the window and skips NaN (nodata), NaN when nothing valid is left; `mode` (masks) takes
- * the most frequent valid value among the pixels the window touches, ties going to the larger value
- * (a candidate), nodata when all are nodata. Sums are in float64, rounded once to float32, as GDAL does.
+ * the most frequent valid value among the pixels the window touches (ties: the value that reached the
+ * count first, as GDAL counts), nodata when all are nodata. Sums are in float64, rounded once to float32, as GDAL does.
  */
 
 export type OverviewMethod = 'average' | 'mode';
@@ -114,24 +114,30 @@ export function averageRow(
   }
 }
 
-/** One destination row of a uint8 mask level: the mode of the valid values the window touches. */
+/**
+ * One destination row of a uint8 mask level: the mode of the valid values the window touches, as GDAL
+ * counts it (row by row, left to right: the first value whose count exceeds every count before it wins,
+ * so of two values tied, the one that reached the tie first).
+ */
 export function modeRow(rows: readonly Uint8Array[], cols: readonly Window[], out: Uint8Array, nodata: number): void {
-  const seen: number[] = [];
+  const counts = new Uint16Array(256);
   for (let x = 0; x < out.length; x++) {
     const c = cols[x]!;
-    seen.length = 0;
-    for (const row of rows) for (let i = c.first; i < c.end; i++) if (row[i] !== nodata) seen.push(row[i]!);
-    // A window holds at most 3 x 3 pixels: counting by pairs is cheaper than a histogram.
     let best = nodata;
     let most = 0;
-    for (const v of seen) {
-      let n = 0;
-      for (const u of seen) if (u === v) n++;
-      if (n > most || (n === most && v > best)) {
-        most = n;
-        best = v;
+    for (const row of rows) {
+      for (let i = c.first; i < c.end; i++) {
+        const v = row[i]!;
+        if (v === nodata) continue;
+        const n = ++counts[v]!;
+        if (n > most) {
+          most = n;
+          best = v;
+        }
       }
     }
+    // Reset only what this window touched (at most 3 x 3 pixels).
+    for (const row of rows) for (let i = c.first; i < c.end; i++) counts[row[i]!] = 0;
     out[x] = best;
   }
 }
