@@ -141,7 +141,7 @@ export class Pyramid {
     const dst = this.state.sizes[k]!;
     const exact2 = src.width % 2 === 0 && src.height % 2 === 0;
     this.rowWins[k] ??= axisWindows(src.height, dst.height);
-    if (!exact2 || this.state.method === 'mode') this.cols[k] ??= axisWindows(src.width, dst.width);
+    if (!exact2) this.cols[k] ??= axisWindows(src.width, dst.width);
     return { cols: this.cols[k] ?? null, rows: this.rowWins[k]!, exact2 };
   }
 
@@ -159,7 +159,7 @@ export class Pyramid {
       const start = this.count(k, 1);
       const out = block.subarray((y - start) * width, (y - start + 1) * width);
       if (method === 'average') averageRow(src as Float32Array[], win.weights, cols ?? [], out as Float32Array, exact2);
-      else modeRow(src as Uint8Array[], cols!, out as Uint8Array, nodata);
+      else modeRow(src as Uint8Array[], cols ?? [], out as Uint8Array, nodata, exact2);
       this.setCount(k, 0, y + 1);
       if (y + 1 - start === T || y + 1 === height) {
         if (k + 1 < this.levels) await this.level(k + 1, block, y + 1, emit);

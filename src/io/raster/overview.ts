@@ -119,8 +119,63 @@ export function averageRow(
  * counts it (row by row, left to right: the first value whose count exceeds every count before it wins,
  * so of two values tied, the one that reached the tie first).
  */
-export function modeRow(rows: readonly Uint8Array[], cols: readonly Window[], out: Uint8Array, nodata: number): void {
+export function modeRow(
+  rows: readonly Uint8Array[],
+  cols: readonly Window[],
+  out: Uint8Array,
+  nodata: number,
+  exact2 = false,
+): void {
   const counts = new Uint16Array(256);
+  if (exact2 && rows.length === 2) {
+    // Even source width and height: 2 x 2 windows, in GDAL's order (the mask's common case, kept fast).
+    const a = rows[0]!;
+    const b = rows[1]!;
+    for (let x = 0; x < out.length; x++) {
+      const i = 2 * x;
+      const v0 = a[i]!;
+      const v1 = a[i + 1]!;
+      const v2 = b[i]!;
+      const v3 = b[i + 1]!;
+      let best = nodata;
+      let most = 0;
+      let n = 0;
+      if (v0 !== nodata) {
+        n = ++counts[v0]!;
+        if (n > most) {
+          most = n;
+          best = v0;
+        }
+      }
+      if (v1 !== nodata) {
+        n = ++counts[v1]!;
+        if (n > most) {
+          most = n;
+          best = v1;
+        }
+      }
+      if (v2 !== nodata) {
+        n = ++counts[v2]!;
+        if (n > most) {
+          most = n;
+          best = v2;
+        }
+      }
+      if (v3 !== nodata) {
+        n = ++counts[v3]!;
+        if (n > most) {
+          most = n;
+          best = v3;
+        }
+      }
+      counts[v0] = 0;
+      counts[v1] = 0;
+      counts[v2] = 0;
+      counts[v3] = 0;
+      out[x] = best;
+    }
+    return;
+  }
   for (let x = 0; x < out.length; x++) {
     const c = cols[x]!;
     let best = nodata;
