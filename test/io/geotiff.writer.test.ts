@@ -6,7 +6,7 @@ import { GeoTiffWriter } from '../../src/io/raster/geotiff.writer.js';
 import { encodeTile, cutTile } from '../../src/io/raster/tile.encode.js';
 import type { Codec } from '../../src/io/raster/tiff.codec.js';
 import type { RasterGrid } from '../../src/core/types.js';
-import { epsgOf, gdal, gdalinfo, gdalTest } from '../helpers/gdal.js';
+import { cogCheck, epsgOf, gdal, gdalinfo, gdalTest, pythonGdalTest } from '../helpers/gdal.js';
 import { tempDir } from '../helpers/paths.js';
 import { readRaster } from '../helpers/rasters.js';
 
@@ -78,6 +78,62 @@ describe('GeoTiffWriter', () => {
     const { readFileSync } = await import('node:fs');
     expect(Array.from(readFileSync(join(dir, 'mask.bin')))).toEqual(Array.from(mask));
   });
+
+  pythonGdalTest(
+    'a COG with overviews fed strip by strip: GDAL validates it; average and mode equal gdaladdo',
+    async () => {
+      // 100 x 70 in 16 px tiles: overviews 50 x 35, 25 x 18, 13 x 9 (odd sizes: fractional windows), fed
+      // in strips of 16 rows as the scan's mask writer does.
+      const dir = tempDir();
+      for (const [name, type, method, data] of [
+        ['values.tif', 'float32', 'average', values],
+        ['mask.tif', 'uint8', 'mode', Uint8Array.from(mask, (v, i) => (i % 13 === 0 ? 255 : v))],
+      ] as const) {
+        const size = 16;
+        const w = await GeoTiffWriter.create(join(dir, name), {
+          grid,
+          type,
+          tileSize: size,
+          codec: 'zstd',
+          nodata: type === 'float32' ? NaN : 255,
+          overviews: method,
+        });
+        expect(w.sizes.map((s) => [s.width, s.height])).toEqual([
+          [100, 70],
+          [50, 35],
+          [25, 18],
+          [13, 9],
+        ]);
+        for (let ty = 0; ty < w.tilesDown; ty++) {
+          const rows = Math.min(size, grid.height - ty * size);
+          const strip = data.subarray(ty * size * grid.width, (ty * size + rows) * grid.width);
+          const fill = type === 'float32' ? NaN : 255;
+          for (let tx = 0; tx < w.tilesAcross; tx++) {
+            const make = (n: number) => (type === 'float32' ? new Float32Array(n) : new Uint8Array(n)) as never;
+            const tile = cutTile(strip, grid.width, rows, tx, size, fill, make);
+            await w.writeTile(tx, ty, await encodeTile(tile, size, type, 'zstd', 1));
+          }
+          await w.pyramid!.advance(strip, ty * size, rows, async (level, x, y, t) =>
+            w.writeTile(x, y, await encodeTile(t, size, type, 'zstd', 1), level),
+          );
+        }
+        await w.finish();
+        const check = cogCheck(join(dir, name), method);
+        expect([check.errors, check.warnings]).toEqual([[], []]);
+        expect(check.overviews).toBe(3);
+        for (const level of check.levels) {
+          expect(level.shape).toEqual(level.gdal_shape);
+          if (type === 'float32') {
+            expect(level.nan_mismatch).toBe(0);
+            expect(level.max_ulps_source).toBeLessThanOrEqual(1);
+          } else expect(level.mismatch).toBe(0);
+        }
+        // the full resolution reads back unchanged, and only the final file is left
+        expect(Array.from((await readRaster(join(dir, name))).data)).toEqual(Array.from(data));
+      }
+      expect(readdirSync(dir).sort()).toEqual(['mask.tif', 'values.tif']);
+    },
+  );
 
   test('abort removes the temporary file', async () => {
     const dir = tempDir();

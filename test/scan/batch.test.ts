@@ -210,7 +210,9 @@ test('SIGKILL in the middle of a run: no partial output under a final name, the 
       'candidates.geojson',
       'indices',
       'masks',
+      'quicklook.pgw',
       'quicklook.png',
+      'quicklook.png.aux.xml',
       'report.json',
     ]);
     expect(readdirSync(join(out, id, 'indices'))).toHaveLength(7);

@@ -58,6 +58,8 @@ describe("the peer's rule as a parameter file gives the peer's results", () => {
     const ours = await readRaster(join(dir, 'masks', 'peer.tif'));
     const peer = await readRaster(join(peerDir, 'expected', 'mask.tif'));
     expect(ours.grid).toEqual(peer.grid);
+    // The peer has no nodata class: its 0 is archeo's 0 (tested, none) and 255 (nothing valid to test).
+    for (let i = 0; i < ours.data.length; i++) if (ours.data[i] === 255) ours.data[i] = 0;
     expect(Buffer.compare(Buffer.from(ours.data.buffer), Buffer.from(peer.data.buffer))).toBe(0);
   });
   test('the same components, the same kept areas, means and centroids', () => {

@@ -45,7 +45,9 @@ test('SIGINT during a batch: exit 130, no temporary or partial output', async ()
       'candidates.geojson',
       'indices',
       'masks',
+      'quicklook.pgw',
       'quicklook.png',
+      'quicklook.png.aux.xml',
       'report.json',
     ]);
     expect(readdirSync(join(out, e, 'indices'))).toHaveLength(7);

@@ -191,7 +191,9 @@ test('default run writes the seven default indices and a report with per-stage t
       (n) => `indices/${n}.tif`,
     ),
     ...['crop_mark', 'terra_preta', 'terra_preta_standard'].map((n) => `masks/${n}.tif`),
+    'quicklook.pgw',
     'quicklook.png',
+    'quicklook.png.aux.xml',
   ]);
   expect(report.recommendations.length).toBeGreaterThan(0);
   expect(report.parameter_hash).toMatch(/^[0-9a-f]{16}$/);

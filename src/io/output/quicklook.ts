@@ -39,3 +39,27 @@ export async function writeQuicklook(path: string, image: RgbImage, outlines: re
   const png = await pipeline.png({ compressionLevel: 6 }).toBuffer();
   await writeFileAtomic(path, png);
 }
+
+/**
+ * Georeferences quicklook.png for GIS software: a world file (`quicklook.pgw`: pixel size, rotations
+ * and the centre of the top-left pixel, as ESRI defines it) and GDAL's `.aux.xml` naming the CRS (a
+ * world file carries none) and the same transform. `transform` is GDAL's geotransform of the picture's
+ * grid (top-left corner of the top-left pixel). Returns the two paths.
+ */
+export async function writeQuicklookGeoreference(
+  png: string,
+  transform: readonly [number, number, number, number, number, number],
+  epsg: number | undefined,
+): Promise<string[]> {
+  const [ox, px, rx, oy, ry, py] = transform;
+  const world = [px, ry, rx, py, ox + px / 2 + rx / 2, oy + ry / 2 + py / 2].map((v) => `${v}`).join('\n');
+  const pgw = png.replace(/\.png$/, '.pgw');
+  await writeFileAtomic(pgw, `${world}\n`);
+  const srs = epsg === undefined ? '' : `  <SRS dataAxisToSRSAxisMapping="1,2">EPSG:${epsg}</SRS>\n`;
+  const aux = `${png}.aux.xml`;
+  await writeFileAtomic(
+    aux,
+    `<PAMDataset>\n${srs}  <GeoTransform>${transform.map((v) => v.toExponential(16)).join(', ')}</GeoTransform>\n</PAMDataset>\n`,
+  );
+  return [pgw, aux];
+}

@@ -1,8 +1,12 @@
 /**
- * Streaming GeoTIFF writer: tiled, compressed with a predictor, georeferenced (EPSG + geotransform),
- * nodata, band description. Tiles are appended as they are encoded (in any order); the IFD goes at the
- * end and the header is patched to point at it. The file is written under a temporary name and renamed
- * when complete, so a final name never holds a partial file. Classic TIFF (< 4 GiB).
+ * Streaming Cloud-Optimized GeoTIFF writer: tiled, compressed with a predictor, georeferenced (EPSG +
+ * geotransform), nodata, band description, internal overviews (overview.pyramid.ts). Tiles of every
+ * level are appended to a temporary data file as they are encoded (in any order, from any thread);
+ * finish() assembles the COG in GDAL's layout (cog.layout.ts): header, GDAL's structural metadata, every
+ * IFD, then the tiles — smallest overview first, full resolution last, each level in row-major order,
+ * each tile with its size before it and its last 4 bytes repeated after it. Nothing is held whole in
+ * memory; the assembled file is written under a temporary name and renamed when complete, so a final
+ * name never holds a partial file. Classic TIFF (< 4 GiB).
  */
 import { writeSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
@@ -11,6 +15,9 @@ import { tempNameFor, tempPaths } from '../../core/cleanup.js';
 import { ComputeError } from '../../core/errors.js';
 import type { RasterGrid } from '../../core/types.js';
 import { toolVersion } from '../../core/version.js';
+import { assembleCog, type CogLevel } from './cog.layout.js';
+import { overviewSizes, type LevelSize, type OverviewMethod } from './overview.js';
+import { createPyramidState, Pyramid, type PyramidState } from './overview.pyramid.js';
 import { compressionTag, type Codec } from './tiff.codec.js';
 import { predictorFor, type WritableType } from './tile.encode.js';
 
@@ -26,6 +33,13 @@ export interface GeoTiffOptions {
   description?: string;
   /** Extra dataset metadata items (GDAL_METADATA), e.g. scene id and parameter hash. */
   metadata?: Record<string, string>;
+  /** Internal overviews and how they are made; none when absent (or when the raster fits in one tile). */
+  overviews?: OverviewMethod;
+  /**
+   * Full-resolution strip slots shared with worker threads (they copy their tasks' rows there and the
+   * pyramid advances from them); 0 or absent: the writer's thread feeds the pyramid rows itself.
+   */
+  overviewSlots?: number;
 }
 
 const TYPE = { BYTE: 1, ASCII: 2, SHORT: 3, LONG: 4, DOUBLE: 12 } as const;
@@ -48,8 +62,13 @@ export interface TileSink {
   fd: number;
   /** [next offset: BigInt64][offsets: Float64 x tiles][counts: Float64 x tiles] */
   state: SharedArrayBuffer;
+  /** Tiles of every level (full resolution first). */
   tiles: number;
   tilesAcross: number;
+  /** Per level: index of its first tile in the table and tiles across. */
+  levels: { base: number; across: number }[];
+  /** The overviews' shared state, when the file has overviews. */
+  pyramid: PyramidState | null;
   path: string;
 }
 
@@ -61,20 +80,21 @@ function sinkViews(sink: TileSink): { next: BigInt64Array; offsets: Float64Array
   };
 }
 
-/** Reserves room for `bytes` in the file and records tile (tx, ty) there; returns the offset. */
-function reserveTile(sink: TileSink, tx: number, ty: number, bytes: number): number {
+/** Reserves room for `bytes` in the data file and records tile (tx, ty) of `level` there; returns the offset. */
+function reserveTile(sink: TileSink, tx: number, ty: number, bytes: number, level: number): number {
   const v = sinkViews(sink);
   const at = Number(Atomics.add(v.next, 0, BigInt(bytes)));
   if (at + bytes > MAX_CLASSIC) throw new ComputeError(`GeoTiffWriter: ${sink.path} would exceed 4 GiB (classic TIFF)`);
-  const index = ty * sink.tilesAcross + tx;
+  const l = sink.levels[level]!;
+  const index = l.base + ty * l.across + tx;
   v.offsets[index] = at;
   v.counts[index] = bytes;
   return at;
 }
 
-/** Appends the encoded bytes of tile (tx, ty) from any thread (a blocking positioned write). */
-export function writeTileSync(sink: TileSink, tx: number, ty: number, bytes: Uint8Array): void {
-  const at = reserveTile(sink, tx, ty, bytes.byteLength);
+/** Appends the encoded bytes of tile (tx, ty) of `level` from any thread (a blocking positioned write). */
+export function writeTileSync(sink: TileSink, tx: number, ty: number, bytes: Uint8Array, level = 0): void {
+  const at = reserveTile(sink, tx, ty, bytes.byteLength, level);
   let done = 0;
   while (done < bytes.byteLength) done += writeSync(sink.fd, bytes, done, bytes.byteLength - done, at + done);
 }
@@ -84,8 +104,13 @@ export class GeoTiffWriter {
   private closed = false;
   readonly tilesAcross: number;
   readonly tilesDown: number;
+  /** Level 0 (full resolution) and the overviews. */
+  readonly sizes: LevelSize[];
   /** The shared tile table; `sink` hands it to worker threads. */
   readonly sink: TileSink;
+  /** The overviews being built (on this thread's side), when the file has overviews. */
+  readonly pyramid: Pyramid | undefined;
+  private assembled: string | undefined;
 
   private constructor(
     readonly path: string,
@@ -93,11 +118,41 @@ export class GeoTiffWriter {
     private readonly fh: FileHandle,
     private readonly opts: GeoTiffOptions,
   ) {
-    this.tilesAcross = Math.ceil(opts.grid.width / opts.tileSize);
-    this.tilesDown = Math.ceil(opts.grid.height / opts.tileSize);
-    const tiles = this.tilesAcross * this.tilesDown;
-    this.sink = { fd: fh.fd, state: new SharedArrayBuffer(8 + tiles * 16), tiles, tilesAcross: this.tilesAcross, path };
-    sinkViews(this.sink).next[0] = 8n; // after the header
+    const T = opts.tileSize;
+    this.tilesAcross = Math.ceil(opts.grid.width / T);
+    this.tilesDown = Math.ceil(opts.grid.height / T);
+    this.sizes = opts.overviews
+      ? overviewSizes(opts.grid.width, opts.grid.height, T)
+      : [{ width: opts.grid.width, height: opts.grid.height }];
+    let tiles = 0;
+    const levels = this.sizes.map((s) => {
+      const base = tiles;
+      const across = Math.ceil(s.width / T);
+      tiles += across * Math.ceil(s.height / T);
+      return { base, across };
+    });
+    const pyramid =
+      opts.overviews && this.sizes.length > 1
+        ? createPyramidState(
+            opts.type,
+            opts.overviews,
+            opts.nodata ?? (opts.type === 'float32' ? NaN : 0),
+            T,
+            this.sizes,
+            Math.max(1, opts.overviewSlots ?? 1),
+            (opts.overviewSlots ?? 0) > 0,
+          )
+        : null;
+    this.pyramid = pyramid ? new Pyramid(pyramid) : undefined;
+    this.sink = {
+      fd: fh.fd,
+      state: new SharedArrayBuffer(8 + tiles * 16),
+      tiles,
+      tilesAcross: this.tilesAcross,
+      levels,
+      pyramid,
+      path,
+    };
   }
 
   static async create(path: string, opts: GeoTiffOptions): Promise<GeoTiffWriter> {
@@ -105,86 +160,99 @@ export class GeoTiffWriter {
       throw new ComputeError(`GeoTiffWriter: tile size ${opts.tileSize} is not a multiple of 16`);
     const tmp = tempNameFor(dirname(path), basename(path));
     tempPaths.add(tmp);
-    const fh = await open(tmp, 'w');
-    // Header: little-endian classic TIFF; the first-IFD offset is patched in finish().
-    const header = Buffer.from([0x49, 0x49, 42, 0, 0, 0, 0, 0]);
-    await fh.write(header, 0, 8, 0);
+    // The tiles' data file: tiles are appended in the order they come; finish() lays them out.
+    const fh = await open(tmp, 'w+');
     return new GeoTiffWriter(path, tmp, fh, opts);
   }
 
-  /** Appends the encoded bytes of tile (tx, ty) from this thread. */
-  writeTile(tx: number, ty: number, bytes: Uint8Array): Promise<void> {
-    const at = reserveTile(this.sink, tx, ty, bytes.byteLength);
+  /** Appends the encoded bytes of tile (tx, ty) of `level` (0: full resolution) from this thread. */
+  writeTile(tx: number, ty: number, bytes: Uint8Array, level = 0): Promise<void> {
+    const at = reserveTile(this.sink, tx, ty, bytes.byteLength, level);
     const p = this.writes.then(() => this.fh.write(bytes, 0, bytes.byteLength, at));
     this.writes = p;
     return p.then(() => undefined);
   }
 
-  /** Bytes written so far. */
+  /** Bytes of tile data written so far. */
   get size(): number {
     return Number(sinkViews(this.sink).next[0]);
   }
 
-  /** Writes the IFD, closes and renames the file to its final name. */
+  /** Lays the COG out under a second temporary name, closes and renames it to its final name. */
   async finish(): Promise<void> {
     await this.writes;
-    const { counts } = sinkViews(this.sink);
+    const { counts, offsets } = sinkViews(this.sink);
     const missing = counts.indexOf(0);
     if (missing >= 0) throw new ComputeError(`GeoTiffWriter: tile ${missing} of ${this.path} was never written`);
-    // Word-align the IFD.
-    const at = this.size + (this.size % 2);
-    const ifd = this.buildIfd(at);
-    if (at + ifd.byteLength > MAX_CLASSIC)
-      throw new ComputeError(`GeoTiffWriter: ${this.path} would exceed 4 GiB (classic TIFF)`);
-    await this.fh.write(ifd, 0, ifd.byteLength, at);
-    const head = Buffer.alloc(4);
-    head.writeUInt32LE(at, 0);
-    await this.fh.write(head, 0, 4, 4);
+    const levels: CogLevel[] = this.sizes.map((_, k) => {
+      const l = this.sink.levels[k]!;
+      const n = (this.sink.levels[k + 1]?.base ?? this.sink.tiles) - l.base;
+      return {
+        offsets: offsets.subarray(l.base, l.base + n),
+        counts: counts.subarray(l.base, l.base + n),
+        ifd: (at, placed, next) => this.buildIfd(k, at, placed, counts.subarray(l.base, l.base + n), next),
+      };
+    });
+    this.assembled = tempNameFor(dirname(this.path), basename(this.path));
+    tempPaths.add(this.assembled);
+    await assembleCog(this.fh, this.assembled, levels, this.path);
     await this.fh.close();
     this.closed = true;
-    await rename(this.tmp, this.path);
-    tempPaths.delete(this.tmp);
-  }
-
-  /** Closes and deletes the temporary file (after an error). */
-  async abort(): Promise<void> {
-    await this.writes.catch(() => undefined);
-    if (!this.closed) await this.fh.close().catch(() => undefined);
-    this.closed = true;
+    await rename(this.assembled, this.path);
+    tempPaths.delete(this.assembled);
     await rm(this.tmp, { force: true });
     tempPaths.delete(this.tmp);
   }
 
-  private buildIfd(at: number): Buffer {
-    const { grid, type, tileSize, codec, nodata, description, metadata } = this.opts;
+  /** Closes and deletes the temporary files (after an error). */
+  async abort(): Promise<void> {
+    await this.writes.catch(() => undefined);
+    if (!this.closed) await this.fh.close().catch(() => undefined);
+    this.closed = true;
+    for (const t of [this.tmp, this.assembled]) {
+      if (t === undefined) continue;
+      await rm(t, { force: true });
+      tempPaths.delete(t);
+    }
+  }
+
+  /** The IFD of level k at file offset `at`, its tiles at `offsets`, the next IFD at `next` (0: none). */
+  private buildIfd(k: number, at: number, offsets: ArrayLike<number>, counts: ArrayLike<number>, next: number): Buffer {
+    const { type, tileSize, codec, nodata, description, metadata } = this.opts;
+    const { width, height } = this.sizes[k]!;
     const compression = compressionTag[codec];
     const entries: Entry[] = [
-      { tag: 256, type: TYPE.LONG, values: [grid.width] },
-      { tag: 257, type: TYPE.LONG, values: [grid.height] },
+      { tag: 256, type: TYPE.LONG, values: [width] },
+      { tag: 257, type: TYPE.LONG, values: [height] },
       { tag: 258, type: TYPE.SHORT, values: [type === 'float32' ? 32 : 8] },
       { tag: 259, type: TYPE.SHORT, values: [compression] },
       { tag: 262, type: TYPE.SHORT, values: [1] }, // BlackIsZero
       { tag: 277, type: TYPE.SHORT, values: [1] },
       { tag: 284, type: TYPE.SHORT, values: [1] },
-      { tag: 305, type: TYPE.ASCII, values: `archeo ${toolVersion}` },
       { tag: 322, type: TYPE.SHORT, values: [tileSize] },
       { tag: 323, type: TYPE.SHORT, values: [tileSize] },
-      { tag: 324, type: TYPE.LONG, values: Array.from(sinkViews(this.sink).offsets) },
-      { tag: 325, type: TYPE.LONG, values: Array.from(sinkViews(this.sink).counts) },
+      { tag: 324, type: TYPE.LONG, values: Array.from(offsets) },
+      { tag: 325, type: TYPE.LONG, values: Array.from(counts) },
       { tag: 339, type: TYPE.SHORT, values: [type === 'float32' ? 3 : 1] },
     ];
+    if (k > 0) entries.push({ tag: 254, type: TYPE.LONG, values: [1] }); // NewSubfileType: reduced resolution
     const predictor = predictorFor(type, codec);
     if (predictor !== 1) entries.push({ tag: 317, type: TYPE.SHORT, values: [predictor] });
-    entries.push(...geoEntries(grid));
-    const items = Object.entries(metadata ?? {}).map(([k, v]) => `<Item name="${xmlEscape(k)}">${xmlEscape(v)}</Item>`);
-    if (description)
-      items.push(`<Item name="DESCRIPTION" sample="0" role="description">${xmlEscape(description)}</Item>`);
-    if (items.length)
-      entries.push({ tag: 42112, type: TYPE.ASCII, values: `<GDALMetadata>${items.join('')}</GDALMetadata>` });
+    if (k === 0) {
+      entries.push({ tag: 305, type: TYPE.ASCII, values: `archeo ${toolVersion}` });
+      entries.push(...geoEntries(this.opts.grid));
+      const items = Object.entries(metadata ?? {}).map(
+        ([key, v]) => `<Item name="${xmlEscape(key)}">${xmlEscape(v)}</Item>`,
+      );
+      if (description)
+        items.push(`<Item name="DESCRIPTION" sample="0" role="description">${xmlEscape(description)}</Item>`);
+      if (items.length)
+        entries.push({ tag: 42112, type: TYPE.ASCII, values: `<GDALMetadata>${items.join('')}</GDALMetadata>` });
+    }
     if (nodata !== undefined)
       entries.push({ tag: 42113, type: TYPE.ASCII, values: Number.isNaN(nodata) ? 'nan' : String(nodata) });
     entries.sort((a, b) => a.tag - b.tag);
-    return encodeIfd(entries, at);
+    return encodeIfd(entries, at, next);
   }
 }
 
@@ -215,7 +283,7 @@ function xmlEscape(s: string): string {
 }
 
 /** Serializes IFD entries (sorted by tag) at file offset `at`, with out-of-line values after the entries. */
-function encodeIfd(entries: Entry[], at: number): Buffer {
+function encodeIfd(entries: Entry[], at: number, next: number): Buffer {
   const encoded = entries.map((e) => {
     const bytes =
       typeof e.values === 'string' ? Buffer.from(`${e.values}\0`, 'latin1') : encodeValues(e.type, e.values);
@@ -244,7 +312,7 @@ function encodeIfd(entries: Entry[], at: number): Buffer {
       }
     }
   });
-  table.writeUInt32LE(0, tableSize - 4); // no next IFD
+  table.writeUInt32LE(next, tableSize - 4);
   return Buffer.concat([table, ...extras]);
 }
 

@@ -178,6 +178,11 @@ export class DetectionStream {
     return this.states[d]!.final;
   }
 
+  /** Where detector d's index had a value to test (rows received so far). */
+  validMask(d: number): BitMask {
+    return this.states[d]!.valid;
+  }
+
   /** Rows received so far (from the window's top). */
   get rowsReceived(): number {
     return this.rowsIn;

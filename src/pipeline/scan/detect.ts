@@ -129,8 +129,15 @@ export function toDetectorResult(o: DetectorOutcome, ctx: FinishContext): Detect
   return { name: o.name, summary: { ...o.summary }, candidates };
 }
 
+/** A mask pixel that is no candidate (0), a candidate (1), or had no valid value to test (nodata). */
+export const MASK_NONE = 0;
+export const MASK_CANDIDATE = 1;
+export const MASK_NODATA = 255;
+
 /**
- * masks/<detector>.tif: uint8 0/1 after morphology, on the output grid, tiled and compressed. Tile rows
+ * masks/<detector>.tif: uint8 after morphology, on the output grid, tiled, compressed, a COG with mode
+ * overviews: 1 candidate, 0 tested and no candidate, 255 (the declared nodata) where the detector's index
+ * had no value (cloud, SCL-masked, nodata, outside the scene) and morphology left no candidate. Tile rows
  * are written as soon as the detection stream has made their rows final, while the scan goes on.
  */
 export class MaskWriters {
@@ -159,8 +166,14 @@ export class MaskWriters {
           type: 'uint8',
           tileSize: opts.tileSize,
           codec: opts.codec,
+          nodata: MASK_NODATA,
           description: `${run.name} mask`,
-          metadata: { ...opts.metadata, detector: run.name },
+          metadata: {
+            ...opts.metadata,
+            detector: run.name,
+            classes: `${MASK_NONE} none, ${MASK_CANDIDATE} candidate, ${MASK_NODATA} no valid value (nodata)`,
+          },
+          overviews: 'mode',
         }),
       );
     }
@@ -171,8 +184,11 @@ export class MaskWriters {
     return this.writers.map((w) => w.path);
   }
 
-  /** Writes detector d's tile rows that lie wholly above `finalRows` (queued; see flush). */
-  advance(d: number, mask: BitMask, finalRows: number): void {
+  /**
+   * Writes detector d's tile rows that lie wholly above `finalRows` (queued; see flush): `mask` is the
+   * final mask, `valid` where the detector's index had a value.
+   */
+  advance(d: number, mask: BitMask, valid: BitMask, finalRows: number): void {
     const T = this.opts.tileSize;
     const writer = this.writers[d]!;
     while (this.written[d]! < writer.tilesDown) {
@@ -182,11 +198,13 @@ export class MaskWriters {
       if (y0 + rows > finalRows) break;
       this.written[d] = ty + 1;
       const strip = mask.toBytes(y0, y0 + rows);
+      const tested = valid.toBytes(y0, y0 + rows);
+      for (let i = 0; i < strip.length; i++) if (!strip[i] && !tested[i]) strip[i] = MASK_NODATA;
       this.chain = this.chain.then(async () => {
         const tiles = await Promise.all(
           Array.from({ length: writer.tilesAcross }, (_, tx) =>
             encodeTile(
-              cutTile(strip, this.grid.width, rows, tx, T, 0, (n) => new Uint8Array(n)),
+              cutTile(strip, this.grid.width, rows, tx, T, MASK_NODATA, (n) => new Uint8Array(n)),
               T,
               'uint8',
               this.opts.codec,
@@ -195,6 +213,9 @@ export class MaskWriters {
           ),
         );
         await Promise.all(tiles.map((t, tx) => writer.writeTile(tx, ty, t)));
+        await writer.pyramid?.advance(strip, y0, rows, async (level, x, y, tile) =>
+          writer.writeTile(x, y, await encodeTile(tile, T, 'uint8', this.opts.codec, this.opts.level), level),
+        );
       });
     }
   }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { paramsHash } from '../../compute/detect/params.js';
 import type { Metrics } from '../../core/metrics.js';
 import { writeGeoJson } from '../../io/output/geojson.js';
-import { writeQuicklook, type RgbImage } from '../../io/output/quicklook.js';
+import { writeQuicklook, writeQuicklookGeoreference, type RgbImage } from '../../io/output/quicklook.js';
 import {
   stripValues,
   type DetectionSite,
@@ -164,9 +164,9 @@ export class SceneDetection {
     files.push(geojson);
     const warnings: string[] = [];
     if (this.picture) {
-      const skipped = await metrics.time('outlines', () => this.outlineQuicklook(results));
-      if (skipped) warnings.push(`quicklook skipped: ${skipped}`);
-      else files.push(join(tmp, 'quicklook.png'));
+      const written = await metrics.time('outlines', () => this.outlineQuicklook(results));
+      if (typeof written === 'string') warnings.push(`quicklook skipped: ${written}`);
+      else files.push(...written);
     }
     const detection = {
       parameter_set: params.name,
@@ -178,8 +178,11 @@ export class SceneDetection {
     return { detection, files, warnings };
   }
 
-  /** Draws every candidate's outline, in its detector's colour, on the picture; a reason if there is none. */
-  private async outlineQuicklook(results: DetectorResult[]): Promise<string | undefined> {
+  /**
+   * Draws every candidate's outline, in its detector's colour, on the picture, and georeferences it;
+   * returns the files written, or the reason when there is no picture.
+   */
+  private async outlineQuicklook(results: DetectorResult[]): Promise<string | string[]> {
     const { plan, params, tmp } = this.site;
     const image = await this.picture!;
     if (typeof image === 'string') return image;
@@ -195,8 +198,13 @@ export class SceneDetection {
         return { rings: rings.map((r) => r.map(toPicture)), lines: lines.map((l) => l.map(toPicture)), color };
       });
     });
-    await writeQuicklook(join(tmp, 'quicklook.png'), image, outlines);
-    return undefined;
+    const png = join(tmp, 'quicklook.png');
+    await writeQuicklook(png, image, outlines);
+    // The picture's grid: the output grid's, one picture pixel per `factor` grid pixels.
+    const [ox, px, rx, oy, ry, py] = plan.outGrid.transform;
+    const f = q.factor;
+    const georef = await writeQuicklookGeoreference(png, [ox, px * f, rx * f, oy, ry * f, py * f], plan.outGrid.epsg);
+    return [png, ...georef];
   }
 }
 

@@ -10,7 +10,7 @@ import type { ScanContext } from './scan.context.js';
 import type { ScanPlan } from './scan.plan.js';
 import type { NegativeReflectanceCounter } from './reflectance.range.js';
 import { axesOf, forEachStrip, readStrip, WindowPool, type StripSpan } from './scan.read.js';
-import type { EncodeTask, PlanesResult, PlanesTask, StripResult, StripTask } from './scan.worker.js';
+import type { EncodeTask, OverviewTask, PlanesResult, PlanesTask, StripResult, StripTask } from './scan.worker.js';
 
 /** Where a scene's strips go besides the output files. */
 export interface StripSinks {
@@ -29,6 +29,8 @@ export interface StripSinks {
   device: DeviceKernels | undefined;
   /** Counts negative reflectance in the DN windows as they are read. */
   negatives: NegativeReflectanceCounter;
+  /** The written indices that have overviews (their pyramids advance after each strip, in order). */
+  overviews: readonly number[];
 }
 
 /**
@@ -44,7 +46,7 @@ export async function streamStrips(
   sceneId: string,
   sinks: StripSinks,
 ): Promise<number> {
-  const { detection, device, negatives } = sinks;
+  const { detection, device, negatives, overviews } = sinks;
   const T = ctx.block;
   const { window } = plan;
   const strips = stripSpans(window, T);
@@ -55,6 +57,10 @@ export async function streamStrips(
   const windows = new WindowPool();
   let validPixels = 0;
   let done = 0;
+  // The overviews advance strip after strip, in order, once a strip's tasks have copied their rows into
+  // the strip slots. A strip is done only when its step is: the next strips in flight then never
+  // overwrite a slot still being read (slots = strips in flight).
+  let overviewChain: Promise<unknown> = Promise.resolve();
 
   const read = async (s: StripSpan) => {
     const t0 = performance.now();
@@ -86,7 +92,29 @@ export async function streamStrips(
       tasks.push(device ? onDevice(pool, device, task) : pool.run<StripResult>(task));
       cols0.push(c * T);
     }
-    const results = await Promise.all(tasks);
+    const all = Promise.all(tasks);
+    const step = overviewChain.then(async () => {
+      await all;
+      const seconds = await Promise.all(
+        overviews.map((index) =>
+          pool.run<number>({
+            type: 'overview',
+            key,
+            index,
+            strip: s.index,
+            y0: s.gy0 - window.y0,
+            rows: s.rows,
+          } satisfies OverviewTask),
+        ),
+      );
+      metrics.add(
+        'overviews',
+        seconds.reduce((a, b) => a + b, 0),
+      );
+    });
+    overviewChain = step;
+    step.catch(() => undefined); // awaited below; a failed strip fails the scene anyway
+    const results = await all;
     // The workers have appended the strip's tiles; its windows go back to the pool, or to detection,
     // which releases them once its detectors are done with them (the candidates there summed).
     if (detection) await detection.add(s, results, cols0, data);
@@ -107,6 +135,7 @@ export async function streamStrips(
     if (detection) metrics.add('mask', sum.mask, { pixels: px });
     metrics.add('encode', sum.encode, { bytes: px * 4 * plan.indices.length });
     metrics.add('write', sum.write, { bytes: sum.bytes });
+    await step;
     done++;
     ctx.onProgress?.(`scan ${sceneId}`, done, strips.length);
   };

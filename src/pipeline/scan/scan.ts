@@ -106,6 +106,7 @@ export async function scanScene(
         detection,
         device,
         negatives,
+        overviews: writers.flatMap((w, i) => (w.pyramid ? [i] : [])),
       });
     } catch (err) {
       detection?.discard();
@@ -191,6 +192,8 @@ async function createIndexWriters(
         nodata: NaN,
         description: def.name,
         metadata: { ...metadata, index: def.name, formula: def.description },
+        overviews: 'average',
+        overviewSlots: ctx.inflight,
       }),
     );
   }

@@ -11,8 +11,9 @@ import type { SampleWindow } from '../../core/types.js';
 import type { CpuSceneKernels, CpuSceneSpec, StripBits } from '../../engine/engine.js';
 import { compileCpuScene, countValidPixels } from '../../engine/cpu/strip.js';
 import { compress, type Codec } from '../../io/raster/tiff.codec.js';
-import { BytePool, encodeStripTile } from '../../io/raster/tile.encode.js';
+import { BytePool, encodeStripTile, encodeTile } from '../../io/raster/tile.encode.js';
 import { writeTileSync, type TileSink } from '../../io/raster/geotiff.writer.js';
+import { Pyramid } from '../../io/raster/overview.pyramid.js';
 import { sha256File } from '../../io/output/checksum.js';
 
 /** Once per scene: what the CPU engine compiles, and how the outputs are encoded and where they go. */
@@ -110,10 +111,60 @@ function valuesOf(setup: ScanSetup, outs: readonly Float32Array[], rows: number,
   return (setup.values ?? []).map((slot) => outs[slot]!.slice(0, rows * cols));
 }
 
+/**
+ * The overviews' step after strip `strip` (window rows [y0, y0 + rows)): sent once per written index, in
+ * strip order, after every task of the strip has copied its rows into the index's strip slot.
+ */
+export interface OverviewTask {
+  type: 'overview';
+  key: string;
+  index: number;
+  strip: number;
+  y0: number;
+  rows: number;
+}
+
 /** A scene's setup in this worker, and the CPU engine's kernels compiled for it. */
 interface SceneState {
   setup: ScanSetup;
   cpu: CpuSceneKernels;
+  /** Each written index's overview pyramid (its windows computed once per worker). */
+  pyramids: Map<number, Pyramid>;
+}
+
+function pyramidOf(state: SceneState, index: number): Pyramid | undefined {
+  const sink = state.setup.sinks[index];
+  if (!sink?.pyramid) return undefined;
+  let p = state.pyramids.get(index);
+  if (!p) {
+    p = new Pyramid(sink.pyramid);
+    state.pyramids.set(index, p);
+  }
+  return p;
+}
+
+/** Copies a task's rows of every written index into the indices' strip slots (for their overviews). */
+function keepForOverviews(
+  state: SceneState,
+  outs: readonly Float32Array[],
+  task: { cols: number; rows: number; tileX0: number; tileY: number },
+): void {
+  outs.forEach((out, i) =>
+    pyramidOf(state, i)?.put(task.tileY, out, task.rows, task.cols, task.tileX0 * state.setup.tileSize),
+  );
+}
+
+/** Advances index `index`'s overviews past a finished strip, writing the overview tiles it completes. */
+async function runOverview(task: OverviewTask): Promise<number> {
+  const state = sceneOf(task.key);
+  const { tileSize, codec, level } = state.setup;
+  const pyramid = pyramidOf(state, task.index)!;
+  const sink = state.setup.sinks[task.index]!;
+  const t0 = performance.now();
+  await pyramid.advance(pyramid.slot(task.strip), task.y0, task.rows, async (lv, tx, ty, tile) => {
+    writeTileSync(sink, tx, ty, await encodeTile(tile, tileSize, 'float32', codec, level), lv);
+  });
+  return (performance.now() - t0) / 1000;
 }
 
 const scenes = new Map<string, SceneState>();
@@ -170,6 +221,7 @@ async function runEncode(task: EncodeTask): Promise<StripResult> {
   const { bytes, write } = await writeTiles(state, task, task.outs.length, (i, k) =>
     encodeStripTile(task.outs[i]!, task.cols, task.rows, k, tileSize, codec, level, predictorPool),
   );
+  keepForOverviews(state, task.outs, task);
   const encode = (performance.now() - t0 - write) / 1000;
   const validPixels = countValidPixels(task.outs[0]);
   return {
@@ -205,6 +257,7 @@ async function runStrip(task: StripTask): Promise<StripResult> {
       if (predicted) return compress(codec, predicted, level, true);
       return encodeStripTile(strip.outs[i]!, task.cols, task.rows, k, tileSize, codec, level, predictorPool);
     });
+    keepForOverviews(state, strip.outs, task);
     const encode = (performance.now() - t0 - write) / 1000;
     const values = valuesOf(state.setup, strip.outs, task.rows, task.cols);
     return { bytes, bits, values, timings: { resample, indices, mask, encode, write: write / 1000 }, validPixels };
@@ -229,6 +282,7 @@ parentPort!.on(
       | EncodeTask
       | StatsTask
       | ChecksumTask
+      | OverviewTask
       | { type: 'release'; key: string }
     ) & { id: number },
   ) => {
@@ -248,6 +302,10 @@ parentPort!.on(
         parentPort!.postMessage({ id: msg.id, result }, valueBuffers(result));
         return;
       }
+      if (msg.type === 'overview') {
+        parentPort!.postMessage({ id: msg.id, result: await runOverview(msg) });
+        return;
+      }
       if (msg.type === 'checksum') {
         parentPort!.postMessage({ id: msg.id, result: sha256File(msg.path) });
         return;
@@ -262,7 +320,7 @@ parentPort!.on(
         return;
       }
       if (msg.type === 'setup') {
-        scenes.set(msg.key, { setup: msg, cpu: compileCpuScene(msg) });
+        scenes.set(msg.key, { setup: msg, cpu: compileCpuScene(msg), pyramids: new Map() });
         parentPort!.postMessage({ id: msg.id, result: true });
       } else if (msg.type === 'release') {
         scenes.delete(msg.key);

@@ -80,7 +80,8 @@ class SpectralDetector implements SceneDetector {
 
   /** Writes the mask rows that became final with the last strip. */
   private writeFinalRows(): void {
-    for (let d = 0; d < this.runs.length; d++) this.masks.advance(d, this.stream.mask(d), this.stream.finalRows(d));
+    for (let d = 0; d < this.runs.length; d++)
+      this.masks.advance(d, this.stream.mask(d), this.stream.validMask(d), this.stream.finalRows(d));
   }
 
   async finish(): Promise<{ detectors: DetectorResult[]; files: string[] }> {
