@@ -19,6 +19,8 @@ export interface SceneOutcome {
   report?: ScanReport;
   /** Why the scene was not processed in this run (done and unchanged, failed before and unchanged). */
   skipped?: string;
+  /** A failure on a transient fault (the next run retries the scene; the run exits 75). */
+  transient?: boolean;
 }
 
 export type DecisionStatus = 'new' | 'changed' | 'forced' | 'retry' | 'outputs' | 'done' | 'failed' | 'duplicate';

@@ -7,15 +7,17 @@
  */
 import { createHash } from 'node:crypto';
 import { readdir, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import { hostTag, processAlive, tempOwner } from '../core/cleanup.js';
-import { errorLine } from '../core/errors.js';
+import { errorLine, isTransient } from '../core/errors.js';
 import { toolVersion } from '../core/version.js';
 import { WorkerPool } from '../engine/cpu/pool.js';
 import { selectEngine, type EngineSelection } from '../engine/select.js';
 import { loadState, StateStore, type OutputRecord, type SceneRecord } from '../io/output/batch.state.js';
 import { OutputLock } from '../io/output/lock.js';
+import { writePlan } from '../io/output/batch.plan.js';
 import { writeJsonAtomic } from '../io/output/atomic.js';
 import { newRunId } from '../io/output/report.js';
 import { discoverScene, findScenes, type Scene } from '../io/scene/discover.js';
@@ -32,6 +34,8 @@ export interface ScanResult {
   scenes: SceneOutcome[];
   /** Scenes that failed in this run. */
   failed: number;
+  /** Of those, the ones that failed on a transient fault (disk full, I/O, network, memory): exit 75. */
+  transient: number;
   decisions: Decision[];
   report: RunReport | undefined;
 }
@@ -46,9 +50,19 @@ interface Candidate {
 }
 
 /** File names of a run's lock, state and report: one set per shard, so shards can share a folder. */
-export function batchFiles(shard: ScanContext['batch']['shard']): { lock: string; state: string; report: string } {
+export function batchFiles(shard: ScanContext['batch']['shard']): {
+  lock: string;
+  state: string;
+  report: string;
+  plan: string;
+} {
   const tag = shard ? `-shard-${shard.index}-of-${shard.count}` : '';
-  return { lock: `.archeo${tag}.lock`, state: `archeo-state${tag}.json`, report: `run-report${tag}.json` };
+  return {
+    lock: `.archeo${tag}.lock`,
+    state: `archeo-state${tag}.json`,
+    report: `run-report${tag}.json`,
+    plan: `archeo-plan${tag}.json`,
+  };
 }
 
 /** The shard a scene id belongs to: a stable hash, so every machine computes the same partition. */
@@ -103,7 +117,15 @@ export async function runScan(ctx: ScanContext): Promise<ScanResult> {
     }
   }
   const found = candidates.length;
-  if (batch.shard) candidates = candidates.filter((c) => shardOf(c.id, batch.shard!.count) === batch.shard!.index);
+  if (batch.shard) {
+    const { index, count, source } = batch.shard;
+    candidates = candidates.filter((c) => shardOf(c.id, count) === index);
+    ctx.logger.info(
+      'Run:Shard',
+      { index, count, source: source ?? '--shard', scenes: candidates.length, found },
+      `shard ${index}/${count}${source && source !== '--shard' ? ` (${source})` : ''}: ${candidates.length} of ${found} scene(s)`,
+    );
+  }
 
   const files = batchFiles(batch.shard);
   // The engine of the run (--backend), probed and opened before anything is written: an engine that is
@@ -161,7 +183,16 @@ async function runWithEngine(
       // A run of one scene retries it even when it failed before: someone is looking at it.
       decisions.push(await decide(ctx, c, state.get(c.id), hash, candidates.length === 1));
     }
-    if (batch.list) return { runId, scenes: [], failed: 0, decisions, report: undefined };
+    if (batch.list) return { runId, scenes: [], failed: 0, transient: 0, decisions, report: undefined };
+    await writePlan(join(ctx.out, files.plan), {
+      format: 'archeo-plan/1',
+      run_id: runId,
+      shard: batch.shard ? { index: batch.shard.index, count: batch.shard.count } : null,
+      host: os.hostname(),
+      pid: process.pid,
+      started_at: started.toISOString(),
+      scenes: decisions.map((d) => ({ id: d.id, path: d.path, status: d.status, run: d.run })),
+    });
 
     const todo = candidates.filter((_, i) => decisions[i]!.run);
     const outcomes: SceneOutcome[] = candidates.map((c, i) => {
@@ -239,7 +270,8 @@ async function runWithEngine(
     // A run of one scene that failed ends with that scene's error: its one line, exit 1.
     if (failure !== undefined) throw failure;
     const failed = outcomes.filter((o) => !o.ok && o.skipped === undefined).length;
-    return { runId, scenes: outcomes, failed, decisions, report };
+    const transient = outcomes.filter((o) => o.transient).length;
+    return { runId, scenes: outcomes, failed, transient, decisions, report };
   } finally {
     lock?.release();
   }
@@ -261,6 +293,14 @@ async function decide(
   else if (rec.tool_version !== toolVersion) change = `tool version ${rec.tool_version} → ${toolVersion}`;
   if (rec.outcome === 'failed') {
     if (change) return { ...base, status: 'changed', run: true, reason: `${change} (failed before)` };
+    // A transient fault (disk full, I/O, network, memory) is not the scene's: the next run tries again.
+    if (rec.transient)
+      return {
+        ...base,
+        status: 'retry',
+        run: true,
+        reason: `failed on a transient fault before (${rec.stage ?? '?'}: ${rec.error ?? '?'})`,
+      };
     if (ctx.batch.retryFailed || retryFailed)
       return {
         ...base,
@@ -329,11 +369,15 @@ async function processScene(
     return { outcome: { path: c.path, id: c.id, ok: true, outputDir: result.outputDir, report: result.report } };
   } catch (err) {
     const line = errorLine(err);
-    record({ outcome: 'failed', stage: tracker.stage, error: line });
+    const transient = isTransient(err);
+    record({ outcome: 'failed', stage: tracker.stage, error: line, ...(transient ? { transient } : {}) });
     // (A run of one scene reports its failure as the command's error line instead.)
     if (logFailure)
       ctx.logger.error('Scene:Failed', { scene: c.id, path: c.path, stage: tracker.stage, error: line }, line);
-    return { outcome: { path: c.path, id: c.id, ok: false, error: line, stage: tracker.stage }, cause: err };
+    return {
+      outcome: { path: c.path, id: c.id, ok: false, error: line, stage: tracker.stage, transient },
+      cause: err,
+    };
   }
 }
 
