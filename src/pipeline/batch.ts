@@ -11,7 +11,7 @@ import os from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import { hostTag, processAlive, tempOwner } from '../core/cleanup.js';
-import { errorLine, isTransient } from '../core/errors.js';
+import { errorLine, isTransient, outputErrorOf } from '../core/errors.js';
 import { toolVersion } from '../core/version.js';
 import { WorkerPool } from '../engine/cpu/pool.js';
 import { selectEngine, type EngineSelection } from '../engine/select.js';
@@ -335,6 +335,9 @@ async function decide(
   return { ...base, status: 'done', run: false, reason: `done ${rec.finished_at}, unchanged` };
 }
 
+/** Error codes that only writing raises. */
+const onlyWhenWriting = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EROFS']);
+
 async function processScene(
   ctx: ScanContext,
   pool: WorkerPool,
@@ -367,7 +370,14 @@ async function processScene(
     const outputs = await checksums(pool, result.outputDir);
     record({ outcome: 'done', outputs });
     return { outcome: { path: c.path, id: c.id, ok: true, outputDir: result.outputDir, report: result.report } };
-  } catch (err) {
+  } catch (thrown) {
+    // A write fault raised where no path is known (a worker appending tiles to a file descriptor): the
+    // scene's output folder is the file it names.
+    const code = (thrown as NodeJS.ErrnoException | undefined)?.code;
+    const err =
+      code && onlyWhenWriting.has(code) && !(thrown as NodeJS.ErrnoException).path
+        ? (outputErrorOf(join(ctx.out, c.id), thrown) ?? thrown)
+        : thrown;
     const line = errorLine(err);
     const transient = isTransient(err);
     record({ outcome: 'failed', stage: tracker.stage, error: line, ...(transient ? { transient } : {}) });

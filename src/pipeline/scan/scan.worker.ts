@@ -254,7 +254,12 @@ parentPort!.on(
         parentPort!.postMessage({ id: msg.id, result: await runStrip(msg) });
       }
     } catch (err) {
-      parentPort!.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
+      const code = (err as NodeJS.ErrnoException | undefined)?.code;
+      parentPort!.postMessage({
+        id: msg.id,
+        error: err instanceof Error ? err.message : String(err),
+        ...(typeof code === 'string' ? { code } : {}),
+      });
     }
   },
 );
