@@ -72,18 +72,24 @@ slurmTest(
       script,
     ]);
 
-    // Task 3 (shard 2/3, four scenes): once it has recorded its first scene, look at the folder while it
-    // works, then kill it.
-    const journal = join(out, 'archeo-state-shard-2-of-3.journal');
-    const t0 = Date.now();
-    while (!(existsSync(journal) && readFileSync(journal, 'utf8').includes('\n'))) {
-      if (Date.now() - t0 > 90000) throw new Error(`task 3 never recorded a scene\n${c.logs()}`);
-      await sleep(50);
-    }
+    // Task 3 (shard 2/3, four scenes): look at the folder once it has planned (status sees it work), then
+    // kill it as soon as it has recorded its first scene.
+    const waitFor = async (what: string, ok: () => boolean): Promise<void> => {
+      const t0 = Date.now();
+      while (!ok()) {
+        if (Date.now() - t0 > 90000) throw new Error(`task 3 never ${what}\n${c.logs()}`);
+        await sleep(20);
+      }
+    };
+    await waitFor('planned', () => existsSync(join(out, 'archeo-plan-shard-2-of-3.json')));
     const live = JSON.parse(archeo(['status', out, '--json']).stdout);
     const holder = live.running.find((r: { shard: string }) => r.shard === '2/3');
     expect(holder).toMatchObject({ host: os.hostname() });
-    expect(live.shards.find((s: { shard: string }) => s.shard === '2/3').counts.done).toBeGreaterThanOrEqual(1);
+    const planned = live.scenes.filter((s: { shard: string }) => s.shard === '2/3');
+    expect(planned.length).toBe(4);
+    expect(planned.every((s: { status: string }) => s.status === 'running' || s.status === 'pending')).toBe(true);
+    const journal = join(out, 'archeo-state-shard-2-of-3.journal');
+    await waitFor('recorded a scene', () => existsSync(journal) && readFileSync(journal, 'utf8').includes('\n'));
     // --batch: the signal goes to the batch step itself (the task's archeo, exec'd by the script); without
     // it Slurm cancels the job, and archeo gets a SIGTERM it handles (exit 130, temporaries removed).
     const scancel = c.cmd('scancel', ['--batch', '--signal=KILL', `${job}_3`]);
