@@ -140,7 +140,8 @@ masks/<detector>.tif, candidates.geojson (RFC 7946, lon/lat), quicklook.png, rep
 Archives and cron: the output folder keeps archeo-state.json (per scene: input fingerprint, parameter
 hash, tool version, outcome, outputs with SHA-256); a rerun skips scenes done and unchanged, redoes
 changed ones, and skips scenes that failed before unless something changed (--retry-failed). A lock
-(.archeo.lock) keeps a second run out of the folder (exit 4). run-report.json sums up each run.
+(.archeo.lock) keeps a second run out of the folder (exit 4). run-report.json sums up each run;
+archeo status <out> merges every shard's state, plan and lock (done, failed, pending, running).
 
 Examples:
   archeo scan samples/S2A_29RKH_20200219_0_L2A --out out

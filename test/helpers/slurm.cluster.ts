@@ -50,8 +50,8 @@ export class SlurmCluster {
   ) {}
 
   /** Starts munged, slurmctld and slurmd, and waits until the node is idle. */
-  static async start(cpus = Math.max(2, os.availableParallelism())): Promise<SlurmCluster> {
-    const dir = mkdtempSync(join(os.tmpdir(), 'archeo-slurm-'));
+  static async start(cpus = Math.max(2, os.availableParallelism()), parent = os.tmpdir()): Promise<SlurmCluster> {
+    const dir = mkdtempSync(join(parent, 'archeo-slurm-'));
     chmodSync(dir, 0o755); // munged's socket must be reachable by every user
     const munge = join(dir, 'munge');
     mkdirSync(munge, { mode: 0o755 });
