@@ -10,6 +10,7 @@ import { rewriteArgs } from './argv.js';
 import { infoCommand } from './info.command.js';
 import { scanCommand } from './scan.command.js';
 import { searchCommand } from './search.command.js';
+import { statusCommand } from './status.command.js';
 import { invertCommand, invertFlags } from './invert.command.js';
 import { rmsCommand, rmsFlags } from './rms.command.js';
 import { velocityCommand, velocityFlags } from './velocity.command.js';
@@ -45,6 +46,7 @@ const program = new Command('archeo')
 for (const command of [
   scanCommand(setExit),
   searchCommand(),
+  statusCommand(),
   velocityCommand(),
   rmsCommand(),
   invertCommand(),

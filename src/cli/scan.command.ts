@@ -20,6 +20,7 @@ import {
 } from './options.js';
 import { progressBar } from './progress.js';
 import { addStacFlags, parseRetryPolicy, parseStacSearch, type StacFlags } from './stac.options.js';
+import { parseShard } from './shard.js';
 import type { BackendChoice } from '../engine/engine.js';
 import type { ScanContext } from '../pipeline/scan/scan.context.js';
 
@@ -120,7 +121,7 @@ export function scanCommand(setExit: (code: number) => void): Command {
     .option('--jobs <n>', 'scenes processed at once (each holds its own strips in memory)', '1')
     .option(
       '--shard <i/n>',
-      "process only this machine's share: scenes whose id hashes to i of n (i may be 'auto': JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or AWS_BATCH_JOB_ARRAY_INDEX)",
+      "process only this task's share: scenes whose id hashes to i of n; 'auto' or 'auto/n' takes i (and n) from a job array: SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX, CLOUD_RUN_TASK_INDEX (docs/batch.md)",
     )
     .option('--no-simd', 'use the JavaScript kernels instead of WebAssembly SIMD (slower; same numbers)')
     .addOption(
@@ -148,12 +149,13 @@ masks/<detector>.tif, candidates.geojson (RFC 7946, lon/lat), quicklook.png, rep
 Archives and cron: the output folder keeps archeo-state.json (per scene: input fingerprint, parameter
 hash, tool version, outcome, outputs with SHA-256); a rerun skips scenes done and unchanged, redoes
 changed ones, and skips scenes that failed before unless something changed (--retry-failed). A lock
-(.archeo.lock) keeps a second run out of the folder (exit 4). run-report.json sums up each run.
+(.archeo.lock) keeps a second run out of the folder (exit 4). run-report.json sums up each run;
+archeo status <out> merges every shard's state, plan and lock (done, failed, pending, running).
 
 STAC (docs/remote.md): a STAC item by URL or as a .json file, or a search (--stac API root with
 --collection, --bbox or --aoi, --datetime, --max-cloud, --max-items): every item found is scanned, and the
 state keys each by item id and its 'updated' time (or ETag). A network fault of one item fails that scene
-as transient (exit 3; run-report.json failures[].fault) and the next run retries it.
+as transient (exit 75; run-report.json failures[].fault) and the next run retries it.
 
 Examples:
   archeo scan samples/S2A_29RKH_20200219_0_L2A --out out
@@ -162,8 +164,10 @@ Examples:
   archeo scan scene.SAFE --aoi -8.3,52.7,-8.2,52.8 --resolution 20
   archeo scan /data/archive --out /data/indices --list
   archeo scan /data/archive --out /data/indices --jobs 2 --shard auto/4
-Exit codes: 0 ok, 1 failure, 2 usage error, 3 some scenes of a batch failed, 4 the output folder is
-locked by another run, 130 interrupted.`,
+  sbatch --array=1-16 --wrap 'archeo scan /data/archive --out /data/indices --shard auto'
+Exit codes: 0 ok, 1 failure, 2 usage error, 3 some scenes of a batch failed (bad inputs), 4 the output
+folder is locked by another run, 75 a transient fault (disk full, I/O, network, memory: retry), 130
+interrupted. Transient ones (4, 75, 130) are worth a retry; 1, 2 and 3 are not (docs/batch.md).`,
     )
     .action(async (paths: string[], flags: ScanFlags) => {
       const params = await loadParams(flags.params ?? 'default');
@@ -218,7 +222,9 @@ locked by another run, 130 interrupted.`,
           else process.stdout.write(`${s.path}: FAILED: ${s.error}\n`);
         }
       }
-      if (result.failed > 0) setExit(ExitCode.PartialFailure);
+      // A transient fault in any scene says "retry" to a scheduler (75); otherwise failed scenes are the inputs' (3).
+      if (result.transient > 0) setExit(ExitCode.Transient);
+      else if (result.failed > 0) setExit(ExitCode.PartialFailure);
     });
   return addCommonFlags(addStacFlags(command));
 }
@@ -317,28 +323,7 @@ async function buildContext(
       force: flags.force ?? false,
       retryFailed: flags.retryFailed ?? false,
       jobs: parseIntFlag('--jobs', flags.jobs, 1, 64),
-      shard: flags.shard === undefined ? undefined : parseShard(flags.shard),
+      shard: flags.shard === undefined ? undefined : parseShard(flags.shard, process.env),
     },
   };
-}
-
-/** `i/n`, where i may be `auto`: the array index a scheduler gives each task (Kubernetes, Slurm, AWS Batch). */
-function parseShard(value: string): { index: number; count: number } {
-  const m = /^\s*(auto|\d+)\s*\/\s*(\d+)\s*$/.exec(value);
-  if (!m) throw new UsageError(`--shard ${value}: expected i/n (e.g. 0/4), or auto/n`);
-  const count = Number(m[2]);
-  let index: number;
-  if (m[1] === 'auto') {
-    const env = ['JOB_COMPLETION_INDEX', 'SLURM_ARRAY_TASK_ID', 'AWS_BATCH_JOB_ARRAY_INDEX'].find(
-      (k) => process.env[k] !== undefined,
-    );
-    if (!env)
-      throw new UsageError(
-        `--shard ${value}: auto needs JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or AWS_BATCH_JOB_ARRAY_INDEX in the environment`,
-      );
-    index = Number(process.env[env]);
-    if (!Number.isInteger(index)) throw new UsageError(`--shard ${value}: ${env}=${process.env[env]} is not an index`);
-  } else index = Number(m[1]);
-  if (count < 1 || index < 0 || index >= count) throw new UsageError(`--shard ${value}: expected 0 <= i < n`);
-  return { index, count };
 }

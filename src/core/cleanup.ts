@@ -34,7 +34,12 @@ export class TempRegistry {
 export const tempPaths = new TempRegistry();
 
 /** A short tag of this host, so that temporary names from other machines (a shared output folder) are told apart. */
-export const hostTag = createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8);
+export const hostTag = hostTagOf(os.hostname());
+
+/** The tag of host `host` in temporary names (to match another host's temporaries with its lock). */
+export function hostTagOf(host: string): string {
+  return createHash('sha256').update(host).digest('hex').slice(0, 8);
+}
 
 let counter = 0;
 /**

@@ -10,14 +10,22 @@ export const ExitCode = {
   Usage: 2,
   /** A batch finished but some of its items failed. */
   PartialFailure: 3,
-  /** Another run holds the output folder's lock. */
+  /** Another run holds the output folder's lock (transient: retry later). */
   Locked: 4,
+  /**
+   * A transient fault: the run (or a scene of a batch) met a fault that a later try may not meet — no
+   * space left, a quota, an I/O error or a stale handle of a network file system, a network timeout or
+   * reset, out of memory. 75 is EX_TEMPFAIL of sysexits.h, which schedulers and mailers read as "retry".
+   */
+  Transient: 75,
   Interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 export class ArcheoError extends Error {
   readonly exitCode: ExitCode = ExitCode.Failure;
+  /** The errno-like code of the fault underneath (ENOSPC, EIO, …), when there is one: it decides transience. */
+  readonly code?: string;
 }
 
 /** A flag or argument the user gave is wrong: names the flag and the value. */
@@ -47,6 +55,7 @@ export class OutputError extends ArcheoError {
   constructor(
     readonly path: string,
     readonly fault: string,
+    override readonly code?: string,
   ) {
     super(`cannot write ${path}: ${fault}`);
   }
@@ -73,7 +82,7 @@ const writeFaults: Record<string, string> = {
 export function outputErrorOf(path: string, err: unknown): OutputError | undefined {
   if (err instanceof OutputError) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  return code && code in writeFaults ? new OutputError(path, writeFaults[code]!) : undefined;
+  return code && code in writeFaults ? new OutputError(path, writeFaults[code]!, code) : undefined;
 }
 
 /** A computation was handed data it cannot work on: names the function and the shapes. */
@@ -100,6 +109,48 @@ export function errorLine(err: unknown): string {
   return `internal error: ${String(err)}`;
 }
 
+/**
+ * Faults a later try may not meet (the environment's, not the input's): a full disk or quota that may be
+ * freed, I/O errors and stale handles of network file systems, network timeouts and resets, too many open
+ * files, out of memory (a worker thread over its heap, or an allocation refused). Bad inputs, usage
+ * errors and permissions are permanent: retrying them gives the same answer.
+ */
+const transientCodes = new Set([
+  'ENOSPC',
+  'EDQUOT',
+  'EIO',
+  'ESTALE',
+  'EAGAIN',
+  'EBUSY',
+  'EMFILE',
+  'ENFILE',
+  'ENOMEM',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'EPIPE',
+  'ERR_WORKER_OUT_OF_MEMORY',
+]);
+
+/** Whether `err` is a transient fault (see transientCodes); a held lock and an interruption are too. */
+export function isTransient(err: unknown): boolean {
+  if (err instanceof ArcheoError && (err.exitCode === ExitCode.Locked || err.exitCode === ExitCode.Interrupted))
+    return true;
+  // A network fault that a later attempt may not meet (io/stac/stac.http.ts: HttpError says so itself).
+  if ((err as { transient?: unknown } | undefined)?.transient === true) return true;
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && transientCodes.has(code)) return true;
+  // V8's refusals to allocate (a typed array or WebAssembly memory larger than the machine gives).
+  return err instanceof RangeError && /allocation failed|out of memory|Out of memory/.test(err.message);
+}
+
+/** The exit code of a run that ended with `err`: its kind's, or 75 for a transient fault of any kind. */
 export function exitCodeOf(err: unknown): ExitCode {
-  return err instanceof ArcheoError ? err.exitCode : ExitCode.Failure;
+  if (err instanceof ArcheoError && err.exitCode !== ExitCode.Failure) return err.exitCode;
+  return isTransient(err) ? ExitCode.Transient : ExitCode.Failure;
 }

@@ -19,7 +19,7 @@ export interface SceneOutcome {
   report?: ScanReport;
   /** Why the scene was not processed in this run (done and unchanged, failed before and unchanged). */
   skipped?: string;
-  /** For a failure: transient (a network fault; the next run retries it) or permanent. */
+  /** For a failure: transient (a network fault, disk full, I/O, memory; the run exits 75, the next retries it) or permanent. */
   fault?: 'transient' | 'permanent';
 }
 

@@ -7,20 +7,22 @@
  */
 import { createHash } from 'node:crypto';
 import { readdir, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import { hostTag, processAlive, tempOwner } from '../core/cleanup.js';
-import { errorLine } from '../core/errors.js';
+import { errorLine, isTransient, outputErrorOf } from '../core/errors.js';
 import { toolVersion } from '../core/version.js';
 import { WorkerPool } from '../engine/cpu/pool.js';
 import { selectEngine, type EngineSelection } from '../engine/select.js';
 import { loadState, StateStore, type OutputRecord, type SceneRecord } from '../io/output/batch.state.js';
 import { OutputLock } from '../io/output/lock.js';
+import { writePlan } from '../io/output/batch.plan.js';
 import { writeJsonAtomic } from '../io/output/atomic.js';
 import { newRunId } from '../io/output/report.js';
 import { discoverScene, findScenes, type Scene } from '../io/scene/discover.js';
 import { describeChange, fingerprintScene, type Fingerprint } from '../io/scene/fingerprint.js';
-import { defaultRetryPolicy, isTransient } from '../io/stac/stac.http.js';
+import { defaultRetryPolicy } from '../io/stac/stac.http.js';
 import { fingerprintItem, isItemInput } from '../io/stac/stac.scene.js';
 import { itemCandidates } from './batch.items.js';
 import { paramsHash } from '../compute/detect/params.js';
@@ -35,6 +37,8 @@ export interface ScanResult {
   scenes: SceneOutcome[];
   /** Scenes that failed in this run. */
   failed: number;
+  /** Of those, the ones that failed on a transient fault (disk full, I/O, network, memory): exit 75. */
+  transient: number;
   decisions: Decision[];
   report: RunReport | undefined;
 }
@@ -51,9 +55,19 @@ interface Candidate {
 }
 
 /** File names of a run's lock, state and report: one set per shard, so shards can share a folder. */
-export function batchFiles(shard: ScanContext['batch']['shard']): { lock: string; state: string; report: string } {
+export function batchFiles(shard: ScanContext['batch']['shard']): {
+  lock: string;
+  state: string;
+  report: string;
+  plan: string;
+} {
   const tag = shard ? `-shard-${shard.index}-of-${shard.count}` : '';
-  return { lock: `.archeo${tag}.lock`, state: `archeo-state${tag}.json`, report: `run-report${tag}.json` };
+  return {
+    lock: `.archeo${tag}.lock`,
+    state: `archeo-state${tag}.json`,
+    report: `run-report${tag}.json`,
+    plan: `archeo-plan${tag}.json`,
+  };
 }
 
 /** The shard a scene id belongs to: a stable hash, so every machine computes the same partition. */
@@ -121,7 +135,15 @@ export async function runScan(ctx: ScanContext): Promise<ScanResult> {
     )),
   );
   const found = candidates.length;
-  if (batch.shard) candidates = candidates.filter((c) => shardOf(c.id, batch.shard!.count) === batch.shard!.index);
+  if (batch.shard) {
+    const { index, count, source } = batch.shard;
+    candidates = candidates.filter((c) => shardOf(c.id, count) === index);
+    ctx.logger.info(
+      'Run:Shard',
+      { index, count, source: source ?? '--shard', scenes: candidates.length, found },
+      `shard ${index}/${count}${source && source !== '--shard' ? ` (${source})` : ''}: ${candidates.length} of ${found} scene(s)`,
+    );
+  }
 
   const files = batchFiles(batch.shard);
   // The engine of the run (--backend), probed and opened before anything is written: an engine that is
@@ -183,7 +205,16 @@ async function runWithEngine(
       // A run of one scene retries it even when it failed before: someone is looking at it.
       decisions.push(await decide(ctx, c, state.get(c.id), hash, single));
     }
-    if (batch.list) return { runId, scenes: [], failed: 0, decisions, report: undefined };
+    if (batch.list) return { runId, scenes: [], failed: 0, transient: 0, decisions, report: undefined };
+    await writePlan(join(ctx.out, files.plan), {
+      format: 'archeo-plan/1',
+      run_id: runId,
+      shard: batch.shard ? { index: batch.shard.index, count: batch.shard.count } : null,
+      host: os.hostname(),
+      pid: process.pid,
+      started_at: started.toISOString(),
+      scenes: decisions.map((d) => ({ id: d.id, path: d.path, status: d.status, run: d.run })),
+    });
 
     const todo = candidates.filter((_, i) => decisions[i]!.run);
     const outcomes: SceneOutcome[] = candidates.map((c, i) => {
@@ -258,7 +289,8 @@ async function runWithEngine(
     // A run of one scene that failed ends with that scene's error: its one line, exit 1.
     if (failure !== undefined) throw failure;
     const failed = outcomes.filter((o) => !o.ok && o.skipped === undefined).length;
-    return { runId, scenes: outcomes, failed, decisions, report };
+    const transient = outcomes.filter((o) => o.fault === 'transient').length;
+    return { runId, scenes: outcomes, failed, transient, decisions, report };
   } finally {
     lock?.release();
   }
@@ -284,9 +316,14 @@ async function decide(
   else if (rec.tool_version !== toolVersion) change = `tool version ${rec.tool_version} → ${toolVersion}`;
   if (rec.outcome === 'failed') {
     if (change) return { ...base, status: 'changed', run: true, reason: `${change} (failed before)` };
-    // A network fault (timeout, 503, reset) says nothing about the scene: every run tries it again.
+    // A transient fault (network, disk full, I/O, memory) says nothing about the scene: the next run tries again.
     if (rec.fault === 'transient')
-      return { ...base, status: 'retry', run: true, reason: `transient failure before (${rec.error ?? '?'})` };
+      return {
+        ...base,
+        status: 'retry',
+        run: true,
+        reason: `failed on a transient fault before (${rec.stage ?? '?'}: ${rec.error ?? '?'})`,
+      };
     if (ctx.batch.retryFailed || retryFailed)
       return {
         ...base,
@@ -321,6 +358,9 @@ async function decide(
   return { ...base, status: 'done', run: false, reason: `done ${rec.finished_at}, unchanged` };
 }
 
+/** Error codes that only writing raises. */
+const onlyWhenWriting = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EROFS']);
+
 async function processScene(
   ctx: ScanContext,
   pool: WorkerPool,
@@ -354,7 +394,14 @@ async function processScene(
     const outputs = await checksums(pool, result.outputDir);
     record({ outcome: 'done', outputs });
     return { outcome: { path: c.path, id: c.id, ok: true, outputDir: result.outputDir, report: result.report } };
-  } catch (err) {
+  } catch (thrown) {
+    // A write fault raised where no path is known (a worker appending tiles to a file descriptor): the
+    // scene's output folder is the file it names.
+    const code = (thrown as NodeJS.ErrnoException | undefined)?.code;
+    const err =
+      code && onlyWhenWriting.has(code) && !(thrown as NodeJS.ErrnoException).path
+        ? (outputErrorOf(join(ctx.out, c.id), thrown) ?? thrown)
+        : thrown;
     const line = errorLine(err);
     // Transient (a network fault: retried by the next run) or permanent (the data: skipped until it changes).
     const fault = isTransient(err) ? 'transient' : 'permanent';

@@ -48,7 +48,8 @@ const SOURCES: Record<Target, string> = {
   rms: join(mintpy, 'timeseries.h5'),
   invert: join(mintpy, 'ifgramStack.h5'),
 };
-const BOOKKEEPING = /^(archeo-state(-shard-\d+-of-\d+)?\.(json|journal)|run-report(-shard-\d+-of-\d+)?\.json)$/;
+const BOOKKEEPING =
+  /^(archeo-state(-shard-\d+-of-\d+)?\.(json|journal)|(run-report|archeo-plan)(-shard-\d+-of-\d+)?\.json)$/;
 export const SENTINEL = 'SENTINEL-must-survive.txt';
 const SENTINEL_TEXT = 'archeo must not touch this file (it lies beside --out)\n';
 

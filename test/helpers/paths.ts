@@ -27,11 +27,16 @@ export function tempDir(prefix = 'archeo-test-'): string {
 }
 
 /**
- * What a scan left in its output folder, without the run's bookkeeping (archeo-state.json, its journal
- * and run-report.json): scene folders, and any temporary or lock file (which must not be there).
+ * What a scan left in its output folder, without the run's bookkeeping (archeo-state.json, its journal,
+ * archeo-plan.json and run-report.json): scene folders, and any temporary or lock file (which must not be there).
  */
 export function outputEntries(out: string): string[] {
   return readdirSync(out)
-    .filter((n) => !/^(archeo-state(-shard-\d+-of-\d+)?\.(json|journal)|run-report(-shard-\d+-of-\d+)?\.json)$/.test(n))
+    .filter(
+      (n) =>
+        !/^(archeo-state(-shard-\d+-of-\d+)?\.(json|journal)|(run-report|archeo-plan)(-shard-\d+-of-\d+)?\.json)$/.test(
+          n,
+        ),
+    )
     .sort();
 }

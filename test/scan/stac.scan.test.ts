@@ -4,7 +4,7 @@
  *  - `archeo search` lists what a search finds; `archeo scan --stac` scans it, with numbers equal to the
  *    numpy references of the same files (test/fixtures/expected/rkh-bilinear, make_fixtures.py);
  *  - cron: a rerun skips done and unchanged items, redoes an item whose `updated` changed, scans a new
- *    one; `--shard i/n` splits the items; a network fault of one item fails it as transient (exit 3) and
+ *    one; `--shard i/n` splits the items; a network fault of one item fails it as transient (exit 75) and
  *    the next run retries it; a permanent fault is skipped until the item changes;
  *  - radiometry rules reach report.json.
  */
@@ -151,12 +151,12 @@ describe('cron over items: transient and permanent faults', () => {
   });
   afterAll(() => server.close());
 
-  test('a network fault of one item fails it as transient (exit 3); the next run retries it', async () => {
+  test('a network fault of one item fails it as transient (exit 75); the next run retries it', async () => {
     const out = tempDir('archeo-stac-flaky-');
     const args = [server.itemUrl('S2A_good'), server.itemUrl('S2A_flaky'), '--out', out, '--retries', '0', ...FAST];
     server.faults = [{ match: 'GET /collections/sentinel-2-l2a/items/S2A_flaky', times: 1, status: 503 }];
     const first = await scan(args);
-    expect(first.code).toBe(3);
+    expect(first.code).toBe(75);
     const flaky = first.summary.scenes.find((s) => s.id === 'S2A_flaky')!;
     expect(flaky.fault).toBe('transient');
     expect(flaky.error).toBe(
@@ -178,12 +178,12 @@ describe('cron over items: transient and permanent faults', () => {
     expect(outputEntries(out)).toEqual(['S2A_flaky', 'S2A_good']);
   });
 
-  test('a search that fails as a whole stops the run: exit 1, one line naming the search, nothing recorded', async () => {
+  test('a search that fails as a whole stops the run: exit 75 (transient), one line naming the search, nothing recorded', async () => {
     const out = tempDir('archeo-stac-down-');
     server.faults = [{ match: 'POST /search', times: 1, status: 503 }];
     const r = await archeoAsync(['scan', '--stac', server.url, '--out', out, '--retries', '0', ...FAST]);
     expect([r.code, errorLines(r.stderr)]).toEqual([
-      1,
+      75,
       [`archeo: POST ${server.url}search: HTTP 503 Service Unavailable after 1 attempt (transient)`],
     ]);
     expect(readdirSync(out)).toEqual([]);

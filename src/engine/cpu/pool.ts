@@ -37,12 +37,13 @@ export class WorkerPool {
 
   private spawn(): Slot {
     const slot: Slot = { worker: new Worker(this.script), busy: 0 };
-    slot.worker.on('message', (msg: { id: number; result?: unknown; error?: string }) => {
+    slot.worker.on('message', (msg: { id: number; result?: unknown; error?: string; code?: string }) => {
       const p = this.pending.get(msg.id);
       if (!p) return;
       this.pending.delete(msg.id);
       slot.busy--;
-      if (msg.error !== undefined) p.reject(new Error(msg.error));
+      // The errno-like code (ENOSPC, EIO, …) travels with the message: it tells a transient fault.
+      if (msg.error !== undefined) p.reject(Object.assign(new Error(msg.error), msg.code ? { code: msg.code } : {}));
       else p.resolve(msg.result);
       this.drain();
     });

@@ -146,5 +146,7 @@ export class MintpyWriter {
 /** A failed HDF5 write: an OutputError when the file system said why (no space, read-only, …), else `fault`. */
 function writeError(path: string, err: unknown, fault: string): Error {
   const said = h5SystemFault(err);
-  return said ? new OutputError(path, said) : new InputError(path, fault);
+  // The errno behind HDF5's words: it tells a transient fault (no space, quota: exit 75) from a permanent one.
+  const code = said && (/space/.test(said) ? 'ENOSPC' : /quota/.test(said) ? 'EDQUOT' : undefined);
+  return said ? new OutputError(path, said, code) : new InputError(path, fault);
 }

@@ -8,7 +8,7 @@
  *    simply redone); a run folds the journal into the snapshot when it starts and when it ends. So each
  *    scene costs one small append, not a rewrite of the whole state of a large archive.
  */
-import { appendFileSync, closeSync, fsyncSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, fsyncSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { InputError } from '../../core/errors.js';
 import { writeJsonAtomic } from './atomic.js';
@@ -35,7 +35,10 @@ export interface SceneRecord {
   /** For a failure: the stage it happened in and the one-line message. */
   stage?: string;
   error?: string;
-  /** For a failure: transient (a network fault, retried by every run) or permanent (skipped until changed). */
+  /**
+   * For a failure: transient (a network fault, disk full, I/O, memory: every run retries it, and the run
+   * exits 75) or permanent (the input's: skipped until it changes).
+   */
   fault?: 'transient' | 'permanent';
   outputs?: OutputRecord[];
   run_id: string;
@@ -60,32 +63,72 @@ export function journalPath(statePath: string): string {
  */
 export async function loadState(path: string, warn: (msg: string) => void): Promise<BatchState> {
   let state = emptyState();
-  let text: string | undefined;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-      throw new InputError(path, `cannot read the state file (${(err as NodeJS.ErrnoException).code})`);
-  }
+  const text = readOrUndefined(path, 'cannot read the state file');
   if (text !== undefined) {
     try {
-      const parsed = JSON.parse(text) as BatchState;
-      if (parsed.format !== 'archeo-state/1' || typeof parsed.scenes !== 'object')
-        throw new Error('not an archeo state file');
-      state = parsed;
+      state = parseState(text);
     } catch (err) {
       const aside = `${path}.damaged-${Date.now()}`;
       await rename(path, aside);
       warn(`${path}: ${(err as Error).message}; moved to ${aside}, every scene will be redone`);
     }
   }
-  let journal = '';
+  replayJournal(state, readOrUndefined(journalPath(path), 'cannot read the state journal') ?? '');
+  return state;
+}
+
+/**
+ * The state as `loadState` sees it, for a reader that must not change anything (`archeo status`, maybe
+ * while the run works): a damaged snapshot is reported, not moved. A run may fold its journal into a new
+ * snapshot between the two reads; the snapshot's identity (inode, mtime) before and after tells, and the
+ * pair is read again.
+ */
+export function readStateReadOnly(path: string): { state: BatchState; problem?: string } {
+  for (let attempt = 0; ; attempt++) {
+    const before = identity(path);
+    let state = emptyState();
+    let problem: string | undefined;
+    const text = readOrUndefined(path, 'cannot read the state file');
+    if (text !== undefined) {
+      try {
+        state = parseState(text);
+      } catch (err) {
+        problem = `${path}: ${(err as Error).message}`;
+      }
+    }
+    replayJournal(state, readOrUndefined(journalPath(path), 'cannot read the state journal') ?? '');
+    if (identity(path) === before || attempt >= 4) return { state, problem };
+  }
+}
+
+function identity(path: string): string {
   try {
-    journal = readFileSync(journalPath(path), 'utf8');
+    const st = statSync(path);
+    return `${st.ino}:${st.mtimeMs}:${st.size}`;
+  } catch {
+    return 'none';
+  }
+}
+
+function readOrUndefined(path: string, what: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-      throw new InputError(journalPath(path), `cannot read the state journal (${(err as NodeJS.ErrnoException).code})`);
+      throw new InputError(path, `${what} (${(err as NodeJS.ErrnoException).code})`);
+    return undefined;
   }
+}
+
+function parseState(text: string): BatchState {
+  const parsed = JSON.parse(text) as BatchState;
+  if (parsed?.format !== 'archeo-state/1' || typeof parsed.scenes !== 'object' || parsed.scenes === null)
+    throw new Error('not an archeo state file');
+  return parsed;
+}
+
+/** Replays journal lines over `state`; a line torn by a crash is ignored (that scene is redone). */
+function replayJournal(state: BatchState, journal: string): void {
   for (const line of journal.split('\n')) {
     if (!line.trim()) continue;
     try {
@@ -95,7 +138,6 @@ export async function loadState(path: string, warn: (msg: string) => void): Prom
       // a line torn by a crash: that scene is redone
     }
   }
-  return state;
 }
 
 function emptyState(): BatchState {

@@ -159,3 +159,35 @@ function isStale(path: string, owner: Owner | null): boolean {
     return true;
   }
 }
+
+/** Who holds a lock file, as a reader that takes nothing sees it (`archeo status`). */
+export interface LockHolder {
+  pid: number | null;
+  host: string | null;
+  started_at: string | null;
+  run_id: string | null;
+  /** Seconds since the last heartbeat (the lock file's mtime). */
+  heartbeat_age_s: number;
+  /** Whether the holder is alive by the rules a run uses to take a lock over (isStale). */
+  live: boolean;
+}
+
+/** The holder of the lock file at `path`, or undefined when there is none. */
+export function readLock(path: string): LockHolder | undefined {
+  const owner = readOwner(path);
+  if (owner === 'gone') return undefined;
+  let mtime: number;
+  try {
+    mtime = statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
+  return {
+    pid: owner?.pid ?? null,
+    host: owner?.host ?? null,
+    started_at: owner?.started_at ?? null,
+    run_id: owner?.run_id ?? null,
+    heartbeat_age_s: Math.max(0, Math.round((Date.now() - mtime) / 100) / 10),
+    live: !isStale(path, owner),
+  };
+}

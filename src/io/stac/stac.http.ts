@@ -48,11 +48,6 @@ export class HttpError extends InputError {
   }
 }
 
-/** Whether an error is a network fault that a later run may not meet (a timeout, a 503): see HttpError. */
-export function isTransient(err: unknown): boolean {
-  return (err as { transient?: unknown } | undefined)?.transient === true;
-}
-
 export interface JsonRequest {
   method?: 'GET' | 'POST';
   /** Sent as JSON (POST). */

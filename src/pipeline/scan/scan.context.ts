@@ -58,7 +58,8 @@ export interface BatchOptions {
   /** Scenes processed at once. */
   jobs: number;
   /** This machine's share of the archive: scenes whose id hashes to `index` modulo `count`. */
-  shard: { index: number; count: number } | undefined;
+  /** This task's share of the archive; `source` says where the index came from (a job array's variable). */
+  shard: { index: number; count: number; source?: string } | undefined;
 }
 
 /** Concurrency limits shared by every scene of a run, so that --jobs does not multiply memory. */

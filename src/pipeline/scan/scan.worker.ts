@@ -330,7 +330,12 @@ parentPort!.on(
         parentPort!.postMessage({ id: msg.id, result }, valueBuffers(result));
       }
     } catch (err) {
-      parentPort!.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
+      const code = (err as NodeJS.ErrnoException | undefined)?.code;
+      parentPort!.postMessage({
+        id: msg.id,
+        error: err instanceof Error ? err.message : String(err),
+        ...(typeof code === 'string' ? { code } : {}),
+      });
     }
   },
 );
