@@ -3,6 +3,9 @@
  * GeoTIFF/COG otherwise. Every caller that opens a band comes through here, so a new source (a byte
  * range over HTTP, say) changes one function.
  */
+import { InputError } from '../../core/errors.js';
+import { isRemoteHref } from '../source/byte.source.js';
+import type { SourceContext } from '../source/source.context.js';
 import type { BandReader } from './band.reader.js';
 import { openGeoTiff, type Limiter } from './geotiff.reader.js';
 import { openJp2 } from './jp2.reader.js';
@@ -14,6 +17,8 @@ export interface OpenBandOptions {
   tileLimit?: Limiter;
   /** Open the coarsest overview or resolution level at least this many pixels wide (quicklooks). */
   level?: { minWidth: number };
+  /** Remote reads (http, https, s3): retry policy, request sizes, per-host limits, S3 access. */
+  sources?: SourceContext;
 }
 
 /** Whether a band file is JPEG 2000 (read whole) rather than a tiled GeoTIFF. */
@@ -21,6 +26,11 @@ export function isJp2Path(path: string): boolean {
   return /\.jp2$/i.test(path);
 }
 
-export function openBandReader(path: string, opts: OpenBandOptions = {}): Promise<BandReader> {
-  return isJp2Path(path) ? openJp2(path, opts.jp2Limit, opts.level) : openGeoTiff(path, opts.tileLimit, opts.level);
+export async function openBandReader(path: string, opts: OpenBandOptions = {}): Promise<BandReader> {
+  if (isJp2Path(path)) {
+    // A JPEG 2000 band is decoded whole: over the network that is a download, which is not a range read.
+    if (isRemoteHref(path)) throw new InputError(path, 'JPEG 2000 bands are read from local files only (use the COG assets)');
+    return openJp2(path, opts.jp2Limit, opts.level);
+  }
+  return openGeoTiff(path, opts.tileLimit, opts.level, opts.sources);
 }
