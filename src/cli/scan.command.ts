@@ -19,6 +19,7 @@ import {
   type CommonOptions,
 } from './options.js';
 import { progressBar } from './progress.js';
+import { remoteOptionsFromEnv } from './remote.options.js';
 import type { BackendChoice } from '../engine/engine.js';
 import type { ScanContext } from '../pipeline/scan/scan.context.js';
 
@@ -41,6 +42,7 @@ interface ScanFlags extends CommonOptions {
   boaOffset?: string;
   reflectance: string;
   simd: boolean;
+  requesterPays?: boolean;
   backend: string;
   list?: boolean;
   force?: boolean;
@@ -112,6 +114,10 @@ export function scanCommand(setExit: (code: number) => void): Command {
     .option(
       '--shard <i/n>',
       "process only this machine's share: scenes whose id hashes to i of n (i may be 'auto': JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or AWS_BATCH_JOB_ARRAY_INDEX)",
+    )
+    .option(
+      '--requester-pays',
+      'read s3:// bands from requester-pays buckets, billed to your AWS account (docs/remote.md)',
     )
     .option('--no-simd', 'use the JavaScript kernels instead of WebAssembly SIMD (slower; same numbers)')
     .addOption(
@@ -288,6 +294,7 @@ async function buildContext(
     block,
     threads,
     inflight: 2,
+    remote: remoteOptionsFromEnv(process.env, { requesterPays: flags.requesterPays }),
     simd: flags.simd,
     backend: flags.backend as BackendChoice,
     detection: Object.keys(detectors).length ? { params, detectors, explicit: detect !== 'all' } : undefined,

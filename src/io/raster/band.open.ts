@@ -29,7 +29,8 @@ export function isJp2Path(path: string): boolean {
 export async function openBandReader(path: string, opts: OpenBandOptions = {}): Promise<BandReader> {
   if (isJp2Path(path)) {
     // A JPEG 2000 band is decoded whole: over the network that is a download, which is not a range read.
-    if (isRemoteHref(path)) throw new InputError(path, 'JPEG 2000 bands are read from local files only (use the COG assets)');
+    if (isRemoteHref(path))
+      throw new InputError(path, 'JPEG 2000 bands are read from local files only (use the COG assets)');
     return openJp2(path, opts.jp2Limit, opts.level);
   }
   return openGeoTiff(path, opts.tileLimit, opts.level, opts.sources);

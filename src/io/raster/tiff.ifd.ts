@@ -79,7 +79,12 @@ export async function readIfdChain(path: string, fileBytes: number, limit = maxI
 export type ReadAt = (at: number, length: number) => Promise<Uint8Array>;
 
 /** The IFD chain of the TIFF named `path`, read through `readAt` (a local file or a byte-range source). */
-export async function walkIfdChain(path: string, readAt: ReadAt, fileBytes: number, limit = maxIfds): Promise<IfdChain> {
+export async function walkIfdChain(
+  path: string,
+  readAt: ReadAt,
+  fileBytes: number,
+  limit = maxIfds,
+): Promise<IfdChain> {
   const read = async (at: number, length: number): Promise<Buffer> => {
     const b = await readAt(at, length);
     return Buffer.from(b.buffer, b.byteOffset, b.byteLength);

@@ -11,6 +11,7 @@ import { basename, extname, join } from 'node:path';
 import { InputError } from '../../core/errors.js';
 import type { BandId } from '../../core/bands.js';
 import { sceneFolderName } from '../../core/scene.name.js';
+import { isRemoteHref } from '../source/byte.source.js';
 import { bandFromName, bands } from './bands.js';
 import {
   metadataFromName,
@@ -85,6 +86,12 @@ async function kindOf(dir: string): Promise<'safe' | 'cog' | undefined> {
   const tiffs = list.filter((e) => !e.isDir && TIFF_EXT.test(extname(e.name)));
   // GeoTIFFs named otherwise, next to a JSON (a STAC item naming them): discoverCog decides.
   if (tiffs.length && list.some((e) => !e.isDir && /\.json$/i.test(e.name))) return 'cog';
+  // A STAC item alone whose band assets are URLs: the scene is read where it lives (io/source).
+  for (const e of list) {
+    if (e.isDir || !/\.json$/i.test(e.name)) continue;
+    const item = await readStacItem(join(dir, e.name)).catch(() => undefined);
+    if (Object.values(item?.assetHrefs ?? {}).some((h) => isRemoteHref(h))) return 'cog';
+  }
   return undefined;
 }
 
@@ -162,6 +169,11 @@ async function discoverCog(dir: string): Promise<Scene> {
     if (!found.has(band) && names.has(file))
       found.set(band, [{ band, path: join(dir, file), resolution: bands[band].resolution }]);
   }
+  // Bands not in the folder whose hrefs are URLs are read remotely, by byte range.
+  for (const [band, href] of Object.entries(metadata?.assetHrefs ?? {}) as [BandId, string][]) {
+    if (!found.has(band) && isRemoteHref(href))
+      found.set(band, [{ band, path: href, resolution: bands[band].resolution }]);
+  }
   if (!metadata) {
     const fromName = metadataFromName(basename(dir));
     metadata = {
@@ -180,7 +192,8 @@ async function discoverCog(dir: string): Promise<Scene> {
   }
   if (found.size === 0)
     throw new InputError(dir, 'no Sentinel-2 bands found (expected B04.tif-style GeoTIFFs or a .SAFE product)');
-  for (const list of found.values()) for (const f of list) await requireRegularFile(f.path, 'a band file');
+  for (const list of found.values())
+    for (const f of list) if (!isRemoteHref(f.path)) await requireRegularFile(f.path, 'a band file');
   // The id names the output folder: checked here, where it is born (core/scene.name.ts).
   const id =
     metadata.id !== undefined ? sceneFolderName(metadata.id, metadataPath ?? dir) : sceneFolderName(basename(dir), dir);

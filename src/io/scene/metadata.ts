@@ -21,6 +21,8 @@ export interface SceneMetadata {
   offsetSource: string;
   /** Asset hrefs of a STAC item, by band (file names only are used). */
   assetFiles: Partial<Record<BandId, string>>;
+  /** The same hrefs whole: URLs (http, https, s3) are read where they are (io/source). */
+  assetHrefs?: Partial<Record<BandId, string>>;
   /** What the reader had to assume (a damaged MTD, a missing offsets list): shown and kept in report.json. */
   warnings?: string[];
 }
@@ -232,9 +234,13 @@ export async function readStacItem(path: string): Promise<SceneMetadata | undefi
   const applied = p['earthsearch:boa_offset_applied'];
   const offsets = uniformOffsets(offsetForBaseline(baseline, applied === true));
   const assetFiles: Partial<Record<BandId, string>> = {};
+  const assetHrefs: Partial<Record<BandId, string>> = {};
   for (const info of Object.values(bands)) {
     const href = item.assets?.[info.asset]?.href;
-    if (href) assetFiles[info.id] = href.split('/').pop()!;
+    if (typeof href === 'string') {
+      assetFiles[info.id] = href.split('/').pop()!;
+      assetHrefs[info.id] = href;
+    }
   }
   return {
     id: item.id,
@@ -244,6 +250,7 @@ export async function readStacItem(path: string): Promise<SceneMetadata | undefi
     offsets,
     offsetSource: `STAC item (baseline ${baseline ?? 'unknown'}, boa_offset_applied ${applied === undefined ? 'absent' : String(applied)})`,
     assetFiles,
+    assetHrefs,
   };
 }
 

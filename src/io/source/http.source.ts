@@ -14,7 +14,11 @@ import type { SourceContext } from './source.context.js';
 function statusFault(href: string, res: Response): RemoteError {
   const status = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
   if (res.status === 403 || res.status === 401) {
-    return new RemoteError(href, `${status}: access denied (a private object needs credentials or a signed URL)`, false);
+    return new RemoteError(
+      href,
+      `${status}: access denied (a private object needs credentials or a signed URL)`,
+      false,
+    );
   }
   if (res.status === 404) return new RemoteError(href, `${status}: no such file`, false);
   return new RemoteError(href, status, false);
@@ -77,7 +81,10 @@ export class HttpSource implements ByteSource {
         const src = new HttpSource(href, url, ctx, body.length, { etag, lastModified }, body);
         src.whole = body;
         src.stats.bytes += body.length;
-        ctx.events.note?.(href, `the server ignores HTTP Range requests: read whole (${body.length} bytes, cheaper than refusing)`);
+        ctx.events.note?.(
+          href,
+          `the server ignores HTTP Range requests: read whole (${body.length} bytes, cheaper than refusing)`,
+        );
         return src;
       }
       if (res.status === 416) throw new RemoteError(href, 'is empty (HTTP 416 for its first bytes)', false);

@@ -158,7 +158,11 @@ export async function requestWithRetry<T>(
       reason = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
       retryAfter = parseRetryAfter(res.headers.get('retry-after'));
       if (retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs) {
-        throw new RemoteError(url, `${reason}: the server asks to retry after ${Math.round(retryAfter / 1000)} s`, true);
+        throw new RemoteError(
+          url,
+          `${reason}: the server asks to retry after ${Math.round(retryAfter / 1000)} s`,
+          true,
+        );
       }
     } catch (err) {
       if (opts.signal?.aborted) throw err;
