@@ -5,7 +5,7 @@
  * If-Match), so a file replaced mid-read fails the scene instead of mixing two versions.
  */
 import { InputError } from '../../core/errors.js';
-import { newSourceStats, type ByteSource } from './byte.source.js';
+import { newSourceStats, type ByteSource, type SourceStats } from './byte.source.js';
 import { RemoteError, RetryableAnswer, requestWithRetry } from './retry.js';
 import { s3Headers, s3HttpsUrl } from './s3.js';
 import type { SourceContext } from './source.context.js';
@@ -32,7 +32,6 @@ function parseContentRange(v: string | null): [number, number, number] | undefin
 
 export class HttpSource implements ByteSource {
   readonly remote = true;
-  readonly stats = newSourceStats();
   /** The whole file, when the server ignored Range and the file was small enough to keep. */
   private whole: Uint8Array | undefined;
 
@@ -45,6 +44,8 @@ export class HttpSource implements ByteSource {
     private readonly version: { etag: string | null; lastModified: string | null },
     /** The first request's bytes (the header), from offset 0. */
     readonly head: Uint8Array,
+    /** Shared with the opening probe, so that the first request and its retries count. */
+    readonly stats: SourceStats = newSourceStats(),
   ) {}
 
   /** Opens `href` (http, https or s3) with one request for its first `headerBytes` bytes. */
@@ -63,7 +64,7 @@ export class HttpSource implements ByteSource {
         }
         const body = new Uint8Array(await res.arrayBuffer());
         if (body.length !== range[1] - range[0] + 1) throw new RetryableAnswer('body shorter than its Content-Range');
-        const src = new HttpSource(href, url, ctx, range[2], { etag, lastModified }, body);
+        const src = new HttpSource(href, url, ctx, range[2], { etag, lastModified }, body, probe.stats);
         src.stats.bytes += body.length;
         return src;
       }
@@ -78,7 +79,7 @@ export class HttpSource implements ByteSource {
           );
         }
         const body = new Uint8Array(await res.arrayBuffer());
-        const src = new HttpSource(href, url, ctx, body.length, { etag, lastModified }, body);
+        const src = new HttpSource(href, url, ctx, body.length, { etag, lastModified }, body, probe.stats);
         src.whole = body;
         src.stats.bytes += body.length;
         ctx.events.note?.(
