@@ -153,6 +153,14 @@ export class HttpSource implements ByteSource {
     if (end <= offset) return new Uint8Array(0);
     if (this.whole) return this.whole.subarray(offset, end);
     if (end <= this.head.length) return this.head.subarray(offset, end);
+    if (offset < this.head.length) {
+      // Starts inside the header bytes already here (a small file's first tiles): fetch only the rest.
+      const rest = await this.read(this.head.length, end - this.head.length);
+      const joined = new Uint8Array(end - offset);
+      joined.set(this.head.subarray(offset));
+      joined.set(rest, this.head.length - offset);
+      return joined.subarray(0, this.head.length - offset + rest.length);
+    }
     return this.request(offset, end - offset, async (res) => {
       const changed = this.changed(res);
       if (changed) throw changed;
