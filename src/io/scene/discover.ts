@@ -169,8 +169,9 @@ async function discoverCog(dir: string): Promise<Scene> {
     if (!found.has(band) && names.has(file))
       found.set(band, [{ band, path: join(dir, file), resolution: bands[band].resolution }]);
   }
-  // Bands not in the folder whose hrefs are URLs are read remotely, by byte range.
-  for (const [band, href] of Object.entries(metadata?.assetHrefs ?? {}) as [BandId, string][]) {
+  // A STAC item alone (no band file here): its bands whose hrefs are URLs are read remotely, by byte
+  // range. A folder holding some bands stays local (a partial download is not completed from the network).
+  for (const [band, href] of Object.entries(found.size > 0 ? {} : (metadata?.assetHrefs ?? {})) as [BandId, string][]) {
     if (!found.has(band) && isRemoteHref(href))
       found.set(band, [{ band, path: href, resolution: bands[band].resolution }]);
   }

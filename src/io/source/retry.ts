@@ -79,7 +79,7 @@ export function networkReason(err: unknown): string {
   let reason = String((e as Error | undefined)?.message ?? err);
   while (e) {
     if (e.name === 'TimeoutError') return 'timed out';
-    if (e.code) reason = e.code;
+    if (e.code) reason = e.code === 'ENOTFOUND' ? 'host not found (ENOTFOUND)' : e.code;
     else if (e.message && e.message !== 'fetch failed') reason = e.message;
     e = e.cause as typeof e;
   }
@@ -168,7 +168,10 @@ export async function requestWithRetry<T>(
       if (opts.signal?.aborted) throw err;
       if (err instanceof RemoteError) throw err;
       const answer = err instanceof RetryableAnswer;
-      if (!answer && !isRetryableNetworkError(err)) throw err;
+      if (!answer && !isRetryableNetworkError(err)) {
+        if (err instanceof InputError || !(err instanceof TypeError)) throw err;
+        throw new RemoteError(url, networkReason(err), false); // fetch's own failure: DNS, TLS, a bad URL
+      }
       reason = answer ? err.message : networkReason(err);
     }
     if (attempt + 1 >= policy.attempts) {
