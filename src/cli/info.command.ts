@@ -8,7 +8,7 @@ export function infoCommand(): Command {
     .description(
       'Show what archeo finds in a scene (bands, resolution, size, CRS, offsets, date, id) or an HDF5 file (datasets, dates, every attribute)',
     )
-    .argument('[path]', 'a COG folder, a .SAFE product, or a MintPy HDF5 file')
+    .argument('[path]', 'a COG folder, a .SAFE product, a STAC item (URL or .json), or a MintPy HDF5 file')
     .option(
       '--engines',
       'list the compute engines (cpu, webgpu, tensorflow): available here or not and why, device, limits',

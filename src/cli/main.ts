@@ -9,6 +9,7 @@ import { toolVersion } from '../core/version.js';
 import { rewriteArgs } from './argv.js';
 import { infoCommand } from './info.command.js';
 import { scanCommand } from './scan.command.js';
+import { searchCommand } from './search.command.js';
 import { invertCommand, invertFlags } from './invert.command.js';
 import { rmsCommand, rmsFlags } from './rms.command.js';
 import { velocityCommand, velocityFlags } from './velocity.command.js';
@@ -41,7 +42,14 @@ const program = new Command('archeo')
   .version(toolVersion)
   .exitOverride()
   .configureOutput(output);
-for (const command of [scanCommand(setExit), velocityCommand(), rmsCommand(), invertCommand(), infoCommand()])
+for (const command of [
+  scanCommand(setExit),
+  searchCommand(),
+  velocityCommand(),
+  rmsCommand(),
+  invertCommand(),
+  infoCommand(),
+])
   program.addCommand(command.exitOverride().configureOutput(output));
 
 try {

@@ -20,10 +20,11 @@ import {
 } from './options.js';
 import { progressBar } from './progress.js';
 import { remoteOptionsFromEnv } from './remote.options.js';
+import { addStacFlags, parseRetryPolicy, parseStacSearch, type StacFlags } from './stac.options.js';
 import type { BackendChoice } from '../engine/engine.js';
 import type { ScanContext } from '../pipeline/scan/scan.context.js';
 
-interface ScanFlags extends CommonOptions {
+interface ScanFlags extends CommonOptions, StacFlags {
   out: string;
   params?: string;
   printParams?: boolean;
@@ -60,7 +61,10 @@ export function scanCommand(setExit: (code: number) => void): Command {
     .description(
       'Compute spectral indices for Sentinel-2 L2A scenes (COG folders or .SAFE products), or every scene below a folder',
     )
-    .argument('[paths...]', 'scene folders, .SAFE products, or folders holding scenes')
+    .argument(
+      '[paths...]',
+      'scene folders, .SAFE products, folders holding scenes, or STAC items (a URL or a local .json file)',
+    )
     .option('-o, --out <dir>', 'output folder; each scene writes <dir>/<scene id>/', 'archeo-out')
     .option(
       '--indices <list>',
@@ -147,8 +151,14 @@ hash, tool version, outcome, outputs with SHA-256); a rerun skips scenes done an
 changed ones, and skips scenes that failed before unless something changed (--retry-failed). A lock
 (.archeo.lock) keeps a second run out of the folder (exit 4). run-report.json sums up each run.
 
+STAC (docs/remote.md): a STAC item by URL or as a .json file, or a search (--stac API root with
+--collection, --bbox or --aoi, --datetime, --max-cloud, --max-items): every item found is scanned, and the
+state keys each by item id and its 'updated' time (or ETag). A network fault of one item fails that scene
+as transient (exit 3; run-report.json failures[].fault) and the next run retries it.
+
 Examples:
   archeo scan samples/S2A_29RKH_20200219_0_L2A --out out
+  archeo scan --stac https://earth-search.aws.element84.com/v1 --bbox 12.4,41.8,12.6,41.95 --datetime 2024-06-01/2024-06-30 --max-cloud 20 --out /data/indices
   archeo scan /data/archive --indices all --compress deflate --out /data/indices
   archeo scan scene.SAFE --aoi -8.3,52.7,-8.2,52.8 --resolution 20
   archeo scan /data/archive --out /data/indices --list
@@ -162,7 +172,8 @@ locked by another run, 130 interrupted.`,
         process.stdout.write(`${JSON.stringify(params, null, 2)}\n`);
         return;
       }
-      if (paths.length === 0) throw new UsageError('scan: give at least one scene or folder (or --print-params)');
+      if (paths.length === 0 && flags.stac === undefined)
+        throw new UsageError('scan: give at least one scene, folder or STAC item, or --stac (or --print-params)');
       const logger = makeLogger(flags);
       const ctx = await buildContext(paths, flags, logger, params);
       const progress = progressBar(logger, flags.progress && !flags.quiet);
@@ -194,7 +205,7 @@ locked by another run, 130 interrupted.`,
             ? { output: s.outputDir, wall_s: s.report.wall_s, indices: s.report.indices.written }
             : s.skipped !== undefined
               ? { skipped: s.skipped }
-              : { error: s.error, stage: s.stage }),
+              : { error: s.error, stage: s.stage, fault: s.fault ?? 'permanent' }),
         })),
       };
       if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
@@ -210,7 +221,7 @@ locked by another run, 130 interrupted.`,
       }
       if (result.failed > 0) setExit(ExitCode.PartialFailure);
     });
-  return addCommonFlags(command);
+  return addCommonFlags(addStacFlags(command));
 }
 
 /** A built-in set by name, or a JSON file validated with the JSON path of any fault. */
@@ -277,15 +288,17 @@ async function buildContext(
     flags.threads === undefined
       ? Math.max(1, os.availableParallelism())
       : parseIntFlag('--threads', flags.threads, 1, 256);
+  const aoi = flags.aoi === undefined ? undefined : parseAoi(flags.aoi);
   return {
     inputs: paths,
     out: flags.out,
+    stac: { search: parseStacSearch(flags, aoi), policy: parseRetryPolicy(flags) },
     plan: {
       indices,
       resolution: Number(flags.resolution),
       resample: flags.resample as 'bilinear' | 'nearest',
       maskClasses,
-      aoi: flags.aoi === undefined ? undefined : parseAoi(flags.aoi),
+      aoi,
       boaOffset: flags.boaOffset === undefined ? undefined : parseNumberFlag('--boa-offset', flags.boaOffset),
       reflectance: flags.reflectance as 'divide' | 'multiply',
     },

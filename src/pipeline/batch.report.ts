@@ -19,6 +19,8 @@ export interface SceneOutcome {
   report?: ScanReport;
   /** Why the scene was not processed in this run (done and unchanged, failed before and unchanged). */
   skipped?: string;
+  /** For a failure: transient (a network fault; the next run retries it) or permanent. */
+  fault?: 'transient' | 'permanent';
 }
 
 export type DecisionStatus = 'new' | 'changed' | 'forced' | 'retry' | 'outputs' | 'done' | 'failed' | 'duplicate';
@@ -33,6 +35,8 @@ export interface Decision {
 
 export interface RunReport extends ReportHeader<'scan'> {
   inputs: string[];
+  /** The STAC search whose items this run scanned (--stac), or null. */
+  search: import('../io/stac/stac.search.js').SearchQuery | null;
   out: string;
   shard: { index: number; count: number } | null;
   jobs: number;
@@ -48,6 +52,8 @@ export interface RunReport extends ReportHeader<'scan'> {
     failed: number;
     /** Not processed: done and unchanged, or failed before and unchanged. */
     skipped: number;
+    /** Of the failed: network faults (timeouts, 5xx, resets) that the next run retries by itself. */
+    failed_transient: number;
     /** Decisions by kind: new, changed, forced, retry, outputs (missing), done, failed, duplicate. */
     by_status: Partial<Record<DecisionStatus, number>>;
   };
@@ -65,7 +71,14 @@ export interface RunReport extends ReportHeader<'scan'> {
   /** Stage totals summed over the processed scenes, slowest first. */
   slowest_stages: { stage: string; total_s: number; count: number; mean_s: number }[];
   slowest_scenes: { id: string; wall_s: number }[];
-  failures: { id: string | null; path: string; stage: string | null; error: string }[];
+  failures: {
+    id: string | null;
+    path: string;
+    stage: string | null;
+    error: string;
+    /** transient (network: the next run retries it) or permanent (the data: skipped until it changes). */
+    fault: 'transient' | 'permanent';
+  }[];
   peak_rss_mb: number;
   recommendations: string[];
 }
@@ -114,7 +127,13 @@ export function buildRunReport(r: RunReportInput): RunReport {
     .slice(0, 8);
   const failures = r.outcomes
     .filter((o) => !o.ok && o.skipped === undefined)
-    .map((o) => ({ id: o.id ?? null, path: o.path, stage: o.stage ?? null, error: o.error ?? '' }));
+    .map((o) => ({
+      id: o.id ?? null,
+      path: o.path,
+      stage: o.stage ?? null,
+      error: o.error ?? '',
+      fault: o.fault ?? ('permanent' as const),
+    }));
   const peak = peakRssMb();
   const extra: string[] = [];
   const failedBefore = byStatus.failed ?? 0;
@@ -128,6 +147,7 @@ export function buildRunReport(r: RunReportInput): RunReport {
   return {
     ...reportHeader('scan', r.runId, r.started, r.wallSeconds),
     inputs: r.ctx.inputs,
+    search: r.ctx.stac?.search ?? null,
     out: r.ctx.out,
     shard: r.ctx.batch.shard ?? null,
     jobs: r.ctx.batch.jobs,
@@ -139,6 +159,7 @@ export function buildRunReport(r: RunReportInput): RunReport {
       processed: processed.length,
       succeeded,
       failed: failures.length,
+      failed_transient: failures.filter((f) => f.fault === 'transient').length,
       skipped: r.outcomes.filter((o) => o.skipped !== undefined).length,
       by_status: byStatus,
     },

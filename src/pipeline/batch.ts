@@ -20,6 +20,9 @@ import { writeJsonAtomic } from '../io/output/atomic.js';
 import { newRunId } from '../io/output/report.js';
 import { discoverScene, findScenes, type Scene } from '../io/scene/discover.js';
 import { describeChange, fingerprintScene, type Fingerprint } from '../io/scene/fingerprint.js';
+import { defaultRetryPolicy, isTransient } from '../io/stac/stac.http.js';
+import { fingerprintItem, isItemInput } from '../io/stac/stac.scene.js';
+import { itemCandidates } from './batch.items.js';
 import { paramsHash } from '../compute/detect/params.js';
 import { buildRunReport, type Decision, type RunReport, type SceneOutcome } from './batch.report.js';
 import { SourceContext } from '../io/source/source.context.js';
@@ -44,6 +47,8 @@ interface Candidate {
   discoverError?: unknown;
   discoverSeconds: number;
   fingerprint?: Fingerprint;
+  /** A STAC item's version (updated / ETag / content hash): the state keys remote scenes by id and this. */
+  version?: string;
 }
 
 /** File names of a run's lock, state and report: one set per shard, so shards can share a folder. */
@@ -86,8 +91,10 @@ export async function runScan(ctx: ScanContext): Promise<ScanResult> {
   const t0 = performance.now();
 
   const paths: string[] = [];
-  for (const input of ctx.inputs)
+  for (const input of ctx.inputs) {
+    if (isItemInput(input)) continue; // STAC items (URLs, .json files): below
     for (const p of await findScenes(input)) if (!paths.includes(resolve(p))) paths.push(resolve(p));
+  }
   let candidates: Candidate[] = [];
   for (const path of paths) {
     const t = performance.now();
@@ -103,6 +110,15 @@ export async function runScan(ctx: ScanContext): Promise<ScanResult> {
       });
     }
   }
+  // STAC items named on the command line, then the search's items sorted by id (batch.items.ts).
+  candidates.push(
+    ...(await itemCandidates(
+      ctx.inputs.filter(isItemInput),
+      ctx.stac?.search,
+      ctx.stac?.policy ?? defaultRetryPolicy,
+      ctx.logger,
+    )),
+  );
   const found = candidates.length;
   if (batch.shard) candidates = candidates.filter((c) => shardOf(c.id, batch.shard!.count) === batch.shard!.index);
 
@@ -143,6 +159,9 @@ async function runWithEngine(
     if (lock) await state.compact();
 
     const hash = runParameterHash(ctx);
+    // A run of one scene named on the command line behaves as a single scan (its error is the command's);
+    // a search is an archive, however many items it finds.
+    const single = candidates.length === 1 && !ctx.stac?.search;
     const decisions: Decision[] = [];
     const firstPath = new Map<string, string>();
     for (const c of candidates) {
@@ -158,9 +177,10 @@ async function runWithEngine(
         continue;
       }
       firstPath.set(c.id, c.path);
-      c.fingerprint = await fingerprintScene(c.path);
+      c.fingerprint =
+        c.version !== undefined ? await fingerprintItem(c.version, c.scene) : await fingerprintScene(c.path);
       // A run of one scene retries it even when it failed before: someone is looking at it.
-      decisions.push(await decide(ctx, c, state.get(c.id), hash, candidates.length === 1));
+      decisions.push(await decide(ctx, c, state.get(c.id), hash, single));
     }
     if (batch.list) return { runId, scenes: [], failed: 0, decisions, report: undefined };
 
@@ -208,23 +228,14 @@ async function runWithEngine(
       const jobs = pLimit(batch.jobs);
       const sceneCtx: ScanContext = { ...ctx, engine, onProgress: todo.length > 1 ? undefined : ctx.onProgress };
       let done = 0;
-      let single: unknown;
+      let singleCause: unknown;
       try {
         await Promise.all(
           todo.map((c) =>
             jobs(async () => {
-              const { outcome, cause } = await processScene(
-                sceneCtx,
-                pool,
-                c,
-                runId,
-                limits,
-                state,
-                hash,
-                candidates.length > 1,
-              );
+              const { outcome, cause } = await processScene(sceneCtx, pool, c, runId, limits, state, hash, !single);
               outcomes[candidates.indexOf(c)] = outcome;
-              if (cause !== undefined) single = cause;
+              if (cause !== undefined) singleCause = cause;
               done++;
               if (todo.length > 1) ctx.onProgress?.('scenes', done, todo.length);
             }),
@@ -233,7 +244,7 @@ async function runWithEngine(
       } finally {
         await pool.close();
       }
-      if (candidates.length === 1 && single !== undefined) failure = single;
+      if (single && singleCause !== undefined) failure = singleCause;
     }
 
     await state.compact();
@@ -268,11 +279,18 @@ async function decide(
   if (!rec) return { ...base, status: 'new', run: true, reason: 'not processed before' };
   if (ctx.batch.force) return { ...base, status: 'forced', run: true, reason: '--force' };
   let change: string | undefined;
-  if (rec.fingerprint !== c.fingerprint!.hash) change = describeChange(rec.inputs, c.fingerprint!.files);
+  if (rec.fingerprint !== c.fingerprint!.hash)
+    change =
+      c.version !== undefined && rec.version !== c.version
+        ? `item ${rec.version ?? 'unknown'} → ${c.version}`
+        : describeChange(rec.inputs, c.fingerprint!.files);
   else if (rec.params_hash !== hash) change = 'parameters changed';
   else if (rec.tool_version !== toolVersion) change = `tool version ${rec.tool_version} → ${toolVersion}`;
   if (rec.outcome === 'failed') {
     if (change) return { ...base, status: 'changed', run: true, reason: `${change} (failed before)` };
+    // A network fault (timeout, 503, reset) says nothing about the scene: every run tries it again.
+    if (rec.fault === 'transient')
+      return { ...base, status: 'retry', run: true, reason: `transient failure before (${rec.error ?? '?'})` };
     if (ctx.batch.retryFailed || retryFailed)
       return {
         ...base,
@@ -325,6 +343,7 @@ async function processScene(
       path: c.path,
       fingerprint: c.fingerprint!.hash,
       inputs: c.fingerprint!.files,
+      ...(c.version !== undefined ? { version: c.version } : {}),
       params_hash: hash,
       tool_version: toolVersion,
       run_id: runId,
@@ -341,11 +360,13 @@ async function processScene(
     return { outcome: { path: c.path, id: c.id, ok: true, outputDir: result.outputDir, report: result.report } };
   } catch (err) {
     const line = errorLine(err);
-    record({ outcome: 'failed', stage: tracker.stage, error: line });
+    // Transient (a network fault: retried by the next run) or permanent (the data: skipped until it changes).
+    const fault = isTransient(err) ? 'transient' : 'permanent';
+    record({ outcome: 'failed', stage: tracker.stage, error: line, fault });
     // (A run of one scene reports its failure as the command's error line instead.)
     if (logFailure)
-      ctx.logger.error('Scene:Failed', { scene: c.id, path: c.path, stage: tracker.stage, error: line }, line);
-    return { outcome: { path: c.path, id: c.id, ok: false, error: line, stage: tracker.stage }, cause: err };
+      ctx.logger.error('Scene:Failed', { scene: c.id, path: c.path, stage: tracker.stage, error: line, fault }, line);
+    return { outcome: { path: c.path, id: c.id, ok: false, error: line, stage: tracker.stage, fault }, cause: err };
   }
 }
 

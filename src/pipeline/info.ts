@@ -6,6 +6,8 @@ import { openBandReader } from '../io/raster/band.open.js';
 import type { BandReader } from '../io/raster/band.reader.js';
 import { bandSpecs as bandTable } from '../core/bands.js';
 import { discoverScene } from '../io/scene/discover.js';
+import { defaultRetryPolicy } from '../io/stac/stac.http.js';
+import { isItemInput, loadItem, sceneFromItem } from '../io/stac/stac.scene.js';
 import { hasHdf5Signature } from '../io/hdf5/h5.js';
 import { describeH5, type H5Description } from '../io/hdf5/mintpy.reader.js';
 
@@ -41,7 +43,10 @@ export interface SceneDescription {
 }
 
 export async function describeScene(path: string): Promise<SceneDescription> {
-  const scene = await discoverScene(path);
+  // A STAC item (URL or .json) is a scene too: its assets and the radiometry rule it gives.
+  const scene = isItemInput(path)
+    ? await sceneFromItem(await loadItem(path, defaultRetryPolicy))
+    : await discoverScene(path);
   const described: BandDescription[] = [];
   for (const [band, files] of scene.bands) {
     for (const file of files) {
@@ -83,7 +88,12 @@ export async function describeScene(path: string): Promise<SceneDescription> {
   return {
     id: scene.id,
     path: scene.path,
-    layout: scene.layout === 'safe' ? 'SAFE product (JPEG 2000)' : 'COG folder',
+    layout:
+      scene.layout === 'safe'
+        ? 'SAFE product (JPEG 2000)'
+        : scene.layout === 'stac'
+          ? `STAC item (radiometry rule ${scene.metadata.radiometryRule ?? 'none'})`
+          : 'COG folder',
     datetime: scene.metadata.datetime ?? null,
     baseline: scene.metadata.baseline ?? null,
     quantification: scene.metadata.quantification,

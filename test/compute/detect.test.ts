@@ -153,6 +153,15 @@ describe('parameter files', () => {
       (p: any) => (p.detectors.crop_mark.outline = 'cyan'),
       '$.detectors.crop_mark.outline: expected a colour #rrggbb, got "cyan"',
     ],
+    [
+      // 1e309 in a parameter file parses as Infinity; the message must not say "null".
+      (p: any) => (p.detectors.terra_preta.area_m2.min = JSON.parse('1e309')),
+      '$.detectors.terra_preta.area_m2.min: expected a finite number, got Infinity',
+    ],
+    [
+      (p: any) => (p.detectors.terra_preta.area_m2.min = '5'),
+      '$.detectors.terra_preta.area_m2.min: expected a finite number, got "5"',
+    ],
     [(p: any) => delete p.detectors.crop_mark.conditions, '$.detectors.crop_mark.conditions: missing'],
     [(p: any) => (p.mask_classes = [3, 300]), '$.mask_classes[1]: expected an integer 0-255'],
     [(p: any) => (p.detectors = {}), '$.detectors: expected an object with at least one detector'],

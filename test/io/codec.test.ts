@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { lzwDecode, lzwEncode } from '../../src/io/raster/lzw.js';
 import { decodeSamples, floatPredictor32, horizontalPredictor8 } from '../../src/io/raster/tiff.codec.js';
 import { parseJp2 } from '../../src/io/raster/jp2.boxes.js';
+import { decodeTimeoutSeconds } from '../../src/io/raster/jp2.reader.js';
 import { unuR60 } from '../helpers/paths.js';
 
 describe('LZW', () => {
@@ -78,5 +79,15 @@ describe('JPEG 2000 container', () => {
     const at = Buffer.from(bytes).indexOf('jp2c', 0, 'latin1') + 4;
     bytes.fill(0, at + 60, bytes.length - 2);
     expect(() => parseJp2(bytes)).toThrow(/codestream (main header is corrupt|has no COD marker)/);
+  });
+});
+
+describe('JPEG 2000 decode budget', () => {
+  test('grows with the work: seconds for a small band, minutes only for a full 10 m band', () => {
+    // A 60 m sample-sized band (200 KB, 183 x 183 px) must fail within seconds if the decoder loops...
+    expect(decodeTimeoutSeconds(200e3, 183 * 183)).toBeLessThan(15);
+    // ...while a full 10 m band (about 110 MB, 10980^2 px; ~25 s on one core here) keeps ten-fold headroom.
+    expect(decodeTimeoutSeconds(110e6, 10980 * 10980)).toBeGreaterThan(250);
+    expect(decodeTimeoutSeconds(2e6, 4e6)).toBeLessThan(decodeTimeoutSeconds(20e6, 40e6));
   });
 });

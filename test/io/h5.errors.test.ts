@@ -93,6 +93,23 @@ describe('damaged HDF5 files: one line naming the file', () => {
     expect(lines.some((l) => /dataset '\w+' is corrupt or unreadable \(H5O/.test(l))).toBe(true);
   });
 
+  test('a global heap object of index 0 and size 0 (HDF5 parses it forever): refused within the budget', () => {
+    // Found by the 2000-case campaign (hdf5:1:823): vlen strings — every MintPy attribute — live in a
+    // global heap collection ("GCOL"); an object header zeroed there never advances HDF5's parser, inside
+    // WebAssembly, where SIGTERM cannot stop it.
+    const path = copy(timeseries);
+    const b = readFileSync(path);
+    const gcol = b.indexOf('GCOL');
+    expect(gcol).toBeGreaterThan(0);
+    b.fill(0, gcol + 16, gcol + 32); // the first object's index, reference count, reserved bytes and size
+    writeFileSync(path, b);
+    const t0 = Date.now();
+    expect(run('velocity', path).line).toBe(
+      `archeo: ${path}: the file's metadata could not be read within 20 s (a damaged HDF5 structure, such as a global heap, sends the library into a loop)`,
+    );
+    expect(Date.now() - t0).toBeLessThan(60_000);
+  });
+
   test('rms and invert: seeded bytes in object headers', () => {
     for (const k of [1, 2, 7, 8, 10]) run('rms', corrupt(timeseries, k, 4096));
     let failed = 0;

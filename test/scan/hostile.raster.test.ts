@@ -78,6 +78,13 @@ describe('corrupt GeoTIFF headers are refused before reading', () => {
       (b: Buffer) => b.writeUInt32LE(3, tagEntry(b, 324) + 4),
       'TIFF tag TileOffsets has 3 values; a 256x256 image in 128x128 tiles needs 4',
     ],
+    [
+      // Found by the 2000-case campaign (tiff:1:5): geotiff.js read the array past the end as zeros, so every
+      // tile was "sparse" and B04 silently nodata.
+      'a TileByteCounts array that lies past the end of the file',
+      (b: Buffer) => b.writeUInt32LE(0x5f000000 + b.readUInt32LE(tagEntry(b, 325) + 8), tagEntry(b, 325) + 8),
+      /^file is truncated: TIFF tag TileByteCounts \(325\) holds 4 values ending at byte \d+, but the file has \d+ bytes$/,
+    ],
   ])('%s', (_, edit, fault) => {
     const { scene, path } = cogWith(edit);
     const line = expectRefused(scene);
@@ -175,6 +182,25 @@ describe('JPEG 2000 decomposition levels', () => {
     const { scene, path } = safeWithLevels(33);
     expect(expectRefused(scene)).toBe(
       `archeo: ${path}: unreadable JPEG 2000 (codestream COD marker declares 33 wavelet decomposition levels (JPEG 2000 allows 0 to 32))`,
+    );
+  });
+});
+
+describe('JPEG 2000 component subsampling', () => {
+  test.each([
+    [1, 161, 'by 1x161'],
+    [0, 1, 'by 0x1'],
+  ])('XRsiz %i, YRsiz %i: refused from the header (fuzz jp2:1:1117 decoded fewer rows, silently)', (dx, dy, said) => {
+    const scene = copyScene(unuSample, `${UNU_ID}.SAFE`);
+    const path = join(scene, unuR60.slice(unuSample.length), 'T29UNU_20221005T115411_B04_60m.jp2');
+    const bytes = readFileSync(path);
+    const siz = bytes.indexOf('jp2c', 0, 'latin1') + 4 + 2; // after SOC: the SIZ marker
+    expect(bytes.readUInt16BE(siz)).toBe(0xff51);
+    bytes[siz + 41] = dx; // marker(2) Lsiz(2) Rsiz(2) sizes(32) Csiz(2) Ssiz(1), then XRsiz, YRsiz
+    bytes[siz + 42] = dy;
+    writeFileSync(path, bytes);
+    expect(expectRefused(scene)).toBe(
+      `archeo: ${path}: unreadable JPEG 2000 (codestream SIZ marker subsamples component 0 ${said} (archeo reads 1x1))`,
     );
   });
 });

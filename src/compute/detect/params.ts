@@ -170,7 +170,8 @@ const isObject = (v: Json): v is Record<string, Json> => typeof v === 'object' &
 
 function num(v: Json, path: string, check?: (n: number) => string | undefined): number {
   if (typeof v !== 'number' || !Number.isFinite(v))
-    throw new ParamsError(path, `expected a number, got ${JSON.stringify(v)}`);
+    // JSON.parse reads 1e309 as Infinity, which JSON.stringify would show as "null".
+    throw new ParamsError(path, `expected a finite number, got ${typeof v === 'number' ? v : JSON.stringify(v)}`);
   const fault = check?.(v);
   if (fault) throw new ParamsError(path, fault);
   return v;

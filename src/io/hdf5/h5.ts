@@ -10,6 +10,7 @@
 import { openSync, readSync, closeSync } from 'node:fs';
 import { InputError } from '../../core/errors.js';
 import { h5Guard } from './h5.errors.js';
+import { probeMetadata } from './h5.probe.js';
 
 export { closeH5, h5Error, h5Fault, h5Guard } from './h5.errors.js';
 
@@ -113,9 +114,13 @@ export function hasHdf5Signature(path: string): boolean {
   }
 }
 
-/** Opens an existing HDF5 file for reading; a missing or non-HDF5 file is an InputError. */
+/**
+ * Opens an existing HDF5 file for reading; a missing or non-HDF5 file is an InputError, and so is one
+ * whose metadata the library cannot read in bounded time (h5.probe.ts).
+ */
 export async function openH5(path: string): Promise<H5File> {
   if (!hasHdf5Signature(path)) throw new InputError(path, 'not an HDF5 file');
+  await probeMetadata(path);
   const { lib } = await loadH5();
   return h5Guard(path, undefined, () => new lib.File(path, 'r'), 'cannot open as HDF5');
 }

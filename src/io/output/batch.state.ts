@@ -27,12 +27,16 @@ export interface SceneRecord {
   fingerprint: string;
   /** Input files as [relative path, bytes, mtime ms]: which one changed, when one did. */
   inputs: [string, number, number][];
+  /** A STAC item's version (`updated …`, `etag …` or `sha256 …`): a new one redoes the scene. */
+  version?: string;
   params_hash: string;
   tool_version: string;
   outcome: 'done' | 'failed';
   /** For a failure: the stage it happened in and the one-line message. */
   stage?: string;
   error?: string;
+  /** For a failure: transient (a network fault, retried by every run) or permanent (skipped until changed). */
+  fault?: 'transient' | 'permanent';
   outputs?: OutputRecord[];
   run_id: string;
   finished_at: string;

@@ -12,7 +12,7 @@ import type { GeoTransform, PixelWindow, RasterGrid, SampleType, TypedArray } fr
 import { allocSamples, bytesPerSample } from '../../core/types.js';
 import { checkGeoTransform, newReadStats, type BandReader, type ReadStats } from './band.reader.js';
 import { Compression, compressionName, decodeSamples, decompress, isKnownCompression } from './tiff.codec.js';
-import { ifdByteRanges, walkIfdChain, type Ifd } from './tiff.ifd.js';
+import { ifdByteRanges, valueEnd, walkIfdChain, type Ifd } from './tiff.ifd.js';
 import type { ByteSource, SourceStats } from '../source/byte.source.js';
 import { HeaderCache } from '../source/header.cache.js';
 import { SourceContext, type RemoteOptions } from '../source/source.context.js';
@@ -186,6 +186,7 @@ export class GeoTiffReader implements BandReader {
   ): Promise<GeoTiffReader> {
     const fd = image.fileDirectory;
     checkTagCounts(path, ifd);
+    checkValuesInside(path, ifd, fileBytes);
     const samples = Number(fd.getValue('SamplesPerPixel') ?? 1);
     if (samples !== 1) throw new InputError(path, `has ${samples} samples per pixel; archeo reads single-band files`);
     for (const name of ['BitsPerSample', 'SampleFormat'] as const) {
@@ -510,6 +511,41 @@ const Tag = {
 
 /** Largest tile side accepted (archeo writes at most 4096, GDAL's COGs 512 or 1024). */
 const maxTileSize = 4096;
+
+/** Tags archeo reads whose values may lie outside their IFD (arrays, strings, the GeoTIFF keys). */
+const outOfLineTags: Record<number, string> = {
+  258: 'BitsPerSample',
+  273: 'StripOffsets',
+  279: 'StripByteCounts',
+  324: 'TileOffsets',
+  325: 'TileByteCounts',
+  339: 'SampleFormat',
+  33550: 'ModelPixelScale',
+  33922: 'ModelTiepoint',
+  34264: 'ModelTransformation',
+  34735: 'GeoKeyDirectory',
+  34736: 'GeoDoubleParams',
+  34737: 'GeoAsciiParams',
+  42113: 'GDAL_NODATA',
+};
+
+/**
+ * A value array that points past the end of the file reads as zeros in geotiff.js (a TileByteCounts
+ * array there makes every tile "sparse": silently nodata). GDAL refuses such files; so does archeo.
+ */
+function checkValuesInside(path: string, ifd: Ifd, fileBytes: number): void {
+  for (const entry of ifd.entries.values()) {
+    const name = outOfLineTags[entry.tag];
+    if (name === undefined) continue;
+    const end = valueEnd(entry);
+    if (end > fileBytes) {
+      throw new InputError(
+        path,
+        `file is truncated: TIFF tag ${name} (${entry.tag}) holds ${entry.count} values ending at byte ${end}, but the file has ${fileBytes} bytes`,
+      );
+    }
+  }
+}
 
 /**
  * Single-valued tags must hold one value, per-sample tags one per sample: geotiff.js hands back an

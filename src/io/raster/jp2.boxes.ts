@@ -81,6 +81,16 @@ function parseSiz(cs: Uint8Array): Omit<Jp2Parts, 'codestream' | 'transform' | '
   const xo = v.getUint32(16);
   const yo = v.getUint32(20);
   const components = v.getUint16(40);
+  // Lsiz = 38 + 3 per component (Ssiz, XRsiz, YRsiz): a count that does not fit it is a damaged SIZ.
+  if (components < 1 || v.getUint16(4) !== 38 + 3 * components || cs.length < 42 + 3 * components)
+    throw new Error(`codestream SIZ marker is corrupt (${components} components in ${v.getUint16(4)} bytes)`);
+  for (let c = 0; c < components; c++) {
+    const [dx, dy] = [cs[43 + 3 * c]!, cs[44 + 3 * c]!];
+    // Sentinel-2 bands are never subsampled; OpenJPEG decodes a subsampled component to fewer pixels,
+    // which would be read as the full grid (silently wrong), and 0 is not a valid separation at all.
+    if (dx !== 1 || dy !== 1)
+      throw new Error(`codestream SIZ marker subsamples component ${c} by ${dx}x${dy} (archeo reads 1x1)`);
+  }
   const ssiz = cs[42]!;
   return { width: xsiz - xo, height: ysiz - yo, components, bits: (ssiz & 0x7f) + 1, signed: (ssiz & 0x80) !== 0 };
 }

@@ -105,9 +105,11 @@ export class Jp2Reader implements BandReader {
     if (!codestream) throw new InputError(this.path, 'unreadable JPEG 2000 (reader closed before decoding)');
     this.codestream = undefined; // handed to the worker
     const t0 = performance.now();
-    const result = await decodeInWorker(codestream, this.level).catch((err: Error) => {
-      throw new InputError(this.path, `unreadable JPEG 2000 (${err.message})`);
-    });
+    const result = await decodeInWorker(codestream, this.level, this.grid.width * this.grid.height).catch(
+      (err: Error) => {
+        throw new InputError(this.path, `unreadable JPEG 2000 (${err.message})`);
+      },
+    );
     this.stats.bytesRead += codestream.byteLength;
     this.stats.blocksDecoded++;
     this.stats.decodeSeconds += (performance.now() - t0) / 1000;
@@ -140,18 +142,20 @@ interface DecodeResult {
 }
 
 /**
- * Seconds a decode may take before it is abandoned: generous (a 10980 x 10980 band takes about 25 s on
- * one core here), but finite, so that a codestream that sends the decoder into a loop cannot hang a
- * nightly run.
+ * Seconds a decode may take before it is abandoned: proportional to the work (entropy decoding grows
+ * with the codestream's bytes, the inverse wavelet transform with the pixels decoded), with about 14x
+ * headroom over what a decode takes on one busy core here (a 10980 x 10980 band of ~110 MB: ~25 s; its
+ * budget ~350 s), plus 10 s for the worker's start. Finite, so a codestream that sends the decoder into
+ * a loop fails its scene in seconds on a small band instead of hanging a nightly run for minutes.
  */
-export function decodeTimeoutSeconds(bytes: number): number {
-  return 120 + (bytes / 1e6) * 5;
+export function decodeTimeoutSeconds(bytes: number, pixels: number): number {
+  return 10 + (bytes / 1e6) * 2 + (pixels / 1e6) * 1;
 }
 
-function decodeInWorker(codestream: Uint8Array, level: number): Promise<DecodeResult> {
+function decodeInWorker(codestream: Uint8Array, level: number, pixels: number): Promise<DecodeResult> {
   // Everything that can throw comes before the worker exists: a worker that is never sent a message
   // waits forever and keeps the process alive.
-  const limit = decodeTimeoutSeconds(codestream.byteLength);
+  const limit = decodeTimeoutSeconds(codestream.byteLength, pixels);
   const copy = codestream.slice(); // a transferable buffer of its own
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./jp2.worker.js', import.meta.url));

@@ -55,6 +55,11 @@ const typeSize: Record<number, number> = {
   18: 8,
 };
 
+/** The byte just past an entry's value (inline values end inside their IFD). */
+export function valueEnd(entry: IfdEntry): number {
+  return entry.valueOffset + (typeSize[entry.type] ?? 1) * entry.count;
+}
+
 /** Reads the IFD chain of the TIFF file at `path` (`fileBytes` long), or throws an InputError naming it. */
 export async function readIfdChain(path: string, fileBytes: number, limit = maxIfds): Promise<IfdChain> {
   let fh: FileHandle;

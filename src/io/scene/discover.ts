@@ -17,10 +17,10 @@ import {
   metadataFromName,
   offsetForBaseline,
   readSafeMetadata,
-  readStacItem,
   uniformOffsets,
   type SceneMetadata,
 } from './metadata.js';
+import { readStacItem } from '../stac/stac.item.js';
 
 export interface BandFile {
   band: BandId;
@@ -32,11 +32,12 @@ export interface BandFile {
 export interface Scene {
   id: string;
   path: string;
-  layout: 'cog' | 'safe';
+  /** A COG folder, a SAFE product, or a STAC item (a URL or a local .json; io/stac/stac.scene.ts). */
+  layout: 'cog' | 'safe' | 'stac';
   /** Files per band, finest resolution first. */
   bands: Map<BandId, BandFile[]>;
   metadata: SceneMetadata;
-  /** The metadata file read (MTD_MSIL2A.xml or STAC item), if any. */
+  /** The metadata file read (MTD_MSIL2A.xml or STAC item, a path or a URL), if any. */
   metadataPath: string | undefined;
   /** Things the user should know (assumed offsets, extra granules). */
   warnings: string[];
@@ -149,6 +150,7 @@ async function discoverCog(dir: string): Promise<Scene> {
     if (item) {
       metadata = item;
       metadataPath = join(dir, e.name);
+      warnings.push(...(item.warnings ?? []));
       break;
     }
   }

@@ -1,5 +1,5 @@
 /**
- * Scene metadata: the SAFE product's `MTD_MSIL2A.xml` and an Earth Search STAC item. Both give the
+ * Scene metadata: the SAFE product's `MTD_MSIL2A.xml` (a STAC item's is io/stac/stac.item.ts). Both give the
  * radiometric offset (reflectance = (DN + BOA_ADD_OFFSET) / BOA_QUANTIFICATION_VALUE), the date and id.
  */
 import { readFile, stat } from 'node:fs/promises';
@@ -19,6 +19,8 @@ export interface SceneMetadata {
   offsets: Partial<Record<BandId, number>>;
   /** Where the offsets came from, for `info` and the report. */
   offsetSource: string;
+  /** For a STAC item: the radiometry rule that decided the offsets (io/stac/stac.item.ts). */
+  radiometryRule?: string;
   /** Asset hrefs of a STAC item, by band (file names only are used). */
   assetFiles: Partial<Record<BandId, string>>;
   /** The same hrefs whole: URLs (http, https, s3) are read where they are (io/source). */
@@ -201,58 +203,6 @@ const clip = (s: string | undefined): string =>
   JSON.stringify(s ?? '')
     .slice(1, -1)
     .slice(0, 40);
-
-interface StacItem {
-  type?: string;
-  id?: string;
-  properties?: Record<string, unknown>;
-  assets?: Record<string, { href?: string }>;
-}
-
-/** Reads a STAC item; returns undefined when the JSON is not a STAC item (other JSON files may sit in a scene). */
-export async function readStacItem(path: string): Promise<SceneMetadata | undefined> {
-  let item: StacItem;
-  try {
-    item = JSON.parse(await readFile(path, 'utf8')) as StacItem;
-  } catch {
-    return undefined;
-  }
-  if (
-    item === null ||
-    typeof item !== 'object' ||
-    item.type !== 'Feature' ||
-    !item.properties ||
-    typeof item.properties !== 'object'
-  )
-    return undefined;
-  // A STAC item whose id is not a string (a number, null, an object) cannot name a scene: refused here,
-  // with the file named, instead of failing later inside string handling.
-  if ('id' in item && typeof item.id !== 'string')
-    throw new InputError(path, `STAC item id ${JSON.stringify(item.id)?.slice(0, 80)} is not a string`);
-  const p = item.properties;
-  const baseline = typeof p['s2:processing_baseline'] === 'string' ? p['s2:processing_baseline'] : undefined;
-  const applied = p['earthsearch:boa_offset_applied'];
-  const offsets = uniformOffsets(offsetForBaseline(baseline, applied === true));
-  const assetFiles: Partial<Record<BandId, string>> = {};
-  const assetHrefs: Partial<Record<BandId, string>> = {};
-  for (const info of Object.values(bands)) {
-    const href = item.assets?.[info.asset]?.href;
-    if (typeof href === 'string') {
-      assetFiles[info.id] = href.split('/').pop()!;
-      assetHrefs[info.id] = href;
-    }
-  }
-  return {
-    id: item.id,
-    datetime: typeof p['datetime'] === 'string' ? p['datetime'] : undefined,
-    baseline,
-    quantification: 10000,
-    offsets,
-    offsetSource: `STAC item (baseline ${baseline ?? 'unknown'}, boa_offset_applied ${applied === undefined ? 'absent' : String(applied)})`,
-    assetFiles,
-    assetHrefs,
-  };
-}
 
 /** The same BOA_ADD_OFFSET for every reflectance band (what a STAC item or a product name tells). */
 export function uniformOffsets(offset: number): Partial<Record<BandId, number>> {

@@ -11,6 +11,8 @@ import type { BackendChoice } from '../../engine/engine.js';
 import type { EngineSelection } from '../../engine/select.js';
 import type { Codec } from '../../io/raster/tiff.codec.js';
 import { SourceContext, type RemoteOptions } from '../../io/source/source.context.js';
+import type { RetryPolicy } from '../../io/stac/stac.http.js';
+import type { SearchQuery } from '../../io/stac/stac.search.js';
 import type { PlanOptions, ScanPlan } from './scan.plan.js';
 import type { ScanParameters, ScanReport } from './scan.report.js';
 
@@ -43,6 +45,8 @@ export interface ScanContext {
   logger: Logger;
   /** Archive runs: --list, --force, --retry-failed, --jobs, --shard (batch.ts). */
   batch: BatchOptions;
+  /** STAC: a search whose items are scanned (--stac …), and the retry policy of STAC requests. */
+  stac?: { search?: SearchQuery; policy: RetryPolicy };
   /** Called as work advances (for a progress bar): strips of one scene, or scenes of a batch. */
   onProgress?: (label: string, done: number, total: number) => void;
 }

@@ -48,6 +48,8 @@ export interface ScanReport extends ReportHeader<'scan'> {
     datetime: string | null;
     baseline: string | null;
     offset_source: string;
+    /** A STAC item's radiometry rule (earthsearch:boa_offset_applied, raster:bands, s2:processing_baseline, none). */
+    radiometry_rule: string | null;
   };
   parameters: ScanParameters;
   parameter_hash: string;
@@ -180,6 +182,7 @@ export function buildScanReport(r: ReportInput): ScanReport {
       datetime: r.scene.metadata.datetime ?? null,
       baseline: r.scene.metadata.baseline ?? null,
       offset_source: r.params.boa_offset === null ? r.scene.metadata.offsetSource : '--boa-offset',
+      radiometry_rule: r.params.boa_offset === null ? (r.scene.metadata.radiometryRule ?? null) : '--boa-offset',
     },
     parameters: r.params,
     parameter_hash: parameterHash(r.params),
