@@ -81,7 +81,9 @@ export async function sceneFromItem(loaded: LoadedItem): Promise<Scene> {
   for (const [band, asset] of Object.entries(bandAssets(item)) as [BandId, BandAsset][]) {
     const at = assetLocation(asset.href, location);
     if ('remote' in at) {
-      if (isRemoteHref(at.remote)) found.set(band, [{ band, path: at.remote, resolution: bands[band].resolution }]);
+      // COGs by byte range; a remote JPEG 2000 would be a whole download (band.open.ts refuses it): left out.
+      const cog = isRemoteHref(at.remote) && !/\.jp2([?#]|$)/i.test(at.remote);
+      if (cog) found.set(band, [{ band, path: at.remote, resolution: bands[band].resolution }]);
       else remote.push(`${band} (${asset.key}: ${at.remote})`);
       continue;
     }
@@ -91,13 +93,13 @@ export async function sceneFromItem(loaded: LoadedItem): Promise<Scene> {
     throw new InputError(
       location,
       remote.length
-        ? `no band asset archeo can read (${remote[0]}…): band hrefs must be local paths, file://, http(s):// or s3:// URLs`
+        ? `no band asset archeo can read (${remote[0]}…): band hrefs must be local paths, file:// URLs, or COGs over http(s):// or s3://`
         : 'STAC item has no Sentinel-2 band assets (expected keys such as red, nir, scl or B04, B08, SCL)',
     );
   }
   if (remote.length)
     warnings.push(
-      `${location}: band assets left out (archeo reads local paths, file://, http(s):// and s3:// URLs): ${remote.join(', ')}`,
+      `${location}: band assets left out (archeo reads local paths, file:// URLs, and COGs over http(s):// and s3://): ${remote.join(', ')}`,
     );
   for (const list of found.values())
     for (const f of list) if (!isRemoteHref(f.path)) await requireRegularFile(f.path, 'a band file');
