@@ -19,6 +19,7 @@ import {
   type CommonOptions,
 } from './options.js';
 import { progressBar } from './progress.js';
+import { remoteOptionsFromEnv } from './remote.options.js';
 import { addStacFlags, parseRetryPolicy, parseStacSearch, type StacFlags } from './stac.options.js';
 import { parseShard } from './shard.js';
 import type { BackendChoice } from '../engine/engine.js';
@@ -44,6 +45,7 @@ interface ScanFlags extends CommonOptions, StacFlags {
   reflectance: string;
   clipReflectance?: boolean;
   simd: boolean;
+  requesterPays?: boolean;
   backend: string;
   list?: boolean;
   force?: boolean;
@@ -122,6 +124,10 @@ export function scanCommand(setExit: (code: number) => void): Command {
     .option(
       '--shard <i/n>',
       "process only this task's share: scenes whose id hashes to i of n; 'auto' or 'auto/n' takes i (and n) from a job array: SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX, CLOUD_RUN_TASK_INDEX (docs/batch.md)",
+    )
+    .option(
+      '--requester-pays',
+      'read s3:// bands from requester-pays buckets, billed to your AWS account (docs/remote.md)',
     )
     .option('--no-simd', 'use the JavaScript kernels instead of WebAssembly SIMD (slower; same numbers)')
     .addOption(
@@ -313,6 +319,7 @@ async function buildContext(
     block,
     threads,
     inflight: 2,
+    remote: remoteOptionsFromEnv(process.env, { requesterPays: flags.requesterPays }),
     simd: flags.simd,
     backend: flags.backend as BackendChoice,
     detection: Object.keys(detectors).length ? { params, detectors, explicit: detect !== 'all' } : undefined,

@@ -5,7 +5,7 @@
 import { roundTo } from '../core/numbers.js';
 import { peakRssMb, recommendations, reportHeader, type ReportHeader } from '../io/output/report.js';
 import type { ScanContext } from './scan/scan.context.js';
-import type { ScanReport } from './scan/scan.report.js';
+import { sumFetched, type ScanReport } from './scan/scan.report.js';
 
 /** What became of one scene of a run (processed, skipped or failed), as the run report lists it. */
 export interface SceneOutcome {
@@ -64,6 +64,8 @@ export interface RunReport extends ReportHeader<'scan'> {
     input_bytes: number;
     output_bytes: number;
     candidates: number;
+    /** What the scenes' band sources fetched (remote reads: bytes, requests, retries, seconds waiting). */
+    fetched: { bytes: number; requests: number; retries: number; wait_s: number };
   };
   throughput: { scenes_per_hour: number | null; pixels_per_s: number | null };
   /** Stage totals summed over the processed scenes, slowest first. */
@@ -99,6 +101,7 @@ export function buildRunReport(r: RunReportInput): RunReport {
   for (const d of r.decisions) byStatus[d.status] = (byStatus[d.status] ?? 0) + 1;
   const stages = new Map<string, { total: number; count: number }>();
   const totals = { scene_wall_s: 0, pixels: 0, valid_pixels: 0, input_bytes: 0, output_bytes: 0, candidates: 0 };
+  const fetched = sumFetched(reports.map((x) => x.report.inputs.fetched));
   for (const { report } of reports) {
     totals.scene_wall_s += report.wall_s;
     totals.pixels += report.pixels.total;
@@ -160,7 +163,7 @@ export function buildRunReport(r: RunReportInput): RunReport {
       skipped: r.outcomes.filter((o) => o.skipped !== undefined).length,
       by_status: byStatus,
     },
-    totals: { ...totals, scene_wall_s: roundTo(totals.scene_wall_s, 3) },
+    totals: { ...totals, scene_wall_s: roundTo(totals.scene_wall_s, 3), fetched },
     throughput: {
       scenes_per_hour:
         processed.length && r.wallSeconds > 0 ? roundTo((processed.length / r.wallSeconds) * 3600, 3) : null,

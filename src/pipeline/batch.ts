@@ -27,6 +27,7 @@ import { fingerprintItem, isItemInput } from '../io/stac/stac.scene.js';
 import { itemCandidates } from './batch.items.js';
 import { paramsHash } from '../compute/detect/params.js';
 import { buildRunReport, type Decision, type RunReport, type SceneOutcome } from './batch.report.js';
+import { SourceContext } from '../io/source/source.context.js';
 import { runLimits, type ScanContext, type StageTracker } from './scan/scan.context.js';
 import { scanScene } from './scan/scan.js';
 import type { ChecksumTask } from './scan/scan.worker.js';
@@ -251,7 +252,18 @@ async function runWithEngine(
       const pool = new WorkerPool(new URL('./scan/scan.worker.js', import.meta.url), ctx.threads);
       // Scenes at once (--jobs): each holds its strips in flight and its detection state; the JPEG 2000
       // and tile limits are shared by all, so band decodes do not multiply with the jobs.
-      const limits = runLimits(ctx.threads);
+      const limits = runLimits(
+        ctx.threads,
+        new SourceContext(ctx.remote, {
+          retry: (e) =>
+            logger.warn(
+              'Remote:Retry',
+              { url: e.url, attempt: e.attempt + 1, delay_ms: Math.round(e.delayMs) },
+              `${e.url}: ${e.reason}, retrying in ${(e.delayMs / 1000).toFixed(1)} s`,
+            ),
+          note: (href, message) => logger.warn('Remote:Note', { url: href }, `${href}: ${message}`),
+        }),
+      );
       const jobs = pLimit(batch.jobs);
       const sceneCtx: ScanContext = { ...ctx, engine, onProgress: todo.length > 1 ? undefined : ctx.onProgress };
       let done = 0;

@@ -169,7 +169,7 @@ describe('asset hrefs', () => {
 });
 
 describe('an item as a scene', () => {
-  test('band-id keys on local files: B08 from B08, B8A from B8A; remote bands left out with a warning', async () => {
+  test('band-id keys on local files: B08 from B08, B8A from B8A; a remote band is read by URL', async () => {
     const item = pcItem('05.10');
     for (const id of ['B02', 'B04', 'B08', 'B8A', 'SCL']) item.assets[id]!.href = join(rkhSample, `${id}.tif`);
     const scene = await sceneFromItem({ item: asItem(item), location: '/x/item.json', version: 'v' });
@@ -180,15 +180,20 @@ describe('an item as a scene', () => {
       B08: join(rkhSample, 'B08.tif'),
       B8A: join(rkhSample, 'B8A.tif'),
       SCL: join(rkhSample, 'SCL.tif'),
+      B11: 'https://example.blob.core.windows.net/x/B11_10m.tif',
     });
     expect(scene.metadata.offsets.B04).toBe(-1000);
-    expect(scene.warnings).toEqual([
-      '/x/item.json: remote band assets left out (this build reads local paths and file:// URLs only): B11 (B11: https://example.blob.core.windows.net/x/B11_10m.tif)',
-    ]);
+    expect(scene.warnings).toEqual([]);
   });
-  test('an item whose every band is remote fails naming it', async () => {
-    await expect(sceneFromItem({ item: asItem(sampleItem()), location: '/x/item.json', version: 'v' })).rejects.toThrow(
-      /^\/x\/item\.json: every band asset is remote \(B01 \(coastal: https:\/\/sentinel-cogs/,
+  test('an item whose every band is remote is a remote scene; unreadable schemes fail naming it', async () => {
+    const scene = await sceneFromItem({ item: asItem(sampleItem()), location: '/x/item.json', version: 'v' });
+    expect(scene.bands.get('B04')![0]!.path).toMatch(
+      /^https:\/\/sentinel-cogs\.s3\.us-west-2\.amazonaws\.com\/.*\/B04\.tif$/,
+    );
+    const ftp = sampleItem();
+    for (const a of Object.values(ftp.assets)) a.href = a.href.replace(/^https:/, 'ftp:');
+    await expect(sceneFromItem({ item: asItem(ftp), location: '/x/item.json', version: 'v' })).rejects.toThrow(
+      /^\/x\/item\.json: no band asset archeo can read \(B01 \(coastal: ftp:\/\/sentinel-cogs/,
     );
   });
 });

@@ -1,5 +1,6 @@
 /** What scan needs from a single-band raster file, whatever its format (GeoTIFF/COG or JPEG 2000). */
 import { InputError } from '../../core/errors.js';
+import type { SourceStats } from '../source/byte.source.js';
 import type { GeoTransform, PixelWindow, RasterGrid, SampleType, TypedArray } from '../../core/types.js';
 
 export interface ReadStats {
@@ -19,6 +20,8 @@ export interface BandReader {
   /** Size of the file on disk. */
   readonly fileBytes: number;
   readonly stats: ReadStats;
+  /** What the byte source fetched (GeoTIFF): bytes, requests, retries, network wait. */
+  readonly fetched?: SourceStats;
   /**
    * Reads a window (which must lie inside the raster) as a row-major array of `height` rows of `width`
    * samples. With `shared`, the result lives in a SharedArrayBuffer that worker threads can read.

@@ -6,14 +6,17 @@
  * Scan asks for windows top to bottom, strip by strip; decoded tiles are kept until a request starts
  * below them, so a tile shared by two strips (a 20 m tile spans two 10 m strips) is decoded once.
  */
-import { open, stat, type FileHandle } from 'node:fs/promises';
-import { fromFile, type GeoTIFFImage } from 'geotiff';
+import { GeoTIFF, type GeoTIFFImage } from 'geotiff';
 import { InputError } from '../../core/errors.js';
 import type { GeoTransform, PixelWindow, RasterGrid, SampleType, TypedArray } from '../../core/types.js';
 import { allocSamples, bytesPerSample } from '../../core/types.js';
 import { checkGeoTransform, newReadStats, type BandReader, type ReadStats } from './band.reader.js';
 import { Compression, compressionName, decodeSamples, decompress, isKnownCompression } from './tiff.codec.js';
-import { readIfdChain, valueEnd, type Ifd } from './tiff.ifd.js';
+import { ifdByteRanges, valueEnd, walkIfdChain, type Ifd } from './tiff.ifd.js';
+import type { ByteSource, SourceStats } from '../source/byte.source.js';
+import { HeaderCache } from '../source/header.cache.js';
+import { SourceContext, type RemoteOptions } from '../source/source.context.js';
+import { openByteSource } from '../source/source.open.js';
 
 /** Layout of the blocks (tiles, or strips treated as full-width tiles) of the first image. */
 interface BlockLayout {
@@ -39,22 +42,43 @@ export async function openGeoTiff(
   path: string,
   limit: Limiter = unlimited,
   level?: { minWidth: number },
+  sources: SourceContext = localSources,
 ): Promise<GeoTiffReader> {
-  let fileBytes: number;
+  const { source, head } = await openByteSource(path, sources);
   try {
-    fileBytes = (await stat(path)).size;
-  } catch {
-    throw new InputError(path, 'file not found');
+    return await openFromSource(path, source, head, limit, level, sources.options);
+  } catch (err) {
+    await source.close();
+    throw err;
   }
+}
+
+/** A context for local files only (their reads need no limits or retries). */
+const localSources = new SourceContext();
+
+/** The largest tag value fetched ahead with the header (a corrupt count must not fetch the whole file). */
+const maxPrefetchValue = 4 << 20;
+
+async function openFromSource(
+  path: string,
+  source: ByteSource,
+  head: Uint8Array | undefined,
+  limit: Limiter,
+  level: { minWidth: number } | undefined,
+  remote: RemoteOptions,
+): Promise<GeoTiffReader> {
+  const fileBytes = source.size;
+  const header = new HeaderCache(source, remote.headerBytes, head);
   // Our own bounded, loop-checked walk of the IFD chain first: geotiff.js follows it unchecked.
-  const chain = await readIfdChain(path, fileBytes);
+  const chain = await walkIfdChain(path, (at, n) => header.read(at, n), fileBytes);
+  // Every IFD table and tag value, fetched ahead in as few requests as they allow: geotiff.js then
+  // reads them from memory (a COG's header is one or two requests).
+  await header.prefetch(ifdByteRanges(chain).filter(([a, b]) => b - a <= maxPrefetchValue));
   let image: GeoTIFFImage;
   let ifd = chain.ifds[0]!;
   let base: GeoTIFFImage | undefined;
-  let close: () => void = () => undefined;
   try {
-    const tiff = await fromFile(path);
-    close = () => void tiff.close();
+    const tiff = await GeoTIFF.fromSource(geotiffSource(header, fileBytes));
     image = await tiff.getImage(0);
     if (level) {
       // The smallest reduced-resolution image (a COG overview) at least minWidth wide; masks are skipped.
@@ -73,18 +97,42 @@ export async function openGeoTiff(
       }
     }
   } catch (err) {
-    close();
+    if (err instanceof InputError) throw err;
     throw new InputError(path, `not a readable GeoTIFF (${shortReason(err)})`);
   }
   try {
-    const reader = await GeoTiffReader.create(path, image, ifd, fileBytes, limit, base);
-    return reader;
+    return await GeoTiffReader.create(path, image, ifd, fileBytes, limit, base, source, remote);
   } catch (err) {
     if (err instanceof InputError) throw err;
     throw new InputError(path, `not a readable GeoTIFF (${shortReason(err)})`);
-  } finally {
-    close();
   }
+}
+
+/**
+ * geotiff.js's view of the file: its reads served by the header cache. Its first read of an IFD asks a
+ * fixed 1024 (BigTIFF 4048) bytes and checks what it got, so that read is answered with what is cached
+ * rather than a request for bytes past the header.
+ */
+/** The source type GeoTIFF.fromSource takes (geotiff.js does not export its name). */
+type BaseSource = Parameters<typeof GeoTIFF.fromSource>[0];
+
+function geotiffSource(header: HeaderCache, fileBytes: number): BaseSource {
+  const read = async ({ offset, length }: { offset: number; length: number }): Promise<ArrayBuffer> => {
+    const cached = header.peek(offset, length);
+    const guess = length === 1024 || length === 4048;
+    const bytes =
+      cached && (cached.length === length || guess || offset + cached.length >= fileBytes)
+        ? cached
+        : await header.read(offset, length);
+    return bytes.slice().buffer;
+  };
+  const source = {
+    fileSize: fileBytes,
+    fetch: (slices: { offset: number; length: number }[]) => Promise.all(slices.map(read)),
+    fetchSlice: async (slice: { offset: number; length: number }) => ({ ...slice, data: await read(slice) }),
+    close: async () => undefined,
+  };
+  return source as unknown as BaseSource;
 }
 
 function shortReason(err: unknown): string {
@@ -100,8 +148,6 @@ export class GeoTiffReader implements BandReader {
   readonly stats: ReadStats = newReadStats();
   /** Buffers for compressed tile bytes, reused: a strip reads hundreds of tiles. */
   private readonly readBuffers: Uint8Array[] = [];
-  /** Opened on the first tile read; a promise so that concurrent first reads share one handle. */
-  private fh: Promise<FileHandle> | undefined;
   private readonly cache = new Map<number, Promise<TypedArray>>();
 
   private constructor(
@@ -115,7 +161,14 @@ export class GeoTiffReader implements BandReader {
     private readonly littleEndian: boolean,
     private readonly layout: BlockLayout,
     private readonly limit: Limiter,
+    private readonly source: ByteSource,
+    private readonly remote: RemoteOptions,
   ) {}
+
+  /** What the source fetched (header and tiles, requests, retries, network wait). */
+  get fetched(): SourceStats {
+    return this.source.stats;
+  }
 
   /**
    * `ifd`: the raw entry table of `image` (from readIfdChain). `base`: when `image` is an overview, the
@@ -127,7 +180,9 @@ export class GeoTiffReader implements BandReader {
     ifd: Ifd,
     fileBytes: number,
     limit: Limiter,
-    base?: GeoTIFFImage,
+    base: GeoTIFFImage | undefined,
+    source: ByteSource,
+    remote: RemoteOptions,
   ): Promise<GeoTiffReader> {
     const fd = image.fileDirectory;
     checkTagCounts(path, ifd);
@@ -238,7 +293,20 @@ export class GeoTiffReader implements BandReader {
     const nodata = nodataText === undefined ? undefined : Number(String(nodataText).replace(/\0/g, ''));
     const littleEndian = (image as unknown as { littleEndian: boolean }).littleEndian;
     const layout = { blockWidth, blockHeight, across, down, offsets, counts, tiled };
-    return new GeoTiffReader(path, grid, type, fileBytes, nodata, compression, predictor, littleEndian, layout, limit);
+    return new GeoTiffReader(
+      path,
+      grid,
+      type,
+      fileBytes,
+      nodata,
+      compression,
+      predictor,
+      littleEndian,
+      layout,
+      limit,
+      source,
+      remote,
+    );
   }
 
   async readWindow(win: PixelWindow, shared = false, into?: TypedArray): Promise<TypedArray> {
@@ -254,6 +322,7 @@ export class GeoTiffReader implements BandReader {
     const by0 = Math.floor(win.y0 / bh);
     const by1 = Math.floor((win.y0 + win.height - 1) / bh);
     this.evictAbove(by0);
+    if (this.source.remote) this.fetchMerged(by0, by1, bx0, bx1);
     const jobs: Promise<void>[] = [];
     for (let by = by0; by <= by1; by++) {
       for (let bx = bx0; bx <= bx1; bx++) {
@@ -292,44 +361,104 @@ export class GeoTiffReader implements BandReader {
   private block(index: number): Promise<TypedArray> {
     let p = this.cache.get(index);
     if (!p) {
-      p = this.limit(() => this.decodeBlock(index));
+      p = this.limit(() => this.readBlock(index));
       this.cache.set(index, p);
     }
     return p;
   }
 
-  private async decodeBlock(index: number): Promise<TypedArray> {
-    const { blockWidth, blockHeight, offsets, counts, across, tiled } = this.layout;
+  /**
+   * Remote files: the blocks of the window not cached yet, fetched with as few requests as their
+   * layout allows (a COG stores a tile row's tiles one after another: one request per row), then each
+   * decoded under the tile limit. The network's own limit is the host's (source.context.ts).
+   */
+  private fetchMerged(by0: number, by1: number, bx0: number, bx1: number): void {
+    const { offsets, counts, across } = this.layout;
+    const wanted: number[] = [];
+    for (let by = by0; by <= by1; by++) {
+      for (let bx = bx0; bx <= bx1; bx++) {
+        const i = by * across + bx;
+        if (!this.cache.has(i) && Number(counts[i]) > 0) wanted.push(i);
+      }
+    }
+    wanted.sort((a, b) => Number(offsets[a]) - Number(offsets[b]));
+    const { mergeGapBytes, maxRequestBytes } = this.remote;
+    for (let k = 0; k < wanted.length; ) {
+      const start = Number(offsets[wanted[k]!]);
+      let end = start + Number(counts[wanted[k]!]);
+      let j = k + 1;
+      for (; j < wanted.length; j++) {
+        const o = Number(offsets[wanted[j]!]);
+        const e = o + Number(counts[wanted[j]!]);
+        if (o < end || o - end > mergeGapBytes || Math.max(e, end) - start > maxRequestBytes) break;
+        end = Math.max(end, e);
+      }
+      const group = wanted.slice(k, j);
+      const bytes = this.source.read(start, end - start);
+      bytes.catch(() => undefined); // awaited through the blocks below
+      for (const i of group) {
+        const o = Number(offsets[i]) - start;
+        const n = Number(counts[i]);
+        this.cache.set(
+          i,
+          bytes.then((all) => {
+            this.stats.bytesRead += n;
+            if (all.length < o + n) throw this.truncated(i, n, all.length - o);
+            return this.limit(() => this.decodeBytes(i, all.subarray(o, o + n), true));
+          }),
+        );
+      }
+      k = j;
+    }
+  }
+
+  private truncated(index: number, count: number, got: number): InputError {
+    const offset = Number(this.layout.offsets[index]);
+    return new InputError(
+      this.path,
+      `file is truncated: tile ${index} needs ${count} bytes at ${offset}, got ${Math.max(0, got)}`,
+    );
+  }
+
+  private async readBlock(index: number): Promise<TypedArray> {
+    const { blockWidth, blockHeight, offsets, counts } = this.layout;
     const offset = Number(offsets[index]);
     const count = Number(counts[index]);
+    if (count === 0) return allocSamples(this.type, blockWidth * blockHeight); // sparse tile: all zeros (nodata)
+    const raw = this.readBuffers.pop() ?? new Uint8Array(0);
+    const buf = raw.length >= count ? raw : new Uint8Array(Math.max(count, raw.length * 2));
+    try {
+      const bytes = await this.source.read(offset, count, buf);
+      if (bytes.length !== count) throw this.truncated(index, count, bytes.length);
+      this.stats.bytesRead += count;
+      return await this.decodeBytes(index, bytes, bytes.buffer !== buf.buffer);
+    } finally {
+      this.readBuffers.push(buf); // reused by the next tile read once this tile is decompressed
+    }
+  }
+
+  /**
+   * Decodes one block's compressed bytes. `owned`: the bytes are not a reused read buffer (an
+   * uncompressed tile's samples may then stay in them).
+   */
+  private async decodeBytes(index: number, bytes: Uint8Array, owned: boolean): Promise<TypedArray> {
+    const { blockWidth, blockHeight, across, tiled } = this.layout;
     // Tiles are always whole; the last strip holds only the rows left (its codec knows its exact length).
     const rows = tiled
       ? blockHeight
       : Math.min(blockHeight, this.grid.height - Math.floor(index / across) * blockHeight);
     const expected = blockWidth * rows * bytesPerSample(this.type);
-    if (count === 0) return allocSamples(this.type, blockWidth * blockHeight); // sparse tile: all zeros (nodata)
-    this.fh ??= open(this.path, 'r');
-    const raw = this.readBuffers.pop() ?? new Uint8Array(0);
-    const buf = raw.length >= count ? raw : new Uint8Array(Math.max(count, raw.length * 2));
-    const { bytesRead } = await (await this.fh).read(buf, 0, count, offset);
-    if (bytesRead !== count) {
-      throw new InputError(
-        this.path,
-        `file is truncated: tile ${index} needs ${count} bytes at ${offset}, got ${bytesRead}`,
-      );
-    }
-    this.stats.bytesRead += count;
     const t0 = performance.now();
     let short = 0;
     try {
-      const bytes = await decompress(this.compression, buf.subarray(0, count), expected);
-      if (bytes.byteLength < expected) {
-        short = bytes.byteLength;
+      const out = await decompress(this.compression, bytes, expected);
+      if (out.byteLength < expected) {
+        short = out.byteLength;
         throw new Error('short');
       }
-      // Uncompressed data is still in the read buffer: decodeSamples copies it out when it is.
+      // Uncompressed data is still in the read bytes: copied out when those are a reused buffer.
       return decodeSamples(
-        bytes.buffer === buf.buffer ? bytes.slice() : bytes,
+        out.buffer === bytes.buffer && !owned ? out.slice() : out,
         this.type,
         blockWidth,
         rows,
@@ -348,7 +477,6 @@ export class GeoTiffReader implements BandReader {
         `tile ${index} cannot be decoded (${compressionName(this.compression)}: ${shortReason(err)})`,
       );
     } finally {
-      this.readBuffers.push(buf); // reused by the next tile read once this tile is decompressed
       this.stats.blocksDecoded++;
       this.stats.decodeSeconds += (performance.now() - t0) / 1000;
     }
@@ -356,9 +484,7 @@ export class GeoTiffReader implements BandReader {
 
   async close(): Promise<void> {
     this.cache.clear();
-    const fh = this.fh;
-    this.fh = undefined;
-    await (await fh)?.close();
+    await this.source.close();
   }
 }
 

@@ -24,6 +24,8 @@ export interface IfdEntry {
 export interface Ifd {
   /** File offset of the IFD (its entry count). */
   offset: number;
+  /** File offset just past its next-IFD offset (the end of its table). */
+  end: number;
   entries: Map<number, IfdEntry>;
 }
 
@@ -67,17 +69,30 @@ export async function readIfdChain(path: string, fileBytes: number, limit = maxI
     throw new InputError(path, 'file not found');
   }
   try {
-    return await walk(path, fh, fileBytes, limit);
+    const read = async (at: number, length: number): Promise<Uint8Array> => {
+      const buf = Buffer.alloc(length);
+      const { bytesRead } = await fh.read(buf, 0, length, at);
+      return buf.subarray(0, bytesRead);
+    };
+    return await walkIfdChain(path, read, fileBytes, limit);
   } finally {
     await fh.close();
   }
 }
 
-async function walk(path: string, fh: FileHandle, fileBytes: number, limit: number): Promise<IfdChain> {
+/** Reads `length` bytes at `at` (fewer at the end of the file), wherever the file lives. */
+export type ReadAt = (at: number, length: number) => Promise<Uint8Array>;
+
+/** The IFD chain of the TIFF named `path`, read through `readAt` (a local file or a byte-range source). */
+export async function walkIfdChain(
+  path: string,
+  readAt: ReadAt,
+  fileBytes: number,
+  limit = maxIfds,
+): Promise<IfdChain> {
   const read = async (at: number, length: number): Promise<Buffer> => {
-    const buf = Buffer.alloc(length);
-    const { bytesRead } = await fh.read(buf, 0, length, at);
-    return buf.subarray(0, bytesRead);
+    const b = await readAt(at, length);
+    return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
   };
   const head = await read(0, 16);
   const order = head.toString('latin1', 0, 2);
@@ -130,9 +145,25 @@ async function walk(path: string, fh: FileHandle, fileBytes: number, limit: numb
       const valueOffset = inline ? offset + countSize + at : big ? u64(table, at) : u32(table, at);
       entries.set(tag, { tag, type, count, valueOffset });
     }
-    ifds.push({ offset, entries });
+    ifds.push({ offset, end, entries });
     offset = big ? u64(table, n * entrySize) : u32(table, n * entrySize);
   }
   if (ifds.length === 0) throw new InputError(path, 'not a TIFF file (no IFD)');
   return { littleEndian: le, bigTiff: big, ifds };
+}
+
+/**
+ * The byte ranges [start, end) of every IFD's table and of the tag values stored outside it: what
+ * opening the file reads, fetched ahead in as few requests as they allow (remote files).
+ */
+export function ifdByteRanges(chain: IfdChain): [number, number][] {
+  const ranges: [number, number][] = [];
+  for (const ifd of chain.ifds) {
+    ranges.push([ifd.offset, ifd.end]);
+    for (const e of ifd.entries.values()) {
+      if (e.valueOffset >= ifd.offset && e.valueOffset < ifd.end) continue; // held in the entry itself
+      ranges.push([e.valueOffset, e.valueOffset + (typeSize[e.type] ?? 1) * e.count]);
+    }
+  }
+  return ranges;
 }

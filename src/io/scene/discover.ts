@@ -15,6 +15,7 @@ import type { BandId } from '../../core/bands.js';
 import { sceneFolderName } from '../../core/scene.name.js';
 import { ZipArchive } from '../zip/zip.reader.js';
 import { zipMemberPath } from '../zip/member.path.js';
+import { isRemoteHref } from '../source/byte.source.js';
 import { bandFromName, bands } from './bands.js';
 import {
   MAX_MTD_BYTES,
@@ -107,6 +108,12 @@ async function kindOf(dir: string): Promise<'safe' | 'cog' | undefined> {
   const tiffs = list.filter((e) => !e.isDir && TIFF_EXT.test(extname(e.name)));
   // GeoTIFFs named otherwise, next to a JSON (a STAC item naming them): discoverCog decides.
   if (tiffs.length && list.some((e) => !e.isDir && /\.json$/i.test(e.name))) return 'cog';
+  // A STAC item alone whose band assets are URLs: the scene is read where it lives (io/source).
+  for (const e of list) {
+    if (e.isDir || !/\.json$/i.test(e.name)) continue;
+    const item = await readStacItem(join(dir, e.name)).catch(() => undefined);
+    if (Object.values(item?.assetHrefs ?? {}).some((h) => isRemoteHref(h))) return 'cog';
+  }
   return undefined;
 }
 
@@ -214,6 +221,12 @@ async function discoverCog(dir: string): Promise<Scene> {
     if (!found.has(band) && names.has(file))
       found.set(band, [{ band, path: join(dir, file), resolution: bands[band].resolution }]);
   }
+  // A STAC item alone (no band file here): its bands whose hrefs are URLs are read remotely, by byte
+  // range. A folder holding some bands stays local (a partial download is not completed from the network).
+  for (const [band, href] of Object.entries(found.size > 0 ? {} : (metadata?.assetHrefs ?? {})) as [BandId, string][]) {
+    if (!found.has(band) && isRemoteHref(href))
+      found.set(band, [{ band, path: href, resolution: bands[band].resolution }]);
+  }
   if (!metadata) {
     const fromName = metadataFromName(basename(dir));
     metadata = {
@@ -231,7 +244,8 @@ async function discoverCog(dir: string): Promise<Scene> {
     }
   }
   if (found.size === 0) throw new InputError(dir, NO_SCENE);
-  for (const list of found.values()) for (const f of list) await requireRegularFile(f.path, 'a band file');
+  for (const list of found.values())
+    for (const f of list) if (!isRemoteHref(f.path)) await requireRegularFile(f.path, 'a band file');
   // The id names the output folder: checked here, where it is born (core/scene.name.ts).
   const id =
     metadata.id !== undefined ? sceneFolderName(metadata.id, metadataPath ?? dir) : sceneFolderName(basename(dir), dir);

@@ -23,6 +23,8 @@ export interface SceneMetadata {
   radiometryRule?: string;
   /** Asset hrefs of a STAC item, by band (file names only are used). */
   assetFiles: Partial<Record<BandId, string>>;
+  /** The same hrefs whole: URLs (http, https, s3) are read where they are (io/source). */
+  assetHrefs?: Partial<Record<BandId, string>>;
   /** What the reader had to assume (a damaged MTD, a missing offsets list): shown and kept in report.json. */
   warnings?: string[];
 }

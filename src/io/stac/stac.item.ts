@@ -229,8 +229,11 @@ export function itemMetadata(item: StacItem, source: string): SceneMetadata {
   const r = itemRadiometry(item, chosen, source);
   const p = item.properties;
   const assetFiles: Partial<Record<BandId, string>> = {};
-  for (const [band, a] of Object.entries(chosen) as [BandId, BandAsset][])
+  const assetHrefs: Partial<Record<BandId, string>> = {};
+  for (const [band, a] of Object.entries(chosen) as [BandId, BandAsset][]) {
     assetFiles[band] = a.href.split(/[?#]/)[0]!.split('/').pop() ?? a.href;
+    assetHrefs[band] = a.href;
+  }
   return {
     id: item.id === '' ? undefined : item.id,
     datetime: typeof p['datetime'] === 'string' ? p['datetime'] : undefined,
@@ -240,6 +243,7 @@ export function itemMetadata(item: StacItem, source: string): SceneMetadata {
     offsetSource: r.source,
     radiometryRule: r.rule,
     assetFiles,
+    assetHrefs,
     warnings: r.warnings,
   };
 }

@@ -2,9 +2,9 @@
  * A STAC item as a scene: loaded from a URL (through stac.http.ts) or a local `.json` file, its band
  * assets resolved against the item's own location, its version (updated / ETag) kept for the state.
  *
- * Asset hrefs that are local paths, relative paths or `file://` URLs are read as local files. Remote hrefs
- * (`https://`, `s3://`) are left out with a warning in this build: they are read once the byte-range
- * source (src/io/source/) sits under the GeoTIFF reader — `assetLocation` is where it plugs in.
+ * Asset hrefs that are local paths, relative paths or `file://` URLs are read as local files; `http://`,
+ * `https://` and `s3://` hrefs are read where they live, by byte range (src/io/source/, docs/remote.md).
+ * Other schemes are left out with a warning.
  */
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -14,6 +14,7 @@ import { InputError } from '../../core/errors.js';
 import type { BandId } from '../../core/bands.js';
 import { sceneFolderName } from '../../core/scene.name.js';
 import { bands } from '../scene/bands.js';
+import { isRemoteHref } from '../source/byte.source.js';
 import { requireRegularFile, type BandFile, type Scene } from '../scene/discover.js';
 import type { Fingerprint } from '../scene/fingerprint.js';
 import { fetchJson, type RetryPolicy } from './stac.http.js';
@@ -80,7 +81,10 @@ export async function sceneFromItem(loaded: LoadedItem): Promise<Scene> {
   for (const [band, asset] of Object.entries(bandAssets(item)) as [BandId, BandAsset][]) {
     const at = assetLocation(asset.href, location);
     if ('remote' in at) {
-      remote.push(`${band} (${asset.key}: ${at.remote})`);
+      // COGs by byte range; a remote JPEG 2000 would be a whole download (band.open.ts refuses it): left out.
+      const cog = isRemoteHref(at.remote) && !/\.jp2([?#]|$)/i.test(at.remote);
+      if (cog) found.set(band, [{ band, path: at.remote, resolution: bands[band].resolution }]);
+      else remote.push(`${band} (${asset.key}: ${at.remote})`);
       continue;
     }
     found.set(band, [{ band, path: at.local, resolution: bands[band].resolution }]);
@@ -89,15 +93,16 @@ export async function sceneFromItem(loaded: LoadedItem): Promise<Scene> {
     throw new InputError(
       location,
       remote.length
-        ? `every band asset is remote (${remote[0]}…): this build reads STAC assets from local paths or file:// URLs only`
+        ? `no band asset archeo can read (${remote[0]}…): band hrefs must be local paths, file:// URLs, or COGs over http(s):// or s3://`
         : 'STAC item has no Sentinel-2 band assets (expected keys such as red, nir, scl or B04, B08, SCL)',
     );
   }
   if (remote.length)
     warnings.push(
-      `${location}: remote band assets left out (this build reads local paths and file:// URLs only): ${remote.join(', ')}`,
+      `${location}: band assets left out (archeo reads local paths, file:// URLs, and COGs over http(s):// and s3://): ${remote.join(', ')}`,
     );
-  for (const list of found.values()) for (const f of list) await requireRegularFile(f.path, 'a band file');
+  for (const list of found.values())
+    for (const f of list) if (!isRemoteHref(f.path)) await requireRegularFile(f.path, 'a band file');
   return { id, path: location, layout: 'stac', bands: found, metadata, metadataPath: location, warnings };
 }
 
@@ -107,7 +112,13 @@ export async function sceneFromItem(loaded: LoadedItem): Promise<Scene> {
  */
 export async function fingerprintItem(version: string, scene: Scene | undefined): Promise<Fingerprint> {
   const files: [string, number, number][] = [];
-  const local = scene ? [...scene.bands.values()].flat().map((f) => f.path) : [];
+  // Remote bands are covered by the version (their ETags are checked while they are read).
+  const local = scene
+    ? [...scene.bands.values()]
+        .flat()
+        .map((f) => f.path)
+        .filter((p) => !isRemoteHref(p))
+    : [];
   if (scene && !/^[a-z][a-z0-9+.-]*:\/\//i.test(scene.path)) local.unshift(scene.path);
   for (const path of local) {
     const s = await stat(path);

@@ -9,6 +9,7 @@ import type { Scene } from '../../io/scene/discover.js';
 import type { RgbImage } from '../../io/output/quicklook.js';
 import { openBandReader } from '../../io/raster/band.open.js';
 import type { PixelWindow, RasterGrid } from '../../core/types.js';
+import type { SourceContext } from '../../io/source/source.context.js';
 
 /** The picture's red, green and blue bands (the plan checks their files before any output exists). */
 export const quicklookBands: readonly BandId[] = ['B04', 'B03', 'B02'];
@@ -31,6 +32,7 @@ export async function quicklookImage(
   fullGrid: RasterGrid,
   window: PixelWindow,
   maxSide: number,
+  sources?: SourceContext,
 ): Promise<RgbImage | string> {
   const q = quicklookGrid(window, maxSide);
   const rgb = new Uint8Array(q.width * q.height * 3);
@@ -42,7 +44,7 @@ export async function quicklookImage(
     // A picture pixel covers `factor` grid pixels: any level at least fullGrid.width / factor pixels wide
     // (whatever the band's own resolution) still has a pixel per picture pixel.
     const minWidth = Math.ceil(fullGrid.width / q.factor);
-    const reader = await openBandReader(file.path, { level: { minWidth } });
+    const reader = await openBandReader(file.path, { level: { minWidth }, sources });
     try {
       const { grid } = reader;
       const data = await reader.readWindow({ x0: 0, y0: 0, width: grid.width, height: grid.height });

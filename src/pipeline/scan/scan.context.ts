@@ -10,6 +10,7 @@ import type { WorkerPool } from '../../engine/cpu/pool.js';
 import type { BackendChoice } from '../../engine/engine.js';
 import type { EngineSelection } from '../../engine/select.js';
 import type { Codec } from '../../io/raster/tiff.codec.js';
+import { SourceContext, type RemoteOptions } from '../../io/source/source.context.js';
 import type { RetryPolicy } from '../../io/stac/stac.http.js';
 import type { SearchQuery } from '../../io/stac/stac.search.js';
 import type { PlanOptions, ScanPlan } from './scan.plan.js';
@@ -20,7 +21,9 @@ export interface ScanContext {
   inputs: string[];
   /** Output folder; each scene writes `<out>/<scene id>/`. */
   out: string;
-  plan: Omit<PlanOptions, 'jp2Limit' | 'tileLimit' | 'detectors' | 'detectExplicit'>;
+  plan: Omit<PlanOptions, 'jp2Limit' | 'tileLimit' | 'detectors' | 'detectExplicit' | 'sources'>;
+  /** Remote band reads (http, https, s3): retries, request sizes, per-host limit, S3 access; defaults when absent. */
+  remote?: RemoteOptions;
   codec: Codec;
   /** Compression level of the codec. */
   level: number;
@@ -68,11 +71,13 @@ export interface RunLimits {
   jp2: LimitFunction;
   /** GeoTIFF tile reads in flight: each holds a compressed and a decoded tile. */
   tiles: LimitFunction;
+  /** Remote reads: one concurrency limit per host, shared by every scene and band of the run. */
+  sources: SourceContext;
 }
 
-export function runLimits(threads: number): RunLimits {
+export function runLimits(threads: number, sources = new SourceContext()): RunLimits {
   // Eight tiles in flight keep the libuv pool (4 threads) busy; JP2 decodes one per worker thread.
-  return { jp2: pLimit(Math.max(1, threads)), tiles: pLimit(8) };
+  return { jp2: pLimit(Math.max(1, threads)), tiles: pLimit(8), sources };
 }
 
 /** What every scene of one run shares: the run's context, worker pool, id and read limits. */

@@ -75,7 +75,11 @@ export class SceneDetection {
     }
     // The quicklook's picture needs only reduced-resolution reads: start it now, outline it at the end.
     const picture = ctx.quicklook
-      ? timedPromise(metrics, 'quicklook', quicklookImage(site.scene, plan.fullGrid, plan.window, QUICKLOOK_SIZE))
+      ? timedPromise(
+          metrics,
+          'quicklook',
+          quicklookImage(site.scene, plan.fullGrid, plan.window, QUICKLOOK_SIZE, plan.sources),
+        )
       : undefined;
     picture?.catch(() => undefined);
     return new SceneDetection(site, kinds, valueIndices, picture);

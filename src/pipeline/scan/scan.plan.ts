@@ -12,6 +12,7 @@ import type { LonLatBox, PixelWindow, RasterGrid } from '../../core/types.js';
 import type { BandReader } from '../../io/raster/band.reader.js';
 import { openBandReader } from '../../io/raster/band.open.js';
 import type { Limiter } from '../../io/raster/geotiff.reader.js';
+import type { SourceContext } from '../../io/source/source.context.js';
 import type { BandId } from '../../core/bands.js';
 import type { BandFile, Scene } from '../../io/scene/discover.js';
 import type { PlanSpec } from '../../compute/resample.js';
@@ -48,6 +49,8 @@ export interface PlanOptions {
    * opened and checked against the grid like the others, then closed, so that a bad one fails the plan.
    */
   alsoCheck?: readonly BandId[];
+  /** Remote band reads (per-host limits, retries); local-only defaults when absent. */
+  sources?: SourceContext;
 }
 
 export interface PlannedBand {
@@ -82,10 +85,12 @@ export interface ScanPlan {
   warnings: string[];
   /** Every reader opened (to close). */
   readers: BandReader[];
+  /** What remote reads share (the quicklook's readers use it too). */
+  sources: SourceContext | undefined;
 }
 
 function openReader(file: BandFile, opts: PlanOptions): Promise<BandReader> {
-  return openBandReader(file.path, { jp2Limit: opts.jp2Limit, tileLimit: opts.tileLimit });
+  return openBandReader(file.path, { jp2Limit: opts.jp2Limit, tileLimit: opts.tileLimit, sources: opts.sources });
 }
 
 function selectIndices(scene: Scene, selection: PlanOptions['indices']): Pick<ScanPlan, 'indices' | 'skipped'> {
@@ -239,6 +244,7 @@ export async function planScan(scene: Scene, opts: PlanOptions): Promise<ScanPla
       scl,
       warnings: [...scene.warnings, ...warnings],
       readers,
+      sources: opts.sources,
     };
   } catch (err) {
     await Promise.all(readers.map((r) => r.close()));

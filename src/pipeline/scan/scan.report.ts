@@ -74,12 +74,16 @@ export interface ScanReport extends ReportHeader<'scan'> {
       resolution_m: number;
       bytes: number;
       bytes_read: number;
+      /** What was fetched from the band's source: header and tiles, requests, retries, seconds waiting on them. */
+      fetched: { bytes: number; requests: number; retries: number; wait_s: number } | null;
       offset: number;
     }[];
     /** Size of the band files. */
     bytes: number;
     /** Compressed bytes actually read (less than `bytes` with --aoi). */
     bytes_read: number;
+    /** Totals of the bands' `fetched` (remote reads: what crossed the network). */
+    fetched: { bytes: number; requests: number; retries: number; wait_s: number };
   };
   outputs: { files: { path: string; bytes: number }[]; bytes: number };
   indices: { written: string[]; skipped: { name: string; missing: string[] }[] };
@@ -164,6 +168,14 @@ export function buildScanReport(r: ReportInput): ScanReport {
     resolution_m: b.file.resolution,
     bytes: b.reader.fileBytes,
     bytes_read: b.reader.stats.bytesRead,
+    fetched: b.reader.fetched
+      ? {
+          bytes: b.reader.fetched.bytes,
+          requests: b.reader.fetched.requests,
+          retries: b.reader.fetched.retries,
+          wait_s: roundTo(b.reader.fetched.waitSeconds, 3),
+        }
+      : null,
     offset: b.radiometry.offset,
   }));
   return {
@@ -192,6 +204,7 @@ export function buildScanReport(r: ReportInput): ScanReport {
       bands: inputs,
       bytes: inputs.reduce((a, b) => a + b.bytes, 0),
       bytes_read: inputs.reduce((a, b) => a + b.bytes_read, 0),
+      fetched: sumFetched(inputs.map((b) => b.fetched)),
     },
     outputs: { files: r.outputs, bytes: r.outputs.reduce((a, b) => a + b.bytes, 0) },
     indices: { written: r.plan.indices.map((d) => d.name), skipped: r.plan.skipped },
@@ -228,4 +241,20 @@ function engineReport(r: ReportInput, cpu: string): ScanReport['engine'] {
     gpu_memory: { tensors: m.tensors, bytes: m.bytes, peak_bytes: m.peakBytes },
     ...(sel.note ? { note: sel.note } : {}),
   };
+}
+
+/** The sum of per-band (or per-scene) fetch counters. */
+export function sumFetched(
+  list: readonly ({ bytes: number; requests: number; retries: number; wait_s: number } | null | undefined)[],
+): { bytes: number; requests: number; retries: number; wait_s: number } {
+  const t = { bytes: 0, requests: 0, retries: 0, wait_s: 0 };
+  for (const f of list) {
+    if (!f) continue;
+    t.bytes += f.bytes;
+    t.requests += f.requests;
+    t.retries += f.retries;
+    t.wait_s += f.wait_s;
+  }
+  t.wait_s = roundTo(t.wait_s, 3);
+  return t;
 }

@@ -55,6 +55,7 @@ export async function scanScene(
       ...ctx.plan,
       jp2Limit: limits.jp2,
       tileLimit: limits.tiles,
+      sources: limits.sources,
       detectors: ctx.detection?.detectors ?? {},
       detectExplicit: ctx.detection?.explicit ?? false,
       alsoCheck: ctx.quicklook ? quicklookBands : [],

@@ -1,0 +1,172 @@
+/**
+ * End to end through the real CLI: a scene whose STAC item points its band assets at a local HTTP
+ * server (test/helpers/range.server.ts) scans remotely, and every output file but report.json is byte
+ * for byte the one a scan of the same files from disk writes. report.json and run-report.json count
+ * what crossed the network; a throttling server is ridden out with retries; a missing band fails the
+ * scene with one line naming its URL and leaves no output.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { errorLines, type CliResult } from '../helpers/cli.js';
+import { outputEntries, rkhSample, root, tempDir } from '../helpers/paths.js';
+import { RangeServer, type RangeServerOptions } from '../helpers/range.server.js';
+
+const sceneId = 'S2A_29RKH_20200219_0_L2A';
+
+/** The CLI in a child process, asynchronously: the server answering it lives in this process. */
+function archeoAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, 'bin', 'archeo.js'), ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** A scene folder holding only the sample's STAC item, its band assets pointed at `base`. */
+function remoteScene(base: string): string {
+  const item = JSON.parse(readFileSync(join(rkhSample, `${sceneId}.json`), 'utf8')) as {
+    assets: Record<string, { href: string }>;
+  };
+  for (const asset of Object.values(item.assets)) {
+    const name = asset.href.split('/').pop()!;
+    if (asset.href.startsWith('https://') && /\.tif$/.test(name)) asset.href = `${base}/${name}`;
+  }
+  const dir = join(tempDir(), sceneId);
+  mkdirSync(dir);
+  writeFileSync(join(dir, `${sceneId}.json`), JSON.stringify(item));
+  return dir;
+}
+
+function files(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else out.push(relative(dir, join(d, e.name)));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+interface Fetched {
+  bytes: number;
+  requests: number;
+  retries: number;
+  wait_s: number;
+}
+
+async function withServer<T>(opts: RangeServerOptions, fn: (s: RangeServer) => Promise<T>): Promise<T> {
+  const s = await RangeServer.start(rkhSample, opts);
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
+}
+
+describe('archeo scan of a scene whose bands are URLs', () => {
+  let localOut: string;
+  beforeAll(async () => {
+    localOut = tempDir();
+    const r = await archeoAsync(['scan', rkhSample, '--out', localOut, '-q', '--threads', '2']);
+    expect(errorLines(r.stderr)).toEqual([]);
+    expect(r.code).toBe(0);
+  });
+  afterAll(() => undefined);
+
+  test('writes the same files, byte for byte, as the local scan; reports what it fetched', async () => {
+    await withServer({}, async (s) => {
+      const out = tempDir();
+      const r = await archeoAsync(['scan', remoteScene(s.base), '--out', out, '-q', '--threads', '2']);
+      expect(errorLines(r.stderr)).toEqual([]);
+      expect(r.code).toBe(0);
+      expect(outputEntries(out)).toEqual([sceneId]);
+      const a = join(localOut, sceneId);
+      const b = join(out, sceneId);
+      const list = files(a).filter((f) => f !== 'report.json');
+      expect(files(b).filter((f) => f !== 'report.json')).toEqual(list);
+      expect(list.filter((f) => f.endsWith('.tif')).length).toBeGreaterThanOrEqual(7);
+      for (const f of list)
+        expect({ f, same: readFileSync(join(b, f)).equals(readFileSync(join(a, f))) }).toEqual({ f, same: true });
+
+      const report = JSON.parse(readFileSync(join(b, 'report.json'), 'utf8')) as {
+        inputs: { bands: { band: string; path: string; bytes: number; fetched: Fetched }[]; fetched: Fetched };
+      };
+      for (const band of report.inputs.bands) {
+        expect(band.path).toBe(`${s.base}/${band.band}.tif`);
+        expect(band.bytes).toBe(statSync(join(rkhSample, `${band.band}.tif`)).size);
+        // A small crop: its header and its tiles, never the whole file twice over.
+        expect(band.fetched.requests).toBeGreaterThanOrEqual(1);
+        expect(band.fetched.bytes).toBeLessThanOrEqual(band.bytes);
+        expect(band.fetched.retries).toBe(0);
+      }
+      const sum = report.inputs.bands.reduce((acc, x) => acc + x.fetched.bytes, 0);
+      expect(report.inputs.fetched.bytes).toBe(sum);
+      // The server saw those requests, and the quicklook's reduced-resolution reads besides.
+      const served = s.totals();
+      expect(served.bytes).toBeGreaterThanOrEqual(sum);
+      expect(served.requests).toBeGreaterThanOrEqual(report.inputs.fetched.requests);
+      const run = JSON.parse(readFileSync(join(out, 'run-report.json'), 'utf8')) as { totals: { fetched: Fetched } };
+      expect(run.totals.fetched).toEqual(report.inputs.fetched);
+      // The local scan fetched from disk: the same tile bytes, no retries.
+      const localReport = JSON.parse(readFileSync(join(a, 'report.json'), 'utf8')) as typeof report;
+      expect(localReport.inputs.fetched.retries).toBe(0);
+    });
+  });
+
+  test('a throttling server (503, Retry-After) is ridden out: same outputs, retries counted', async () => {
+    let throttled = 0;
+    const fault: RangeServerOptions['fault'] = (req, n) => {
+      if (n === 1 && req.url?.endsWith('B04.tif')) {
+        throttled++;
+        return { status: 503, headers: { 'retry-after': '1' } };
+      }
+      if (n === 1 && req.url?.endsWith('B08.tif')) return { reset: true };
+      return undefined;
+    };
+    await withServer({ fault }, async (s) => {
+      const out = tempDir();
+      const r = await archeoAsync(
+        ['scan', remoteScene(s.base), '--out', out, '-q', '--no-quicklook', '--threads', '2'],
+        {
+          ARCHEO_HTTP_BACKOFF_MS: '10',
+        },
+      );
+      expect(errorLines(r.stderr)).toEqual([]);
+      expect(r.code).toBe(0);
+      expect(throttled).toBe(1);
+      for (const f of files(join(localOut, sceneId)).filter((x) => x.startsWith('indices/'))) {
+        expect(readFileSync(join(out, sceneId, f)).equals(readFileSync(join(localOut, sceneId, f)))).toBe(true);
+      }
+      const report = JSON.parse(readFileSync(join(out, sceneId, 'report.json'), 'utf8')) as {
+        inputs: { bands: { band: string; fetched: Fetched }[]; fetched: Fetched };
+      };
+      const by = Object.fromEntries(report.inputs.bands.map((b) => [b.band, b.fetched]));
+      expect(by['B04']!.retries).toBe(1);
+      expect(by['B04']!.wait_s).toBeGreaterThanOrEqual(1);
+      expect(by['B08']!.retries).toBe(1);
+      expect(report.inputs.fetched.retries).toBe(2);
+      // Everything the reports count is what the server answered (the failed attempts included).
+      expect(report.inputs.fetched.requests).toBe(s.totals().requests - 2);
+    });
+  });
+
+  test('a band the server does not have fails the scene: one line naming its URL, no output', async () => {
+    await withServer({ fault: (req) => (req.url?.endsWith('B11.tif') ? { status: 404 } : undefined) }, async (s) => {
+      const out = tempDir();
+      const r = await archeoAsync(['scan', remoteScene(s.base), '--out', out, '-q']);
+      expect(errorLines(r.stderr)).toEqual([`archeo: ${s.base}/B11.tif: HTTP 404 Not Found: no such file`]);
+      expect(r.code).not.toBe(0);
+      expect(outputEntries(out)).toEqual([]);
+    });
+  });
+});
