@@ -5,6 +5,7 @@
  * (bench/earthworks_peer.py). All three are measured in the same run on the same machine.
  *
  *   npm run bench:earthworks -- [--size 2048] [--runs 3] [--earthworks 40] [--peers ../shared/peers] [--no-scan]
+ *                               [--scene DIR]   (an existing square scene, e.g. the scan bench's full tile)
  *
  * The scene (make_scene.py --earthworks, seed 42) and its NDVI are made once under bench/cache/. The
  * detector reads the NDVI in strips of 512 rows from disk, as a scan would hand them over.
@@ -12,7 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { createEarthworkDetector } from '../src/compute/detect/earthworks/detector.js';
 import { flag as flagOf, hostLine, python, root, timed } from './common.js';
 
@@ -23,8 +24,9 @@ const runs = Number(flag('--runs', '3'));
 const works = Number(flag('--earthworks', String(Math.max(8, Math.round(40 * (size / 2048) ** 2)))));
 const peers = resolve(flag('--peers', join(root, '..', 'shared', 'peers')));
 const cache = join(root, 'bench', 'cache');
-const scene = join(cache, `earthworks_${size}_seed42`);
-const ndviPath = join(scene, 'ndvi.f32');
+const given = flag('--scene', '');
+const scene = given ? resolve(given) : join(cache, `earthworks_${size}_seed42`);
+const ndviPath = given ? join(cache, `ndvi_${basename(scene)}.f32`) : join(scene, 'ndvi.f32');
 const helper = join(root, 'bench', 'earthworks_peer.py');
 const STRIP = 512;
 
@@ -35,7 +37,7 @@ function run(cmd: string, argv: string[]): string {
 }
 
 function ensureScene(): void {
-  if (!existsSync(join(scene, 'truth.json'))) {
+  if (!given && !existsSync(join(scene, 'truth.json'))) {
     mkdirSync(cache, { recursive: true });
     console.log(`generating the ${size}x${size} scene with ${works} earthworks once (make_scene.py)...`);
     run(python, [
@@ -50,6 +52,7 @@ function ensureScene(): void {
       scene,
     ]);
   }
+  mkdirSync(cache, { recursive: true });
   if (!existsSync(ndviPath)) run(python, [helper, 'ndvi', scene, ndviPath]);
 }
 
@@ -78,9 +81,8 @@ function detectOnce(): { wall_s: number; candidates: number; heap_mb: number } {
 function main(): void {
   ensureScene();
   const mp = (size * size) / 1e6;
-  console.log(
-    `host: ${hostLine()}; scene ${size}x${size} (${mp.toFixed(1)} MP), ${works} earthworks; ${new Date().toISOString()}`,
-  );
+  const what = given ? scene : `${works} earthworks`;
+  console.log(`host: ${hostLine()}; scene ${size}x${size} (${mp.toFixed(1)} MP), ${what}; ${new Date().toISOString()}`);
   const ours = Array.from({ length: runs }, detectOnce).sort((a, b) => a.wall_s - b.wall_s)[0]!;
   const peerRuns = Array.from(
     { length: runs },

@@ -99,7 +99,11 @@ export function houghCircles(
     const cy = f(f(y + 0.5) * dp);
     const bins = new Int32Array(nBins);
     let any = false;
-    for (const [px, py] of nz) {
+    // only the edge pixels in rows cy ± maxRadius can fall in the shell (nz is in row order)
+    const from = firstRow(nz, Math.floor(cy - maxRadius - 1));
+    for (let k = from; k < nz.length; k++) {
+      const [px, py] = nz[k]!;
+      if (py > cy + maxRadius + 1) break;
       const ddx = f(cx - px);
       const ddy = f(cy - py);
       const r2 = f(f(ddx * ddx) + f(ddy * ddy));
@@ -135,4 +139,16 @@ export function houghCircles(
     if (out.every((o) => f(f((e.c[0] - o[0]) ** 2) + f((e.c[1] - o[1]) ** 2)) >= md2)) out.push(e.c);
   }
   return out;
+}
+
+/** Index of the first point whose row is ≥ y (points in row order). */
+function firstRow(nz: [number, number][], y: number): number {
+  let lo = 0;
+  let hi = nz.length;
+  while (lo < hi) {
+    const m = (lo + hi) >> 1;
+    if (nz[m]![1] < y) lo = m + 1;
+    else hi = m;
+  }
+  return lo;
 }
