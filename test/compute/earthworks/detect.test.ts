@@ -24,6 +24,13 @@ describe('earthworks on make_scene scenes', () => {
       expect(sc.found / sc.works).toBeGreaterThanOrEqual(0.85);
     });
   }
+  test('strips of 37 rows give the candidates of one 1024-row strip (the 4-row halo is enough)', () => {
+    const s = loadScene(7);
+    const one = runDetector(createEarthworkDetector(), s.ndvi, s.size, s.size, s.size);
+    const many = runDetector(createEarthworkDetector(), s.ndvi, s.size, s.size, 37);
+    expect(one.length).toBeGreaterThan(10);
+    expect(many).toEqual(one);
+  });
   test('all seeds: ≥ 90 % found, ≥ 60 % of candidates on an earthwork', () => {
     expect(scores).toHaveLength(SEEDS.length);
     const works = scores.reduce((a, s) => a + s.works, 0);
