@@ -7,7 +7,7 @@
 #   (PYTHON: a Python with numpy, GDAL (osgeo) and cv2; /usr/bin/python3 by default)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-make_scene="${1:-/work/shared/peers/make_scene.py}"
+make_scene="${1:-$here/../test/fixtures/peers/make_scene.py}"
 py="${PYTHON:-/usr/bin/python3}"
 out="$here/synthetic_T21LYG_seed7"
 rm -rf "$out"

@@ -14,7 +14,8 @@ import { archeo, errorLines } from '../helpers/cli.js';
 import { gdal, gdalTest } from '../helpers/gdal.js';
 import { outputEntries, root, tempDir } from '../helpers/paths.js';
 
-const makeScene = join(root, '..', 'shared', 'peers', 'make_scene.py');
+// The peers' scene generator, copied into the repository (test/fixtures/peers/README.md) so CI runs it.
+const makeScene = join(root, 'test', 'fixtures', 'peers', 'make_scene.py');
 const fixtures = join(root, 'test', 'fixtures');
 
 function python(script: string, args: string[]): any {
@@ -23,8 +24,8 @@ function python(script: string, args: string[]): any {
   return JSON.parse(r.stdout);
 }
 
-// The peer's generator (numpy, OpenCV, GDAL under /usr/bin/python3) sits beside the repository; where it
-// is absent (a bare clone) these tests say so and skip, unless ARCHEO_REQUIRE_PEERS=1 makes that a failure.
+// The generator needs numpy, OpenCV and GDAL under /usr/bin/python3 (.ci/run installs them); where they
+// are absent these tests say so and skip, unless ARCHEO_REQUIRE_PEERS=1 (set by .ci/run) makes that a failure.
 const peerReady =
   existsSync(makeScene) && spawnSync('/usr/bin/python3', ['-c', 'import cv2, numpy, osgeo']).status === 0;
 if (!peerReady && process.env['ARCHEO_REQUIRE_PEERS'] === '1') throw new Error(`${makeScene} cannot run`);

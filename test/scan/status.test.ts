@@ -116,7 +116,8 @@ const mountable = (() => {
 describe('exit statuses a scheduler can act on', () => {
   (mountable ? test : test.skip)('a full disk is transient: exit 75, recorded as such, retried by the next run', () => {
     const dir = archive(['S2A_scene01', 'S2A_scene02']);
-    const disk = tmpfs('1500k')!; // one scene's outputs (about 1 MB) fit, two do not
+    // One scene's outputs (about 1 MB of COGs, assembled from a data file of about as much) fit, two do not.
+    const disk = tmpfs('2000k')!;
     try {
       const out = join(disk, 'out');
       mkdirSync(out);

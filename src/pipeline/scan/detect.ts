@@ -217,6 +217,9 @@ export class MaskWriters {
           writer.writeTile(x, y, await encodeTile(tile, T, 'uint8', this.opts.codec, this.opts.level), level),
         );
       });
+      // A write fault (a full disk) is reported by finish() or abort(), which await the chain; until then the
+      // rejection must not count as unhandled, which would end the process with a stack trace.
+      this.chain.catch(() => undefined);
     }
   }
 
