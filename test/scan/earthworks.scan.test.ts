@@ -147,6 +147,8 @@ describe('earthworks parameters', () => {
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
     expect(Object.keys(report.detection.detectors)).toEqual(['old']);
     const fc = JSON.parse(readFileSync(join(dir, 'candidates.geojson'), 'utf8'));
+    expect(fc.features.length).toBeGreaterThan(0);
+    expect(fc.features.length).toBe(report.detection.detectors.old.candidates);
     for (const f of fc.features as Feature[]) expect(f.properties['earthwork']).toMatch(/^original_/);
   }, 300000);
 });
