@@ -7,10 +7,12 @@
  * lines LineStrings; a spec with a bad value is refused naming its JSON path.
  */
 import { beforeAll, describe, expect, test } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scanCommand } from '../../src/cli/scan.command.js';
 import { defaultParams, ParamsError, validateParams } from '../../src/compute/detect/params.js';
+import { gdal, gdalTest } from '../helpers/gdal.js';
 import { outputEntries, root, tempDir } from '../helpers/paths.js';
 
 const sample = join(root, 'samples', 'synthetic_T21LYG_seed7');
@@ -36,10 +38,11 @@ async function scan(out: string, extra: string[] = []): Promise<string> {
 
 describe('earthworks in a default scan of the synthetic sample', () => {
   let features: Feature[];
+  let dir: string;
   let report: { detection: { detectors: Record<string, Record<string, number>> } };
   const truth = JSON.parse(readFileSync(join(sample, 'truth.json'), 'utf8')) as { earthworks: TruthWork[] };
   beforeAll(async () => {
-    const dir = await scan(tempDir());
+    dir = await scan(tempDir());
     features = JSON.parse(readFileSync(join(dir, 'candidates.geojson'), 'utf8')).features;
     report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
   }, 300000);
@@ -104,6 +107,26 @@ describe('earthworks in a default scan of the synthetic sample', () => {
       for (let i = 0; i + 1 < ring.length; i++) s += ring[i]![0] * ring[i + 1]![1] - ring[i + 1]![0] * ring[i]![1];
       expect(s).toBeGreaterThan(0);
     }
+  });
+
+  gdalTest('every geometry valid by ogr IsValid; polygon areas by GEOS those of their circle / rectangle', () => {
+    const fc = JSON.parse(readFileSync(join(dir, 'candidates.geojson'), 'utf8'));
+    const utm = join(tempDir(), 'utm.geojson');
+    gdal('ogr2ogr', ['-f', 'GeoJSON', '-t_srs', String(fc.archeo.crs), utm, join(dir, 'candidates.geojson')]);
+    const r = spawnSync('/usr/bin/python3', [join(root, 'test', 'fixtures', 'check_valid.py'), utm], {
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    const v = JSON.parse(r.stdout) as { invalid: unknown[]; areas: number[] };
+    expect(v.invalid).toEqual([]);
+    (fc.features as Feature[]).forEach((f, i) => {
+      const p = f.properties;
+      // a 64-gon inscribed in its circle has 0.16 % less area; corners rounded to 1e-7° (≈ 1 cm)
+      if (p['shape'] === 'circle')
+        expect(v.areas[i]! / (Math.PI * (p['radius_m'] as number) ** 2)).toBeCloseTo(0.998, 2);
+      if (p['shape'] === 'rectangle')
+        expect(v.areas[i]! / ((p['width_m'] as number) * (p['height_m'] as number))).toBeCloseTo(1, 2);
+    });
   });
 
   test("report.json counts the kind's candidates by shape", () => {
