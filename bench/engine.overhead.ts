@@ -13,12 +13,13 @@ const sel = await selectEngine((process.argv[2] ?? 'webgpu') as BackendChoice);
 const engine = sel.engine!;
 // The default indices, then those the default detectors read (as a scan computes them).
 const names = [...defaultIndexNames];
-for (const d of Object.values(defaultParams.detectors))
-  for (const c of d.conditions) if (!names.includes(c.index)) names.push(c.index);
+// the spectral kind's conditions (the earthworks kind reads its index's values, computed above)
+const spectral = Object.values(defaultParams.detectors).filter((d) => d.kind === 'spectral');
+for (const d of spectral) for (const c of d.conditions) if (!names.includes(c.index)) names.push(c.index);
 const defs = names.map((n) => indexByName(n)!);
 const bands = compileIndexKernel(defs).bands;
 const slot = (name: string): number => defs.findIndex((d) => d.name === name);
-const detect = Object.values(defaultParams.detectors).map((d) => ({
+const detect = spectral.map((d) => ({
   conditions: d.conditions.map((c) => ({ slot: slot(c.index), op: c.op, value: c.value })),
 }));
 const kernels = engine.compile(defs, bands, detect);

@@ -8,6 +8,7 @@ import {
   detectorIndices,
   paramsHash,
   validateParams,
+  type SpectralSpec,
 } from '../../src/compute/detect/params.js';
 import { ringArea, traceOutline, visitRing } from '../../src/compute/detect/shape.js';
 import { BitMask } from '../../src/compute/morphology.js';
@@ -86,7 +87,12 @@ describe('parameter files', () => {
   test('the built-in sets validate as files, and their hashes differ', () => {
     for (const p of Object.values(builtinParams)) expect(validateParams(JSON.parse(JSON.stringify(p)))).toEqual(p);
     expect(paramsHash(builtinParams['default']!)).not.toBe(paramsHash(builtinParams['original']!));
-    expect(Object.keys(defaultParams.detectors)).toEqual(['terra_preta', 'terra_preta_standard', 'crop_mark']);
+    expect(Object.keys(defaultParams.detectors)).toEqual([
+      'terra_preta',
+      'terra_preta_standard',
+      'crop_mark',
+      'earthworks',
+    ]);
   });
   test('the hash ignores name and description, not values', () => {
     const p = JSON.parse(JSON.stringify(defaultParams));
@@ -104,22 +110,27 @@ describe('parameter files', () => {
   });
   test('a detector without `kind` is spectral: the same spec and hash as one saying so', () => {
     const p = JSON.parse(JSON.stringify(defaultParams));
-    for (const d of Object.values(p.detectors) as { kind?: string }[]) delete d.kind;
+    for (const d of Object.values(p.detectors) as { kind?: string }[]) if (d.kind === 'spectral') delete d.kind;
     const parsed = validateParams(p);
     expect(parsed).toEqual(defaultParams);
-    expect(Object.values(parsed.detectors).map((d) => d.kind)).toEqual(['spectral', 'spectral', 'spectral']);
+    expect(Object.values(parsed.detectors).map((d) => d.kind)).toEqual([
+      'spectral',
+      'spectral',
+      'spectral',
+      'earthworks',
+    ]);
     expect(paramsHash(parsed)).toBe(paramsHash(defaultParams));
   });
   test('confidence: the default weighs contrast, strength and size; the original keeps area/200', () => {
     const vars = { contrast: 0.075, mean_terra_preta_enhanced: 0.12 + 0.15, area_m2: 5000, area_px: 50 };
-    const f = parseFormula(defaultParams.detectors['terra_preta']!.confidence);
+    const f = parseFormula((defaultParams.detectors['terra_preta'] as SpectralSpec).confidence);
     expect(evaluate(f, vars)).toBeCloseTo(0.6 * 0.5 + 0.3 * 1 + 0.1 * 0.25, 12);
     // each term is clipped to [0, 1]: a negative contrast adds nothing, a huge one at most its weight
     expect(evaluate(f, { ...vars, contrast: -0.3 })).toBeCloseTo(0.3 + 0.025, 12);
     expect(evaluate(f, { ...vars, contrast: 3, area_m2: 1e6 })).toBeCloseTo(1, 12);
-    const original = parseFormula(builtinParams['original']!.detectors['terra_preta']!.confidence);
+    const original = parseFormula((builtinParams['original']!.detectors['terra_preta'] as SpectralSpec).confidence);
     expect(evaluate(original, vars)).toBe(0.25);
-    expect(builtinParams['original']!.detectors['terra_preta_standard']!.confidence).toBe(
+    expect((builtinParams['original']!.detectors['terra_preta_standard'] as SpectralSpec).confidence).toBe(
       'max(0.6, min(1, 0.5 * min(1, 10 * mean_terra_preta) + 0.3 * min(1, 4 * (mean_ndvi - 0.35)) + 0.2 * min(1, area_px / 100)))',
     );
   });
@@ -186,12 +197,15 @@ describe('parameter files', () => {
     [(p: any) => delete p.detectors.crop_mark.conditions, '$.detectors.crop_mark.conditions: missing'],
     [
       (p: any) => (p.detectors.crop_mark.kind = 'ring_ditch'),
-      '$.detectors.crop_mark.kind: expected one of spectral, got "ring_ditch"',
+      '$.detectors.crop_mark.kind: expected one of spectral, earthworks, got "ring_ditch"',
     ],
-    [(p: any) => (p.detectors.crop_mark.kind = 3), '$.detectors.crop_mark.kind: expected one of spectral, got 3'],
+    [
+      (p: any) => (p.detectors.crop_mark.kind = 3),
+      '$.detectors.crop_mark.kind: expected one of spectral, earthworks, got 3',
+    ],
     [
       (p: any) => (p.detectors.crop_mark.kind = 'toString'),
-      '$.detectors.crop_mark.kind: expected one of spectral, got "toString"',
+      '$.detectors.crop_mark.kind: expected one of spectral, earthworks, got "toString"',
     ],
     [(p: any) => (p.mask_classes = [3, 300]), '$.mask_classes[1]: expected an integer 0-255'],
     [(p: any) => (p.detectors = {}), '$.detectors: expected an object with at least one detector'],

@@ -248,7 +248,7 @@ describe('parameter sets and detector selection', () => {
   test('--print-params prints the default set; --params original prints the original one', () => {
     const d = JSON.parse(archeo(['scan', '--print-params']).stdout);
     expect(d.name).toBe('default');
-    expect(Object.keys(d.detectors)).toEqual(['terra_preta', 'terra_preta_standard', 'crop_mark']);
+    expect(Object.keys(d.detectors)).toEqual(['terra_preta', 'terra_preta_standard', 'crop_mark', 'earthworks']);
     const o = JSON.parse(archeo(['scan', '--print-params', '--params', 'original']).stdout);
     expect(o.name).toBe('original');
     expect(o.detectors.terra_preta.conditions).toContainEqual({ index: 'ndvi', op: '<', value: 0.8 });
@@ -290,7 +290,7 @@ describe('parameter sets and detector selection', () => {
     const r = archeo(['scan', rkhSample, '--detect', 'terra_pretta']);
     expect(r.code).toBe(2);
     expect(errorLines(r.stderr)[0]).toBe(
-      "archeo: --detect: unknown detector 'terra_pretta' (in default: terra_preta, terra_preta_standard, crop_mark)",
+      "archeo: --detect: unknown detector 'terra_pretta' (in default: terra_preta, terra_preta_standard, crop_mark, earthworks)",
     );
   });
   test('detectors needing B08 are skipped with a warning on a scene without it, refused when named', () => {

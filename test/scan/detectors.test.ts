@@ -20,9 +20,12 @@ describe('detector kinds', () => {
   test("the plan's detectors by kind, in order; the spectral kind asks for no values (it takes bits)", () => {
     const detectors = Object.entries(defaultParams.detectors).map(([name, spec]) => ({ name, spec }));
     const groups = detectorsByKind(detectors);
-    expect([...groups.keys()]).toEqual(['spectral']);
+    expect([...groups.keys()]).toEqual(['spectral', 'earthworks']);
     expect(groups.get('spectral')!.map((d) => d.name)).toEqual(['terra_preta', 'terra_preta_standard', 'crop_mark']);
     expect(sceneDetectorKinds.spectral.valueIndices(groups.get('spectral') as never)).toEqual([]);
+    // the earthworks kind reads its index's values (ndvi in the default set), once however many detectors
+    const ew = groups.get('earthworks')!;
+    expect(sceneDetectorKinds.earthworks.valueIndices([...ew, ...ew] as never)).toEqual(['ndvi']);
   });
 });
 

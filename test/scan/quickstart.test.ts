@@ -41,7 +41,9 @@ beforeAll(() => {
   expect(errorLines(r.stderr)).toEqual([]);
   expect(r.code).toBe(0);
   stderr = r.stderr;
-  const scenes = readdirSync(out).filter((n) => !n.startsWith('archeo-state') && n !== 'run-report.json');
+  const scenes = readdirSync(out).filter(
+    (n) => !n.startsWith('archeo-state') && !n.startsWith('archeo-plan') && n !== 'run-report.json',
+  );
   expect(scenes).toEqual(['synthetic_T21LYG_seed7']);
   sceneOut = join(out, scenes[0]!);
 });

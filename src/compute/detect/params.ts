@@ -8,17 +8,20 @@
 import { createHash } from 'node:crypto';
 import type { DetectorKindSchema } from './kind.js';
 import { isObject, keys, num, ParamsError, type Json } from './params.check.js';
+import { DEFAULT_EARTHWORK_SETTINGS, earthworksKind, type EarthworksSpec } from './earthworks/spec.js';
 import { spectralKind, type MorphologySpec, type SpectralSpec } from './spectral/spec.js';
 
 export { ParamsError } from './params.check.js';
 export type { CompareOp, Condition, MorphologySpec, SpectralSpec } from './spectral/spec.js';
+export type { EarthworksSpec } from './earthworks/spec.js';
 
 /** A detector of any kind (one union member per kind; a new kind adds its spec here and to detectorKinds). */
-export type DetectorSpec = SpectralSpec;
+export type DetectorSpec = SpectralSpec | EarthworksSpec;
 
 /** The kinds of detector, by the `kind` of a parameter file's detector. */
 export const detectorKinds: Record<DetectorSpec['kind'], DetectorKindSchema<DetectorSpec>> = {
   spectral: spectralKind,
+  earthworks: earthworksKind,
 };
 
 /** The kind of detectors whose parameter files say none. */
@@ -64,7 +67,8 @@ const close3: MorphologySpec = { op: 'close', kernel: 'square', size: 3 };
 
 export const defaultParams: DetectionParams = {
   name: 'default',
-  description: 'archeo defaults (product.md): terra preta without the NDVI cap, standard terra preta, crop marks',
+  description:
+    'archeo defaults (product.md): terra preta without the NDVI cap, standard terra preta, crop marks, earthworks',
   mask_classes: [0, 1, 3, 8, 9, 10],
   remask_after_morphology: true,
   ring_px: 5,
@@ -119,6 +123,14 @@ export const defaultParams: DetectionParams = {
       density: null,
       outline: '#00e5ff',
     },
+    // ring ditches, enclosures and causeways on NDVI (docs/earthworks.md)
+    earthworks: {
+      kind: 'earthworks',
+      index: 'ndvi',
+      mode: 'default',
+      ...DEFAULT_EARTHWORK_SETTINGS,
+      outline: '#ff2d55',
+    },
   },
 };
 
@@ -128,7 +140,7 @@ export const defaultParams: DetectionParams = {
  * shift a mask by a pixel, so they are replaced by 3x3. Its density filter (DBSCAN, 0.005° ≈ 550 m,
  * 0.2 candidates/km²) applies to terra preta and crop marks.
  */
-const d = defaultParams.detectors;
+const d = defaultParams.detectors as Record<string, SpectralSpec>;
 const density = { max_per_km2: 0.2, cluster_m: 550 };
 export const originalParams: DetectionParams = {
   ...defaultParams,

@@ -7,7 +7,7 @@
  * for a 10980 x 10980 tile.
  */
 import { type Component, RunLabeler } from '../../compute/detect/components.js';
-import type { DetectorSpec } from '../../compute/detect/params.js';
+import type { SpectralSpec } from '../../compute/detect/params.js';
 import {
   BitMask,
   MorphChain,
@@ -21,7 +21,7 @@ import type { StripResult } from './scan.worker.js';
 
 export interface DetectorRun {
   name: string;
-  spec: DetectorSpec;
+  spec: SpectralSpec;
   /** Slot of the detector's own index among the computed indices. */
   slot: number;
 }
@@ -62,7 +62,7 @@ export interface DeviceMorphology {
   run(mask: Uint8Array, rows: number, cols: number, steps: readonly MorphStep[]): Promise<Uint8Array>;
 }
 
-export function morphSteps(spec: DetectorSpec): MorphStep[] {
+export function morphSteps(spec: SpectralSpec): MorphStep[] {
   return spec.morphology.flatMap((m) =>
     stepsOf(m.op, Array.isArray(m.kernel) ? explicitElement(m.kernel) : structuringElement(m.kernel, m.size ?? 3)),
   );

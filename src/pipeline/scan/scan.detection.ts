@@ -18,7 +18,7 @@ import {
   type SceneDetector,
 } from './detectors/detector.js';
 import { outlinePaths, toFeatureCollection } from './detectors/features.js';
-import { detectorsByKind, sceneDetectorKinds } from './detectors/kinds.js';
+import { detectorsByKind, sceneKind } from './detectors/kinds.js';
 import { quicklookGrid, quicklookImage } from './quicklook.js';
 import type { ScanPlan } from './scan.plan.js';
 import type { StripSpan } from './scan.read.js';
@@ -37,7 +37,7 @@ const QUICKLOOK_SIZE = 2048;
 export function detectionValueIndices(plan: ScanPlan): string[] {
   const out = new Set<string>();
   for (const [kind, detectors] of detectorsByKind(plan.detectors))
-    for (const name of sceneDetectorKinds[kind].valueIndices(detectors)) out.add(name);
+    for (const name of sceneKind(kind).valueIndices(detectors)) out.add(name);
   return [...out];
 }
 
@@ -68,7 +68,7 @@ export class SceneDetection {
     const kinds: SceneDetector[] = [];
     try {
       for (const [kind, detectors] of detectorsByKind(plan.detectors))
-        kinds.push(await sceneDetectorKinds[kind].start(site, detectors));
+        kinds.push(await sceneKind(kind).start(site, detectors));
     } catch (err) {
       await Promise.all(kinds.map((k) => k.abort()));
       throw err;

@@ -4,13 +4,20 @@
  */
 import type { DetectorSpec } from '../../../compute/detect/params.js';
 import type { SceneDetectorKind } from './detector.js';
+import { earthworksSceneKind } from './earthworks.js';
 import { spectralSceneKind } from './spectral.js';
 
 export const sceneDetectorKinds: {
   [K in DetectorSpec['kind']]: SceneDetectorKind<Extract<DetectorSpec, { kind: K }>>;
 } = {
   spectral: spectralSceneKind,
+  earthworks: earthworksSceneKind,
 };
+
+/** A kind's scan side, for detectors grouped by kind (detectorsByKind: each group holds that kind's specs). */
+export function sceneKind(kind: DetectorSpec['kind']): SceneDetectorKind {
+  return sceneDetectorKinds[kind] as SceneDetectorKind;
+}
 
 /** The plan's detectors grouped by kind, in the plan's order of first appearance. */
 export function detectorsByKind(
