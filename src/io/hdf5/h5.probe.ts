@@ -8,7 +8,7 @@
  * (path, size, mtime) for the process's life, so a file read several times is probed once.
  */
 import { statSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { runWorkerWithin } from '../../core/worker.deadline.js';
 import { InputError } from '../../core/errors.js';
 
 /**
@@ -36,34 +36,16 @@ export function probeMetadata(path: string, budgetSeconds = metadataBudgetSecond
   return done;
 }
 
-function runProbe(path: string, budgetSeconds: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./h5.probe.worker.js', import.meta.url), { workerData: path });
-    // Only the timer keeps the process alive while the probe runs: SIGTERM's handlers stay free to run.
-    worker.unref();
-    let settled = false;
-    const finish = (fn: () => void): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      void worker.terminate();
-      fn();
-    };
-    const timer = setTimeout(
-      () =>
-        finish(() =>
-          reject(
-            new InputError(
-              path,
-              `the file's metadata could not be read within ${budgetSeconds} s (a damaged HDF5 structure, such as a global heap, sends the library into a loop)`,
-            ),
-          ),
-        ),
-      budgetSeconds * 1000,
-    );
-    // A fault the probe met is said by the main thread's own open and reads, the usual way.
-    worker.once('message', () => finish(resolve));
-    worker.once('error', () => finish(resolve));
-    worker.once('exit', () => finish(resolve));
+async function runProbe(path: string, budgetSeconds: number): Promise<void> {
+  const end = await runWorkerWithin(new URL('./h5.probe.worker.js', import.meta.url), budgetSeconds, {
+    workerData: path,
   });
+  // A fault the probe met (an error message, a worker error or exit) is said by the main thread's own
+  // open and reads, the usual way; only a probe that never ends is refused here.
+  if (end.kind === 'timeout') {
+    throw new InputError(
+      path,
+      `the file's metadata could not be read within ${budgetSeconds} s (a damaged HDF5 structure, such as a global heap, sends the library into a loop)`,
+    );
+  }
 }

@@ -4,7 +4,7 @@
  * decoded band (2 bytes a pixel: 241 MB for a 10 m tile) per open JP2 band, the known limit of JP2 input;
  * COG input streams tile by tile.
  */
-import { Worker } from 'node:worker_threads';
+import { runWorkerWithin } from '../../core/worker.deadline.js';
 import { InputError } from '../../core/errors.js';
 import type { PixelWindow, RasterGrid, SampleType, TypedArray } from '../../core/types.js';
 import { allocSamples } from '../../core/types.js';
@@ -140,36 +140,20 @@ export function decodeTimeoutSeconds(bytes: number, pixels: number): number {
   return 10 + (bytes / 1e6) * 2 + (pixels / 1e6) * 1;
 }
 
-function decodeInWorker(codestream: Uint8Array, level: number, pixels: number): Promise<DecodeResult> {
+async function decodeInWorker(codestream: Uint8Array, level: number, pixels: number): Promise<DecodeResult> {
   // Everything that can throw comes before the worker exists: a worker that is never sent a message
   // waits forever and keeps the process alive.
   const limit = decodeTimeoutSeconds(codestream.byteLength, pixels);
   const copy = codestream.slice(); // a transferable buffer of its own
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./jp2.worker.js', import.meta.url));
-    // Only the timer keeps the process alive while a decode runs: a worker left behind never does.
-    worker.unref();
-    let settled = false;
-    const timer = setTimeout(
-      () => finish(() => reject(new Error(`decoder gave no result within ${limit.toFixed(0)} s`))),
-      limit * 1000,
-    );
-    const finish = (fn: () => void): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      void worker.terminate();
-      fn();
-    };
-    worker.once('message', (msg: DecodeResult & { error?: string }) => {
-      finish(() => (msg.error !== undefined ? reject(new Error(msg.error)) : resolve(msg)));
-    });
-    worker.once('error', (err) => finish(() => reject(err)));
-    worker.once('exit', (code) => finish(() => reject(new Error(`decoder exited with code ${code}`))));
-    try {
-      worker.postMessage({ codestream: copy, level }, [copy.buffer]);
-    } catch (err) {
-      finish(() => reject(err as Error));
-    }
-  });
+  const end = await runWorkerWithin<DecodeResult & { error?: string }>(
+    new URL('./jp2.worker.js', import.meta.url),
+    limit,
+    {},
+    { message: { codestream: copy, level }, transfer: [copy.buffer] },
+  );
+  if (end.kind === 'timeout') throw new Error(`decoder gave no result within ${limit.toFixed(0)} s`);
+  if (end.kind === 'error') throw end.error;
+  if (end.kind === 'exit') throw new Error(`decoder exited with code ${end.code}`);
+  if (end.message.error !== undefined) throw new Error(end.message.error);
+  return end.message;
 }
