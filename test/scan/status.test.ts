@@ -116,8 +116,9 @@ const mountable = (() => {
 describe('exit statuses a scheduler can act on', () => {
   (mountable ? test : test.skip)('a full disk is transient: exit 75, recorded as such, retried by the next run', () => {
     const dir = archive(['S2A_scene01', 'S2A_scene02']);
-    // One scene's outputs (about 1 MB of COGs, assembled from a data file of about as much) fit, two do not.
-    const disk = tmpfs('2000k')!;
+    // One scene fits (its peak while its COGs are assembled: 1.5-1.6 MB), two do not (2 x 1 MB of outputs):
+    // 1800k sits between the two with a margin on each side (2000k let both fit once).
+    const disk = tmpfs('1800k')!;
     try {
       const out = join(disk, 'out');
       mkdirSync(out);
