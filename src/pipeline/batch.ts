@@ -6,17 +6,17 @@
  * of one: the same state, lock and skip rules apply.
  */
 import { createHash } from 'node:crypto';
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import pLimit from 'p-limit';
-import { hostTag, processAlive, tempOwner } from '../core/cleanup.js';
 import { errorLine, isTransient, outputErrorOf } from '../core/errors.js';
 import { toolVersion } from '../core/version.js';
 import { WorkerPool } from '../engine/cpu/pool.js';
 import { selectEngine, type EngineSelection } from '../engine/select.js';
 import { loadState, StateStore, type OutputRecord, type SceneRecord } from '../io/output/batch.state.js';
 import { OutputLock } from '../io/output/lock.js';
+import { removeStaleTemporaries } from '../io/output/staging.js';
 import { writePlan } from '../io/output/batch.plan.js';
 import { writeJsonAtomic } from '../io/output/atomic.js';
 import { newRunId } from '../io/output/report.js';
@@ -174,7 +174,7 @@ async function runWithEngine(
   const lock = batch.list ? undefined : await OutputLock.acquire(ctx.out, files.lock, runId);
   try {
     if (lock?.tookOver) logger.warn('Run:Lock', { lock: lock.path }, lock.tookOver);
-    if (lock) await removeStaleTemporaries(ctx);
+    if (lock) await removeDeadRunsTemporaries(ctx);
     const statePath = join(ctx.out, files.state);
     const state = new StateStore(
       statePath,
@@ -447,16 +447,10 @@ async function checksums(pool: WorkerPool, dir: string): Promise<OutputRecord[]>
 /**
  * Temporary files and folders left in the output folder by a run of this host that was killed
  * (SIGKILL, power loss): their process is gone. Others — a live run, another host — are left alone.
+ * The rule is io/output/staging.ts's, shared with velocity/rms/invert; here each removal is logged.
  */
-async function removeStaleTemporaries(ctx: ScanContext): Promise<void> {
-  for (const name of await readdir(ctx.out)) {
-    const owner = tempOwner(name);
-    if (!owner || owner.host !== hostTag || processAlive(owner.pid)) continue;
-    await rm(join(ctx.out, name), { recursive: true, force: true });
-    ctx.logger.info(
-      'Run:Cleanup',
-      { removed: name, pid: owner.pid },
-      `removed ${name}, left by a run that is gone (pid ${owner.pid})`,
-    );
+async function removeDeadRunsTemporaries(ctx: ScanContext): Promise<void> {
+  for (const name of await removeStaleTemporaries(ctx.out)) {
+    ctx.logger.info('Run:Cleanup', { removed: name }, `removed ${name}, left by a run that is gone`);
   }
 }

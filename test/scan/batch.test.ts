@@ -19,6 +19,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { archeo } from '../helpers/cli.js';
 import { outputEntries, rkhSample, root, tempDir, unuSample } from '../helpers/paths.js';
@@ -226,12 +227,18 @@ test('SIGKILL in the middle of a run: no partial output under a final name, the 
   const complete = journal.endsWith('\n') ? lines : lines.slice(0, -1);
   for (const line of complete) expect(JSON.parse(line).outcome).toBe('done');
   const recorded = new Set(complete.map((l) => JSON.parse(l).id as string));
+  // A temporary named for the dead run (its host tag: the first 8 hex digits of sha256(hostname)), so the
+  // cleanup below has one to remove whatever the kill left.
+  const hostTag = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+  const planted = `.S2A_scene99.tmp-${hostTag}-${run.child.pid}-zz1`;
+  writeFileSync(join(out, planted), 'left by the killed run');
 
   // The next run (same parameters: --block is in the parameter hash, since it shapes the output tiles)
   // takes the dead run's lock over, removes its temporaries and finishes the archive.
   const next = archeo(['scan', archive, '--out', out, ...options, '--json']);
   expect(next.code).toBe(0);
   expect(next.stderr).toContain('took over the lock of a run that is gone');
+  expect(next.stderr).toContain(`removed ${planted}, left by a run that is gone`);
   const summary = JSON.parse(next.stdout) as Summary;
   // Scenes recorded done are skipped; the rest — including one whose folder was renamed into place but
   // not yet recorded when the kill came — are (re)done.
