@@ -9,21 +9,11 @@
  *
  *   npm run bench:array -- [--scenes 24] [--size 1024] [--runs 2] [--peers DIR]
  */
-import { spawnSync } from 'node:child_process';
-import {
-  appendFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { SlurmCluster, slurmAvailable, slurmMissing } from '../test/helpers/slurm.cluster.js';
-import { flag, hostLine, python, root, timed, type Measure } from './common.js';
+import { ensureArchive, flag, hostLine, root, timed, type Measure } from './common.js';
 
 const args = process.argv.slice(2);
 const scenes = Number(flag(args, '--scenes', '24'));
@@ -34,25 +24,6 @@ const cache = join(root, 'bench', 'cache');
 // Under the repository (scratch/, ignored by git): other jobs on a shared machine may clean /tmp/archeo-*.
 const work = join(root, 'scratch', 'bench-array');
 const tasks = 3;
-
-function ensureArchive(): string {
-  const scene = join(cache, `scene_${size}_seed42`);
-  if (!existsSync(join(scene, 'truth.json'))) {
-    mkdirSync(cache, { recursive: true });
-    const r = spawnSync(
-      python,
-      [join(peers, 'make_scene.py'), '--size', String(size), '--out', scene, '--seed', '42'],
-      { stdio: 'inherit' },
-    );
-    if (r.status !== 0) throw new Error('make_scene.py failed (install the peers: ../shared/peers/install_peers.sh)');
-  }
-  const archive = join(cache, `archive_${scenes}x${size}`);
-  if (existsSync(archive) && readdirSync(archive).length === scenes) return archive;
-  rmSync(archive, { recursive: true, force: true });
-  for (let i = 1; i <= scenes; i++)
-    cpSync(scene, join(archive, `S2B_bench${String(i).padStart(2, '0')}`), { recursive: true });
-  return archive;
-}
 
 /** Submits the array, waits for it to drain; wall seconds from submission, and every task's exit code. */
 async function arrayRun(
@@ -115,7 +86,7 @@ function singleRun(archive: string, out: string): Measure & { cpu_s: number } {
 
 async function main(): Promise<void> {
   if (!slurmAvailable) throw new Error(`bench:array needs a Slurm here: ${slurmMissing}`);
-  const archive = ensureArchive();
+  const archive = ensureArchive(peers, cache, scenes, size);
   // One CPU per task and one task per CPU named: the three tasks run at once, as --jobs 2 uses every core.
   mkdirSync(work, { recursive: true });
   const cluster = await SlurmCluster.start(Math.max(tasks, os.availableParallelism()), work);

@@ -5,11 +5,10 @@
  *
  *   npm run bench:batch -- [--scenes 20] [--size 1024] [--runs 2] [--peers DIR]
  */
-import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { fastest, flag, hostLine, python, root, timed, type Measure } from './common.js';
+import { ensureArchive, fastest, flag, hostLine, root, timed, type Measure } from './common.js';
 
 const args = process.argv.slice(2);
 const scenes = Number(flag(args, '--scenes', '20'));
@@ -19,27 +18,8 @@ const peers = resolve(flag(args, '--peers', join(root, '..', 'shared', 'peers'))
 const cache = join(root, 'bench', 'cache');
 const work = join(os.tmpdir(), 'archeo-bench-batch');
 
-function ensureArchive(): string {
-  const scene = join(cache, `scene_${size}_seed42`);
-  if (!existsSync(join(scene, 'truth.json'))) {
-    mkdirSync(cache, { recursive: true });
-    const r = spawnSync(
-      python,
-      [join(peers, 'make_scene.py'), '--size', String(size), '--out', scene, '--seed', '42'],
-      { stdio: 'inherit' },
-    );
-    if (r.status !== 0) throw new Error('make_scene.py failed (install the peers: ../shared/peers/install_peers.sh)');
-  }
-  const archive = join(cache, `archive_${scenes}x${size}`);
-  if (existsSync(archive) && readdirSync(archive).length === scenes) return archive;
-  rmSync(archive, { recursive: true, force: true });
-  for (let i = 1; i <= scenes; i++)
-    cpSync(scene, join(archive, `S2B_bench${String(i).padStart(2, '0')}`), { recursive: true });
-  return archive;
-}
-
 function main(): void {
-  const archive = ensureArchive();
+  const archive = ensureArchive(peers, cache, scenes, size);
   const results = new Map<number, Measure[]>();
   const scan = (out: string, jobs: number): Measure =>
     timed(process.execPath, [

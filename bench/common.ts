@@ -1,7 +1,7 @@
 /** What the benchmarks share: timing a command through /usr/bin/time -v, flags, the host line, minima. */
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
-import { existsSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -66,6 +66,29 @@ export function generateOnce(path: string, script: string, argv: string[]): stri
   const r = spawnSync(python, [script, ...argv, '--out', path], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`${basename(script)} failed`);
   return path;
+}
+
+/**
+ * An archive of `scenes` copies of one `make_scene.py --size <size> --seed 42` scene under `cache`
+ * (`archive_<scenes>x<size>/S2B_benchNN`), made once; the batch and job-array benchmarks scan it.
+ */
+export function ensureArchive(peers: string, cache: string, scenes: number, size: number): string {
+  const scene = join(cache, `scene_${size}_seed42`);
+  if (!existsSync(join(scene, 'truth.json'))) {
+    mkdirSync(cache, { recursive: true });
+    const r = spawnSync(
+      python,
+      [join(peers, 'make_scene.py'), '--size', String(size), '--out', scene, '--seed', '42'],
+      { stdio: 'inherit' },
+    );
+    if (r.status !== 0) throw new Error('make_scene.py failed (install the peers: ../shared/peers/install_peers.sh)');
+  }
+  const archive = join(cache, `archive_${scenes}x${size}`);
+  if (existsSync(archive) && readdirSync(archive).length === scenes) return archive;
+  rmSync(archive, { recursive: true, force: true });
+  for (let i = 1; i <= scenes; i++)
+    cpSync(scene, join(archive, `S2B_bench${String(i).padStart(2, '0')}`), { recursive: true });
+  return archive;
 }
 
 /**
