@@ -6,56 +6,12 @@
  * scene with one line naming its URL and leaves no output.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { errorLines, type CliResult } from '../helpers/cli.js';
-import { outputEntries, rkhSample, root, tempDir } from '../helpers/paths.js';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { errorLines } from '../helpers/cli.js';
+import { outputEntries, rkhSample, tempDir } from '../helpers/paths.js';
 import { RangeServer, type RangeServerOptions } from '../helpers/range.server.js';
-
-const sceneId = 'S2A_29RKH_20200219_0_L2A';
-
-/** The CLI in a child process, asynchronously: the server answering it lives in this process. */
-function archeoAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, 'bin', 'archeo.js'), ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-/** A scene folder holding only the sample's STAC item, its band assets pointed at `base`. */
-function remoteScene(base: string): string {
-  const item = JSON.parse(readFileSync(join(rkhSample, `${sceneId}.json`), 'utf8')) as {
-    assets: Record<string, { href: string }>;
-  };
-  for (const asset of Object.values(item.assets)) {
-    const name = asset.href.split('/').pop()!;
-    if (asset.href.startsWith('https://') && /\.tif$/.test(name)) asset.href = `${base}/${name}`;
-  }
-  const dir = join(tempDir(), sceneId);
-  mkdirSync(dir);
-  writeFileSync(join(dir, `${sceneId}.json`), JSON.stringify(item));
-  return dir;
-}
-
-function files(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name));
-      else out.push(relative(dir, join(d, e.name)));
-    }
-  };
-  walk(dir);
-  return out.sort();
-}
+import { archeoAsync, files, remoteScene, sceneId } from '../helpers/remote.scene.js';
 
 interface Fetched {
   bytes: number;
