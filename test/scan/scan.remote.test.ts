@@ -3,15 +3,17 @@
  * server (test/helpers/range.server.ts) scans remotely, and every output file but report.json is byte
  * for byte the one a scan of the same files from disk writes. report.json and run-report.json count
  * what crossed the network; a throttling server is ridden out with retries; a missing band fails the
- * scene with one line naming its URL and leaves no output.
+ * scene with one line naming its URL and leaves no output; blob storage hrefs are signed with a SAS
+ * token from the token endpoint the environment names (test/helpers/sas.server.ts).
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorLines } from '../helpers/cli.js';
 import { outputEntries, rkhSample, tempDir } from '../helpers/paths.js';
 import { RangeServer, type RangeServerOptions } from '../helpers/range.server.js';
 import { archeoAsync, files, remoteScene, sceneId } from '../helpers/remote.scene.js';
+import { SasTokenServer } from '../helpers/sas.server.js';
 
 interface Fetched {
   bytes: number;
@@ -124,5 +126,47 @@ describe('archeo scan of a scene whose bands are URLs', () => {
       expect(r.code).not.toBe(0);
       expect(outputEntries(out)).toEqual([]);
     });
+  });
+
+  test('blob storage hrefs are signed with a SAS token from ARCHEO_PC_SAS_URL: same files as the local scan', async () => {
+    // The sample's COGs as blobs of account `acct`, container `cogs`, on a store that refuses unsigned requests.
+    const store = tempDir();
+    mkdirSync(join(store, 'acct', 'cogs'), { recursive: true });
+    for (const f of readdirSync(rkhSample).filter((n) => n.endsWith('.tif')))
+      symlinkSync(join(rkhSample, f), join(store, 'acct', 'cogs', f));
+    const tokens = await SasTokenServer.start();
+    const s = await RangeServer.start(store, { fault: (req) => tokens.blobFault(req) });
+    try {
+      const scene = remoteScene(`${s.base}/acct/cogs`);
+      const env = { ARCHEO_PC_SAS_URL: tokens.tokenUrl, ARCHEO_SAS_HOSTS: '*.blob.core.windows.net,127.0.0.1:*' };
+      const out = tempDir();
+      const r = await archeoAsync(['scan', scene, '--out', out, '-q', '--no-quicklook', '--threads', '2'], env);
+      expect(errorLines(r.stderr)).toEqual([]);
+      expect(r.code).toBe(0);
+      for (const f of files(join(localOut, sceneId)).filter((x) => x.startsWith('indices/'))) {
+        expect(readFileSync(join(out, sceneId, f)).equals(readFileSync(join(localOut, sceneId, f)))).toBe(true);
+      }
+      // One token for the container, every request carried it; the report names the bands without it.
+      expect(tokens.issued.map((t) => `${t.account}/${t.container}`)).toEqual(['acct/cogs']);
+      expect(tokens.checked.length).toBeGreaterThanOrEqual(10);
+      expect(tokens.checked.every((c) => c.ok)).toBe(true);
+      const report = readFileSync(join(out, sceneId, 'report.json'), 'utf8');
+      expect(report).toContain(`"${s.base}/acct/cogs/B04.tif"`);
+      expect(report).not.toContain(tokens.issued[0]!.sig);
+
+      // Signing turned off: the store refuses the first band, one line naming it.
+      const refused = await archeoAsync(['scan', scene, '--out', tempDir(), '-q'], {
+        ...env,
+        ARCHEO_SAS_HOSTS: 'none',
+      });
+      expect(errorLines(refused.stderr)).toEqual([
+        expect.stringMatching(
+          /^archeo: http:\/\/127\.0\.0\.1:\d+\/acct\/cogs\/\w+\.tif: HTTP 403 Forbidden: access denied \(a private object needs credentials or a signed URL\)$/,
+        ),
+      ]);
+    } finally {
+      await s.close();
+      await tokens.close();
+    }
   });
 });
