@@ -1,7 +1,7 @@
 /**
  * Remote reads' settings from the environment (and --requester-pays): the AWS variables every S3 tool
- * reads, the Planetary Computer's SAS settings, and archeo's own ARCHEO_HTTP_* knobs (docs/remote.md). A bad value is a UsageError naming the
- * variable.
+ * reads, the Planetary Computer's SAS settings, and archeo's own ARCHEO_HTTP_* knobs (docs/remote.md).
+ * A bad value is a UsageError naming the variable.
  */
 import { UsageError } from '../core/errors.js';
 import { defaultRemoteOptions, type RemoteOptions } from '../io/source/source.context.js';

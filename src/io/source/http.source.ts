@@ -1,9 +1,9 @@
 /**
  * A file over HTTP(S) (or s3://, through its HTTPS endpoint) as a byte source: Range requests, each
  * through the host's concurrency limit and the retry policy, a blob storage URL signed with a SAS token
- * per attempt (sas.ts). The first request fetches the header
- * bytes and learns the size and the ETag; every later answer must carry the same ETag (and is sent
- * If-Match), so a file replaced mid-read fails the scene instead of mixing two versions.
+ * per attempt (sas.ts). The first request fetches the header bytes and learns the size and the ETag;
+ * every later answer must carry the same ETag (and is sent If-Match), so a file replaced mid-read fails
+ * the scene instead of mixing two versions.
  */
 import { InputError } from '../../core/errors.js';
 import { newSourceStats, type ByteSource, type SourceStats } from './byte.source.js';
