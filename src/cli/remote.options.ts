@@ -1,7 +1,7 @@
 /**
  * Remote reads' settings from the environment (and --requester-pays): the AWS variables every S3 tool
- * reads, and archeo's own ARCHEO_HTTP_* knobs (docs/remote.md). A bad value is a UsageError naming the
- * variable.
+ * reads, the Planetary Computer's SAS settings, and archeo's own ARCHEO_HTTP_* knobs (docs/remote.md).
+ * A bad value is a UsageError naming the variable.
  */
 import { UsageError } from '../core/errors.js';
 import { defaultRemoteOptions, type RemoteOptions } from '../io/source/source.context.js';
@@ -14,6 +14,27 @@ function intVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: num
     throw new UsageError(`${name}=${v}: expected a whole number from ${min} to ${max}`);
   }
   return n;
+}
+
+/** An http(s) URL from `name`, else a UsageError naming the variable. */
+function urlVar(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  if (!/^https?:\/\/[^/]/i.test(v) || !URL.canParse(v)) throw new UsageError(`${name}=${v}: expected an http(s) URL`);
+  return v;
+}
+
+/** ARCHEO_SAS_HOSTS: host patterns, comma-separated; empty or `none` signs nothing. */
+function hostsVar(env: NodeJS.ProcessEnv, fallback: string[]): string[] {
+  const v = env['ARCHEO_SAS_HOSTS'];
+  if (v === undefined) return fallback;
+  if (v.trim() === '' || v.trim().toLowerCase() === 'none') return [];
+  const hosts = v.split(',').map((h) => h.trim());
+  const bad = hosts.find((h) => h === '' || /[/\s?#@]/.test(h));
+  if (bad !== undefined) {
+    throw new UsageError(`ARCHEO_SAS_HOSTS=${v}: '${bad}' is not a host pattern (e.g. *.blob.core.windows.net)`);
+  }
+  return hosts;
 }
 
 export function remoteOptionsFromEnv(env: NodeJS.ProcessEnv, flags: { requesterPays?: boolean } = {}): RemoteOptions {
@@ -47,6 +68,12 @@ export function remoteOptionsFromEnv(env: NodeJS.ProcessEnv, flags: { requesterP
           ? { accessKeyId: keyId, secretAccessKey: secret, sessionToken: env['AWS_SESSION_TOKEN'] || undefined }
           : undefined,
       requesterPays,
+    },
+    sas: {
+      ...d.sas,
+      tokenUrl: urlVar(env, 'ARCHEO_PC_SAS_URL', d.sas.tokenUrl),
+      hosts: hostsVar(env, d.sas.hosts),
+      subscriptionKey: env['PC_SDK_SUBSCRIPTION_KEY'] || undefined,
     },
   };
 }

@@ -300,10 +300,11 @@ async function buildContext(
       ? Math.max(1, os.availableParallelism())
       : parseIntFlag('--threads', flags.threads, 1, 256);
   const aoi = flags.aoi === undefined ? undefined : parseAoi(flags.aoi);
+  const remote = remoteOptionsFromEnv(process.env, { requesterPays: flags.requesterPays });
   return {
     inputs: paths,
     out: flags.out,
-    stac: { search: parseStacSearch(flags, aoi), policy: parseRetryPolicy(flags) },
+    stac: { search: parseStacSearch(flags, aoi), policy: parseRetryPolicy(flags, remote.policy) },
     plan: {
       indices,
       resolution: Number(flags.resolution),
@@ -319,7 +320,7 @@ async function buildContext(
     block,
     threads,
     inflight: 2,
-    remote: remoteOptionsFromEnv(process.env, { requesterPays: flags.requesterPays }),
+    remote,
     simd: flags.simd,
     backend: flags.backend as BackendChoice,
     detection: Object.keys(detectors).length ? { params, detectors, explicit: detect !== 'all' } : undefined,

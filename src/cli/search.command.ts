@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { parseAoi } from '../io/aoi.js';
 import { addCommonFlags, type CommonOptions } from './options.js';
+import { remoteOptionsFromEnv } from './remote.options.js';
 import { addStacFlags, parseRetryPolicy, parseStacSearch, type StacFlags } from './stac.options.js';
 
 interface SearchFlags extends CommonOptions, StacFlags {
@@ -28,7 +29,7 @@ Examples:
       const aoi = flags.aoi === undefined ? undefined : parseAoi(flags.aoi);
       const query = parseStacSearch(flags, aoi)!;
       const { runSearch } = await import('../pipeline/search.js');
-      const listing = await runSearch(query, parseRetryPolicy(flags));
+      const listing = await runSearch(query, parseRetryPolicy(flags, remoteOptionsFromEnv(process.env).policy));
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(listing, null, 2)}\n`);
         return;

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import type { LonLatBox } from '../core/types.js';
-import { defaultRetryPolicy, type RetryPolicy } from '../io/stac/stac.http.js';
+import { defaultRetryPolicy, type RetryPolicy } from '../io/source/retry.js';
 import type { SearchQuery } from '../io/stac/stac.search.js';
 import { parseIntFlag, parseNumberFlag } from './options.js';
 
@@ -34,7 +34,7 @@ export function addStacFlags(command: Command): Command {
     .option('--max-items <n>', 'stop the search after this many items')
     .option(
       '--retries <n>',
-      `retries of a STAC request on 429/5xx/resets/timeouts (default ${defaultRetryPolicy.retries})`,
+      `retries of a STAC request on 408/429/5xx/resets/timeouts (default ${defaultRetryPolicy.attempts - 1}; ARCHEO_HTTP_ATTEMPTS for all requests)`,
     );
 }
 
@@ -78,11 +78,14 @@ export function parseDatetime(value: string): string {
   return `${a}/${b}`;
 }
 
-/** The retry policy of STAC requests (--retries). */
-export function parseRetryPolicy(flags: StacFlags): RetryPolicy {
+/**
+ * The retry policy of STAC requests: the run's HTTP policy (`base`, from ARCHEO_HTTP_*), with --retries
+ * setting its attempts (retries + the first).
+ */
+export function parseRetryPolicy(flags: StacFlags, base: RetryPolicy = defaultRetryPolicy): RetryPolicy {
   return flags.retries === undefined
-    ? defaultRetryPolicy
-    : { ...defaultRetryPolicy, retries: parseIntFlag('--retries', flags.retries, 0, 20) };
+    ? base
+    : { ...base, attempts: parseIntFlag('--retries', flags.retries, 0, 20) + 1 };
 }
 
 /** The search the flags describe, or undefined without --stac (then the other search flags are refused). */

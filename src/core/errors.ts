@@ -141,7 +141,7 @@ const transientCodes = new Set([
 export function isTransient(err: unknown): boolean {
   if (err instanceof ArcheoError && (err.exitCode === ExitCode.Locked || err.exitCode === ExitCode.Interrupted))
     return true;
-  // A network fault that a later attempt may not meet (io/stac/stac.http.ts: HttpError says so itself).
+  // A network fault that a later attempt may not meet (io/source/retry.ts: RemoteError says so itself).
   if ((err as { transient?: unknown } | undefined)?.transient === true) return true;
   const code = (err as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string' && transientCodes.has(code)) return true;

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { sceneFolderName } from '../core/scene.name.js';
 import type { Logger } from '../core/log.js';
 import type { Scene } from '../io/scene/discover.js';
-import type { RetryPolicy } from '../io/stac/stac.http.js';
+import type { RetryPolicy } from '../io/source/retry.js';
 import { loadItem, sceneFromItem, type LoadedItem } from '../io/stac/stac.scene.js';
 import { searchItems, type SearchQuery } from '../io/stac/stac.search.js';
 

@@ -22,7 +22,7 @@ import { writeJsonAtomic } from '../io/output/atomic.js';
 import { newRunId } from '../io/output/report.js';
 import { discoverScene, findScenes, type Scene } from '../io/scene/discover.js';
 import { describeChange, fingerprintScene, type Fingerprint } from '../io/scene/fingerprint.js';
-import { defaultRetryPolicy } from '../io/stac/stac.http.js';
+import { defaultRetryPolicy } from '../io/source/retry.js';
 import { fingerprintItem, isItemInput } from '../io/stac/stac.scene.js';
 import { itemCandidates } from './batch.items.js';
 import { paramsHash } from '../compute/detect/params.js';
@@ -131,7 +131,7 @@ export async function runScan(ctx: ScanContext): Promise<ScanResult> {
     ...(await itemCandidates(
       ctx.inputs.filter(isItemInput),
       ctx.stac?.search,
-      ctx.stac?.policy ?? defaultRetryPolicy,
+      ctx.stac?.policy ?? ctx.remote?.policy ?? defaultRetryPolicy,
       ctx.logger,
     )),
   );

@@ -6,7 +6,7 @@ import { openBandReader } from '../io/raster/band.open.js';
 import type { BandReader } from '../io/raster/band.reader.js';
 import { bandSpecs as bandTable } from '../core/bands.js';
 import { discoverScene } from '../io/scene/discover.js';
-import { defaultRetryPolicy } from '../io/stac/stac.http.js';
+import { defaultRetryPolicy } from '../io/source/retry.js';
 import { isItemInput, loadItem, sceneFromItem } from '../io/stac/stac.scene.js';
 import { hasHdf5Signature } from '../io/hdf5/h5.js';
 import { describeH5, type H5Description } from '../io/hdf5/mintpy.reader.js';

@@ -2,7 +2,7 @@
  * `archeo search`: the items a STAC search finds, one row each — id, date, cloud cover, MGRS tile,
  * processing baseline, version — in the API's order.
  */
-import type { RetryPolicy } from '../io/stac/stac.http.js';
+import type { RetryPolicy } from '../io/source/retry.js';
 import { itemTile } from '../io/stac/stac.item.js';
 import { searchItems, type SearchQuery } from '../io/stac/stac.search.js';
 

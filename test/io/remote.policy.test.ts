@@ -40,7 +40,7 @@ describe('retry policy', () => {
   });
 
   test('which answers and faults are retried', () => {
-    expect([429, 500, 502, 503, 504].every(isRetryableStatus)).toBe(true);
+    expect([408, 429, 500, 502, 503, 504].every(isRetryableStatus)).toBe(true);
     expect([200, 206, 400, 401, 403, 404, 412, 416, 501].some(isRetryableStatus)).toBe(false);
     const reset = Object.assign(new TypeError('fetch failed'), {
       cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }),

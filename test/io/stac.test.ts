@@ -11,7 +11,9 @@
  * ESA's definitions: baseline 04.00+ DNs carry BOA_ADD_OFFSET −1000 = −0.1 / 0.0001.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { HttpError, backoffMs, defaultRetryPolicy, fetchJson, retryAfterMs } from '../../src/io/stac/stac.http.js';
+import { isTransient } from '../../src/core/errors.js';
+import { defaultRetryPolicy, RemoteError } from '../../src/io/source/retry.js';
+import { fetchJson } from '../../src/io/stac/stac.http.js';
 import { asStacItem, bandAssets, itemMetadata, itemTile, itemVersion } from '../../src/io/stac/stac.item.js';
 import { assetLocation, sceneFromItem } from '../../src/io/stac/stac.scene.js';
 import { nextRequest, searchItems } from '../../src/io/stac/stac.search.js';
@@ -205,16 +207,6 @@ describe('JSON over HTTP with retries', () => {
   });
   afterAll(() => server.close());
 
-  test('Retry-After and back-off: header values, and the jittered step within [step/2, step]', () => {
-    expect(retryAfterMs('3')).toBe(3000);
-    expect(retryAfterMs(new Date(Date.now() + 5000).toUTCString(), Date.now())).toBeGreaterThan(3000);
-    expect(retryAfterMs('soon')).toBeUndefined();
-    const p = { ...defaultRetryPolicy, baseMs: 100, maxMs: 1000 };
-    expect(backoffMs(0, p, () => 0)).toBe(50);
-    expect(backoffMs(0, p, () => 1)).toBe(100);
-    expect(backoffMs(3, p, () => 1)).toBe(800);
-    expect(backoffMs(10, p, () => 1)).toBe(1000);
-  });
   test('a 503 with Retry-After: 1 is waited for, then retried', async () => {
     server.faults = [{ match: 'GET /collections', times: 1, status: 503, retryAfter: '1' }];
     const before = server.log.length;
@@ -241,14 +233,32 @@ describe('JSON over HTTP with retries', () => {
     expect((r.json as { features: unknown[] }).features).toHaveLength(1);
     expect(server.log.slice(before).map((l) => l.body)).toEqual([body, body, body]);
   });
-  test('503 on every attempt: a transient HttpError naming the URL, after retries + 1 attempts', async () => {
+  test("503 on every attempt: a transient RemoteError naming the URL, after the policy's attempts", async () => {
     server.faults = [{ match: 'GET /collections', times: 10, status: 503 }];
     const url = server.itemUrl('S2A_A');
-    const err = (await fetchJson(url, {}, { ...fast, retries: 2 }).catch((e: unknown) => e)) as HttpError;
-    expect(err).toBeInstanceOf(HttpError);
-    expect(err.message).toBe(`${url}: HTTP 503 Service Unavailable after 3 attempts (transient)`);
+    const before = server.log.length;
+    const err = (await fetchJson(url, {}, { ...fast, attempts: 3 }).catch((e: unknown) => e)) as RemoteError;
+    expect(err).toBeInstanceOf(RemoteError);
+    expect(err.message).toBe(`${url}: HTTP 503 Service Unavailable (gave up after 3 attempts)`);
     expect(err.transient).toBe(true);
+    expect(isTransient(err)).toBe(true);
+    expect(server.log.length - before).toBe(3);
     server.faults = [];
+  });
+  test('a POST page that keeps failing names the method and the URL', async () => {
+    server.faults = [{ match: 'POST /search', times: 10, status: 502 }];
+    const url = `${server.url}search`;
+    const err = (await fetchJson(url, { method: 'POST', body: {} }, { ...fast, attempts: 2 }).catch(
+      (e: unknown) => e,
+    )) as RemoteError;
+    expect(err.message).toBe(`POST ${url}: HTTP 502 Bad Gateway (gave up after 2 attempts)`);
+    expect(isTransient(err)).toBe(true);
+    server.faults = [];
+  });
+  test('408 Request Timeout is retried like a 503', async () => {
+    server.faults = [{ match: 'GET /collections', times: 1, status: 408 }];
+    const r = await fetchJson(server.itemUrl('S2A_A'), {}, fast);
+    expect(r.retries).toBe(1);
   });
   test('a server slower than the attempt timeout: timed out and retried; the next attempt succeeds', async () => {
     server.faults = [{ match: 'GET /collections', times: 1, delayMs: 1500 }];
@@ -256,23 +266,36 @@ describe('JSON over HTTP with retries', () => {
     expect(r.retries).toBe(1);
     server.faults = [{ match: 'GET /collections', times: 1, delayMs: 1500 }];
     const url = server.itemUrl('S2A_A');
-    const err = (await fetchJson(url, {}, { ...fast, timeoutMs: 300, retries: 0 }).catch((e: unknown) => e)) as Error;
-    expect(err.message).toBe(`${url}: network error (timed out) after 1 attempt (transient)`);
+    const err = (await fetchJson(url, {}, { ...fast, timeoutMs: 300, attempts: 1 }).catch((e: unknown) => e)) as Error;
+    expect(err.message).toBe(`${url}: timed out (gave up after 1 attempt)`);
+    expect(isTransient(err)).toBe(true);
   });
   test('404 fails at once, permanent', async () => {
     const before = server.log.length;
     const url = server.itemUrl('nope');
-    const err = (await fetchJson(url, {}, fast).catch((e: unknown) => e)) as HttpError;
-    expect(err.message).toBe(`${url}: HTTP 404 Not Found (permanent)`);
+    const err = (await fetchJson(url, {}, fast).catch((e: unknown) => e)) as RemoteError;
+    expect(err.message).toBe(`${url}: HTTP 404 Not Found`);
     expect(err.transient).toBe(false);
+    expect(isTransient(err)).toBe(false);
     expect(server.log.length - before).toBe(1);
+  });
+  test('403 fails at once, permanent, naming the URL', async () => {
+    server.faults = [{ match: 'GET /collections', times: 1, status: 403 }];
+    const before = server.log.length;
+    const url = server.itemUrl('S2A_A');
+    const err = (await fetchJson(url, {}, fast).catch((e: unknown) => e)) as RemoteError;
+    expect(err.message).toBe(`${url}: HTTP 403 Forbidden`);
+    expect(isTransient(err)).toBe(false);
+    expect(server.log.length - before).toBe(1);
+    server.faults = [];
   });
   test('a refused connection is a transient network error', async () => {
     const closed = await StacServer.start([]);
     const url = `${closed.url}x`;
     await closed.close();
-    const err = (await fetchJson(url, {}, { ...fast, retries: 0 }).catch((e: unknown) => e)) as HttpError;
-    expect(err.message).toBe(`${url}: network error (ECONNREFUSED) after 1 attempt (transient)`);
+    const err = (await fetchJson(url, {}, { ...fast, attempts: 1 }).catch((e: unknown) => e)) as RemoteError;
+    expect(err.message).toBe(`${url}: ECONNREFUSED (gave up after 1 attempt)`);
+    expect(isTransient(err)).toBe(true);
   });
 });
 
@@ -318,9 +341,8 @@ describe('item search paging', () => {
       const server = await StacServer.start(items, { paging, pageSize: 2, repeatNext: true });
       try {
         const err = (await searchItems(query(server.url), fast).catch((e: unknown) => e)) as Error;
-        expect(err.message).toMatch(
-          /: the 'next' link repeats a page already read \(page 3\): paging loop \(permanent\)$/,
-        );
+        expect(err.message).toMatch(/: the 'next' link repeats a page already read \(page 3\): paging loop$/);
+        expect(isTransient(err)).toBe(false);
         // page 1 (POST) and page 2; page 2's next is page 2 again: refused before it is sent
         expect(server.log).toHaveLength(2);
       } finally {

@@ -3,59 +3,17 @@
  * server (test/helpers/range.server.ts) scans remotely, and every output file but report.json is byte
  * for byte the one a scan of the same files from disk writes. report.json and run-report.json count
  * what crossed the network; a throttling server is ridden out with retries; a missing band fails the
- * scene with one line naming its URL and leaves no output.
+ * scene with one line naming its URL and leaves no output; blob storage hrefs are signed with a SAS
+ * token from the token endpoint the environment names (test/helpers/sas.server.ts).
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { errorLines, type CliResult } from '../helpers/cli.js';
-import { outputEntries, rkhSample, root, tempDir } from '../helpers/paths.js';
+import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { errorLines } from '../helpers/cli.js';
+import { outputEntries, rkhSample, tempDir } from '../helpers/paths.js';
 import { RangeServer, type RangeServerOptions } from '../helpers/range.server.js';
-
-const sceneId = 'S2A_29RKH_20200219_0_L2A';
-
-/** The CLI in a child process, asynchronously: the server answering it lives in this process. */
-function archeoAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, 'bin', 'archeo.js'), ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-/** A scene folder holding only the sample's STAC item, its band assets pointed at `base`. */
-function remoteScene(base: string): string {
-  const item = JSON.parse(readFileSync(join(rkhSample, `${sceneId}.json`), 'utf8')) as {
-    assets: Record<string, { href: string }>;
-  };
-  for (const asset of Object.values(item.assets)) {
-    const name = asset.href.split('/').pop()!;
-    if (asset.href.startsWith('https://') && /\.tif$/.test(name)) asset.href = `${base}/${name}`;
-  }
-  const dir = join(tempDir(), sceneId);
-  mkdirSync(dir);
-  writeFileSync(join(dir, `${sceneId}.json`), JSON.stringify(item));
-  return dir;
-}
-
-function files(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name));
-      else out.push(relative(dir, join(d, e.name)));
-    }
-  };
-  walk(dir);
-  return out.sort();
-}
+import { archeoAsync, files, remoteScene, sceneId } from '../helpers/remote.scene.js';
+import { SasTokenServer } from '../helpers/sas.server.js';
 
 interface Fetched {
   bytes: number;
@@ -168,5 +126,47 @@ describe('archeo scan of a scene whose bands are URLs', () => {
       expect(r.code).not.toBe(0);
       expect(outputEntries(out)).toEqual([]);
     });
+  });
+
+  test('blob storage hrefs are signed with a SAS token from ARCHEO_PC_SAS_URL: same files as the local scan', async () => {
+    // The sample's COGs as blobs of account `acct`, container `cogs`, on a store that refuses unsigned requests.
+    const store = tempDir();
+    mkdirSync(join(store, 'acct', 'cogs'), { recursive: true });
+    for (const f of readdirSync(rkhSample).filter((n) => n.endsWith('.tif')))
+      symlinkSync(join(rkhSample, f), join(store, 'acct', 'cogs', f));
+    const tokens = await SasTokenServer.start();
+    const s = await RangeServer.start(store, { fault: (req) => tokens.blobFault(req) });
+    try {
+      const scene = remoteScene(`${s.base}/acct/cogs`);
+      const env = { ARCHEO_PC_SAS_URL: tokens.tokenUrl, ARCHEO_SAS_HOSTS: '*.blob.core.windows.net,127.0.0.1:*' };
+      const out = tempDir();
+      const r = await archeoAsync(['scan', scene, '--out', out, '-q', '--no-quicklook', '--threads', '2'], env);
+      expect(errorLines(r.stderr)).toEqual([]);
+      expect(r.code).toBe(0);
+      for (const f of files(join(localOut, sceneId)).filter((x) => x.startsWith('indices/'))) {
+        expect(readFileSync(join(out, sceneId, f)).equals(readFileSync(join(localOut, sceneId, f)))).toBe(true);
+      }
+      // One token for the container, every request carried it; the report names the bands without it.
+      expect(tokens.issued.map((t) => `${t.account}/${t.container}`)).toEqual(['acct/cogs']);
+      expect(tokens.checked.length).toBeGreaterThanOrEqual(10);
+      expect(tokens.checked.every((c) => c.ok)).toBe(true);
+      const report = readFileSync(join(out, sceneId, 'report.json'), 'utf8');
+      expect(report).toContain(`"${s.base}/acct/cogs/B04.tif"`);
+      expect(report).not.toContain(tokens.issued[0]!.sig);
+
+      // Signing turned off: the store refuses the first band, one line naming it.
+      const refused = await archeoAsync(['scan', scene, '--out', tempDir(), '-q'], {
+        ...env,
+        ARCHEO_SAS_HOSTS: 'none',
+      });
+      expect(errorLines(refused.stderr)).toEqual([
+        expect.stringMatching(
+          /^archeo: http:\/\/127\.0\.0\.1:\d+\/acct\/cogs\/\w+\.tif: HTTP 403 Forbidden: access denied \(a private object needs credentials or a signed URL\)$/,
+        ),
+      ]);
+    } finally {
+      await s.close();
+      await tokens.close();
+    }
   });
 });

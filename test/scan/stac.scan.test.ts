@@ -159,9 +159,7 @@ describe('cron over items: transient and permanent faults', () => {
     expect(first.code).toBe(75);
     const flaky = first.summary.scenes.find((s) => s.id === 'S2A_flaky')!;
     expect(flaky.fault).toBe('transient');
-    expect(flaky.error).toBe(
-      `${server.itemUrl('S2A_flaky')}: HTTP 503 Service Unavailable after 1 attempt (transient)`,
-    );
+    expect(flaky.error).toBe(`${server.itemUrl('S2A_flaky')}: HTTP 503 Service Unavailable (gave up after 1 attempt)`);
     const report = readJson<{ scenes: { failed_transient: number }; failures: { fault: string }[] }>(
       join(out, 'run-report.json'),
     );
@@ -184,7 +182,7 @@ describe('cron over items: transient and permanent faults', () => {
     const r = await archeoAsync(['scan', '--stac', server.url, '--out', out, '--retries', '0', ...FAST]);
     expect([r.code, errorLines(r.stderr)]).toEqual([
       75,
-      [`archeo: POST ${server.url}search: HTTP 503 Service Unavailable after 1 attempt (transient)`],
+      [`archeo: POST ${server.url}search: HTTP 503 Service Unavailable (gave up after 1 attempt)`],
     ]);
     expect(readdirSync(out)).toEqual([]);
   });

@@ -1,8 +1,9 @@
 /**
  * A file over HTTP(S) (or s3://, through its HTTPS endpoint) as a byte source: Range requests, each
- * through the host's concurrency limit and the retry policy. The first request fetches the header
- * bytes and learns the size and the ETag; every later answer must carry the same ETag (and is sent
- * If-Match), so a file replaced mid-read fails the scene instead of mixing two versions.
+ * through the host's concurrency limit and the retry policy, a blob storage URL signed with a SAS token
+ * per attempt (sas.ts). The first request fetches the header bytes and learns the size and the ETag;
+ * every later answer must carry the same ETag (and is sent If-Match), so a file replaced mid-read fails
+ * the scene instead of mixing two versions.
  */
 import { InputError } from '../../core/errors.js';
 import { newSourceStats, type ByteSource, type SourceStats } from './byte.source.js';
@@ -98,6 +99,7 @@ export class HttpSource implements ByteSource {
     const headers: Record<string, string> = { range: `bytes=${offset}-${offset + length - 1}` };
     if (this.version.etag) headers['if-match'] = this.version.etag;
     const s3 = /^s3:\/\//i.test(this.href);
+    const sas = !s3 && this.ctx.sas.applies(this.url);
     const t0 = performance.now();
     try {
       return await this.ctx.hostLimit(new URL(this.url).host)(() =>
@@ -115,6 +117,7 @@ export class HttpSource implements ByteSource {
           },
           {
             policy: this.ctx.options.policy,
+            ...(sas ? { sign: (u: string) => this.ctx.sas.sign(u) } : {}),
             onRetry: (e) => {
               this.stats.retries++;
               this.ctx.events.retry?.({ ...e, url: this.href });
@@ -123,8 +126,8 @@ export class HttpSource implements ByteSource {
         ),
       );
     } catch (err) {
-      // Errors name the href as given (s3://…), not the endpoint URL.
-      if (err instanceof InputError && err.path !== this.href) {
+      // Errors name the href as given (s3://…), not the endpoint URL; a SAS token failure names the token URL.
+      if (err instanceof InputError && err.path === this.url && this.url !== this.href) {
         throw new RemoteError(this.href, err.fault, err instanceof RemoteError ? err.transient : false);
       }
       throw err;

@@ -1,6 +1,6 @@
 /**
- * The one retry policy of every HTTP request archeo makes (range reads of remote bands, and the STAC
- * helper's JSON requests): exponential back-off with jitter on 429, 500, 502, 503, 504, connection
+ * The one retry policy of every HTTP request archeo makes (range reads of remote bands, STAC items and
+ * search pages, SAS tokens): exponential back-off with jitter on 408, 429, 500, 502, 503, 504, connection
  * resets and timeouts, honouring `Retry-After`; any other answer is handed to the caller's `handle`,
  * whose own network faults (a reset mid-body) are retried too. A request that still fails is one
  * RemoteError line naming the URL.
@@ -42,9 +42,9 @@ export class RemoteError extends InputError {
   }
 }
 
-/** HTTP statuses worth another attempt: throttling and the server's passing faults. */
+/** HTTP statuses worth another attempt: a request timeout, throttling and the server's passing faults. */
 export function isRetryableStatus(status: number): boolean {
-  return status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
+  return status === 408 || status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
 }
 
 /** Network error codes worth another attempt (Node's and undici's names). */
@@ -124,6 +124,13 @@ export interface RetryEvent {
 
 export interface RequestOptions {
   policy?: RetryPolicy;
+  /** What errors and retry events name instead of `url` (e.g. `POST <url>` for a search page). */
+  label?: string;
+  /**
+   * The URL each attempt fetches, made afresh per attempt (a SAS token appended, which may have been
+   * refreshed since the last attempt); errors still name `url`, so a token never reaches a log.
+   */
+  sign?: (url: string) => Promise<string>;
   /** Called before each wait. */
   onRetry?: (e: RetryEvent) => void;
   /** Aborts the whole request, waits included (a cancelled run). */
@@ -146,20 +153,23 @@ export async function requestWithRetry<T>(
   opts: RequestOptions = {},
 ): Promise<T> {
   const policy = opts.policy ?? defaultRetryPolicy;
+  const name = opts.label ?? url;
   for (let attempt = 0; ; attempt++) {
-    const timeout = AbortSignal.timeout(policy.timeoutMs);
-    const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
     let reason: string;
     let retryAfter: number | undefined;
     try {
-      const res = await fetch(url, { ...(await init()), signal });
+      const target = opts.sign ? await opts.sign(url) : url;
+      // The attempt's clock starts after signing: a token fetch has its own attempts and limits.
+      const timeout = AbortSignal.timeout(policy.timeoutMs);
+      const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
+      const res = await fetch(target, { ...(await init()), signal });
       if (!isRetryableStatus(res.status)) return await handle(res);
       await res.body?.cancel().catch(() => undefined);
       reason = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
       retryAfter = parseRetryAfter(res.headers.get('retry-after'));
       if (retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs) {
         throw new RemoteError(
-          url,
+          name,
           `${reason}: the server asks to retry after ${Math.round(retryAfter / 1000)} s`,
           true,
         );
@@ -170,15 +180,16 @@ export async function requestWithRetry<T>(
       const answer = err instanceof RetryableAnswer;
       if (!answer && !isRetryableNetworkError(err)) {
         if (err instanceof InputError || !(err instanceof TypeError)) throw err;
-        throw new RemoteError(url, networkReason(err), false); // fetch's own failure: DNS, TLS, a bad URL
+        throw new RemoteError(name, networkReason(err), false); // fetch's own failure: DNS, TLS, a bad URL
       }
       reason = answer ? err.message : networkReason(err);
     }
     if (attempt + 1 >= policy.attempts) {
-      throw new RemoteError(url, `${reason} (gave up after ${policy.attempts} attempts)`, true);
+      const tries = `${policy.attempts} attempt${policy.attempts === 1 ? '' : 's'}`;
+      throw new RemoteError(name, `${reason} (gave up after ${tries})`, true);
     }
     const delayMs = retryDelayMs(attempt, policy, retryAfter);
-    opts.onRetry?.({ url, attempt, reason, delayMs });
+    opts.onRetry?.({ url: name, attempt, reason, delayMs });
     await sleep(delayMs, undefined, opts.signal ? { signal: opts.signal } : undefined);
   }
 }

@@ -1,52 +1,14 @@
 /**
- * JSON over HTTP for STAC APIs and items: one request (GET or POST with a JSON body) with retries.
- * Retried: HTTP 408, 429, 500, 502, 503, 504, connection resets and refusals, DNS failures and timeouts —
- * with exponential back-off and jitter, or the server's `Retry-After` when it sends one. Anything else
- * (403, 404, a body that is not JSON) fails at once. Every failure is one line naming the URL, and says
- * whether it was transient (a rerun may succeed) or permanent, so a cron run can tell them apart.
- *
- * This is the one place that sends STAC requests: when the byte-range source (src/io/source/) gains its
- * shared retry policy, this module is re-pointed at it.
+ * JSON over HTTP for STAC APIs and items: one request (GET, or POST with a JSON body) through the one
+ * retry policy of every HTTP request archeo makes (src/io/source/retry.ts: back-off with jitter on 408,
+ * 429 and 5xx, resets and timeouts, `Retry-After` honoured). Anything else (403, 404, a body that is not
+ * JSON) fails at once. Every failure is one RemoteError line naming the URL (`POST <url>` for a search
+ * page) that says through `transient` whether a rerun may succeed, so a cron run can tell them apart.
  */
-import { InputError } from '../../core/errors.js';
-
-export interface RetryPolicy {
-  /** Retries after the first attempt (0: one attempt only). */
-  retries: number;
-  /** First back-off in ms; doubled per retry, with jitter, capped at maxMs. */
-  baseMs: number;
-  maxMs: number;
-  /** One attempt's time limit (connect, headers and body). */
-  timeoutMs: number;
-  /** A `Retry-After` longer than this is not waited for: the request fails, as transient. */
-  maxRetryAfterMs: number;
-}
-
-export const defaultRetryPolicy: RetryPolicy = {
-  retries: 4,
-  baseMs: 500,
-  maxMs: 20_000,
-  timeoutMs: 30_000,
-  maxRetryAfterMs: 120_000,
-};
+import { RemoteError, requestWithRetry, type RetryPolicy } from '../source/retry.js';
 
 /** A STAC response larger than this is refused (a page of 100 items is about 1 MB). */
 const MAX_JSON_BYTES = 64 * 1024 * 1024;
-
-/** Statuses worth another try: the server is busy, overloaded or restarting. */
-const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
-
-/** A request that failed after its retries; `transient` tells a scheduler whether a rerun may succeed. */
-export class HttpError extends InputError {
-  constructor(
-    url: string,
-    fault: string,
-    readonly transient: boolean,
-    readonly status?: number,
-  ) {
-    super(url, `${fault} (${transient ? 'transient' : 'permanent'})`);
-  }
-}
 
 export interface JsonRequest {
   method?: 'GET' | 'POST';
@@ -64,95 +26,50 @@ export interface JsonResponse {
   waitedMs: number;
 }
 
-/** `Retry-After` in ms: delta-seconds or an HTTP date; undefined when absent or unreadable. */
-export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
-  if (value === null) return undefined;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const at = Date.parse(text);
-  return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
-}
-
-/** Exponential back-off with "equal jitter": half the step fixed, half random, so retries spread out. */
-export function backoffMs(retry: number, policy: RetryPolicy, random = Math.random): number {
-  const step = Math.min(policy.maxMs, policy.baseMs * 2 ** retry);
-  return step / 2 + random() * (step / 2);
-}
-
-/** The code of a fetch failure (ECONNRESET, UND_ERR_SOCKET, TimeoutError…), for the error line. */
-function networkCode(err: unknown): string {
-  const e = err as { name?: string; code?: string; cause?: { code?: string; name?: string; message?: string } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'timed out';
-  return e?.cause?.code ?? e?.code ?? e?.cause?.message ?? (err as Error)?.message ?? String(err);
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /**
- * GETs or POSTs `url` and parses the JSON answer, retrying transient faults under `policy`. Throws an
- * HttpError naming the URL (and the method, for POST) after the last attempt.
+ * GETs or POSTs `url` and parses the JSON answer, retrying transient faults under `policy`. Throws a
+ * RemoteError naming the URL (and the method, for POST).
  */
-export async function fetchJson(
-  url: string,
-  init: JsonRequest = {},
-  policy: RetryPolicy = defaultRetryPolicy,
-): Promise<JsonResponse> {
+export async function fetchJson(url: string, init: JsonRequest = {}, policy?: RetryPolicy): Promise<JsonResponse> {
   const method = init.method ?? 'GET';
   const where = method === 'POST' ? `POST ${url}` : url;
+  const headers = {
+    accept: 'application/geo+json, application/json',
+    ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+    ...init.headers,
+  };
+  const body = init.body === undefined ? undefined : JSON.stringify(init.body);
+  let retries = 0;
   let waitedMs = 0;
-  for (let attempt = 0; ; attempt++) {
-    const last = attempt >= policy.retries;
-    let fault: string;
-    let status: number | undefined;
-    let wait: number | undefined;
-    try {
-      const res = await fetch(url, {
-        method,
-        headers: {
-          accept: 'application/geo+json, application/json',
-          ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...init.headers,
-        },
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
-        signal: AbortSignal.timeout(policy.timeoutMs),
-        redirect: 'follow',
-      });
-      status = res.status;
-      if (res.ok) {
-        const length = Number(res.headers.get('content-length') ?? 0);
-        if (length > MAX_JSON_BYTES) {
-          await res.body?.cancel();
-          throw new HttpError(where, `answer of ${length} bytes is too large for a STAC document`, false, status);
-        }
-        const text = await res.text();
-        try {
-          return { json: JSON.parse(text), etag: res.headers.get('etag') ?? undefined, retries: attempt, waitedMs };
-        } catch {
-          throw new HttpError(where, `answer is not JSON (${JSON.stringify(text.slice(0, 40))}…)`, false, status);
-        }
+  const json = await requestWithRetry(
+    url,
+    () => ({ method, headers, body }),
+    async (res) => {
+      if (!res.ok) {
+        await res.body?.cancel().catch(() => undefined);
+        throw new RemoteError(where, `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`, false);
       }
-      await res.body?.cancel();
-      fault = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
-      if (!RETRY_STATUS.has(res.status)) throw new HttpError(where, fault, false, res.status);
-      wait = retryAfterMs(res.headers.get('retry-after'));
-      if (wait !== undefined && wait > policy.maxRetryAfterMs)
-        throw new HttpError(
-          where,
-          `${fault}, retry after ${Math.round(wait / 1000)} s: longer than allowed`,
-          true,
-          status,
-        );
-    } catch (err) {
-      if (err instanceof HttpError) throw err;
-      // Resets, refusals, DNS failures, timeouts, a body cut short: the network, not the request.
-      fault = `network error (${networkCode(err)})`;
-    }
-    if (last) {
-      const tries = attempt + 1;
-      throw new HttpError(where, `${fault} after ${tries} attempt${tries > 1 ? 's' : ''}`, true, status);
-    }
-    const delay = wait ?? backoffMs(attempt, policy);
-    waitedMs += delay;
-    await sleep(delay);
-  }
+      const length = Number(res.headers.get('content-length') ?? 0);
+      if (length > MAX_JSON_BYTES) {
+        await res.body?.cancel().catch(() => undefined);
+        throw new RemoteError(where, `answer of ${length} bytes is too large for a STAC document`, false);
+      }
+      // A body cut short or timed out here is a network fault: requestWithRetry retries it.
+      const text = await res.text();
+      try {
+        return { doc: JSON.parse(text) as unknown, etag: res.headers.get('etag') ?? undefined };
+      } catch {
+        throw new RemoteError(where, `answer is not JSON (${JSON.stringify(text.slice(0, 40))}…)`, false);
+      }
+    },
+    {
+      ...(policy ? { policy } : {}),
+      label: where,
+      onRetry: (e) => {
+        retries++;
+        waitedMs += e.delayMs;
+      },
+    },
+  );
+  return { json: json.doc, etag: json.etag, retries, waitedMs };
 }

@@ -17,7 +17,8 @@ import { bands } from '../scene/bands.js';
 import { isRemoteHref } from '../source/byte.source.js';
 import { requireRegularFile, type BandFile, type Scene } from '../scene/discover.js';
 import type { Fingerprint } from '../scene/fingerprint.js';
-import { fetchJson, type RetryPolicy } from './stac.http.js';
+import type { RetryPolicy } from '../source/retry.js';
+import { fetchJson } from './stac.http.js';
 import { asStacItem, bandAssets, itemMetadata, itemVersion, type BandAsset, type StacItem } from './stac.item.js';
 
 /** A STAC item JSON larger than this is not one (an Earth Search item is about 20 kB). */

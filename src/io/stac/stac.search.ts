@@ -5,7 +5,8 @@
  * `next` that asks for a request already made is an error naming the URL: a server paging in a circle
  * would otherwise keep a cron job busy forever.
  */
-import { HttpError, fetchJson, type RetryPolicy } from './stac.http.js';
+import { RemoteError, type RetryPolicy } from '../source/retry.js';
+import { fetchJson } from './stac.http.js';
 import { asStacItem, itemVersion, type StacItem, type StacLink } from './stac.item.js';
 
 export interface SearchQuery {
@@ -95,7 +96,7 @@ export async function searchItems(
     const key = requestKey(req);
     const where = req.method === 'POST' ? `POST ${req.url}` : req.url;
     if (seen.has(key))
-      throw new HttpError(
+      throw new RemoteError(
         where,
         `the 'next' link repeats a page already read (page ${result.pages + 1}): paging loop`,
         false,
@@ -107,12 +108,12 @@ export async function searchItems(
     result.waitedMs += res.waitedMs;
     const page = res.json as { type?: unknown; features?: unknown; links?: unknown } | null;
     if (!page || typeof page !== 'object' || !Array.isArray(page.features))
-      throw new HttpError(where, 'answer is not a STAC ItemCollection (no features array)', false);
+      throw new RemoteError(where, 'answer is not a STAC ItemCollection (no features array)', false);
     if (page.features.length === 0) break;
     for (const doc of page.features) {
       const item = asStacItem(doc, where);
       if (!item || item.id === '')
-        throw new HttpError(where, 'a feature of the page is not a STAC item with an id', false);
+        throw new RemoteError(where, 'a feature of the page is not a STAC item with an id', false);
       if (ids.has(item.id)) {
         result.duplicates++;
         continue;

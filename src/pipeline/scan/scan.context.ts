@@ -11,7 +11,7 @@ import type { BackendChoice } from '../../engine/engine.js';
 import type { EngineSelection } from '../../engine/select.js';
 import type { Codec } from '../../io/raster/tiff.codec.js';
 import { SourceContext, type RemoteOptions } from '../../io/source/source.context.js';
-import type { RetryPolicy } from '../../io/stac/stac.http.js';
+import type { RetryPolicy } from '../../io/source/retry.js';
 import type { SearchQuery } from '../../io/stac/stac.search.js';
 import type { PlanOptions, ScanPlan } from './scan.plan.js';
 import type { ScanParameters, ScanReport } from './scan.report.js';

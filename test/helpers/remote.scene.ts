@@ -1,0 +1,56 @@
+/**
+ * What the remote scan tests share (test/scan/scan.remote.test.ts over HTTP, scan.s3.test.ts over
+ * s3rver): the CLI in a child process while the server lives in the test's process, the sample scene
+ * as a folder holding only its STAC item with the band assets pointed elsewhere, and a folder's files.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { CliResult } from './cli.js';
+import { rkhSample, root, tempDir } from './paths.js';
+
+/** The sample scene's id (its STAC item is `<id>.json` in rkhSample). */
+export const sceneId = 'S2A_29RKH_20200219_0_L2A';
+
+/** The CLI in a child process, asynchronously: the server answering it lives in this process. */
+export function archeoAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, 'bin', 'archeo.js'), ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** A scene folder holding only the sample's STAC item, its band assets pointed at `base` (`<base>/B04.tif`…). */
+export function remoteScene(base: string): string {
+  const item = JSON.parse(readFileSync(join(rkhSample, `${sceneId}.json`), 'utf8')) as {
+    assets: Record<string, { href: string }>;
+  };
+  for (const asset of Object.values(item.assets)) {
+    const name = asset.href.split('/').pop()!;
+    if (asset.href.startsWith('https://') && /\.tif$/.test(name)) asset.href = `${base}/${name}`;
+  }
+  const dir = join(tempDir(), sceneId);
+  mkdirSync(dir);
+  writeFileSync(join(dir, `${sceneId}.json`), JSON.stringify(item));
+  return dir;
+}
+
+/** Every file under `dir`, as sorted paths relative to it. */
+export function files(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else out.push(relative(dir, join(d, e.name)));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
