@@ -160,7 +160,13 @@ export class RangeServer {
           return;
         }
         record.bytes += n2;
-        if (!res.write(buf)) await new Promise((r) => res.once('drain', r));
+        // A client that hangs up mid-body never drains: wait for either, and stop (closing the file).
+        if (!res.write(buf))
+          await new Promise((r) => {
+            res.once('drain', r);
+            res.once('close', r);
+          });
+        if (res.destroyed) return;
       }
       res.end();
     } finally {

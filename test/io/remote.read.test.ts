@@ -50,7 +50,9 @@ describe('remote GeoTIFF reads', () => {
     await withServer({}, async (s) => {
       for (const band of ['B04', 'B8A', 'SCL']) {
         const reader = await openGeoTiff(s.url(`${band}.tif`), undefined, undefined, new SourceContext(fast));
-        expect(reader.grid).toEqual((await openGeoTiff(join(rkhSample, `${band}.tif`))).grid);
+        const localReader = await openGeoTiff(join(rkhSample, `${band}.tif`));
+        expect(reader.grid).toEqual(localReader.grid);
+        await localReader.close();
         const data = await readAll(reader);
         expect(Buffer.from(data.buffer).equals(Buffer.from((local.get(band) as Uint16Array).buffer))).toBe(true);
         // What the reader counted is what the server sent.
