@@ -4,7 +4,7 @@
  * as a folder holding only its STAC item with the band assets pointed elsewhere, and a folder's files.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { CliResult } from './cli.js';
 import { rkhSample, root, tempDir } from './paths.js';
@@ -53,4 +53,19 @@ export function files(dir: string): string[] {
   };
   walk(dir);
   return out.sort();
+}
+
+/**
+ * The files (relative paths kept by `keep`) that differ between the outputs `a` and `b`: missing on one
+ * side, or not the same bytes. A remote scan must leave this empty against the local scan.
+ */
+export function filesDiffering(a: string, b: string, keep: (file: string) => boolean): string[] {
+  const inA = files(a).filter(keep);
+  const onlyInB = files(b)
+    .filter(keep)
+    .filter((f) => !inA.includes(f));
+  const differ = inA.filter(
+    (f) => !existsSync(join(b, f)) || !readFileSync(join(b, f)).equals(readFileSync(join(a, f))),
+  );
+  return [...differ, ...onlyInB];
 }
