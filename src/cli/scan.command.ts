@@ -148,8 +148,9 @@ SCL classes: ${Object.entries(sclClasses)
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')}
 
-Detection: --params default (terra_preta, terra_preta_standard, crop_mark) or original (the original
-pipeline's thresholds), or a JSON file (archeo scan --print-params shows the format). Outputs per scene:
+Detection: --params default (terra_preta, terra_preta_standard, crop_mark, earthworks) or original (the
+original pipeline's thresholds and Canny/Hough/contour step), or a JSON file (archeo scan --print-params
+shows the format). Outputs per scene:
 masks/<detector>.tif, candidates.geojson (RFC 7946, lon/lat), quicklook.png, report.json.
 
 Archives and cron: the output folder keeps archeo-state.json (per scene: input fingerprint, parameter

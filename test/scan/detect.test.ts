@@ -253,6 +253,7 @@ describe('parameter sets and detector selection', () => {
     expect(o.name).toBe('original');
     expect(o.detectors.terra_preta.conditions).toContainEqual({ index: 'ndvi', op: '<', value: 0.8 });
     expect(o.detectors.terra_preta.area_m2.min).toBe(4500);
+    expect(o.detectors.earthworks).toMatchObject({ kind: 'earthworks', index: 'ndvi', mode: 'original' });
   });
   test('a printed set, edited and passed back with --params, is used (and its hash goes into the report)', () => {
     const p = JSON.parse(archeo(['scan', '--print-params']).stdout);

@@ -174,4 +174,18 @@ describe('earthworks parameters', () => {
     expect(fc.features.length).toBe(report.detection.detectors.old.candidates);
     for (const f of fc.features as Feature[]) expect(f.properties['earthwork']).toMatch(/^original_/);
   }, 300000);
+
+  test('--params original runs the earthworks kind in its original mode', async () => {
+    const dir = await scan(tempDir(), ['--params', 'original']);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    expect(report.detection.parameter_set).toBe('original');
+    const counts = report.detection.detectors.earthworks;
+    expect(counts.candidates).toBe(counts.circles + counts.rectangles + counts.lines);
+    const fc = JSON.parse(readFileSync(join(dir, 'candidates.geojson'), 'utf8'));
+    const ours = (fc.features as Feature[]).filter((f) => f.properties['detector'] === 'earthworks');
+    // the sample's road (the original's Hough lines find it; its ring and square they do not)
+    expect(ours.length).toBeGreaterThan(0);
+    expect(ours).toHaveLength(counts.candidates);
+    for (const f of ours) expect(f.properties['earthwork']).toMatch(/^original_(circles|lines|rectangles)$/);
+  }, 300000);
 });

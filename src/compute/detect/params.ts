@@ -8,7 +8,12 @@
 import { createHash } from 'node:crypto';
 import type { DetectorKindSchema } from './kind.js';
 import { isObject, keys, num, ParamsError, type Json } from './params.check.js';
-import { DEFAULT_EARTHWORK_SETTINGS, earthworksKind, type EarthworksSpec } from './earthworks/spec.js';
+import {
+  DEFAULT_EARTHWORK_SETTINGS,
+  earthworksKind,
+  type EarthworksSpec,
+  ORIGINAL_EARTHWORK_SETTINGS,
+} from './earthworks/spec.js';
 import { spectralKind, type MorphologySpec, type SpectralSpec } from './spectral/spec.js';
 
 export { ParamsError } from './params.check.js';
@@ -168,6 +173,14 @@ export const originalParams: DetectionParams = {
       ...d['crop_mark']!,
       morphology: [open3, close3, open3],
       density,
+    },
+    // the original's Canny/Hough/contour step (§3.6, docs/earthworks.md "The `original` kernels") on NDVI
+    earthworks: {
+      kind: 'earthworks',
+      index: 'ndvi',
+      mode: 'original',
+      ...ORIGINAL_EARTHWORK_SETTINGS,
+      outline: '#ff2d55',
     },
   },
 };

@@ -1,18 +1,40 @@
 /**
  * The `original` set's kernels against OpenCV 4.6 (cv2 of the peers' Python), on fixtures made by
- * test/fixtures/earthworks/make_earthworks_fixtures.py: Canny edge maps pixel for pixel, HoughLinesP's
- * segments exactly (same random order), HoughCircles' circles to float32 precision.
+ * test/fixtures/earthworks/make_earthworks_fixtures.py: Canny edge maps and the 3x3 Gaussian blur pixel for
+ * pixel, HoughLinesP's segments exactly (same random order), HoughCircles' circles to float32 precision,
+ * the contour-rectangle step's contours and polygons exactly, its measures to float32 precision.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { canny } from '../../../src/compute/detect/earthworks/original/canny.js';
+import { findExternalContours } from '../../../src/compute/detect/earthworks/original/contours.js';
+import { gaussianBlur3 } from '../../../src/compute/detect/earthworks/original/gaussian.js';
 import { houghCircles } from '../../../src/compute/detect/earthworks/original/hough.circles.js';
 import { houghLinesP } from '../../../src/compute/detect/earthworks/original/hough.lines.js';
+import {
+  approxPolyDP,
+  arcLength,
+  contourArea,
+  minAreaRect,
+  polygonCentroid,
+} from '../../../src/compute/detect/earthworks/original/polygon.js';
 import { earthworksDir } from '../../helpers/earthworks.js';
+
+/** OpenCV's outputs of the contour-rectangle step for one contour (make_earthworks_fixtures.py, contour_step). */
+interface CvContour {
+  points: number[];
+  perimeter: number;
+  approx: number[];
+  area: number;
+  centroid?: [number, number];
+  min_area_rect?: { center: [number, number]; size: [number, number]; angle: number; corners: [number, number][] };
+}
 
 const parity = JSON.parse(readFileSync(join(earthworksDir, 'parity.json'), 'utf8')) as {
   canny_in: { width: number; height: number };
+  rects_in: { width: number; height: number };
+  contours: { scene: CvContour[]; frames: CvContour[] };
   hough_lines: { threshold: number; min_length: number; max_gap: number; lines: number[][] };
   hough_circles: {
     width: number;
@@ -83,4 +105,72 @@ describe('HoughCircles as OpenCV', () => {
       for (let j = 0; j < 3; j++) expect(c[j]).toBeCloseTo(h.circles[k]![j]!, 3);
     });
   });
+});
+
+describe('GaussianBlur (3x3, σ 0.8) as OpenCV', () => {
+  test('the same blurred pixels (fixed point, border reflected)', () => {
+    const { width, height } = parity.canny_in;
+    const img = u8('canny_in.u8');
+    const cv = u8('gauss_3_08.u8');
+    const ours = gaussianBlur3(img, width, height);
+    let diff = 0;
+    let changed = 0;
+    for (let i = 0; i < cv.length; i++) {
+      if (cv[i] !== ours[i]) diff++;
+      if (cv[i] !== img[i]) changed++;
+    }
+    expect(changed).toBeGreaterThan(cv.length / 4);
+    expect(diff).toBe(0);
+  });
+});
+
+describe('the contour-rectangle step as OpenCV', () => {
+  const cases = [
+    { name: 'scene crop', size: parity.canny_in, input: 'canny_in.u8', cv: parity.contours.scene },
+    { name: 'drawn frames', size: parity.rects_in, input: 'rects_in.u8', cv: parity.contours.frames },
+  ];
+  for (const { name, size, input, cv } of cases) {
+    const edges = canny(u8(input), size.width, size.height, 50, 150);
+    const ours = findExternalContours(edges, size.width, size.height);
+    test(`${name}: findContours (external, simple chain): the same contours, points and order`, () => {
+      expect(cv.length).toBeGreaterThan(5);
+      expect(ours.map((c) => [...c])).toEqual(cv.map((c) => c.points));
+    });
+    test(`${name}: arcLength, approxPolyDP (2 % of it) and contourArea`, () => {
+      cv.forEach((c, k) => {
+        const contour = ours[k]!;
+        const peri = arcLength(contour, true);
+        expect(peri).toBeCloseTo(c.perimeter, 9);
+        expect([...approxPolyDP(contour, 0.02 * peri, true)]).toEqual(c.approx);
+        expect(contourArea(contour)).toBe(c.area);
+      });
+    });
+    test(`${name}: the 4-vertex contours' centroids and minimum-area rectangles`, () => {
+      const quads = cv.flatMap((c, k) => (c.min_area_rect ? [{ c, contour: ours[k]! }] : []));
+      expect(quads.length).toBeGreaterThanOrEqual(2);
+      for (const { c, contour } of quads) {
+        const r = c.min_area_rect!;
+        if (c.centroid) {
+          const [x, y] = polygonCentroid(contour)!;
+          expect(x).toBeCloseTo(c.centroid[0], 9);
+          expect(y).toBeCloseTo(c.centroid[1], 9);
+        }
+        const m = minAreaRect(contour);
+        // float32 in OpenCV: 1e-4 relative
+        const tol = 1e-4 * Math.max(1, ...r.size);
+        expect(Math.abs(m.cx - r.center[0])).toBeLessThan(tol);
+        expect(Math.abs(m.cy - r.center[1])).toBeLessThan(tol);
+        const sides = [m.width, m.height].sort((a, b) => a - b);
+        const cvSides = [...r.size].sort((a, b) => a - b);
+        for (let j = 0; j < 2; j++) expect(Math.abs(sides[j]! - cvSides[j]!)).toBeLessThan(tol);
+        // the same corners (in any order) and the same direction modulo 90°
+        for (const [x, y] of r.corners) {
+          expect(Math.min(...m.corners.map(([u, v]) => Math.hypot(u - x, v - y)))).toBeLessThan(tol);
+        }
+        const ours90 = ((((Math.atan2(m.uy, m.ux) * 180) / Math.PI) % 90) + 90) % 90;
+        const d = Math.abs(ours90 - (r.angle % 90));
+        expect(Math.min(d, 90 - d)).toBeLessThan(1e-3);
+      }
+    });
+  }
 });

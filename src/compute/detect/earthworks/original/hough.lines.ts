@@ -27,14 +27,24 @@ export function houghLinesP(
   let numangle = Math.floor(Math.PI / thetaF) + 1;
   if (numangle > 1 && Math.abs(Math.PI - (numangle - 1) * thetaF) < thetaF / 2) numangle--;
   const numrho = cvRound(f(((width + height) * 2 + 1) / rhoF));
-  const accum = new Int32Array(numangle * numrho);
+  // A cell counts pixels in a band 1 px wide across: at most 2 per column (or per row, for steep bands),
+  // so ≤ 2·max(width, height); 16 bits then do (half the memory the votes run through), else 32.
+  const cells = numangle * numrho;
+  const accum = 2 * Math.max(width, height) <= 32767 ? new Int16Array(cells) : new Int32Array(cells);
   const tab = new Float32Array(numangle * 2);
   for (let n = 0; n < numangle; n++) {
     tab[2 * n] = Math.cos(n * thetaF) * irho;
     tab[2 * n + 1] = Math.sin(n * thetaF) * irho;
   }
+  // x·cos and y·sin in float32 for every column, row and angle, each run of angles contiguous: a vote
+  // reads two of them instead of multiplying (the same float32 products OpenCV forms)
+  const xcos = new Float32Array(width * numangle);
+  for (let x = 0; x < width; x++) for (let n = 0; n < numangle; n++) xcos[x * numangle + n] = x * tab[2 * n]!;
+  const ysin = new Float32Array(height * numangle);
+  for (let y = 0; y < height; y++) for (let n = 0; n < numangle; n++) ysin[y * numangle + n] = y * tab[2 * n + 1]!;
+  const rho0 = (numrho - 1) >> 1;
   const rhoOf = (x: number, y: number, n: number) =>
-    cvRound(f(f(x * tab[2 * n]!) + f(y * tab[2 * n + 1]!))) + ((numrho - 1) >> 1);
+    cvRound(f(xcos[x * numangle + n]! + ysin[y * numangle + n]!)) + rho0;
   const mask = new Uint8Array(width * height);
   const nz: number[] = [];
   for (let i = 0; i < width * height; i++) {
