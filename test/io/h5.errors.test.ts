@@ -110,6 +110,23 @@ describe('damaged HDF5 files: one line naming the file', () => {
     expect(Date.now() - t0).toBeLessThan(60_000);
   });
 
+  test("an attribute's name zeroed (HDF5 then lists no attributes, without an error): refused, not run without them", () => {
+    // Found by the 2000-case campaign (hdf5:1:1708, hdf5:1:1758): 35 bytes zeroed from the name of
+    // ORBIT_DIRECTION; h5wasm then reads the root as holding no attributes at all (h5py segfaults, GDAL
+    // refuses the file), and rms ran on without REF_Y/REF_X: other numbers, no warning.
+    const path = copy(timeseries);
+    const b = readFileSync(path);
+    const at = b.indexOf('ORBIT_DIRECTION');
+    expect(at).toBeGreaterThan(0);
+    b.fill(0, at, at + 35);
+    writeFileSync(path, b);
+    for (const command of ['velocity', 'rms'])
+      expect({ command, line: run(command, path).line }).toEqual({
+        command,
+        line: `archeo: ${path}: the root has no attributes (MintPy writes FILE_TYPE, LENGTH, WIDTH, REF_Y/REF_X… into every file): not a MintPy product, or its attribute table is damaged`,
+      });
+  });
+
   test('rms and invert: seeded bytes in object headers', () => {
     for (const k of [1, 2, 7, 8, 10]) run('rms', corrupt(timeseries, k, 4096));
     let failed = 0;

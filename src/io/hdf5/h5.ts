@@ -126,6 +126,30 @@ export async function openH5(path: string): Promise<H5File> {
 }
 
 /**
+ * The root attributes of a MintPy product (velocity, rms and invert inputs), as strings. MintPy writes
+ * FILE_TYPE, LENGTH, WIDTH, REF_Y/REF_X… into every file it makes, so a root with none is refused: a
+ * damaged attribute table (its name or header zeroed) reads in HDF5 as no attributes at all, without an
+ * error, and a run on it would silently drop the reference point (fuzz cases hdf5:1:1708, hdf5:1:1758).
+ */
+export function mintpyRootAttributes(
+  path: string,
+  file: { attrs: Record<string, { value: unknown }> },
+): Record<string, string> {
+  const attrs = h5Guard(
+    path,
+    undefined,
+    () => attributeStrings(file),
+    "the file's attributes are corrupt or unreadable",
+  );
+  if (Object.keys(attrs).length === 0)
+    throw new InputError(
+      path,
+      'the root has no attributes (MintPy writes FILE_TYPE, LENGTH, WIDTH, REF_Y/REF_X… into every file): not a MintPy product, or its attribute table is damaged',
+    );
+  return attrs;
+}
+
+/**
  * Attribute values as MintPy sees them: strings stay strings (MintPy writes `str(value)` for every
  * attribute); numbers and arrays from other writers are stringified the way Python would print them.
  */

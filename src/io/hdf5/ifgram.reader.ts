@@ -5,7 +5,7 @@
  */
 import { InputError } from '../../core/errors.js';
 import { H5Cube } from './cube.js';
-import { attributeStrings, closeH5, h5Guard, isDataset, openH5, type H5File } from './h5.js';
+import { mintpyRootAttributes, closeH5, h5Guard, isDataset, openH5, type H5File } from './h5.js';
 
 export interface IfgramStack {
   path: string;
@@ -60,12 +60,7 @@ export async function openIfgramStack(path: string, obsName: string): Promise<If
       if (s[0] !== m) throw new InputError(path, `'${n}' has ${s[0]} pairs but '${obsName}' has ${m}`);
       cubes.push(n);
     }
-    const attrs = h5Guard(
-      path,
-      undefined,
-      () => attributeStrings(file),
-      "the file's attributes are corrupt or unreadable",
-    );
+    const attrs = mintpyRootAttributes(path, file);
     return {
       path,
       attrs,

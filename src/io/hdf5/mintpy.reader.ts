@@ -9,6 +9,7 @@ import { InputError } from '../../core/errors.js';
 import { H5Cube } from './cube.js';
 import {
   attributeStrings,
+  mintpyRootAttributes,
   checkFilters,
   closeH5,
   dtypeName,
@@ -58,12 +59,7 @@ export async function openTimeseries(path: string): Promise<TimeseriesFile> {
     if (cube.length === 0 || cube.width === 0)
       throw new InputError(path, `'timeseries' has no pixels (shape (${cube.shape.join(', ')}))`);
     const dates = readDates(path, file, cube.shape[0]!);
-    const attrs = h5Guard(
-      path,
-      undefined,
-      () => attributeStrings(file),
-      "the file's attributes are corrupt or unreadable",
-    );
+    const attrs = mintpyRootAttributes(path, file);
     checkGridAttributes(path, attrs, cube.length, cube.width);
     const bperp = h5Guard(path, 'bperp', () => {
       const entry = names.includes('bperp') ? file.get('bperp') : null;
