@@ -1,0 +1,126 @@
+/**
+ * The earthwork detectors' thin-line response (compute/detect/earthworks/line.response.ts) in WebAssembly
+ * SIMD: per pixel, max over 4 directions of min(S(p + 2n) - S(p), S(p - 2n) - S(p)) on the 3x3 mean S
+ * (valley; ridge: the differences negated), four pixels per step. It is the detectors' hottest loop and
+ * must give the JavaScript's bits: that computes in double and rounds to float32 once, so this promotes
+ * the float32 S values to f64x2 (exact), subtracts, takes min and max in double (NaN and -0 as Math.min /
+ * Math.max) and demotes once. The last (width - 4) % 4 pixels of the interior are done in JavaScript.
+ */
+import {
+  type LineResponseKernel,
+  type LineResponseKernels,
+  R_RING,
+  S_RING,
+} from '../../compute/detect/earthworks/line.response.js';
+import { Code, emitModule, I32, Lanes, Simd, V128, type FunctionDef } from './wasm.emit.js';
+
+/**
+ * response(c, up, dn, out, quads): byte addresses of column 0 of S rows y, y-2, y+2 and of the output row;
+ * writes out[x] for x = 2 .. 2 + 4·quads - 1.
+ */
+export function responseFunction(sign: 1 | -1): FunctionDef {
+  const [pC, pUp, pDn, pOut, pQ] = [0, 1, 2, 3, 4];
+  const c = new Code(5);
+  const lT = c.local(I32); // byte offset of x - 2 for the quad's first pixel
+  const lEnd = c.local(I32);
+  // float32 quads: centre; left, right (row y); up, down; up-left, down-right; up-right, down-left
+  const [C, L, R, U, D, UL, DR, UR, DL] = c.locals(V128, 9) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const cc = c.local(V128); // the centre of two pixels in double
+  const half = [c.local(V128), c.local(V128)]; // the result of pixels 0, 1 and 2, 3 in double
+  c.get(pQ).i32Const(16).i32Mul().set(lEnd);
+  c.i32Const(0).set(lT);
+  c.block().loop();
+  c.get(lT).get(lEnd).i32GeU().brIf(1);
+  // x - 2 at offset 0, x at 8, x + 2 at 16 bytes from the row's address + lT
+  const load = (row: number, off: number, dst: number): void => {
+    c.get(row).get(lT).i32Add().simdMem(Simd.load, 2, off).set(dst);
+  };
+  load(pC, 8, C);
+  load(pC, 0, L);
+  load(pC, 16, R);
+  load(pUp, 8, U);
+  load(pDn, 8, D);
+  load(pUp, 0, UL);
+  load(pDn, 16, DR);
+  load(pUp, 16, UR);
+  load(pDn, 0, DL);
+  for (let h = 0; h < 2; h++) {
+    const promote = (v: number): void => {
+      c.get(v);
+      if (h === 1) c.get(v).shuffle(Lanes.highHalf); // lanes 2, 3 as the low half
+      c.simd(Simd.f64x2PromoteLowF32x4);
+    };
+    promote(C);
+    c.set(cc);
+    // sign·(side - centre): the ridge's negated, as -1 · (side - centre) is (a zero difference gives -0)
+    const diff = (side: number): void => {
+      promote(side);
+      c.get(cc).simd(Simd.f64x2Sub);
+      if (sign === -1) c.simd(Simd.f64x2Neg);
+    };
+    const dir = (a: number, b: number): void => {
+      diff(a);
+      diff(b);
+      c.simd(Simd.f64x2Min);
+    };
+    dir(L, R);
+    dir(U, D);
+    c.simd(Simd.f64x2Max);
+    dir(UL, DR);
+    c.simd(Simd.f64x2Max);
+    dir(UR, DL);
+    c.simd(Simd.f64x2Max);
+    c.set(half[h]!);
+  }
+  // pixels 0, 1 in lanes 0, 1 and 2, 3 in lanes 2, 3, stored at x
+  c.get(pOut).get(lT).i32Add();
+  c.get(half[0]!).simd(Simd.f32x4DemoteF64x2Zero);
+  c.get(half[1]!).simd(Simd.f32x4DemoteF64x2Zero);
+  c.shuffle(Lanes.lowHalves);
+  c.simdMem(Simd.store, 2, 8);
+  c.get(lT).i32Const(16).i32Add().set(lT);
+  c.br(0).end().end();
+  return { name: 'response', params: 5, body: c };
+}
+
+/** The response kernels (compute's LineResponseKernels) in WebAssembly SIMD; one memory per detector. */
+export const wasmLineResponseKernels: LineResponseKernels = (width, sign) => kernel(width, sign);
+
+function kernel(width: number, sign: 1 | -1): LineResponseKernel {
+  const module = new WebAssembly.Module(emitModule([responseFunction(sign)]));
+  const bytes = (S_RING + R_RING) * width * 4;
+  const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const response = instance.exports['response'] as (c: number, up: number, dn: number, o: number, q: number) => void;
+  const s = new Float32Array(memory.buffer, 0, S_RING * width);
+  const r = new Float32Array(memory.buffer, S_RING * width * 4, R_RING * width);
+  const rBase = S_RING * width * 4;
+  const quads = Math.max(0, (width - 4) >> 2);
+  const tail = 2 + 4 * quads;
+  return {
+    s,
+    r,
+    interior(c, up, dn, o) {
+      if (quads > 0) response(c * 4, up * 4, dn * 4, rBase + o * 4, quads);
+      // the last pixels as line.response.ts's loop does them
+      for (let x = tail; x < width - 2; x++) {
+        const v = s[c + x]!;
+        const h = Math.min(sign * (s[c + x - 2]! - v), sign * (s[c + x + 2]! - v));
+        const vt = Math.min(sign * (s[up + x]! - v), sign * (s[dn + x]! - v));
+        const d1 = Math.min(sign * (s[up + x - 2]! - v), sign * (s[dn + x + 2]! - v));
+        const d2 = Math.min(sign * (s[up + x + 2]! - v), sign * (s[dn + x - 2]! - v));
+        r[o + x] = Math.max(h, vt, d1, d2);
+      }
+    },
+  };
+}
