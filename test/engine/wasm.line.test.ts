@@ -1,7 +1,7 @@
 /**
  * The earthworks' line response in WebAssembly SIMD (engine/cpu/wasm.line.ts) against its definition
- * (docs/earthworks.md: max over four directions of min(side - centre) on the 3x3 mean, in double, rounded
- * to float32 once), written out here per pixel; then the whole detector with and without the kernel on the
+ * (docs/earthworks.md: the 3x3 mean, and the max over four directions of min(side - centre) on it, each in
+ * double and rounded to float32 once), written out here per pixel; then the whole detector with and without the kernel on the
  * make_scene fixtures: the same line points, bit for bit, and the same candidates.
  */
 import { describe, expect, test } from '@jest/globals';
@@ -70,6 +70,32 @@ describe('line response kernel (WebAssembly SIMD)', () => {
       expect(compared).toBeGreaterThan(3000);
     });
   }
+
+  test('the 3x3 mean row equals the definition (double sums, one rounding; borders replicated), widths 1..13, 1031', () => {
+    let compared = 0;
+    for (const width of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 1031]) {
+      const k = wasmLineResponseKernels(width, 1);
+      expect(k.raw).toHaveLength(3 * width);
+      const rows = awkwardRows(width, width * 13 + 5).subarray(0, 3 * width);
+      k.raw.set(rows);
+      k.s.fill(12345);
+      k.mean(3 * width);
+      const col = (x: number): number => {
+        const c = Math.min(Math.max(x, 0), width - 1);
+        return rows[c]! + rows[width + c]! + rows[2 * width + c]!;
+      };
+      for (let x = 0; x < width; x++) {
+        const want = Math.fround((col(x - 1) + col(x) + col(x + 1)) / 9);
+        const got = k.s[3 * width + x]!;
+        if (bits(got) !== bits(want)) throw new Error(`width ${width}, x ${x}: ${got} ≠ ${want}`);
+        compared++;
+      }
+      // the other S rows untouched
+      expect(k.s[2 * width]).toBe(12345);
+      expect(k.s[4 * width]).toBe(12345);
+    }
+    expect(compared).toBeGreaterThan(1100);
+  });
 
   test('the stream with the kernel keeps the same line points as in JavaScript, bit for bit', () => {
     const s = loadScene(10);

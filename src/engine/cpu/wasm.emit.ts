@@ -118,6 +118,7 @@ export const Simd = {
   f64x2Add: 0xf0,
   f64x2Sub: 0xf1,
   f64x2Mul: 0xf2,
+  f64x2Div: 0xf3,
   f64x2Min: 0xf4,
   f64x2Max: 0xf5,
 } as const;

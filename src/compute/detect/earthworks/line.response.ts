@@ -25,14 +25,17 @@ export const S_RING = 8;
 export const R_RING = 4;
 
 /**
- * The response row's interior in another engine (engine/cpu/wasm.line.ts: WebAssembly SIMD, the same
- * double-precision formula, so the same bits): the kernel holds the S and response rings, and
- * `interior(c, up, dn, o)` writes r[o + x] for x in [2, width - 2) from the S rows starting at c (row y),
- * up (y - 2) and dn (y + 2); element offsets into s and r.
+ * The hot loops in another engine (engine/cpu/wasm.line.ts: WebAssembly SIMD, the same double-precision
+ * formulas, so the same bits). The kernel holds the S and response rings and three raw rows:
+ * - `mean(o)`: S row at s[o..] from the raw rows (above, the row, below: `raw`, 3 · width), as meanRow;
+ * - `interior(c, up, dn, o)`: r[o + x] for x in [2, width - 2) from the S rows starting at c (row y),
+ *   up (y - 2) and dn (y + 2); element offsets into s and r.
  */
 export interface LineResponseKernel {
   readonly s: Float32Array;
   readonly r: Float32Array;
+  readonly raw: Float32Array;
+  mean(o: number): void;
   interior(c: number, up: number, dn: number, o: number): void;
 }
 
@@ -195,6 +198,14 @@ export class LineResponseStream {
     const p = at(y - 1);
     const c = at(y);
     const n = at(y + 1);
+    if (this.kernel) {
+      const raw = this.kernel.raw;
+      raw.set(B.subarray(p, p + w), 0);
+      raw.set(B.subarray(c, c + w), w);
+      raw.set(B.subarray(n, n + w), 2 * w);
+      this.kernel.mean(this.sAt(y));
+      return;
+    }
     const col = this.colSum;
     for (let x = 0; x < w; x++) col[x] = B[p + x]! + B[c + x]! + B[n + x]!;
     const out = this.sRing;
