@@ -114,8 +114,13 @@ export const Simd = {
   f32x4Sub: 0xe5,
   f32x4Mul: 0xe6,
   f32x4Div: 0xe7,
+  f64x2Neg: 0xed,
   f64x2Add: 0xf0,
+  f64x2Sub: 0xf1,
   f64x2Mul: 0xf2,
+  f64x2Div: 0xf3,
+  f64x2Min: 0xf4,
+  f64x2Max: 0xf5,
 } as const;
 
 /** Lane patterns of i8x16.shuffle (byte i of the result = byte lanes[i] of a ‖ b). */

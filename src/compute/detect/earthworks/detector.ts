@@ -6,14 +6,21 @@
  */
 import { findRings } from './rings.js';
 import { linkPoints } from './groups.js';
-import { LINE_HALO, LineResponseStream } from './line.response.js';
+import { LINE_HALO, LineResponseStream, type LineResponseKernels } from './line.response.js';
 import { type EarthworkParams, type EarthworkParamsInput, earthworkParams } from './settings.js';
 import { findCauseway, findEnclosure } from './shapes.js';
 import type { EarthworkCandidate, EarthworkDetector } from './types.js';
 
-export function createEarthworkDetector(input: EarthworkParamsInput = {}): EarthworkDetector {
+/**
+ * `kernels`: the line response's inner loop in another engine (the scan passes engine/cpu/wasm.line.ts's
+ * WebAssembly SIMD, same bits); without it, JavaScript.
+ */
+export function createEarthworkDetector(
+  input: EarthworkParamsInput = {},
+  kernels?: LineResponseKernels,
+): EarthworkDetector {
   const p = earthworkParams(input);
-  const stream = new LineResponseStream(p);
+  const stream = new LineResponseStream(p, kernels);
   let width = 0;
   let rows = 0;
   return {

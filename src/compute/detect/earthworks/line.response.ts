@@ -9,29 +9,64 @@
  *
  * Rows needed: response of row y reads S of rows y±2 (and the suppression response rows y±1), S reads raw
  * rows ±1: a halo of 4 rows; the image border is replicated.
+ *
+ * Cost: this is most of the detectors' time (docs/performance.md, "Earthwork detectors"), so the rows roll
+ * through two small rings (8 rows of S, 4 of the response: each row computed once and read while it is in
+ * the cache) and every buffer is kept from strip to strip. The arithmetic is that of the plain formulas
+ * (double sums in the same order, rounded to float32 once), so the points do not depend on the strip size.
  */
 import { LinePoints } from './points.js';
 import type { EarthworkParams } from './settings.js';
 
 export const LINE_HALO = 4;
 
+/** Rows of S and of the response held while row y is examined: S y-4..y+3, response y-1..y+2 (powers of 2). */
+export const S_RING = 8;
+export const R_RING = 4;
+
+/**
+ * The hot loops in another engine (engine/cpu/wasm.line.ts: WebAssembly SIMD, the same double-precision
+ * formulas, so the same bits). The kernel holds the S and response rings and three raw rows:
+ * - `mean(o)`: S row at s[o..] from the raw rows (above, the row, below: `raw`, 3 · width), as meanRow;
+ * - `interior(c, up, dn, o)`: r[o + x] for x in [2, width - 2) from the S rows starting at c (row y),
+ *   up (y - 2) and dn (y + 2); element offsets into s and r.
+ */
+export interface LineResponseKernel {
+  readonly s: Float32Array;
+  readonly r: Float32Array;
+  readonly raw: Float32Array;
+  mean(o: number): void;
+  interior(c: number, up: number, dn: number, o: number): void;
+}
+
+/** Makes the kernel of rows `width` wide, for valleys (sign 1) or ridges (-1). */
+export type LineResponseKernels = (width: number, sign: 1 | -1) => LineResponseKernel;
+
 export class LineResponseStream {
   readonly points = new LinePoints();
   private width = 0;
-  /** raw rows bufY0 .. bufY0 + bufRows - 1 */
+  /** raw rows bufY0 .. bufY0 + bufRows - 1, from the start of `buf` (its capacity kept between strips) */
   private buf = new Float32Array(0);
   private bufY0 = 0;
   private bufRows = 0;
   /** first row whose points are not yet extracted */
   private next = 0;
-  private readonly sign: number;
+  private readonly sign: 1 | -1;
+  private kernel: LineResponseKernel | undefined;
+  /** S rows by (virtual row & 7), response rows by (row & 3); a column sum of the raw rows (double) */
+  private sRing: Float32Array<ArrayBufferLike> = new Float32Array(0);
+  private rRing: Float32Array<ArrayBufferLike> = new Float32Array(0);
+  private colSum = new Float64Array(0);
 
   private readonly lineMin: number;
   private readonly lineMax: number;
   private readonly depthMax: number;
   private readonly flankMin: number;
 
-  constructor(p: Pick<EarthworkParams, 'polarity' | 'line_min' | 'line_max' | 'depth_max' | 'flank_min'>) {
+  constructor(
+    p: Pick<EarthworkParams, 'polarity' | 'line_min' | 'line_max' | 'depth_max' | 'flank_min'>,
+    private readonly kernels?: LineResponseKernels,
+  ) {
     this.sign = p.polarity === 'valley' ? 1 : -1;
     this.lineMin = p.line_min;
     this.lineMax = p.line_max;
@@ -40,17 +75,21 @@ export class LineResponseStream {
   }
 
   push(rows: Float32Array, y0: number, height: number, width: number): void {
-    if (this.bufRows === 0 && this.next === 0) this.width = width;
+    if (this.bufRows === 0 && this.next === 0) this.setWidth(width);
     if (width !== this.width) throw new Error(`earthworks: strip width ${width} differs from ${this.width}`);
     if (y0 !== this.bufY0 + this.bufRows)
       throw new Error(`earthworks: strip at row ${y0}, expected row ${this.bufY0 + this.bufRows}`);
-    // keep the halo behind `next`, append the strip
+    // keep the halo behind `next` at the start of the buffer, append the strip
     const keepFrom = Math.max(this.bufY0, this.next - LINE_HALO);
     const kept = this.bufY0 + this.bufRows - keepFrom;
-    const nb = new Float32Array((kept + height) * width);
-    nb.set(this.buf.subarray((keepFrom - this.bufY0) * width, (keepFrom - this.bufY0 + kept) * width));
-    nb.set(rows.subarray(0, height * width), kept * width);
-    this.buf = nb;
+    const need = (kept + height) * width;
+    const from = (keepFrom - this.bufY0) * width;
+    if (need > this.buf.length) {
+      const nb = new Float32Array(need);
+      nb.set(this.buf.subarray(from, from + kept * width));
+      this.buf = nb;
+    } else if (from > 0) this.buf.copyWithin(0, from, from + kept * width);
+    this.buf.set(rows.subarray(0, height * width), kept * width);
     this.bufY0 = keepFrom;
     this.bufRows = kept + height;
     const last = this.bufY0 + this.bufRows - 1;
@@ -65,29 +104,44 @@ export class LineResponseStream {
     return this.points;
   }
 
+  private setWidth(width: number): void {
+    this.width = width;
+    this.kernel = this.kernels?.(width, this.sign);
+    this.sRing = this.kernel?.s ?? new Float32Array(S_RING * width);
+    this.rRing = this.kernel?.r ?? new Float32Array(R_RING * width);
+    this.colSum = new Float64Array(width);
+  }
+
+  /** Offset of virtual S row y (rows outside the raster are means of clamped raw rows) in its ring. */
+  private sAt(y: number): number {
+    return (y & (S_RING - 1)) * this.width;
+  }
+
   /** Points of rows a..b; `last` = last row of the raster known so far (rows beyond it replicate it). */
   private extract(a: number, b: number, last: number): void {
     const w = this.width;
-    // S for rows a-3 .. b+3 (response rows a-1 .. b+1 for the suppression)
-    const s0 = a - 3;
-    const sRows = b - a + 7;
-    const S = new Float32Array(sRows * w);
-    for (let k = 0; k < sRows; k++) this.meanRow(s0 + k, last, S.subarray(k * w, (k + 1) * w));
-    const r0 = a - 1;
-    const rRows = b - a + 3;
-    const R = new Float32Array(rRows * w);
-    for (let k = 0; k < rRows; k++) this.responseRow(S, s0, r0 + k, R.subarray(k * w, (k + 1) * w));
-    const sRow = (y: number) => (Math.min(Math.max(y, 0), last) - s0) * w;
+    // S rows a-3 .. a+2 and response rows a-1, a before the first row; then, per row y, S y+3 and response y+1
+    for (let k = a - 3; k <= a + 2; k++) this.meanRow(k, last);
+    this.responseRow(a - 1);
+    this.responseRow(a);
+    const R = this.rRing;
+    const S = this.sRing;
+    const sg = this.sign;
+    const lineMin = this.lineMin;
+    const lineMax = this.lineMax;
     for (let y = a; y <= b; y++) {
-      const rc = (y - r0) * w;
-      const rp = (y - 1 - r0) * w;
-      const rn = (y + 1 - r0) * w;
-      const sc = sRow(y);
-      const sp = sRow(y - 2);
-      const sn = sRow(y + 2);
+      this.meanRow(y + 3, last);
+      this.responseRow(y + 1);
+      const rc = (y & (R_RING - 1)) * w;
+      const rp = ((y - 1) & (R_RING - 1)) * w;
+      const rn = ((y + 1) & (R_RING - 1)) * w;
+      // the Hessian reads S of the raster's own rows (clamped at its top and bottom)
+      const sc = this.sAt(y); // y ≤ b ≤ last
+      const sp = this.sAt(Math.min(Math.max(y - 2, 0), last));
+      const sn = this.sAt(Math.min(Math.max(y + 2, 0), last));
       for (let x = 0; x < w; x++) {
         const v = R[rc + x]!;
-        if (!(v >= this.lineMin && v <= this.lineMax)) continue;
+        if (!(v >= lineMin && v <= lineMax)) continue;
         // Hessian with 2-px steps: the 3x3 mean spreads a 1-px line over 3 px, flat at ±1
         const xl = x >= 2 ? x - 2 : 0;
         const xr = x + 2 < w ? x + 2 : w - 1;
@@ -96,7 +150,6 @@ export class LineResponseStream {
         const hyy = S[sp + x]! - 2 * c + S[sn + x]!;
         const hxy = (S[sn + xr]! - S[sn + xl]! - S[sp + xr]! + S[sp + xl]!) / 4;
         // direction of largest curvature of sign·S (the valley's across-direction)
-        const sg = this.sign;
         let theta = 0.5 * Math.atan2(2 * sg * hxy, sg * (hxx - hyy));
         if (theta < 0) theta += Math.PI;
         // neighbours across the line (the normal rounded to the 8-neighbourhood)
@@ -133,45 +186,80 @@ export class LineResponseStream {
     return this.sign * best;
   }
 
-  /** 3x3 mean of raw row y (rows and columns clamped to the raster); NaN where any of the 9 is NaN. */
-  private meanRow(y: number, last: number, out: Float32Array): void {
+  /**
+   * S row y (virtual: raw rows and columns clamped to the raster) into its ring slot: the 3x3 mean as
+   * ((col(x-1) + col(x)) + col(x+1)) / 9 of the column sums (row y-1 + row y) + row y+1, in double, rounded
+   * to float32 once; NaN where any of the 9 is NaN.
+   */
+  private meanRow(y: number, last: number): void {
     const w = this.width;
-    const row = (yy: number) => (Math.min(Math.max(yy, 0), last) - this.bufY0) * w;
-    const p = row(y - 1);
-    const c = row(y);
-    const n = row(y + 1);
     const B = this.buf;
-    let prev = B[p]! + B[c]! + B[n]!; // column -1 replicates column 0
-    let cur = prev;
-    for (let x = 0; x < w; x++) {
-      const xn = x + 1 < w ? x + 1 : w - 1;
-      const next = B[p + xn]! + B[c + xn]! + B[n + xn]!;
-      out[x] = (prev + cur + next) / 9;
-      prev = cur;
-      cur = next;
+    const at = (yy: number): number => (Math.min(Math.max(yy, 0), last) - this.bufY0) * w;
+    const p = at(y - 1);
+    const c = at(y);
+    const n = at(y + 1);
+    if (this.kernel) {
+      const raw = this.kernel.raw;
+      raw.set(B.subarray(p, p + w), 0);
+      raw.set(B.subarray(c, c + w), w);
+      raw.set(B.subarray(n, n + w), 2 * w);
+      this.kernel.mean(this.sAt(y));
+      return;
+    }
+    const col = this.colSum;
+    for (let x = 0; x < w; x++) col[x] = B[p + x]! + B[c + x]! + B[n + x]!;
+    const out = this.sRing;
+    const o = this.sAt(y);
+    if (w === 1) {
+      out[o] = (col[0]! + col[0]! + col[0]!) / 9;
+      return;
+    }
+    out[o] = (col[0]! + col[0]! + col[1]!) / 9; // column -1 replicates column 0
+    for (let x = 1; x < w - 1; x++) out[o + x] = (col[x - 1]! + col[x]! + col[x + 1]!) / 9;
+    out[o + w - 1] = (col[w - 2]! + col[w - 1]! + col[w - 1]!) / 9;
+  }
+
+  /** Response of (virtual) row y into its ring slot, from S rows y-2..y+2; columns clamped. */
+  private responseRow(y: number): void {
+    const w = this.width;
+    const S = this.sRing;
+    const out = this.rRing;
+    const o = (y & (R_RING - 1)) * w;
+    const c = this.sAt(y);
+    const up = this.sAt(y - 2);
+    const dn = this.sAt(y + 2);
+    const sg = this.sign;
+    const lo = Math.min(2, w);
+    const hi = Math.max(lo, w - 2);
+    for (let x = 0; x < lo; x++)
+      out[o + x] = this.responseAt(c, up, dn, x, x >= 2 ? x - 2 : 0, x + 2 < w ? x + 2 : w - 1);
+    for (let x = hi; x < w; x++)
+      out[o + x] = this.responseAt(c, up, dn, x, x >= 2 ? x - 2 : 0, x + 2 < w ? x + 2 : w - 1);
+    if (this.kernel) {
+      this.kernel.interior(c, up, dn, o);
+      return;
+    }
+    // the interior, without the column clamps
+    for (let x = lo; x < hi; x++) {
+      const v = S[c + x]!;
+      // min of the two sides minus the centre, per direction (horizontal, vertical, two diagonals)
+      const h = Math.min(sg * (S[c + x - 2]! - v), sg * (S[c + x + 2]! - v));
+      const vt = Math.min(sg * (S[up + x]! - v), sg * (S[dn + x]! - v));
+      const d1 = Math.min(sg * (S[up + x - 2]! - v), sg * (S[dn + x + 2]! - v));
+      const d2 = Math.min(sg * (S[up + x + 2]! - v), sg * (S[dn + x - 2]! - v));
+      // Math.max/min propagate NaN: no data near the pixel → no response
+      out[o + x] = Math.max(h, vt, d1, d2);
     }
   }
 
-  /** Response of row y from the S block (rows s0..), rows and columns clamped to the block. */
-  private responseRow(S: Float32Array, s0: number, y: number, out: Float32Array): void {
-    const w = this.width;
-    const sRows = S.length / w;
-    const at = (yy: number) => Math.min(Math.max(yy - s0, 0), sRows - 1) * w;
-    const c = at(y);
-    const up = at(y - 2);
-    const dn = at(y + 2);
+  private responseAt(c: number, up: number, dn: number, x: number, xl: number, xr: number): number {
+    const S = this.sRing;
     const sg = this.sign;
-    for (let x = 0; x < w; x++) {
-      const v = S[c + x]!;
-      const xl = x >= 2 ? x - 2 : 0;
-      const xr = x + 2 < w ? x + 2 : w - 1;
-      // min of the two sides minus the centre, per direction (horizontal, vertical, two diagonals)
-      const h = Math.min(sg * (S[c + xl]! - v), sg * (S[c + xr]! - v));
-      const vt = Math.min(sg * (S[up + x]! - v), sg * (S[dn + x]! - v));
-      const d1 = Math.min(sg * (S[up + xl]! - v), sg * (S[dn + xr]! - v));
-      const d2 = Math.min(sg * (S[up + xr]! - v), sg * (S[dn + xl]! - v));
-      // Math.max/min propagate NaN: no data near the pixel → no response
-      out[x] = Math.max(h, vt, d1, d2);
-    }
+    const v = S[c + x]!;
+    const h = Math.min(sg * (S[c + xl]! - v), sg * (S[c + xr]! - v));
+    const vt = Math.min(sg * (S[up + x]! - v), sg * (S[dn + x]! - v));
+    const d1 = Math.min(sg * (S[up + xl]! - v), sg * (S[dn + xr]! - v));
+    const d2 = Math.min(sg * (S[up + xr]! - v), sg * (S[dn + xl]! - v));
+    return Math.max(h, vt, d1, d2);
   }
 }

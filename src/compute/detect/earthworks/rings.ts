@@ -23,22 +23,52 @@ export function findRings(pts: LinePoints, width: number, height: number, p: Ear
   const found: EarthworkCandidate[] = [];
   const rows = BAND + 4;
   const acc = new Int32Array(rows * width);
+  // the columns each accumulator row has votes in (lo > hi: none): line points are a few per mille of the
+  // pixels, so the peak search and the clearing visit those spans, not the whole band
+  const lo = new Int32Array(rows).fill(width);
+  const hi = new Int32Array(rows).fill(-1);
+  // each point's normal, once (a point votes in the two or three bands its radii reach)
+  const cos = new Float64Array(pts.count);
+  const sin = new Float64Array(pts.count);
+  for (let i = 0; i < pts.count; i++) {
+    cos[i] = Math.cos(pts.normal[i]!);
+    sin[i] = Math.sin(pts.normal[i]!);
+  }
   for (let b0 = 0; b0 < height; b0 += BAND) {
     const b1 = Math.min(height, b0 + BAND) - 1;
     const a0 = b0 - 2; // accumulator rows a0 .. a0 + rows - 1
-    acc.fill(0);
+    for (let ly = 0; ly < rows; ly++) {
+      if (lo[ly]! <= hi[ly]!) acc.fill(0, ly * width + lo[ly]!, ly * width + hi[ly]! + 1);
+      lo[ly] = width;
+      hi[ly] = -1;
+    }
     const yFrom = Math.max(0, a0 - r1 - 1);
     const yTo = Math.min(height - 1, a0 + rows + r1);
     for (let i = pts.rowStart[yFrom]!; i < pts.rowStart[yTo + 1]!; i++) {
       const x = pts.x[i]!;
       const y = pts.y[i]!;
-      const nx = Math.cos(pts.normal[i]!);
-      const ny = Math.sin(pts.normal[i]!);
+      const nx = cos[i]!;
+      const ny = sin[i]!;
       for (let s = -1; s <= 1; s += 2) {
-        for (let r = r0; r <= r1; r++) {
+        // the radii whose votes can land in the band's rows (y + s·r·ny within a0 - 0.5 .. a0 + rows - 0.5),
+        // a pixel wider either way; the test below stays the exact one
+        let ra = r0;
+        let rb = r1;
+        const t = s * ny;
+        if (Math.abs(t) > 1e-6) {
+          const u = (a0 - 0.5 - y) / t;
+          const v = (a0 + rows - 0.5 - y) / t;
+          ra = Math.max(r0, Math.floor(Math.min(u, v)) - 1);
+          rb = Math.min(r1, Math.ceil(Math.max(u, v)) + 1);
+        }
+        for (let r = ra; r <= rb; r++) {
           const cy = Math.round(y + s * r * ny) - a0;
           const cx = Math.round(x + s * r * nx);
-          if (cy >= 0 && cy < rows && cx >= 0 && cx < width) acc[cy * width + cx]!++;
+          if (cy >= 0 && cy < rows && cx >= 0 && cx < width) {
+            acc[cy * width + cx]!++;
+            if (cx < lo[cy]!) lo[cy] = cx;
+            if (cx > hi[cy]!) hi[cy] = cx;
+          }
         }
       }
     }
@@ -57,7 +87,7 @@ export function findRings(pts: LinePoints, width: number, height: number, p: Ear
     const floor = p.ring.votes_min * 2 * Math.PI * rmin;
     for (let y = b0; y <= b1; y++) {
       const ly = y - a0;
-      for (let x = 0; x < width; x++) {
+      for (let x = lo[ly]!, xEnd = hi[ly]!; x <= xEnd; x++) {
         if (acc[ly * width + x]! === 0) continue;
         const v = sum3(x, ly);
         if (v < floor) continue;

@@ -15,6 +15,8 @@ import {
 } from '../../../compute/detect/earthworks/spec.js';
 import type { EarthworkCandidate, EarthworkDetector } from '../../../compute/detect/earthworks/types.js';
 import { roundTo } from '../../../core/numbers.js';
+import { useSimd } from '../../../engine/cpu/wasm.kernels.js';
+import { wasmLineResponseKernels } from '../../../engine/cpu/wasm.line.js';
 import type {
   CandidateGeometry,
   DetectionSite,
@@ -32,12 +34,18 @@ export const earthworksSceneKind: SceneDetectorKind<EarthworksSpec> = {
   start: async (site, detectors) => new EarthworksDetector(site, detectors),
 };
 
-/** The detector of a spec at the scene's pixel size (the grid's, in metres). */
-function createDetector(spec: EarthworksSpec, pixelM: number): EarthworkDetector {
+/**
+ * The detector of a spec at the scene's pixel size (the grid's, in metres); its line response in
+ * WebAssembly SIMD unless --no-simd (or no SIMD here): same bits, a third of the time.
+ */
+function createDetector(spec: EarthworksSpec, pixelM: number, simd: boolean): EarthworkDetector {
   const settings = earthworkSettings(spec);
   return spec.mode === 'original'
     ? createOriginalEarthworkDetector({ ...(settings as OriginalEarthworkSettings), pixel_m: pixelM })
-    : createEarthworkDetector({ ...(settings as EarthworkSettings), pixel_m: pixelM });
+    : createEarthworkDetector(
+        { ...(settings as EarthworkSettings), pixel_m: pixelM },
+        simd ? wasmLineResponseKernels : undefined,
+      );
 }
 
 class EarthworksDetector implements SceneDetector {
@@ -49,20 +57,25 @@ class EarthworksDetector implements SceneDetector {
     detectors: readonly Named[],
   ) {
     const pixelM = Math.abs(site.plan.outGrid.transform[1]);
+    const simd = useSimd(site.ctx.simd);
     this.runs = detectors.map((d) => ({
       name: d.name,
       index: d.spec.index,
-      detector: createDetector(d.spec, pixelM),
+      detector: createDetector(d.spec, pixelM, simd),
     }));
   }
 
   async add(strip: DetectionStrip): Promise<void> {
     const width = this.site.plan.window.width;
+    // the line response runs here, on the main thread, as the strips pass: timed in the same stage as the
+    // shapes at the end, so that report.json's `earthworks` is the detectors' whole cost (docs/performance.md)
+    const t0 = performance.now();
     for (const r of this.runs) {
       const values = strip.values.get(r.index);
       if (!values) throw new Error(`earthworks: strip at row ${strip.y0} brought no values of ${r.index}`);
       r.detector.push(values, strip.y0, strip.rows, width);
     }
+    this.site.metrics.add('earthworks', (performance.now() - t0) / 1000);
   }
 
   async finish(): Promise<{ detectors: DetectorResult[]; files: string[] }> {
