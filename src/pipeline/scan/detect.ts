@@ -199,7 +199,7 @@ export class MaskWriters {
 
   /**
    * Writes detector d's tile rows that lie wholly above `finalRows` (queued; see flush): `mask` is the
-   * final mask, `valid` where the detector's index had a value.
+   * final mask, `valid` where the detector's index had a value. Their rows go to the worker as bits.
    */
   advance(d: number, mask: BitMask, valid: BitMask, finalRows: number): void {
     const { tileSize: T, codec, level, pool, key } = this.opts;
@@ -214,8 +214,8 @@ export class MaskWriters {
         type: 'maskRow',
         key,
         sink: writer.sink,
-        mask: mask.toBytes(y0, y0 + rows),
-        tested: valid.toBytes(y0, y0 + rows),
+        mask: mask.data.slice(y0 * mask.stride, (y0 + rows) * mask.stride),
+        tested: valid.data.slice(y0 * valid.stride, (y0 + rows) * valid.stride),
         y0,
         rows,
         width: this.grid.width,

@@ -10,6 +10,7 @@ import { parentPort } from 'node:worker_threads';
 import type { SampleWindow } from '../../core/types.js';
 import type { CpuSceneKernels, CpuSceneSpec, StripBits } from '../../engine/engine.js';
 import { compileCpuScene, countValidPixels } from '../../engine/cpu/strip.js';
+import { classBytes } from '../../compute/morphology.js';
 import { compress, floatPredictor32, type Codec } from '../../io/raster/tiff.codec.js';
 import { BytePool, cutTile, encodeStripTile, encodeTile } from '../../io/raster/tile.encode.js';
 import { writeTileSync, type TileSink } from '../../io/raster/geotiff.writer.js';
@@ -133,9 +134,12 @@ export interface MaskRowTask {
   type: 'maskRow';
   key: string;
   sink: TileSink;
-  /** Rows x width: 1 candidate, 0 not; `tested`: 1 where the detector's index had a value. */
-  mask: Uint8Array;
-  tested: Uint8Array;
+  /**
+   * The rows' bits (compute/morphology.ts BitMask rows: ceil(width / 32) words a row, bit x % 32 of word
+   * x >> 5 is pixel x): 1 candidate, 0 not; `tested`: 1 where the detector's index had a value.
+   */
+  mask: Uint32Array;
+  tested: Uint32Array;
   y0: number;
   rows: number;
   width: number;
@@ -159,8 +163,8 @@ interface SceneState {
 /** Encodes and appends a mask's tile row, then advances its overviews; returns seconds. */
 async function runMaskRow(task: MaskRowTask): Promise<number> {
   const t0 = performance.now();
-  const { sink, mask, tested, y0, rows, width, tileSize: T, codec, level, nodata } = task;
-  for (let i = 0; i < mask.length; i++) if (!mask[i] && !tested[i]) mask[i] = nodata;
+  const { sink, y0, rows, width, tileSize: T, codec, level, nodata } = task;
+  const mask = classBytes(task.mask, task.tested, width, rows, nodata);
   const ty = y0 / T;
   const make = (n: number) => new Uint8Array(n);
   await Promise.all(
