@@ -13,7 +13,7 @@ import { compileCpuScene, countValidPixels } from '../../engine/cpu/strip.js';
 import { classBytes } from '../../compute/morphology.js';
 import { compress, floatPredictor32, type Codec } from '../../io/raster/tiff.codec.js';
 import { BytePool, cutTile, encodeStripTile, encodeTile } from '../../io/raster/tile.encode.js';
-import { writeTileSync, type TileSink } from '../../io/raster/geotiff.writer.js';
+import { writeTileRunSync, writeTileSync, type TileSink } from '../../io/raster/geotiff.writer.js';
 import { paddedTile, Pyramid, type TileView } from '../../io/raster/overview.pyramid.js';
 import { sha256File } from '../../io/output/checksum.js';
 
@@ -167,12 +167,12 @@ async function runMaskRow(task: MaskRowTask): Promise<number> {
   const mask = classBytes(task.mask, task.tested, width, rows, nodata);
   const ty = y0 / T;
   const make = (n: number) => new Uint8Array(n);
-  await Promise.all(
-    Array.from({ length: sink.tilesAcross }, async (_, tx) => {
-      const tile = cutTile(mask, width, rows, tx, T, nodata, make);
-      writeTileSync(sink, tx, ty, await encodeTile(tile, T, 'uint8', codec, level));
-    }),
+  const tiles = await Promise.all(
+    Array.from({ length: sink.tilesAcross }, (_, tx) =>
+      encodeTile(cutTile(mask, width, rows, tx, T, nodata, make), T, 'uint8', codec, level),
+    ),
   );
+  writeTileRunSync(sink, 0, ty, tiles);
   if (sink.pyramid) {
     const masks = sceneOf(task.key).masks;
     let pyramid = masks.get(sink.path);
@@ -279,15 +279,14 @@ async function writeTiles(
     Array.from({ length: count }, (_, i) => {
       const sink = state.setup.sinks[i];
       if (!sink) return undefined; // computed for detection only
-      return Promise.all(
-        Array.from({ length: tilesAcross }, async (_, k) => {
-          const tile = await encode(i, k);
-          const w0 = performance.now();
-          writeTileSync(sink, task.tileX0 + k, task.tileY, tile);
-          write += performance.now() - w0;
-          bytes += tile.byteLength;
-        }),
-      );
+      return (async () => {
+        const tiles = await Promise.all(Array.from({ length: tilesAcross }, (_, k) => encode(i, k)));
+        const w0 = performance.now();
+        // The task's tiles of one index side by side in the data file: the assembly reads them at once.
+        writeTileRunSync(sink, task.tileX0, task.tileY, tiles);
+        write += performance.now() - w0;
+        for (const t of tiles) bytes += t.byteLength;
+      })();
     }),
   );
   return { bytes, write };
