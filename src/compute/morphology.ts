@@ -350,3 +350,32 @@ export function morph(src: BitMask, steps: readonly MorphStep[]): BitMask {
   new MorphChain(src.width, src.height, steps).run(src, 0, src.height, out);
   return out;
 }
+
+/**
+ * A detector mask's bytes from the bit rows of two masks (BitMask rows, `width` bits each): 1 where `mask`
+ * is set, else 0 where `tested` is set, else `nodata`. Whole words of one kind (no candidate with all or
+ * none tested; all candidates) are filled at once.
+ */
+export function classBytes(
+  mask: Uint32Array,
+  tested: Uint32Array,
+  width: number,
+  rows: number,
+  nodata: number,
+): Uint8Array {
+  const stride = (width + 31) >>> 5;
+  const out = new Uint8Array(rows * width);
+  for (let y = 0; y < rows; y++) {
+    for (let j = 0; j < stride; j++) {
+      const m = mask[y * stride + j]!;
+      const v = tested[y * stride + j]!;
+      const o = y * width + (j << 5);
+      const n = Math.min(32, width - (j << 5));
+      if (m === 0 && v === 0xffffffff) continue; // zeros already
+      if (m === 0 && v === 0) out.fill(nodata, o, o + n);
+      else if (m === 0xffffffff) out.fill(1, o, o + n);
+      else for (let b = 0; b < n; b++) out[o + b] = (m >>> b) & 1 ? 1 : (v >>> b) & 1 ? 0 : nodata;
+    }
+  }
+  return out;
+}

@@ -99,6 +99,12 @@ export interface CpuSceneKernels {
   stats(input: StripInput, runs: Int32Array): Float64Array;
   /** Ends a task: its scratch buffers go back to the pool. */
   release(): void;
+  /**
+   * The float predictor of a full `size` x `size` tile read in place from `src` (row r at sample
+   * x0 + r * stride) into `into` (size² x 4 bytes), by the SIMD kernel: overview tiles, between tasks.
+   * False where the engine has no such kernel (the encoder then predicts it itself).
+   */
+  predictTile(src: Float32Array, stride: number, x0: number, size: number, into: Uint8Array): boolean;
 }
 
 /** The device an engine runs on, as the report and `archeo info --engines` show it. */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { labelAll } from '../../src/compute/detect/components.js';
 import {
   BitMask,
+  classBytes,
   explicitElement,
   morph,
   MorphChain,
@@ -133,5 +134,31 @@ describe('against OpenCV', () => {
         expect(g[6]).toBeCloseTo(c.components[i]![6]!, 8);
       });
     }
+  });
+});
+
+describe('mask class bytes from bits', () => {
+  test('1 candidate, 0 tested, nodata untested: whole words and mixed ones, a partial last word', () => {
+    // 70 px rows (two whole words and 6 bits): rows of every kind of word, and a random one.
+    const width = 70;
+    const cand: number[][] = [];
+    const tested: number[][] = [];
+    const px = (f: (x: number) => number) => Array.from({ length: width }, (_, x) => f(x));
+    cand.push(
+      px(() => 0),
+      px(() => 0),
+      px(() => 1),
+      px((x) => ((x * 7) % 5 === 0 ? 1 : 0)),
+    );
+    tested.push(
+      px(() => 1),
+      px(() => 0),
+      px(() => 0),
+      px((x) => ((x * 3) % 4 === 0 ? 1 : 0)),
+    );
+    const m = BitMask.fromBytes(cand.flat(), width, cand.length);
+    const t = BitMask.fromBytes(tested.flat(), width, tested.length);
+    const expected = cand.flat().map((c, i) => (c ? 1 : tested.flat()[i] ? 0 : 255));
+    expect(Array.from(classBytes(m.data, t.data, width, cand.length, 255))).toEqual(expected);
   });
 });

@@ -59,6 +59,20 @@ describe('predictors', () => {
     expect(Array.from(bytes)).toEqual([10, 251, 250, 0, 1, 0]);
     expect(Array.from(decodeSamples(bytes, 'uint8', 3, 2, 2, true))).toEqual(Array.from(src));
   });
+  test('horizontal (2), four bytes at a time (width a multiple of 4): the bytewise differences, and back', () => {
+    // 16 x 5 bytes of every kind of step (wrapping both ways), and a view at an offset (byte by byte).
+    const width = 16;
+    const rows = 5;
+    const src = Uint8Array.from({ length: width * rows }, (_, i) => (i * 2654435761) >>> 24);
+    const expected = Array.from(src, (v, i) => (i % width === 0 ? v : (v - src[i - 1]!) & 0xff));
+    expect(Array.from(horizontalPredictor8(src, width, rows))).toEqual(expected);
+    expect(Array.from(decodeSamples(horizontalPredictor8(src, width, rows), 'uint8', width, rows, 2, true))).toEqual(
+      Array.from(src),
+    );
+    const shifted = new Uint8Array(width * rows + 1);
+    shifted.set(src, 1);
+    expect(Array.from(horizontalPredictor8(shifted.subarray(1), width, rows))).toEqual(expected);
+  });
   test('big-endian uint16 samples are swapped before the predictor is undone', () => {
     const be = Uint8Array.from([0x01, 0x00, 0x00, 0x02]); // 256, then +2
     expect(Array.from(decodeSamples(be, 'uint16', 2, 1, 2, false))).toEqual([256, 258]);

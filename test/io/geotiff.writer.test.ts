@@ -4,6 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { GeoTiffWriter } from '../../src/io/raster/geotiff.writer.js';
 import { encodeTile, cutTile } from '../../src/io/raster/tile.encode.js';
+import { paddedTile } from '../../src/io/raster/overview.pyramid.js';
 import type { Codec } from '../../src/io/raster/tiff.codec.js';
 import type { RasterGrid } from '../../src/core/types.js';
 import { cogCheck, epsgOf, gdal, gdalinfo, gdalTest, pythonGdalTest } from '../helpers/gdal.js';
@@ -114,7 +115,7 @@ describe('GeoTiffWriter', () => {
             await w.writeTile(tx, ty, await encodeTile(tile, size, type, 'zstd', 1));
           }
           await w.pyramid!.advance(strip, ty * size, rows, async (level, x, y, t) =>
-            w.writeTile(x, y, await encodeTile(t, size, type, 'zstd', 1), level),
+            w.writeTile(x, y, await encodeTile(paddedTile(t, size, fill), size, type, 'zstd', 1), level),
           );
         }
         await w.finish();
@@ -132,6 +133,80 @@ describe('GeoTiffWriter', () => {
         expect(Array.from((await readRaster(join(dir, name))).data)).toEqual(Array.from(data));
       }
       expect(readdirSync(dir).sort()).toEqual(['mask.tif', 'values.tif']);
+    },
+  );
+
+  pythonGdalTest(
+    'overviews fed through strip slots by tasks (level 1 averaged by the tasks when even): equal gdaladdo',
+    async () => {
+      // As the scan's workers feed them: each task puts its tile columns into its strip's slot (two strips
+      // in flight), then the strip advances the pyramid. 96 x 64 (even sides: the slots hold level 1, made by
+      // the tasks) and 100 x 69 (odd height: full-resolution slots, fractional windows), 16 px tiles.
+      const dir = tempDir();
+      for (const [width, height] of [
+        [96, 64],
+        [100, 69],
+      ] as const) {
+        for (const [type, method] of [
+          ['float32', 'average'],
+          ['uint8', 'mode'],
+        ] as const) {
+          const size = 16;
+          const n = width * height;
+          const data =
+            type === 'float32'
+              ? Float32Array.from({ length: n }, (_, i) => (i % 37 === 0 ? NaN : Math.sin(i / 10) * 0.7))
+              : Uint8Array.from({ length: n }, (_, i) => (i % 13 === 0 ? 255 : ((i % width) * (i >> 4)) % 3));
+          const name = `${type}_${width}x${height}.tif`;
+          const g = { ...grid, width, height };
+          const w = await GeoTiffWriter.create(join(dir, name), {
+            grid: g,
+            type,
+            tileSize: size,
+            codec: 'zstd',
+            nodata: type === 'float32' ? NaN : 255,
+            overviews: method,
+            overviewSlots: 2,
+          });
+          expect(w.sink.pyramid!.reduced).toBe(height % 2 === 0);
+          const fill = type === 'float32' ? NaN : 255;
+          for (let ty = 0; ty < w.tilesDown; ty++) {
+            const rows = Math.min(size, height - ty * size);
+            // Tasks of two tile columns, each with its own packed rows, put in reverse order.
+            for (let c = Math.floor((w.tilesAcross - 1) / 2) * 2; c >= 0; c -= 2) {
+              const cols = Math.min(2 * size, width - c * size);
+              const task = type === 'float32' ? new Float32Array(rows * cols) : new Uint8Array(rows * cols);
+              for (let y = 0; y < rows; y++) {
+                const at = (ty * size + y) * width + c * size;
+                task.set(data.subarray(at, at + cols) as never, y * cols);
+              }
+              w.pyramid!.put(ty, task, rows, cols, c * size);
+            }
+            const strip = data.subarray(ty * size * width, (ty * size + rows) * width);
+            for (let tx = 0; tx < w.tilesAcross; tx++) {
+              const make = (k: number) => (type === 'float32' ? new Float32Array(k) : new Uint8Array(k)) as never;
+              const tile = cutTile(strip, width, rows, tx, size, fill, make);
+              await w.writeTile(tx, ty, await encodeTile(tile, size, type, 'zstd', 1));
+            }
+            await w.pyramid!.advanceSlot(ty, ty * size, rows, async (level, x, y, t) =>
+              w.writeTile(x, y, await encodeTile(paddedTile(t, size, fill), size, type, 'zstd', 1), level),
+            );
+          }
+          await w.finish();
+          const check = cogCheck(join(dir, name), method);
+          expect({ name, errors: check.errors, warnings: check.warnings }).toEqual({ name, errors: [], warnings: [] });
+          expect(check.overviews).toBe(w.sizes.length - 1);
+          for (const level of check.levels) {
+            expect(level.shape).toEqual(level.gdal_shape);
+            if (type === 'float32') {
+              expect(level.nan_mismatch).toBe(0);
+              expect(level.valid).toBeGreaterThan(0);
+              expect(level.max_ulps_source).toBeLessThanOrEqual(1);
+            } else expect(level.mismatch).toBe(0);
+          }
+          expect(Array.from((await readRaster(join(dir, name))).data)).toEqual(Array.from(data));
+        }
+      }
     },
   );
 

@@ -9,7 +9,7 @@ const result = (values: Float32Array[] | undefined): StripResult => ({
   bytes: 0,
   bits: undefined,
   values,
-  timings: { resample: 0, indices: 0, mask: 0, encode: 0, write: 0 },
+  timings: { resample: 0, indices: 0, mask: 0, encode: 0, write: 0, overview: 0 },
   validPixels: 0,
 });
 

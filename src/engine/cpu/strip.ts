@@ -186,6 +186,22 @@ class CpuScene implements CpuSceneKernels {
     scratch.release();
   }
 
+  predictTile(src: Float32Array, stride: number, x0: number, size: number, into: Uint8Array): boolean {
+    const wk = this.wasm;
+    if (!wk) return false;
+    // Between tasks the arena's task area is free: the tile's rows go in, its predicted bytes come out
+    // (copies cost a fifth of what the JavaScript predictor takes for the same tile).
+    const bytes = size * size * 4;
+    wk.arena.reset(2 * WasmArena.size(bytes));
+    const from = wk.arena.alloc(bytes);
+    const to = wk.arena.alloc(bytes);
+    const tile = wk.arena.f32(from, size * size);
+    for (let y = 0; y < size; y++) tile.set(src.subarray(x0 + y * stride, x0 + y * stride + size), y * size);
+    wk.fpredict(from, to, size, size, size * 4);
+    into.set(wk.arena.u8(to, bytes));
+    return true;
+  }
+
   /** A kernel for one index slot (ring pixels), compiled once per scene. */
   private kernelFor(slot: number): IndexKernel {
     let k = this.single.get(slot);

@@ -16,6 +16,8 @@ const GHOST = `GDAL_STRUCTURAL_METADATA_SIZE=${String(STRUCTURE.length).padStart
 const MAX_CLASSIC = 2 ** 32 - 1;
 /** Output is gathered into buffers of this size before each write. */
 const CHUNK = 4 << 20;
+/** Tiles per vectored read at most (below the system's IOV_MAX, 1024 on Linux). */
+const RUN = 512;
 
 export interface CogLevel {
   /** Where each tile of the level is in the data file, and its byte count (row-major tile order). */
@@ -71,20 +73,37 @@ export async function assembleCog(data: FileHandle, target: string, levels: CogL
     };
     for (let k = levels.length - 1; k >= 0; k--) {
       const { offsets, counts } = levels[k]!;
-      for (let i = 0; i < counts.length; i++) {
-        const n = counts[i]!;
-        if (used + n + 8 > buf.byteLength) {
+      for (let i = 0; i < counts.length; ) {
+        if (used + counts[i]! + 8 > buf.byteLength) {
           await flush();
-          if (n + 8 > buf.byteLength) buf = Buffer.alloc(n + 8);
+          if (counts[i]! + 8 > buf.byteLength) buf = Buffer.alloc(counts[i]! + 8);
         }
-        buf.writeUInt32LE(n, used);
-        const { bytesRead } = await data.read(buf, used + 4, n, offsets[i]!);
-        if (bytesRead !== n) throw new ComputeError(`GeoTiffWriter: tile data of ${name} is short`);
-        // The trailer: the tile's last 4 bytes again (fewer than 4: left-padded with zeros).
-        const tail = Math.min(4, n);
-        buf.fill(0, used + 4 + n, used + 8 + n);
-        buf.copy(buf, used + 8 + n - tail, used + 4 + n - tail, used + 4 + n);
-        used += n + 8;
+        // A run: the next tiles in COG order that lie one after the other in the data file (tiles are
+        // appended as they come, mostly in order) and fit in the buffer. One positioned vectored read
+        // puts each tile where it goes in the buffer, between its leader and its trailer.
+        const parts: Buffer[] = [];
+        const from = offsets[i]!;
+        let end = from;
+        let at = used;
+        let j = i;
+        while (j < counts.length && offsets[j] === end && at + counts[j]! + 8 <= buf.byteLength && parts.length < RUN) {
+          const n = counts[j]!;
+          buf.writeUInt32LE(n, at);
+          parts.push(buf.subarray(at + 4, at + 4 + n));
+          end += n;
+          at += n + 8;
+          j++;
+        }
+        const { bytesRead } = await data.readv(parts, from);
+        if (bytesRead !== end - from) throw new ComputeError(`GeoTiffWriter: tile data of ${name} is short`);
+        for (; i < j; i++) {
+          // The trailer: the tile's last 4 bytes again (fewer than 4: left-padded with zeros).
+          const n = counts[i]!;
+          const tail = Math.min(4, n);
+          buf.fill(0, used + 4 + n, used + 8 + n);
+          buf.copy(buf, used + 8 + n - tail, used + 4 + n - tail, used + 4 + n);
+          used += n + 8;
+        }
       }
     }
     await flush();

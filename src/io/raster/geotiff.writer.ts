@@ -82,21 +82,57 @@ function sinkViews(sink: TileSink): { next: BigInt64Array; offsets: Float64Array
 
 /** Reserves room for `bytes` in the data file and records tile (tx, ty) of `level` there; returns the offset. */
 function reserveTile(sink: TileSink, tx: number, ty: number, bytes: number, level: number): number {
-  const v = sinkViews(sink);
-  const at = Number(Atomics.add(v.next, 0, BigInt(bytes)));
+  const at = reserve(sink, bytes);
+  record(sink, tx, ty, at, bytes, level);
+  return at;
+}
+
+/** Reserves `bytes` at the end of the data file (atomically, from any thread); returns their offset. */
+function reserve(sink: TileSink, bytes: number): number {
+  const at = Number(Atomics.add(sinkViews(sink).next, 0, BigInt(bytes)));
   if (at + bytes > MAX_CLASSIC) throw new ComputeError(`GeoTiffWriter: ${sink.path} would exceed 4 GiB (classic TIFF)`);
+  return at;
+}
+
+/** Records that tile (tx, ty) of `level` is `bytes` long at offset `at` of the data file. */
+function record(sink: TileSink, tx: number, ty: number, at: number, bytes: number, level: number): void {
+  const v = sinkViews(sink);
   const l = sink.levels[level]!;
   const index = l.base + ty * l.across + tx;
   v.offsets[index] = at;
   v.counts[index] = bytes;
-  return at;
+}
+
+function writeAllSync(fd: number, bytes: Uint8Array, at: number): void {
+  let done = 0;
+  while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done, at + done);
 }
 
 /** Appends the encoded bytes of tile (tx, ty) of `level` from any thread (a blocking positioned write). */
 export function writeTileSync(sink: TileSink, tx: number, ty: number, bytes: Uint8Array, level = 0): void {
-  const at = reserveTile(sink, tx, ty, bytes.byteLength, level);
-  let done = 0;
-  while (done < bytes.byteLength) done += writeSync(sink.fd, bytes, done, bytes.byteLength - done, at + done);
+  writeAllSync(sink.fd, bytes, reserveTile(sink, tx, ty, bytes.byteLength, level));
+}
+
+/**
+ * Appends tiles tx0, tx0 + 1, … of tile row `ty` of `level` one after the other in the data file, so that
+ * the assembly reads them in one run (tiles appended one by one from several threads interleave).
+ */
+export function writeTileRunSync(
+  sink: TileSink,
+  tx0: number,
+  ty: number,
+  tiles: readonly Uint8Array[],
+  level = 0,
+): void {
+  let at = reserve(
+    sink,
+    tiles.reduce((n, t) => n + t.byteLength, 0),
+  );
+  tiles.forEach((t, k) => {
+    record(sink, tx0 + k, ty, at, t.byteLength, level);
+    writeAllSync(sink.fd, t, at);
+    at += t.byteLength;
+  });
 }
 
 export class GeoTiffWriter {

@@ -6,8 +6,11 @@
  * as it is complete, after the next level has taken what it needs from it.
  *
  * The state lives in shared memory (`PyramidState`), so the feeding can move between worker threads
- * from one strip to the next: scan workers copy their tasks' rows into a ring of full-resolution strip
- * slots, and one worker at a time, in strip order, advances the pyramid from the finished strip.
+ * from one strip to the next: scan workers put their tasks' rows into a ring of strip slots, and one
+ * worker at a time, in strip order, advances the pyramid from the finished strip. When the raster's
+ * sides are even (the common case) the slots hold level 1, not the full resolution: each task averages
+ * its own 2 x 2 blocks as it puts them (a task's columns and a strip's rows start at even offsets, so no
+ * window crosses two tasks), which spreads level 1 over the workers and makes the slots a quarter size.
  */
 import type { WritableType } from './tile.encode.js';
 import { averageRow, axisWindows, modeRow, type LevelSize, type OverviewMethod, type Window } from './overview.js';
@@ -20,9 +23,14 @@ export interface PyramidState {
   tileSize: number;
   /** Level 0 (full resolution) first. */
   sizes: LevelSize[];
-  /** Full-resolution strip slots (`slots` x tileSize rows x width), filled by workers; null when fed directly. */
+  /**
+   * Strip slots filled by workers (`slots` strips: full-resolution rows, or level-1 rows when `reduced`);
+   * null when fed directly.
+   */
   ring: SharedArrayBuffer | null;
   slots: number;
+  /** The slots hold level 1 (half the rows and columns), averaged by the workers that put them. */
+  reduced: boolean;
   /** Level k ≥ 1: its current block (tileSize rows); index 0 unused. */
   blocks: (SharedArrayBuffer | null)[];
   /** Level k ≥ 0: the two rows before its block. */
@@ -45,6 +53,9 @@ export function createPyramidState(
 ): PyramidState {
   const bytes = type === 'float32' ? 4 : 1;
   const w0 = sizes[0]!.width;
+  // Level 1 of an even raster is exact 2 x 2 blocks, which a task can make from its own rows alone.
+  const reduced = ring && sizes.length > 1 && w0 % 2 === 0 && sizes[0]!.height % 2 === 0 && tileSize % 2 === 0;
+  const slotSamples = reduced ? (tileSize / 2) * sizes[1]!.width : tileSize * w0;
   const counters = new SharedArrayBuffer(sizes.length * 12);
   const c = new Int32Array(counters);
   for (let k = 0; k < sizes.length; k++) c[k * 3 + 2] = -1;
@@ -54,16 +65,44 @@ export function createPyramidState(
     nodata,
     tileSize,
     sizes,
-    ring: ring ? new SharedArrayBuffer(slots * tileSize * w0 * bytes) : null,
+    ring: ring ? new SharedArrayBuffer(slots * slotSamples * bytes) : null,
     slots,
+    reduced,
     blocks: sizes.map((s, k) => (k === 0 ? null : new SharedArrayBuffer(tileSize * s.width * bytes))),
     carries: sizes.map((s) => new SharedArrayBuffer(2 * s.width * bytes)),
     counters,
   };
 }
 
-/** Hands one finished tile of `level` (tileSize² samples, padded with nodata) to the file. */
-export type EmitTile = (level: number, tx: number, ty: number, tile: Samples) => Promise<void>;
+/**
+ * One finished tile where it lies in its level's block: `rows` x `cols` samples from column `x0`, rows
+ * `stride` samples apart (fewer than tileSize at the level's right and bottom edges). Valid until the
+ * emit's promise settles.
+ */
+export interface TileView {
+  samples: Samples;
+  stride: number;
+  x0: number;
+  cols: number;
+  rows: number;
+}
+
+/** Hands one finished tile of `level` to the file. */
+export type EmitTile = (level: number, tx: number, ty: number, tile: TileView) => Promise<void>;
+
+/** The tile of a view as a full tileSize² tile, padded with `fill` past the level's edges. */
+export function paddedTile(v: TileView, tileSize: number, fill: number): Samples {
+  const tile = v.samples instanceof Float32Array ? new Float32Array(tileSize ** 2) : new Uint8Array(tileSize ** 2);
+  if (v.cols < tileSize || v.rows < tileSize) tile.fill(fill);
+  for (let y = 0; y < v.rows; y++) {
+    const at = y * v.stride + v.x0;
+    tile.set(v.samples.subarray(at, at + v.cols), y * tileSize);
+  }
+  return tile;
+}
+
+/** Weights of a 2 x 2 window's rows (unused by the exact-2 kernels, which weigh all four alike). */
+const EQUAL = new Float64Array([1, 1]);
 
 export class Pyramid {
   private readonly counters: Int32Array;
@@ -82,19 +121,69 @@ export class Pyramid {
     return this.state.type === 'float32' ? new Float32Array(buf) : new Uint8Array(buf);
   }
 
-  /** Slot `s` of the full-resolution ring, where workers copy the rows of strip s. */
+  /** Slot `s` of the ring, where workers put the rows of strip s (level-1 rows when reduced). */
   slot(strip: number): Samples {
-    const { ring, slots, tileSize, sizes } = this.state;
-    const n = tileSize * sizes[0]!.width;
+    const { ring, slots, tileSize, sizes, reduced } = this.state;
+    const n = reduced ? (tileSize / 2) * sizes[1]!.width : tileSize * sizes[0]!.width;
     const at = (strip % slots) * n;
     return this.state.type === 'float32' ? new Float32Array(ring!, at * 4, n) : new Uint8Array(ring!, at, n);
   }
 
-  /** Copies a task's rows (`rows` x `cols`, packed) into strip `strip`'s slot at column x0. */
+  /**
+   * Puts a task's full-resolution rows (`rows` x `cols`, packed, from column x0) into strip `strip`'s
+   * slot: copied, or averaged into level 1 when the slots are reduced (rows, cols and x0 even there).
+   */
   put(strip: number, data: Samples, rows: number, cols: number, x0: number): void {
     const slot = this.slot(strip);
-    const w = this.state.sizes[0]!.width;
-    for (let y = 0; y < rows; y++) slot.set(data.subarray(y * cols, y * cols + cols), y * w + x0);
+    if (!this.state.reduced) {
+      const w = this.state.sizes[0]!.width;
+      for (let y = 0; y < rows; y++) slot.set(data.subarray(y * cols, y * cols + cols), y * w + x0);
+      return;
+    }
+    const w1 = this.state.sizes[1]!.width;
+    const half = cols / 2;
+    for (let y = 0; y < rows / 2; y++) {
+      const a = data.subarray(2 * y * cols, (2 * y + 1) * cols);
+      const b = data.subarray((2 * y + 1) * cols, (2 * y + 2) * cols);
+      const out = slot.subarray(y * w1 + x0 / 2, y * w1 + x0 / 2 + half);
+      if (this.state.method === 'average') averageRow([a, b] as Float32Array[], EQUAL, [], out as Float32Array, true);
+      else modeRow([a, b] as Uint8Array[], [], out as Uint8Array, this.state.nodata, true);
+    }
+  }
+
+  /**
+   * The finished strip in slot `strip` (full-resolution rows [y0, y0 + rows)) goes into the pyramid:
+   * level 1 takes the reduced rows as they are, or the full-resolution rows feed it as in `advance`.
+   */
+  async advanceSlot(strip: number, y0: number, rows: number, emit: EmitTile): Promise<void> {
+    if (!this.state.reduced) return this.advance(this.slot(strip), y0, rows, emit);
+    if (this.count(0, 0) !== y0)
+      throw new Error(`overview pyramid: rows from ${y0} arrived when ${this.count(0, 0)} were expected`);
+    this.setCount(0, 0, y0 + rows);
+    await this.arrive(1, this.slot(strip), y0 / 2, rows / 2, emit);
+  }
+
+  /** Level k's rows [y, y + n) arrive made (packed): into its block, finished blocks emitted as in `level`. */
+  private async arrive(k: number, rowsIn: Samples, y: number, n: number, emit: EmitTile): Promise<void> {
+    const { sizes, tileSize: T } = this.state;
+    const { width, height } = sizes[k]!;
+    if (this.count(k, 0) !== y)
+      throw new Error(`overview pyramid: level ${k} rows from ${y} arrived when ${this.count(k, 0)} were expected`);
+    const block = this.view(this.state.blocks[k]!);
+    for (let done = 0; done < n; ) {
+      const start = this.count(k, 1);
+      const at = this.count(k, 0);
+      const take = Math.min(n - done, start + T - at);
+      block.set(rowsIn.subarray(done * width, (done + take) * width), (at - start) * width);
+      done += take;
+      this.setCount(k, 0, at + take);
+      if (at + take - start === T || at + take === height) {
+        if (k + 1 < this.levels) await this.level(k + 1, block, at + take, emit);
+        await this.emitBlock(k, block, at + take - start, emit);
+        this.keepCarry(k, block, at + take);
+        this.setCount(k, 1, at + take);
+      }
+    }
   }
 
   private count(k: number, i: number): number {
@@ -171,18 +260,14 @@ export class Pyramid {
   }
 
   private async emitBlock(k: number, block: Samples, rows: number, emit: EmitTile): Promise<void> {
-    const { sizes, tileSize: T, nodata } = this.state;
+    const { sizes, tileSize: T } = this.state;
     const { width } = sizes[k]!;
     const ty = Math.floor(this.count(k, 1) / T);
     const across = Math.ceil(width / T);
     await Promise.all(
       Array.from({ length: across }, (_, tx) => {
-        const tile = this.state.type === 'float32' ? new Float32Array(T * T) : new Uint8Array(T * T);
         const x0 = tx * T;
-        const w = Math.min(T, width - x0);
-        if (w < T || rows < T) tile.fill(nodata);
-        for (let y = 0; y < rows; y++) tile.set(block.subarray(y * width + x0, y * width + x0 + w), y * T);
-        return emit(k, tx, ty, tile);
+        return emit(k, tx, ty, { samples: block, stride: width, x0, cols: Math.min(T, width - x0), rows });
       }),
     );
   }

@@ -137,6 +137,11 @@ export function modeRow(
       const v1 = a[i + 1]!;
       const v2 = b[i]!;
       const v3 = b[i + 1]!;
+      if (v0 === v1 && v0 === v2 && v0 === v3) {
+        // One value under the window (most of a mask): it is the mode, or nodata when it is nodata.
+        out[x] = v0;
+        continue;
+      }
       let best = nodata;
       let most = 0;
       let n = 0;

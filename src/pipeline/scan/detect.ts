@@ -12,10 +12,11 @@ import type { BitMask } from '../../compute/morphology.js';
 import { roundTo } from '../../core/numbers.js';
 import type { RasterGrid } from '../../core/types.js';
 import { GeoTiffWriter } from '../../io/raster/geotiff.writer.js';
-import { cutTile, encodeTile } from '../../io/raster/tile.encode.js';
 import type { Codec } from '../../io/raster/tiff.codec.js';
+import type { WorkerPool } from '../../engine/cpu/pool.js';
 import type { DetectorRun, DetectorSummary, Measured } from './detect.stream.js';
 import type { DetectorResult, SceneCandidate } from './detectors/detector.js';
+import type { MaskRowTask } from './scan.worker.js';
 
 export interface Candidate {
   detector: string;
@@ -138,25 +139,37 @@ export const MASK_NODATA = 255;
  * masks/<detector>.tif: uint8 after morphology, on the output grid, tiled, compressed, a COG with mode
  * overviews: 1 candidate, 0 tested and no candidate, 255 (the declared nodata) where the detector's index
  * had no value (cloud, SCL-masked, nodata, outside the scene) and morphology left no candidate. Tile rows
- * are written as soon as the detection stream has made their rows final, while the scan goes on.
+ * are handed to a scan worker as soon as the detection stream has made their rows final, while the scan
+ * goes on: the worker encodes the row's tiles and advances the mask's overviews (maskRow task), so the
+ * main thread only unpacks the bits. One chain per mask keeps its rows in order.
  */
 export class MaskWriters {
   private readonly written: number[];
-  private chain: Promise<void> = Promise.resolve();
+  private readonly chains: Promise<void>[];
+  /** Seconds the workers spent on the masks' tiles and overviews. */
+  seconds = 0;
 
   private constructor(
     private readonly writers: GeoTiffWriter[],
     private readonly grid: RasterGrid,
-    private readonly opts: { tileSize: number; codec: Codec; level: number },
+    private readonly opts: { tileSize: number; codec: Codec; level: number; pool: WorkerPool; key: string },
   ) {
     this.written = writers.map(() => 0);
+    this.chains = writers.map(() => Promise.resolve());
   }
 
   static async create(
     runs: readonly DetectorRun[],
     dir: string,
     grid: RasterGrid,
-    opts: { tileSize: number; codec: Codec; level: number; metadata: Record<string, string> },
+    opts: {
+      tileSize: number;
+      codec: Codec;
+      level: number;
+      metadata: Record<string, string>;
+      pool: WorkerPool;
+      key: string;
+    },
   ): Promise<MaskWriters> {
     const writers: GeoTiffWriter[] = [];
     for (const run of runs) {
@@ -186,10 +199,10 @@ export class MaskWriters {
 
   /**
    * Writes detector d's tile rows that lie wholly above `finalRows` (queued; see flush): `mask` is the
-   * final mask, `valid` where the detector's index had a value.
+   * final mask, `valid` where the detector's index had a value. Their rows go to the worker as bits.
    */
   advance(d: number, mask: BitMask, valid: BitMask, finalRows: number): void {
-    const T = this.opts.tileSize;
+    const { tileSize: T, codec, level, pool, key } = this.opts;
     const writer = this.writers[d]!;
     while (this.written[d]! < writer.tilesDown) {
       const ty = this.written[d]!;
@@ -197,40 +210,40 @@ export class MaskWriters {
       const rows = Math.min(T, this.grid.height - y0);
       if (y0 + rows > finalRows) break;
       this.written[d] = ty + 1;
-      const strip = mask.toBytes(y0, y0 + rows);
-      const tested = valid.toBytes(y0, y0 + rows);
-      for (let i = 0; i < strip.length; i++) if (!strip[i] && !tested[i]) strip[i] = MASK_NODATA;
-      this.chain = this.chain.then(async () => {
-        const tiles = await Promise.all(
-          Array.from({ length: writer.tilesAcross }, (_, tx) =>
-            encodeTile(
-              cutTile(strip, this.grid.width, rows, tx, T, MASK_NODATA, (n) => new Uint8Array(n)),
-              T,
-              'uint8',
-              this.opts.codec,
-              this.opts.level,
-            ),
-          ),
-        );
-        await Promise.all(tiles.map((t, tx) => writer.writeTile(tx, ty, t)));
-        await writer.pyramid?.advance(strip, y0, rows, async (level, x, y, tile) =>
-          writer.writeTile(x, y, await encodeTile(tile, T, 'uint8', this.opts.codec, this.opts.level), level),
-        );
+      const task: MaskRowTask = {
+        type: 'maskRow',
+        key,
+        sink: writer.sink,
+        mask: mask.data.slice(y0 * mask.stride, (y0 + rows) * mask.stride),
+        tested: valid.data.slice(y0 * valid.stride, (y0 + rows) * valid.stride),
+        y0,
+        rows,
+        width: this.grid.width,
+        tileSize: T,
+        codec,
+        level,
+        nodata: MASK_NODATA,
+      };
+      this.chains[d] = this.chains[d]!.then(async () => {
+        this.seconds += await pool.run<number>(task, [
+          task.mask.buffer as ArrayBuffer,
+          task.tested.buffer as ArrayBuffer,
+        ]);
       });
       // A write fault (a full disk) is reported by finish() or abort(), which await the chain; until then the
       // rejection must not count as unhandled, which would end the process with a stack trace.
-      this.chain.catch(() => undefined);
+      this.chains[d]!.catch(() => undefined);
     }
   }
 
   /** Waits for the queued tiles, then completes every file. */
   async finish(): Promise<void> {
-    await this.chain;
+    await Promise.all(this.chains);
     for (const w of this.writers) await w.finish();
   }
 
   async abort(): Promise<void> {
-    await this.chain.catch(() => undefined);
+    await Promise.all(this.chains.map((c) => c.catch(() => undefined)));
     await Promise.all(this.writers.map((w) => w.abort()));
   }
 }

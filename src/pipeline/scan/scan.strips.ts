@@ -119,13 +119,14 @@ export async function streamStrips(
     // which releases them once its detectors are done with them (the candidates there summed).
     if (detection) await detection.add(s, results, cols0, data);
     else data.release();
-    const sum = { resample: 0, indices: 0, mask: 0, encode: 0, write: 0, bytes: 0 };
+    const sum = { resample: 0, indices: 0, mask: 0, encode: 0, write: 0, overview: 0, bytes: 0 };
     for (const r of results) {
       sum.resample += r.timings.resample;
       sum.indices += r.timings.indices;
       sum.mask += r.timings.mask;
       sum.encode += r.timings.encode;
       sum.write += r.timings.write;
+      sum.overview += r.timings.overview;
       sum.bytes += r.bytes;
       validPixels += r.validPixels;
     }
@@ -135,6 +136,8 @@ export async function streamStrips(
     if (detection) metrics.add('mask', sum.mask, { pixels: px });
     metrics.add('encode', sum.encode, { bytes: px * 4 * plan.indices.length });
     metrics.add('write', sum.write, { bytes: sum.bytes });
+    // The tasks' part of the overviews (rows into the strip slots, level 1 averaged there).
+    if (overviews.length) metrics.add('overviews', sum.overview);
     await step;
     done++;
     ctx.onProgress?.(`scan ${sceneId}`, done, strips.length);

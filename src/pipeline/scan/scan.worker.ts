@@ -10,10 +10,11 @@ import { parentPort } from 'node:worker_threads';
 import type { SampleWindow } from '../../core/types.js';
 import type { CpuSceneKernels, CpuSceneSpec, StripBits } from '../../engine/engine.js';
 import { compileCpuScene, countValidPixels } from '../../engine/cpu/strip.js';
-import { compress, type Codec } from '../../io/raster/tiff.codec.js';
-import { BytePool, encodeStripTile, encodeTile } from '../../io/raster/tile.encode.js';
-import { writeTileSync, type TileSink } from '../../io/raster/geotiff.writer.js';
-import { Pyramid } from '../../io/raster/overview.pyramid.js';
+import { classBytes } from '../../compute/morphology.js';
+import { compress, floatPredictor32, type Codec } from '../../io/raster/tiff.codec.js';
+import { BytePool, cutTile, encodeStripTile, encodeTile } from '../../io/raster/tile.encode.js';
+import { writeTileRunSync, writeTileSync, type TileSink } from '../../io/raster/geotiff.writer.js';
+import { paddedTile, Pyramid, type TileView } from '../../io/raster/overview.pyramid.js';
 import { sha256File } from '../../io/output/checksum.js';
 
 /** Once per scene: what the CPU engine compiles, and how the outputs are encoded and where they go. */
@@ -94,7 +95,8 @@ export interface StripResult {
   bytes: number;
   /** Per detector: condition bits and validity bits, rows of ceil(cols / 32) words. */
   bits: StripBits | undefined;
-  timings: { resample: number; indices: number; mask: number; encode: number; write: number };
+  /** Seconds per step; `overview`: putting the rows into the overviews' strip slots (level 1 averaged there). */
+  timings: { resample: number; indices: number; mask: number; encode: number; write: number; overview: number };
   /** Pixels of the task that were not NaN in the first index (valid, unmasked). */
   validPixels: number;
   /** The values of ScanSetup.values' indices, rows x cols each (copies: the engine's buffers are reused). */
@@ -124,12 +126,65 @@ export interface OverviewTask {
   rows: number;
 }
 
+/**
+ * One final tile row of a detector's mask (masks/<detector>.tif): its tiles encoded and appended, and
+ * its overviews advanced (mode), off the main thread. Sent in row order, one at a time per mask.
+ */
+export interface MaskRowTask {
+  type: 'maskRow';
+  key: string;
+  sink: TileSink;
+  /**
+   * The rows' bits (compute/morphology.ts BitMask rows: ceil(width / 32) words a row, bit x % 32 of word
+   * x >> 5 is pixel x): 1 candidate, 0 not; `tested`: 1 where the detector's index had a value.
+   */
+  mask: Uint32Array;
+  tested: Uint32Array;
+  y0: number;
+  rows: number;
+  width: number;
+  tileSize: number;
+  codec: Codec;
+  level: number;
+  /** The mask's nodata (untested and no candidate), also the padding past its edges. */
+  nodata: number;
+}
+
 /** A scene's setup in this worker, and the CPU engine's kernels compiled for it. */
 interface SceneState {
   setup: ScanSetup;
   cpu: CpuSceneKernels;
   /** Each written index's overview pyramid (its windows computed once per worker). */
   pyramids: Map<number, Pyramid>;
+  /** The masks' pyramids, by file. */
+  masks: Map<string, Pyramid>;
+}
+
+/** Encodes and appends a mask's tile row, then advances its overviews; returns seconds. */
+async function runMaskRow(task: MaskRowTask): Promise<number> {
+  const t0 = performance.now();
+  const { sink, y0, rows, width, tileSize: T, codec, level, nodata } = task;
+  const mask = classBytes(task.mask, task.tested, width, rows, nodata);
+  const ty = y0 / T;
+  const make = (n: number) => new Uint8Array(n);
+  const tiles = await Promise.all(
+    Array.from({ length: sink.tilesAcross }, (_, tx) =>
+      encodeTile(cutTile(mask, width, rows, tx, T, nodata, make), T, 'uint8', codec, level),
+    ),
+  );
+  writeTileRunSync(sink, 0, ty, tiles);
+  if (sink.pyramid) {
+    const masks = sceneOf(task.key).masks;
+    let pyramid = masks.get(sink.path);
+    if (!pyramid) {
+      pyramid = new Pyramid(sink.pyramid);
+      masks.set(sink.path, pyramid);
+    }
+    await pyramid.advance(mask, y0, rows, async (lv, tx, y, tile) => {
+      writeTileSync(sink, tx, y, await encodeTile(paddedTile(tile, T, nodata), T, 'uint8', codec, level), lv);
+    });
+  }
+  return (performance.now() - t0) / 1000;
 }
 
 function pyramidOf(state: SceneState, index: number): Pyramid | undefined {
@@ -143,26 +198,51 @@ function pyramidOf(state: SceneState, index: number): Pyramid | undefined {
   return p;
 }
 
-/** Copies a task's rows of every written index into the indices' strip slots (for their overviews). */
+/**
+ * Puts a task's rows of every written index into the indices' strip slots (for their overviews: level 1
+ * is averaged here, in parallel across the tasks, when the raster's sides are even); returns seconds.
+ */
 function keepForOverviews(
   state: SceneState,
   outs: readonly Float32Array[],
   task: { cols: number; rows: number; tileX0: number; tileY: number },
-): void {
+): number {
+  const t0 = performance.now();
   outs.forEach((out, i) =>
     pyramidOf(state, i)?.put(task.tileY, out, task.rows, task.cols, task.tileX0 * state.setup.tileSize),
   );
+  return (performance.now() - t0) / 1000;
+}
+
+/**
+ * Encodes one float32 overview tile as the full-resolution tiles are: the SIMD predictor (the JavaScript
+ * one without SIMD) into a pooled buffer, read in place from the level's block when the tile is whole.
+ */
+async function encodeOverviewTile(state: SceneState, v: TileView): Promise<Uint8Array> {
+  const { tileSize: T, codec, level } = state.setup;
+  if (codec === 'none') return encodeTile(paddedTile(v, T, NaN), T, 'float32', codec, level);
+  const whole = v.cols === T && v.rows === T;
+  const src = (whole ? v.samples : paddedTile(v, T, NaN)) as Float32Array;
+  const stride = whole ? v.stride : T;
+  const x0 = whole ? v.x0 : 0;
+  const buf = predictorPool.take();
+  try {
+    if (!state.cpu.predictTile(src, stride, x0, T, buf)) floatPredictor32(src, T, T, stride, x0, buf);
+    return await compress(codec, buf, level, true);
+  } finally {
+    predictorPool.give(buf);
+  }
 }
 
 /** Advances index `index`'s overviews past a finished strip, writing the overview tiles it completes. */
 async function runOverview(task: OverviewTask): Promise<number> {
   const state = sceneOf(task.key);
-  const { tileSize, codec, level } = state.setup;
+  sizePredictorPool(state.setup.tileSize);
   const pyramid = pyramidOf(state, task.index)!;
   const sink = state.setup.sinks[task.index]!;
   const t0 = performance.now();
-  await pyramid.advance(pyramid.slot(task.strip), task.y0, task.rows, async (lv, tx, ty, tile) => {
-    writeTileSync(sink, tx, ty, await encodeTile(tile, tileSize, 'float32', codec, level), lv);
+  await pyramid.advanceSlot(task.strip, task.y0, task.rows, async (lv, tx, ty, tile) => {
+    writeTileSync(sink, tx, ty, await encodeOverviewTile(state, tile), lv);
   });
   return (performance.now() - t0) / 1000;
 }
@@ -199,15 +279,14 @@ async function writeTiles(
     Array.from({ length: count }, (_, i) => {
       const sink = state.setup.sinks[i];
       if (!sink) return undefined; // computed for detection only
-      return Promise.all(
-        Array.from({ length: tilesAcross }, async (_, k) => {
-          const tile = await encode(i, k);
-          const w0 = performance.now();
-          writeTileSync(sink, task.tileX0 + k, task.tileY, tile);
-          write += performance.now() - w0;
-          bytes += tile.byteLength;
-        }),
-      );
+      return (async () => {
+        const tiles = await Promise.all(Array.from({ length: tilesAcross }, (_, k) => encode(i, k)));
+        const w0 = performance.now();
+        // The task's tiles of one index side by side in the data file: the assembly reads them at once.
+        writeTileRunSync(sink, task.tileX0, task.tileY, tiles);
+        write += performance.now() - w0;
+        for (const t of tiles) bytes += t.byteLength;
+      })();
     }),
   );
   return { bytes, write };
@@ -221,14 +300,14 @@ async function runEncode(task: EncodeTask): Promise<StripResult> {
   const { bytes, write } = await writeTiles(state, task, task.outs.length, (i, k) =>
     encodeStripTile(task.outs[i]!, task.cols, task.rows, k, tileSize, codec, level, predictorPool),
   );
-  keepForOverviews(state, task.outs, task);
   const encode = (performance.now() - t0 - write) / 1000;
+  const overview = keepForOverviews(state, task.outs, task);
   const validPixels = countValidPixels(task.outs[0]);
   return {
     bytes,
     bits: undefined,
     values: valuesOf(state.setup, task.outs, task.rows, task.cols),
-    timings: { resample: 0, indices: 0, mask: 0, encode, write: write / 1000 },
+    timings: { resample: 0, indices: 0, mask: 0, encode, write: write / 1000, overview },
     validPixels,
   };
 }
@@ -257,10 +336,16 @@ async function runStrip(task: StripTask): Promise<StripResult> {
       if (predicted) return compress(codec, predicted, level, true);
       return encodeStripTile(strip.outs[i]!, task.cols, task.rows, k, tileSize, codec, level, predictorPool);
     });
-    keepForOverviews(state, strip.outs, task);
     const encode = (performance.now() - t0 - write) / 1000;
+    const overview = keepForOverviews(state, strip.outs, task);
     const values = valuesOf(state.setup, strip.outs, task.rows, task.cols);
-    return { bytes, bits, values, timings: { resample, indices, mask, encode, write: write / 1000 }, validPixels };
+    return {
+      bytes,
+      bits,
+      values,
+      timings: { resample, indices, mask, encode, write: write / 1000, overview },
+      validPixels,
+    };
   } finally {
     state.cpu.release();
   }
@@ -283,6 +368,7 @@ parentPort!.on(
       | StatsTask
       | ChecksumTask
       | OverviewTask
+      | MaskRowTask
       | { type: 'release'; key: string }
     ) & { id: number },
   ) => {
@@ -306,6 +392,10 @@ parentPort!.on(
         parentPort!.postMessage({ id: msg.id, result: await runOverview(msg) });
         return;
       }
+      if (msg.type === 'maskRow') {
+        parentPort!.postMessage({ id: msg.id, result: await runMaskRow(msg) });
+        return;
+      }
       if (msg.type === 'checksum') {
         parentPort!.postMessage({ id: msg.id, result: sha256File(msg.path) });
         return;
@@ -320,7 +410,7 @@ parentPort!.on(
         return;
       }
       if (msg.type === 'setup') {
-        scenes.set(msg.key, { setup: msg, cpu: compileCpuScene(msg), pyramids: new Map() });
+        scenes.set(msg.key, { setup: msg, cpu: compileCpuScene(msg), pyramids: new Map(), masks: new Map() });
         parentPort!.postMessage({ id: msg.id, result: true });
       } else if (msg.type === 'release') {
         scenes.delete(msg.key);

@@ -66,6 +66,8 @@ class SpectralDetector implements SceneDetector {
       codec: ctx.codec,
       level: ctx.level,
       metadata: site.tiffMetadata,
+      pool,
+      key: site.key,
     });
     return new SpectralDetector(site, runs, stream, collector, masks);
   }
@@ -99,6 +101,7 @@ class SpectralDetector implements SceneDetector {
     );
     this.writeFinalRows(); // the last rows are final now
     await metrics.time('masks', () => this.masks.finish());
+    metrics.add('masks', this.masks.seconds); // the workers' part: the tiles and their overviews
     return { detectors: outcomes.map((o) => toDetectorResult(o, finishCtx)), files: this.masks.paths };
   }
 
