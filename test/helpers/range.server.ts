@@ -162,9 +162,14 @@ export class RangeServer {
         record.bytes += n2;
         // A client that hangs up mid-body never drains: wait for either, and stop (closing the file).
         if (!res.write(buf))
-          await new Promise((r) => {
-            res.once('drain', r);
-            res.once('close', r);
+          await new Promise<void>((r) => {
+            const done = (): void => {
+              res.off('drain', done);
+              res.off('close', done);
+              r();
+            };
+            res.once('drain', done);
+            res.once('close', done);
           });
         if (res.destroyed) return;
       }
