@@ -22,6 +22,24 @@ export function archeo(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * The CLI in a child process without blocking this process's event loop: for tests whose server (HTTP,
+ * STAC, s3rver) lives in this process and must answer the run. Resolves once its output streams close.
+ */
+export function archeoAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, 'bin', 'archeo.js'), ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
 /** The error lines a failed run printed (log events are JSON lines when stderr is not a terminal). */
 export function errorLines(stderr: string): string[] {
   return stderr.split('\n').filter((l) => l.startsWith('archeo: '));

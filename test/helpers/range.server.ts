@@ -55,6 +55,16 @@ export class RangeServer {
     return self;
   }
 
+  /** Serves `root` for the length of `fn`, closed whatever `fn` does. */
+  static async serving<T>(root: string, opts: RangeServerOptions, fn: (s: RangeServer) => Promise<T>): Promise<T> {
+    const s = await RangeServer.start(root, opts);
+    try {
+      return await fn(s);
+    } finally {
+      await s.close();
+    }
+  }
+
   url(name: string): string {
     return `${this.base}/${name}`;
   }

@@ -1,31 +1,14 @@
 /**
  * What the remote scan tests share (test/scan/scan.remote.test.ts over HTTP, scan.s3.test.ts over
- * s3rver): the CLI in a child process while the server lives in the test's process, the sample scene
- * as a folder holding only its STAC item with the band assets pointed elsewhere, and a folder's files.
+ * s3rver): the sample scene as a folder holding only its STAC item with the band assets pointed
+ * elsewhere, and a folder's files (the CLI run beside the server: cli.ts's archeoAsync).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { CliResult } from './cli.js';
-import { rkhSample, root, tempDir } from './paths.js';
+import { rkhSample, tempDir } from './paths.js';
 
 /** The sample scene's id (its STAC item is `<id>.json` in rkhSample). */
 export const sceneId = 'S2A_29RKH_20200219_0_L2A';
-
-/** The CLI in a child process, asynchronously: the server answering it lives in this process. */
-export function archeoAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, 'bin', 'archeo.js'), ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 /** A scene folder holding only the sample's STAC item, its band assets pointed at `base` (`<base>/B04.tif`…). */
 export function remoteScene(base: string): string {

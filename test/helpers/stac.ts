@@ -5,14 +5,12 @@
  * built from the real Earth Search v1 item of the COG sample (samples/…/S2A_29RKH_20200219_0_L2A.json),
  * with the band hrefs pointing at the sample's local COGs, so scans run offline.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { rkhSample, root } from './paths.js';
-import type { CliResult } from './cli.js';
+import { rkhSample } from './paths.js';
 
 export type Item = {
   type: 'Feature';
@@ -191,18 +189,4 @@ export class StacServer {
     }
     send(200, { type: 'FeatureCollection', features, links, numberReturned: features.length });
   }
-}
-
-/** Runs the CLI without blocking this process's event loop (the test's server must answer it). */
-export function archeoAsync(args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, 'bin', 'archeo.js'), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
 }

@@ -19,14 +19,9 @@ const fast: RemoteOptions = {
   policy: { ...defaultRemoteOptions.policy, baseMs: 20, maxMs: 100, timeoutMs: 1500 },
 };
 
-async function withServer<T>(opts: RangeServerOptions, fn: (s: RangeServer) => Promise<T>): Promise<T> {
-  const s = await RangeServer.start(rkhSample, opts);
-  try {
-    return await fn(s);
-  } finally {
-    await s.close();
-  }
-}
+/** The sample scene served for the length of `fn`. */
+const withServer = <T>(opts: RangeServerOptions, fn: (s: RangeServer) => Promise<T>): Promise<T> =>
+  RangeServer.serving(rkhSample, opts, fn);
 
 async function readAll(reader: GeoTiffReader, win?: { x0: number; y0: number; width: number; height: number }) {
   const w = win ?? { x0: 0, y0: 0, width: reader.grid.width, height: reader.grid.height };

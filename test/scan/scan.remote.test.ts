@@ -9,10 +9,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { errorLines } from '../helpers/cli.js';
+import { archeoAsync, errorLines } from '../helpers/cli.js';
 import { outputEntries, rkhSample, tempDir } from '../helpers/paths.js';
 import { RangeServer, type RangeServerOptions } from '../helpers/range.server.js';
-import { archeoAsync, files, filesDiffering, remoteScene, sceneId } from '../helpers/remote.scene.js';
+import { files, filesDiffering, remoteScene, sceneId } from '../helpers/remote.scene.js';
 import { SasTokenServer } from '../helpers/sas.server.js';
 
 interface Fetched {
@@ -22,14 +22,9 @@ interface Fetched {
   wait_s: number;
 }
 
-async function withServer<T>(opts: RangeServerOptions, fn: (s: RangeServer) => Promise<T>): Promise<T> {
-  const s = await RangeServer.start(rkhSample, opts);
-  try {
-    return await fn(s);
-  } finally {
-    await s.close();
-  }
-}
+/** The sample scene served for the length of `fn`. */
+const withServer = <T>(opts: RangeServerOptions, fn: (s: RangeServer) => Promise<T>): Promise<T> =>
+  RangeServer.serving(rkhSample, opts, fn);
 
 describe('archeo scan of a scene whose bands are URLs', () => {
   let localOut: string;

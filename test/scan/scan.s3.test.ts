@@ -17,9 +17,9 @@ import type { IncomingMessage } from 'node:http';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import S3rver from 's3rver';
-import { errorLines } from '../helpers/cli.js';
+import { archeoAsync, errorLines } from '../helpers/cli.js';
 import { outputEntries, rkhSample, tempDir } from '../helpers/paths.js';
-import { archeoAsync, files, filesDiffering, remoteScene, sceneId } from '../helpers/remote.scene.js';
+import { files, filesDiffering, remoteScene, sceneId } from '../helpers/remote.scene.js';
 
 const bucket = 'archeo-cogs';
 const prefix = `sentinel-s2-l2a-cogs/29/R/KH/2020/2/${sceneId}`;

@@ -11,10 +11,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { errorLines } from '../helpers/cli.js';
+import { archeoAsync, errorLines } from '../helpers/cli.js';
 import { outputEntries, rkhSample, tempDir } from '../helpers/paths.js';
 import { compare, readExpected, readManifest, readRaster } from '../helpers/rasters.js';
-import { StacServer, archeoAsync, localItem, type Item } from '../helpers/stac.js';
+import { StacServer, localItem, type Item } from '../helpers/stac.js';
 
 const FAST = ['--indices', 'ndvi', '--detect', 'none', '--no-quicklook'];
 
