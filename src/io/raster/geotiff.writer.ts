@@ -1,21 +1,24 @@
 /**
  * Streaming Cloud-Optimized GeoTIFF writer: tiled, compressed with a predictor, georeferenced (EPSG +
- * geotransform), nodata, band description, internal overviews (overview.pyramid.ts). Tiles of every
- * level are appended to a temporary data file as they are encoded (in any order, from any thread);
- * finish() assembles the COG in GDAL's layout (cog.layout.ts): header, GDAL's structural metadata, every
- * IFD, then the tiles — smallest overview first, full resolution last, each level in row-major order,
- * each tile with its size before it and its last 4 bytes repeated after it. Nothing is held whole in
- * memory; the assembled file is written under a temporary name and renamed when complete, so a final
- * name never holds a partial file. Classic TIFF (< 4 GiB).
+ * geotransform), nodata, band description, internal overviews (overview.pyramid.ts), in GDAL's COG
+ * layout (cog.layout.ts). The full-resolution tiles are written once, where they stay: each with its
+ * leader and trailer, in row-major order (a writer whose tiles come early waits for its turn, without
+ * blocking its thread), into the file that becomes the COG. Overview tiles, a third of the bytes, are
+ * appended to a second data file as they come (any order, any thread). finish() inserts room for the
+ * header, the IFDs and the overviews before the full resolution (insert.range.ts) and writes them
+ * there, or, where the file system cannot insert, copies everything into a new file. Nothing is held
+ * whole in memory; the files have temporary names until the COG is complete, so a final name never
+ * holds a partial file. Classic TIFF (< 4 GiB).
  */
-import { writeSync } from 'node:fs';
+import { writeSync, writevSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { tempNameFor, tempPaths } from '../../core/cleanup.js';
 import { ComputeError } from '../../core/errors.js';
 import type { RasterGrid } from '../../core/types.js';
 import { toolVersion } from '../../core/version.js';
-import { assembleCog, type CogLevel } from './cog.layout.js';
+import { copyCog, layoutCog, writeHeadAndOverviews, type CogLevel } from './cog.layout.js';
+import { insertAtStart } from './insert.range.js';
 import { overviewSizes, type LevelSize, type OverviewMethod } from './overview.js';
 import { createPyramidState, Pyramid, type PyramidState } from './overview.pyramid.js';
 import { compressionTag, type Codec } from './tiff.codec.js';
@@ -53,14 +56,21 @@ interface Entry {
 }
 
 /**
- * Where the tiles of one output file go, shareable with worker threads: the open file descriptor, the
- * next free byte offset (one BigInt64, advanced atomically), and each tile's offset and byte count.
- * Worker threads append tiles through it directly (writeTileSync), so encoded bytes never travel back to
- * the main thread; the main thread writes the IFD from the same arrays when the raster is complete.
+ * Where the tiles of one output file go, shareable with worker threads: the two data files' descriptors
+ * (full resolution, overviews), their next free byte offsets, the full resolution's turn (the row-major
+ * index of the next tile to place) and each tile's offset and byte count. Worker threads write tiles
+ * through it directly, so encoded bytes never travel back to the main thread; the main thread writes the
+ * IFDs from the same arrays when the raster is complete.
  */
 export interface TileSink {
+  /** The full resolution's data: the file that becomes the COG. */
   fd: number;
-  /** [next offset: BigInt64][offsets: Float64 x tiles][counts: Float64 x tiles] */
+  /** The overviews' data file; -1 without overviews. */
+  overviewFd: number;
+  /**
+   * [next full-resolution offset: BigInt64][next overview offset: BigInt64][turn: Int32][abandoned: Int32]
+   * [offsets: Float64 x tiles][counts: Float64 x tiles]
+   */
   state: SharedArrayBuffer;
   /** Tiles of every level (full resolution first). */
   tiles: number;
@@ -72,29 +82,30 @@ export interface TileSink {
   path: string;
 }
 
-function sinkViews(sink: TileSink): { next: BigInt64Array; offsets: Float64Array; counts: Float64Array } {
+const HEAD = 24;
+
+function sinkViews(sink: TileSink): {
+  next: BigInt64Array;
+  flags: Int32Array;
+  offsets: Float64Array;
+  counts: Float64Array;
+} {
   return {
-    next: new BigInt64Array(sink.state, 0, 1),
-    offsets: new Float64Array(sink.state, 8, sink.tiles),
-    counts: new Float64Array(sink.state, 8 + sink.tiles * 8, sink.tiles),
+    next: new BigInt64Array(sink.state, 0, 2),
+    flags: new Int32Array(sink.state, 16, 2),
+    offsets: new Float64Array(sink.state, HEAD, sink.tiles),
+    counts: new Float64Array(sink.state, HEAD + sink.tiles * 8, sink.tiles),
   };
 }
 
-/** Reserves room for `bytes` in the data file and records tile (tx, ty) of `level` there; returns the offset. */
-function reserveTile(sink: TileSink, tx: number, ty: number, bytes: number, level: number): number {
-  const at = reserve(sink, bytes);
-  record(sink, tx, ty, at, bytes, level);
-  return at;
-}
-
-/** Reserves `bytes` at the end of the data file (atomically, from any thread); returns their offset. */
-function reserve(sink: TileSink, bytes: number): number {
-  const at = Number(Atomics.add(sinkViews(sink).next, 0, BigInt(bytes)));
+/** Reserves `bytes` at the end of data file `file` (0 full resolution, 1 overviews), atomically, from any thread. */
+function reserve(sink: TileSink, bytes: number, file: 0 | 1): number {
+  const at = Number(Atomics.add(sinkViews(sink).next, file, BigInt(bytes)));
   if (at + bytes > MAX_CLASSIC) throw new ComputeError(`GeoTiffWriter: ${sink.path} would exceed 4 GiB (classic TIFF)`);
   return at;
 }
 
-/** Records that tile (tx, ty) of `level` is `bytes` long at offset `at` of the data file. */
+/** Records that tile (tx, ty) of `level` is `bytes` long at offset `at` of its data file. */
 function record(sink: TileSink, tx: number, ty: number, at: number, bytes: number, level: number): void {
   const v = sinkViews(sink);
   const l = sink.levels[level]!;
@@ -108,31 +119,89 @@ function writeAllSync(fd: number, bytes: Uint8Array, at: number): void {
   while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done, at + done);
 }
 
-/** Appends the encoded bytes of tile (tx, ty) of `level` from any thread (a blocking positioned write). */
-export function writeTileSync(sink: TileSink, tx: number, ty: number, bytes: Uint8Array, level = 0): void {
-  writeAllSync(sink.fd, bytes, reserveTile(sink, tx, ty, bytes.byteLength, level));
+/** Appends the encoded bytes of overview tile (tx, ty) of `level` ≥ 1 from any thread (a blocking positioned write). */
+export function writeOverviewTileSync(sink: TileSink, tx: number, ty: number, bytes: Uint8Array, level: number): void {
+  if (level < 1 || sink.overviewFd < 0) throw new Error(`GeoTiffWriter: ${sink.path} has no overview level ${level}`);
+  const at = reserve(sink, bytes.byteLength, 1);
+  record(sink, tx, ty, at, bytes.byteLength, level);
+  writeAllSync(sink.overviewFd, bytes, at);
+}
+
+/** Atomics.waitAsync (Node ≥ 16; not in this project's TypeScript lib, ES2022). */
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(a: Int32Array, i: number, v: number, ms: number): { async: boolean; value: Promise<string> | string };
+  }
+).waitAsync;
+
+/**
+ * Waits (without blocking the thread) until the full-resolution tiles before row-major index `first`
+ * are placed. Tiles are handed out in row-major order (strips in order, a strip's tasks left to right,
+ * one mask tile row after another), so the ones before are always being made; a writer abandoned
+ * after a fault (`abandon`) ends the wait with an error instead.
+ */
+async function turn(sink: TileSink, first: number): Promise<void> {
+  const { flags } = sinkViews(sink);
+  for (;;) {
+    if (Atomics.load(flags, 1)) throw new ComputeError(`GeoTiffWriter: ${sink.path} was abandoned`);
+    const now = Atomics.load(flags, 0);
+    if (now === first) return;
+    if (now > first) throw new Error(`GeoTiffWriter: tile ${first} of ${sink.path} placed twice`);
+    const w = waitAsync(flags, 0, now, 1000);
+    if (w.async) await w.value;
+  }
 }
 
 /**
- * Appends tiles tx0, tx0 + 1, … of tile row `ty` of `level` one after the other in the data file, so that
- * the assembly reads them in one run (tiles appended one by one from several threads interleave).
+ * Writes full-resolution tiles tx0, tx0 + 1, … of tile row `ty` in their place: after every tile
+ * before them in row-major order, each with its leader (byte count) and trailer (last 4 bytes again).
  */
-export function writeTileRunSync(
+export async function writeTileRun(
   sink: TileSink,
   tx0: number,
   ty: number,
   tiles: readonly Uint8Array[],
-  level = 0,
-): void {
+): Promise<void> {
+  await turn(sink, ty * sink.tilesAcross + tx0);
+  const frames = Buffer.alloc(8 * tiles.length);
   let at = reserve(
     sink,
-    tiles.reduce((n, t) => n + t.byteLength, 0),
+    tiles.reduce((n, t) => n + t.byteLength + 8, 0),
+    0,
   );
+  const { flags } = sinkViews(sink);
+  const parts: Uint8Array[] = [];
+  const start = at;
   tiles.forEach((t, k) => {
-    record(sink, tx0 + k, ty, at, t.byteLength, level);
-    writeAllSync(sink.fd, t, at);
-    at += t.byteLength;
+    const n = t.byteLength;
+    record(sink, tx0 + k, ty, at + 4, n, 0);
+    frames.writeUInt32LE(n, 8 * k);
+    // The trailer: the tile's last 4 bytes (fewer than 4: zero-padded on the left).
+    frames.set(t.subarray(Math.max(0, n - 4)), 8 * k + 8 - Math.min(4, n));
+    parts.push(frames.subarray(8 * k, 8 * k + 4), t, frames.subarray(8 * k + 4, 8 * k + 8));
+    at += n + 8;
   });
+  // The next writer may take its place now; the bytes go in while it does.
+  Atomics.add(flags, 0, tiles.length);
+  Atomics.notify(flags, 0);
+  writevAllSync(sink.fd, parts, start);
+}
+
+/** Vectored positioned write of `parts` at `at`, finishing piece by piece after a short write. */
+function writevAllSync(fd: number, parts: Uint8Array[], at: number): void {
+  for (let i = 0; i < parts.length; ) {
+    const batch = parts.slice(i, i + 900); // below IOV_MAX (1024)
+    let done = writevSync(fd, batch, at);
+    for (const p of batch) {
+      if (done >= p.byteLength) done -= p.byteLength;
+      else {
+        writeAllSync(fd, p.subarray(done), at + done);
+        done = 0;
+      }
+      at += p.byteLength;
+    }
+    i += batch.length;
+  }
 }
 
 export class GeoTiffWriter {
@@ -140,26 +209,25 @@ export class GeoTiffWriter {
   private closed = false;
   readonly tilesAcross: number;
   readonly tilesDown: number;
-  /** Level 0 (full resolution) and the overviews. */
-  readonly sizes: LevelSize[];
   /** The shared tile table; `sink` hands it to worker threads. */
   readonly sink: TileSink;
   /** The overviews being built (on this thread's side), when the file has overviews. */
   readonly pyramid: Pyramid | undefined;
-  private assembled: string | undefined;
+  private copied: string | undefined;
 
   private constructor(
     readonly path: string,
     private readonly tmp: string,
     private readonly fh: FileHandle,
+    private readonly overviewTmp: string | undefined,
+    private readonly overviewFh: FileHandle | undefined,
     private readonly opts: GeoTiffOptions,
+    /** Level 0 (full resolution) and the overviews. */
+    readonly sizes: LevelSize[],
   ) {
     const T = opts.tileSize;
     this.tilesAcross = Math.ceil(opts.grid.width / T);
     this.tilesDown = Math.ceil(opts.grid.height / T);
-    this.sizes = opts.overviews
-      ? overviewSizes(opts.grid.width, opts.grid.height, T)
-      : [{ width: opts.grid.width, height: opts.grid.height }];
     let tiles = 0;
     const levels = this.sizes.map((s) => {
       const base = tiles;
@@ -168,10 +236,10 @@ export class GeoTiffWriter {
       return { base, across };
     });
     const pyramid =
-      opts.overviews && this.sizes.length > 1
+      this.sizes.length > 1
         ? createPyramidState(
             opts.type,
-            opts.overviews,
+            opts.overviews!,
             opts.nodata ?? (opts.type === 'float32' ? NaN : 0),
             T,
             this.sizes,
@@ -182,7 +250,8 @@ export class GeoTiffWriter {
     this.pyramid = pyramid ? new Pyramid(pyramid) : undefined;
     this.sink = {
       fd: fh.fd,
-      state: new SharedArrayBuffer(8 + tiles * 16),
+      overviewFd: overviewFh?.fd ?? -1,
+      state: new SharedArrayBuffer(HEAD + tiles * 16),
       tiles,
       tilesAcross: this.tilesAcross,
       levels,
@@ -194,30 +263,42 @@ export class GeoTiffWriter {
   static async create(path: string, opts: GeoTiffOptions): Promise<GeoTiffWriter> {
     if (opts.tileSize % 16 !== 0)
       throw new ComputeError(`GeoTiffWriter: tile size ${opts.tileSize} is not a multiple of 16`);
-    const tmp = tempNameFor(dirname(path), basename(path));
-    tempPaths.add(tmp);
-    // The tiles' data file: tiles are appended in the order they come; finish() lays them out.
-    const fh = await open(tmp, 'w+');
-    return new GeoTiffWriter(path, tmp, fh, opts);
+    const sizes = opts.overviews
+      ? overviewSizes(opts.grid.width, opts.grid.height, opts.tileSize)
+      : [{ width: opts.grid.width, height: opts.grid.height }];
+    const temporary = async (): Promise<{ name: string; fh: FileHandle }> => {
+      const name = tempNameFor(dirname(path), basename(path));
+      tempPaths.add(name);
+      return { name, fh: await open(name, 'w+') };
+    };
+    // The full resolution's data, which becomes the COG; the overviews' tiles, laid out by finish().
+    const data = await temporary();
+    const overviews = sizes.length > 1 ? await temporary() : undefined;
+    return new GeoTiffWriter(path, data.name, data.fh, overviews?.name, overviews?.fh, opts, sizes);
   }
 
-  /** Appends the encoded bytes of tile (tx, ty) of `level` (0: full resolution) from this thread. */
+  /** Writes tile (tx, ty) of `level` (0: full resolution, in row-major order) from this thread. */
   writeTile(tx: number, ty: number, bytes: Uint8Array, level = 0): Promise<void> {
-    const at = reserveTile(this.sink, tx, ty, bytes.byteLength, level);
-    const p = this.writes.then(() => this.fh.write(bytes, 0, bytes.byteLength, at));
+    const p = this.writes.then(() =>
+      level === 0 ? writeTileRun(this.sink, tx, ty, [bytes]) : writeOverviewTileSync(this.sink, tx, ty, bytes, level),
+    );
     this.writes = p;
     return p.then(() => undefined);
   }
 
   /** Bytes of tile data written so far. */
   get size(): number {
-    return Number(sinkViews(this.sink).next[0]);
+    const { next } = sinkViews(this.sink);
+    return Number(next[0]) + Number(next[1]);
   }
 
-  /** Lays the COG out under a second temporary name, closes and renames it to its final name. */
+  /**
+   * Completes the COG: the head, IFDs and overviews go into room inserted before the full resolution
+   * (or, where the file system cannot insert, everything into a new file), then the file takes its name.
+   */
   async finish(): Promise<void> {
     await this.writes;
-    const { counts, offsets } = sinkViews(this.sink);
+    const { counts, offsets, next } = sinkViews(this.sink);
     const missing = counts.indexOf(0);
     if (missing >= 0) throw new ComputeError(`GeoTiffWriter: tile ${missing} of ${this.path} was never written`);
     const levels: CogLevel[] = this.sizes.map((_, k) => {
@@ -226,30 +307,51 @@ export class GeoTiffWriter {
       return {
         offsets: offsets.subarray(l.base, l.base + n),
         counts: counts.subarray(l.base, l.base + n),
-        ifd: (at, placed, next) => this.buildIfd(k, at, placed, counts.subarray(l.base, l.base + n), next),
+        ifd: (at, placed, nextIfd) => this.buildIfd(k, at, placed, counts.subarray(l.base, l.base + n), nextIfd),
       };
     });
-    this.assembled = tempNameFor(dirname(this.path), basename(this.path));
-    tempPaths.add(this.assembled);
-    await assembleCog(this.fh, this.assembled, levels, this.path);
-    await this.fh.close();
-    this.closed = true;
-    await rename(this.assembled, this.path);
-    tempPaths.delete(this.assembled);
-    await rm(this.tmp, { force: true });
-    tempPaths.delete(this.tmp);
+    const dataBytes = Number(next[0]);
+    const layout = layoutCog(levels, dataBytes, this.path);
+    let final = this.tmp;
+    if (await insertAtStart(this.tmp, layout.dataStart)) {
+      await writeHeadAndOverviews(this.fh, this.overviewFh, levels, layout, this.path);
+    } else {
+      this.copied = tempNameFor(dirname(this.path), basename(this.path));
+      tempPaths.add(this.copied);
+      await copyCog(this.fh, this.overviewFh, this.copied, levels, layout, dataBytes, this.path);
+      final = this.copied;
+    }
+    await this.closeAll(true);
+    await rename(final, this.path);
+    tempPaths.delete(final);
+    for (const t of [this.tmp, this.overviewTmp, this.copied]) {
+      if (t === undefined || t === final) continue;
+      await rm(t, { force: true });
+      tempPaths.delete(t);
+    }
   }
 
-  /** Closes and deletes the temporary files (after an error). */
+  /** Closes and deletes the temporary files (after an error); tiles still waiting for their turn give up. */
   async abort(): Promise<void> {
+    Atomics.store(sinkViews(this.sink).flags, 1, 1);
+    Atomics.notify(sinkViews(this.sink).flags, 0);
     await this.writes.catch(() => undefined);
-    if (!this.closed) await this.fh.close().catch(() => undefined);
-    this.closed = true;
-    for (const t of [this.tmp, this.assembled]) {
+    await this.closeAll();
+    for (const t of [this.tmp, this.overviewTmp, this.copied]) {
       if (t === undefined) continue;
       await rm(t, { force: true });
       tempPaths.delete(t);
     }
+  }
+
+  /** Closes both data files; `strict`: a failed close (a write the system deferred) is an error. */
+  private async closeAll(strict = false): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const closes = [this.fh.close(), this.overviewFh?.close()];
+    const results = await Promise.allSettled(closes);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (strict && failed) throw failed.reason;
   }
 
   /** The IFD of level k at file offset `at`, its tiles at `offsets`, the next IFD at `next` (0: none). */

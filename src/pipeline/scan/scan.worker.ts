@@ -13,7 +13,7 @@ import { compileCpuScene, countValidPixels } from '../../engine/cpu/strip.js';
 import { classBytes } from '../../compute/morphology.js';
 import { compress, floatPredictor32, type Codec } from '../../io/raster/tiff.codec.js';
 import { BytePool, cutTile, encodeStripTile, encodeTile } from '../../io/raster/tile.encode.js';
-import { writeTileRunSync, writeTileSync, type TileSink } from '../../io/raster/geotiff.writer.js';
+import { writeOverviewTileSync, writeTileRun, type TileSink } from '../../io/raster/geotiff.writer.js';
 import { paddedTile, Pyramid, type TileView } from '../../io/raster/overview.pyramid.js';
 import { sha256File } from '../../io/output/checksum.js';
 
@@ -172,7 +172,7 @@ async function runMaskRow(task: MaskRowTask): Promise<number> {
       encodeTile(cutTile(mask, width, rows, tx, T, nodata, make), T, 'uint8', codec, level),
     ),
   );
-  writeTileRunSync(sink, 0, ty, tiles);
+  await writeTileRun(sink, 0, ty, tiles);
   if (sink.pyramid) {
     const masks = sceneOf(task.key).masks;
     let pyramid = masks.get(sink.path);
@@ -181,7 +181,7 @@ async function runMaskRow(task: MaskRowTask): Promise<number> {
       masks.set(sink.path, pyramid);
     }
     await pyramid.advance(mask, y0, rows, async (lv, tx, y, tile) => {
-      writeTileSync(sink, tx, y, await encodeTile(paddedTile(tile, T, nodata), T, 'uint8', codec, level), lv);
+      writeOverviewTileSync(sink, tx, y, await encodeTile(paddedTile(tile, T, nodata), T, 'uint8', codec, level), lv);
     });
   }
   return (performance.now() - t0) / 1000;
@@ -242,7 +242,7 @@ async function runOverview(task: OverviewTask): Promise<number> {
   const sink = state.setup.sinks[task.index]!;
   const t0 = performance.now();
   await pyramid.advanceSlot(task.strip, task.y0, task.rows, async (lv, tx, ty, tile) => {
-    writeTileSync(sink, tx, ty, await encodeOverviewTile(state, tile), lv);
+    writeOverviewTileSync(sink, tx, ty, await encodeOverviewTile(state, tile), lv);
   });
   return (performance.now() - t0) / 1000;
 }
@@ -282,8 +282,9 @@ async function writeTiles(
       return (async () => {
         const tiles = await Promise.all(Array.from({ length: tilesAcross }, (_, k) => encode(i, k)));
         const w0 = performance.now();
-        // The task's tiles of one index side by side in the data file: the assembly reads them at once.
-        writeTileRunSync(sink, task.tileX0, task.tileY, tiles);
+        // The task's tiles of one index in their place in the COG (after the tasks before it: the wait
+        // counts as writing).
+        await writeTileRun(sink, task.tileX0, task.tileY, tiles);
         write += performance.now() - w0;
         for (const t of tiles) bytes += t.byteLength;
       })();
