@@ -318,6 +318,7 @@ async function buildContext(
     },
     codec,
     level,
+    cogCopy: process.env['ARCHEO_COG_COPY'] === '1',
     block,
     threads,
     inflight: 2,

@@ -403,7 +403,7 @@ async function processScene(
     if (c.discoverError !== undefined) throw c.discoverError;
     const result = await scanScene({ ctx, pool, runId, limits }, c.scene!, tracker, c.discoverSeconds);
     tracker.stage = 'checksum';
-    const outputs = await checksums(pool, result.outputDir);
+    const outputs = await checksums(pool, result.outputDir, result.digests);
     record({ outcome: 'done', outputs });
     return { outcome: { path: c.path, id: c.id, ok: true, outputDir: result.outputDir, report: result.report } };
   } catch (thrown) {
@@ -425,8 +425,11 @@ async function processScene(
   }
 }
 
-/** SHA-256 of every file of a finished scene folder, hashed in the worker threads. */
-async function checksums(pool: WorkerPool, dir: string): Promise<OutputRecord[]> {
+/**
+ * SHA-256 of every file of a finished scene folder: the rasters' as their writers hashed them, the
+ * others hashed now in the worker threads.
+ */
+async function checksums(pool: WorkerPool, dir: string, known: ReadonlyMap<string, string>): Promise<OutputRecord[]> {
   const files: string[] = [];
   const walk = async (d: string): Promise<void> => {
     for (const e of (await readdir(d, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -439,7 +442,8 @@ async function checksums(pool: WorkerPool, dir: string): Promise<OutputRecord[]>
     files.map(async (path) => ({
       path: relative(dir, path),
       bytes: (await stat(path)).size,
-      sha256: await pool.run<string>({ type: 'checksum', path } satisfies ChecksumTask),
+      sha256:
+        known.get(relative(dir, path)) ?? (await pool.run<string>({ type: 'checksum', path } satisfies ChecksumTask)),
     })),
   );
 }

@@ -99,6 +99,21 @@ describe('archive runs and the state file', () => {
     const tif = done.outputs.find((o: { path: string }) => o.path === 'indices/ndvi.tif');
     expect(tif.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(tif.sha256).toBe(sha256(join(out, 'S2A_scene01', 'indices', 'ndvi.tif')));
+    // Every output of every finished scene: the rasters hashed by their writers before they took their
+    // final form (insert.range.ts), the others read back; all must be the files' hashes.
+    for (const [id, scene] of Object.entries(state.scenes) as [string, { outcome: string; outputs?: never[] }][]) {
+      if (scene.outcome !== 'done') continue;
+      const outputs = scene.outputs as unknown as { path: string; bytes: number; sha256: string }[];
+      expect(outputs.some((o) => o.path.startsWith('indices/'))).toBe(true);
+      for (const o of outputs) {
+        const file = join(out, id, o.path);
+        expect({ file, sha256: o.sha256, bytes: o.bytes }).toEqual({
+          file,
+          sha256: sha256(file),
+          bytes: readFileSync(file).length,
+        });
+      }
+    }
     const rr = runReport(out);
     expect(rr.scenes).toMatchObject({ found: 6, in_shard: 6, processed: 6, succeeded: 4, failed: 2, skipped: 0 });
     expect(rr.failures.map((f) => [f.id, f.stage]).sort()).toEqual([

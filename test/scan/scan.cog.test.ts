@@ -6,9 +6,10 @@
  * another order), `-r mode` for the masks exactly. Masks declare nodata 255 where their detector had no valid
  * value to test; the quicklook opens in GDAL georeferenced on the scan's grid.
  */
-import { beforeAll, describe, expect } from '@jest/globals';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
 import { archeo } from '../helpers/cli.js';
 import { cogCheck, epsgOf, gdalinfo, pythonGdalTest } from '../helpers/gdal.js';
 import { outputEntries, rkhSample, tempDir } from '../helpers/paths.js';
@@ -63,6 +64,35 @@ describe('COG outputs with overviews', () => {
     const files = rasters(odd);
     expect(files).toHaveLength(10);
     for (const f of files) expectGdalOverviews(f.path, f.method, 4);
+  });
+
+  test("the state file's SHA-256 of every output is the file's (rasters hashed by their writers)", () => {
+    // The writers hash each COG from its pieces just before room is inserted before its full resolution
+    // (insert.range.ts); a piece out of place would show here.
+    const state = JSON.parse(readFileSync(join(dirname(odd), 'archeo-state.json'), 'utf8'));
+    const scene = state.scenes[basename(odd)] as { outputs: { path: string; sha256: string }[] };
+    const hashed = scene.outputs.map((o) => o.path).sort();
+    expect(hashed).toEqual(expect.arrayContaining(rasters(odd).map((f) => relative(odd, f.path))));
+    for (const o of scene.outputs) {
+      const file = join(odd, o.path);
+      expect({ file, sha256: o.sha256 }).toEqual({
+        file,
+        sha256: createHash('sha256').update(readFileSync(file)).digest('hex'),
+      });
+    }
+  });
+
+  test('ARCHEO_COG_COPY=1 (copy into a new file, not room inserted in place) writes the same bytes', () => {
+    const out = tempDir();
+    const r = archeo(['scan', rkhSample, '--out', out, '-q', '--block', '16', '--aoi=-11.141,25.053,-10.913,25.259'], {
+      ARCHEO_COG_COPY: '1',
+    });
+    expect(r.code).toBe(0);
+    const copied = join(out, outputEntries(out)[0]!);
+    for (const f of rasters(odd)) {
+      const other = join(copied, relative(odd, f.path));
+      expect({ other, same: readFileSync(other).equals(readFileSync(f.path)) }).toEqual({ other, same: true });
+    }
   });
 
   pythonGdalTest('the whole sample, 64 px tiles, DEFLATE: valid COGs, overviews equal gdaladdo', () => {

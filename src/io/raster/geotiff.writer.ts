@@ -17,7 +17,8 @@ import { tempNameFor, tempPaths } from '../../core/cleanup.js';
 import { ComputeError } from '../../core/errors.js';
 import type { RasterGrid } from '../../core/types.js';
 import { toolVersion } from '../../core/version.js';
-import { copyCog, layoutCog, writeHeadAndOverviews, type CogLevel } from './cog.layout.js';
+import type { DigestPiece } from '../output/checksum.js';
+import { copyCog, layoutCog, writeHeadAndOverviews, type CogLayout, type CogLevel } from './cog.layout.js';
 import { insertAtStart } from './insert.range.js';
 import { overviewSizes, type LevelSize, type OverviewMethod } from './overview.js';
 import { createPyramidState, Pyramid, type PyramidState } from './overview.pyramid.js';
@@ -43,6 +44,13 @@ export interface GeoTiffOptions {
    * pyramid advances from them); 0 or absent: the writer's thread feeds the pyramid rows itself.
    */
   overviewSlots?: number;
+  /**
+   * Hashes the finished file from its pieces (the scan runs it in a worker thread); finish() then
+   * leaves the SHA-256 in `sha256`, hashed before the file takes its final form, while it is cached.
+   */
+  digest?: (pieces: DigestPiece[]) => Promise<string>;
+  /** Copy into a new file at finish instead of inserting room in place (insert.range.ts): same bytes. */
+  copy?: boolean;
 }
 
 const TYPE = { BYTE: 1, ASCII: 2, SHORT: 3, LONG: 4, DOUBLE: 12 } as const;
@@ -214,6 +222,8 @@ export class GeoTiffWriter {
   /** The overviews being built (on this thread's side), when the file has overviews. */
   readonly pyramid: Pyramid | undefined;
   private copied: string | undefined;
+  /** SHA-256 of the finished file, when the options asked for it. */
+  sha256: string | undefined;
 
   private constructor(
     readonly path: string,
@@ -312,8 +322,9 @@ export class GeoTiffWriter {
     });
     const dataBytes = Number(next[0]);
     const layout = layoutCog(levels, dataBytes, this.path);
+    if (this.opts.digest) this.sha256 = await this.opts.digest(this.pieces(levels, layout, dataBytes));
     let final = this.tmp;
-    if (await insertAtStart(this.tmp, layout.dataStart)) {
+    if (!this.opts.copy && (await insertAtStart(this.tmp, layout.dataStart))) {
       await writeHeadAndOverviews(this.fh, this.overviewFh, levels, layout, this.path);
     } else {
       this.copied = tempNameFor(dirname(this.path), basename(this.path));
@@ -342,6 +353,18 @@ export class GeoTiffWriter {
       await rm(t, { force: true });
       tempPaths.delete(t);
     }
+  }
+
+  /** The finished file's bytes in order: head, the zeros before the overviews, their tiles, the full resolution. */
+  private pieces(levels: readonly CogLevel[], layout: CogLayout, dataBytes: number): DigestPiece[] {
+    const pieces: DigestPiece[] = [{ bytes: layout.head }, { zeros: layout.overviewStart - layout.head.byteLength }];
+    for (let k = levels.length - 1; k >= 1; k--) {
+      const { offsets, counts } = levels[k]!;
+      for (let i = 0; i < counts.length; i++)
+        pieces.push({ path: this.overviewTmp!, at: offsets[i]!, length: counts[i]!, framed: true });
+    }
+    pieces.push({ path: this.tmp, at: 0, length: dataBytes });
+    return pieces;
   }
 
   /** Closes both data files; `strict`: a failed close (a write the system deferred) is an error. */

@@ -17,16 +17,13 @@ import { execFile } from 'node:child_process';
 /** The granularity of an inserted range (the block size of ext4 and XFS as usually made). */
 export const INSERT_ALIGN = 4096;
 
-/** `ARCHEO_COG_COPY=1` turns the insertion off (the copy is then always taken: tests compare the two). */
-const disabled = (): boolean => process.env['ARCHEO_COG_COPY'] === '1';
-
 /**
  * Inserts `bytes` (a multiple of INSERT_ALIGN) of zeros at the start of the non-empty file `path`,
  * shifting its contents; true when done, false when this system cannot (the file is then unchanged).
  * The file's own writes must be complete (positioned writes from other threads included).
  */
 export function insertAtStart(path: string, bytes: number): Promise<boolean> {
-  if (disabled() || process.platform !== 'linux' || bytes % INSERT_ALIGN !== 0) return Promise.resolve(false);
+  if (process.platform !== 'linux' || bytes % INSERT_ALIGN !== 0) return Promise.resolve(false);
   return new Promise((resolve) => {
     execFile(
       'fallocate',

@@ -91,7 +91,9 @@ export async function decompress(code: number, data: Uint8Array, expected: numbe
       break;
     case Compression.Deflate:
     case Compression.DeflateOld:
-      out = await inflate(data);
+      // The whole block in one output chunk (zlib's default, 16 KiB, meant a callback and a buffer per
+      // 16 KiB and a concatenation per block).
+      out = await inflate(data, { chunkSize: Math.max(1024, expected + 64) });
       break;
     case Compression.Lzw:
       out = lzwDecode(data, expected);
@@ -117,8 +119,13 @@ export async function compress(codec: Codec, data: Uint8Array, level: number, rl
   switch (codec) {
     case 'none':
       return data;
-    case 'deflate':
-      return deflate(data, rle ? { level, strategy: zlib.constants.Z_RLE } : { level });
+    case 'deflate': {
+      // One output chunk that always holds the result (DEFLATE's worst case adds 5 bytes per 16 KiB
+      // block): zlib's default 16 KiB chunks meant a callback, a buffer and a final concatenation per
+      // 16 KiB, 10 % of the time of compressing a 1 MiB tile and much of the scan's garbage.
+      const chunkSize = Math.max(16 * 1024, data.byteLength + (data.byteLength >> 10) + 1024);
+      return deflate(data, rle ? { level, strategy: zlib.constants.Z_RLE, chunkSize } : { level, chunkSize });
+    }
     case 'lzw':
       return lzwEncode(data);
     case 'zstd':

@@ -16,6 +16,7 @@ import type { Codec } from '../../io/raster/tiff.codec.js';
 import type { WorkerPool } from '../../engine/cpu/pool.js';
 import type { DetectorRun, DetectorSummary, Measured } from './detect.stream.js';
 import type { DetectorResult, SceneCandidate } from './detectors/detector.js';
+import type { SceneDigests } from './scan.digests.js';
 import type { MaskRowTask } from './scan.worker.js';
 
 export interface Candidate {
@@ -169,12 +170,16 @@ export class MaskWriters {
       metadata: Record<string, string>;
       pool: WorkerPool;
       key: string;
+      digests: SceneDigests;
+      /** GeoTiffWriter's `copy`. */
+      copy?: boolean;
     },
   ): Promise<MaskWriters> {
     const writers: GeoTiffWriter[] = [];
     for (const run of runs) {
+      const path = join(dir, `${run.name}.tif`);
       writers.push(
-        await GeoTiffWriter.create(join(dir, `${run.name}.tif`), {
+        await GeoTiffWriter.create(path, {
           grid,
           type: 'uint8',
           tileSize: opts.tileSize,
@@ -187,6 +192,8 @@ export class MaskWriters {
             classes: `${MASK_NONE} none, ${MASK_CANDIDATE} candidate, ${MASK_NODATA} no valid value (nodata)`,
           },
           overviews: 'mode',
+          digest: opts.digests.of(path),
+          copy: opts.copy,
         }),
       );
     }

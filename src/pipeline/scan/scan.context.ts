@@ -27,6 +27,11 @@ export interface ScanContext {
   codec: Codec;
   /** Compression level of the codec. */
   level: number;
+  /**
+   * Copy every COG into a new file instead of making room in place (`ARCHEO_COG_COPY=1`, an escape
+   * hatch for a file system that claims to insert ranges and gets it wrong; io/raster/insert.range.ts).
+   */
+  cogCopy?: boolean;
   /** Output tile edge and strip height, in pixels (multiple of 16). */
   block: number;
   /** Worker threads for the pixel work. */
@@ -97,6 +102,8 @@ export interface SceneResult {
   id: string;
   outputDir: string;
   report: ScanReport;
+  /** SHA-256 of the rasters hashed as they were finished, by path relative to outputDir. */
+  digests: ReadonlyMap<string, string>;
 }
 
 export function scanParameters(ctx: ScanContext, plan: ScanPlan): ScanParameters {

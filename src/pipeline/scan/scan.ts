@@ -26,6 +26,7 @@ import {
   type StageTracker,
 } from './scan.context.js';
 import { detectionValueIndices, SceneDetection } from './scan.detection.js';
+import { SceneDigests } from './scan.digests.js';
 import { planScan, type ScanPlan } from './scan.plan.js';
 import { quicklookBands } from './quicklook.js';
 import { buildScanReport, parameterHash, type ScanReport } from './scan.report.js';
@@ -67,10 +68,11 @@ export async function scanScene(
   const finalDir = sceneDir(ctx.out, scene.id); // a safe name inside --out, checked before anything is written
   const tmp = await createTempDir(ctx.out, scene.id);
   const writers: GeoTiffWriter[] = [];
+  const digests = new SceneDigests(pool, tmp);
   let detection: SceneDetection | undefined;
   try {
     const tiffMetadata = { scene: scene.id, parameter_hash: parameterHash(params), tool: 'archeo' };
-    writers.push(...(await createIndexWriters(ctx, plan, tmp, tiffMetadata)));
+    writers.push(...(await createIndexWriters(ctx, plan, tmp, tiffMetadata, digests)));
     // The engine computes the spectral detectors' condition bits; other kinds get index values.
     const runs = spectralRuns(plan);
     const valueIndices = ctx.detection ? detectionValueIndices(plan) : [];
@@ -95,6 +97,7 @@ export async function scanScene(
         metrics,
         tiffMetadata,
         parameterHash: parameterHash(params),
+        digests,
       };
       detection = await SceneDetection.start(site, valueIndices);
     }
@@ -162,7 +165,7 @@ export async function scanScene(
       wall_s: report.wall_s,
       indices: report.indices.written.length,
     });
-    return { id: scene.id, outputDir: finalDir, report };
+    return { id: scene.id, outputDir: finalDir, report, digests: digests.byPath };
   } catch (err) {
     await Promise.all(writers.map((w) => w.abort()));
     await detection?.abort();
@@ -180,12 +183,14 @@ async function createIndexWriters(
   plan: ScanPlan,
   tmp: string,
   metadata: Record<string, string>,
+  digests: SceneDigests,
 ): Promise<GeoTiffWriter[]> {
   await mkdir(indicesDir(tmp));
   const writers: GeoTiffWriter[] = [];
   for (const def of plan.indices) {
+    const path = join(indicesDir(tmp), `${def.name}.tif`);
     writers.push(
-      await GeoTiffWriter.create(join(indicesDir(tmp), `${def.name}.tif`), {
+      await GeoTiffWriter.create(path, {
         grid: plan.outGrid,
         type: 'float32',
         tileSize: ctx.block,
@@ -195,6 +200,8 @@ async function createIndexWriters(
         metadata: { ...metadata, index: def.name, formula: def.description },
         overviews: 'average',
         overviewSlots: ctx.inflight,
+        digest: digests.of(path),
+        copy: ctx.cogCopy,
       }),
     );
   }

@@ -15,7 +15,7 @@ import { compress, floatPredictor32, type Codec } from '../../io/raster/tiff.cod
 import { BytePool, cutTile, encodeStripTile, encodeTile } from '../../io/raster/tile.encode.js';
 import { writeOverviewTileSync, writeTileRun, type TileSink } from '../../io/raster/geotiff.writer.js';
 import { paddedTile, Pyramid, type TileView } from '../../io/raster/overview.pyramid.js';
-import { sha256File } from '../../io/output/checksum.js';
+import { sha256File, sha256Pieces, type DigestPiece } from '../../io/output/checksum.js';
 
 /** Once per scene: what the CPU engine compiles, and how the outputs are encoded and where they go. */
 export interface ScanSetup extends CpuSceneSpec {
@@ -355,7 +355,9 @@ async function runStrip(task: StripTask): Promise<StripResult> {
 /** SHA-256 of an output file, for the state file (off the main thread, which keeps reading strips). */
 export interface ChecksumTask {
   type: 'checksum';
-  path: string;
+  /** The file as it lies, or the pieces of a file being finished (GeoTiffWriter's `digest`). */
+  path?: string;
+  pieces?: DigestPiece[];
 }
 
 parentPort!.on(
@@ -398,7 +400,8 @@ parentPort!.on(
         return;
       }
       if (msg.type === 'checksum') {
-        parentPort!.postMessage({ id: msg.id, result: sha256File(msg.path) });
+        const result = msg.pieces ? sha256Pieces(msg.pieces) : sha256File(msg.path!);
+        parentPort!.postMessage({ id: msg.id, result });
         return;
       }
       if (msg.type === 'stats') {

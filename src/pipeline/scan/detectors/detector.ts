@@ -15,6 +15,7 @@ import type { SampleWindow } from '../../../core/types.js';
 import type { WorkerPool } from '../../../engine/cpu/pool.js';
 import type { Scene } from '../../../io/scene/discover.js';
 import type { ScanContext } from '../scan.context.js';
+import type { SceneDigests } from '../scan.digests.js';
 import type { ScanPlan } from '../scan.plan.js';
 import type { StripSpan } from '../scan.read.js';
 import type { StripResult } from '../scan.worker.js';
@@ -35,6 +36,8 @@ export interface DetectionSite {
   tiffMetadata: Record<string, string>;
   /** The scan's parameter hash (report.json's), carried into candidates.geojson. */
   parameterHash: string;
+  /** The rasters' SHA-256s, hashed as their writers finish. */
+  digests: SceneDigests;
 }
 
 export interface DetectionStrip {

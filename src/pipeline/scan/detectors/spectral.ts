@@ -68,6 +68,8 @@ class SpectralDetector implements SceneDetector {
       metadata: site.tiffMetadata,
       pool,
       key: site.key,
+      digests: site.digests,
+      copy: ctx.cogCopy,
     });
     return new SpectralDetector(site, runs, stream, collector, masks);
   }
