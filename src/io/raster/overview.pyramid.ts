@@ -101,6 +101,17 @@ export function paddedTile(v: TileView, tileSize: number, fill: number): Samples
   return tile;
 }
 
+/**
+ * Level-1 rows averaged elsewhere (the CPU engine's SIMD kernel) from a task's rows, exactly as
+ * averageRow's exact-2 case would: `rows` rows of the first `cols` level-1 columns, `stride` values apart.
+ */
+export interface AveragedRows {
+  samples: Float32Array;
+  rows: number;
+  cols: number;
+  stride: number;
+}
+
 /** Weights of a 2 x 2 window's rows (unused by the exact-2 kernels, which weigh all four alike). */
 const EQUAL = new Float64Array([1, 1]);
 
@@ -129,11 +140,18 @@ export class Pyramid {
     return this.state.type === 'float32' ? new Float32Array(ring!, at * 4, n) : new Uint8Array(ring!, at, n);
   }
 
+  /** Whether `put` takes averaged level-1 rows (float32 averages into reduced slots). */
+  get averagesLevel1(): boolean {
+    return this.state.reduced && this.state.method === 'average' && this.state.type === 'float32';
+  }
+
   /**
    * Puts a task's full-resolution rows (`rows` x `cols`, packed, from column x0) into strip `strip`'s
    * slot: copied, or averaged into level 1 when the slots are reduced (rows, cols and x0 even there).
+   * `averaged`: level-1 rows of the task already made (when `averagesLevel1`), copied as they are; the
+   * columns they lack are averaged here.
    */
-  put(strip: number, data: Samples, rows: number, cols: number, x0: number): void {
+  put(strip: number, data: Samples, rows: number, cols: number, x0: number, averaged?: AveragedRows): void {
     const slot = this.slot(strip);
     if (!this.state.reduced) {
       const w = this.state.sizes[0]!.width;
@@ -142,10 +160,14 @@ export class Pyramid {
     }
     const w1 = this.state.sizes[1]!.width;
     const half = cols / 2;
+    const given = averaged && this.averagesLevel1 && averaged.rows >= rows / 2 ? Math.min(averaged.cols, half) : 0;
     for (let y = 0; y < rows / 2; y++) {
-      const a = data.subarray(2 * y * cols, (2 * y + 1) * cols);
-      const b = data.subarray((2 * y + 1) * cols, (2 * y + 2) * cols);
-      const out = slot.subarray(y * w1 + x0 / 2, y * w1 + x0 / 2 + half);
+      const at = y * w1 + x0 / 2;
+      if (given) slot.set(averaged!.samples.subarray(y * averaged!.stride, y * averaged!.stride + given), at);
+      if (given === half) continue;
+      const a = data.subarray(2 * y * cols + 2 * given, (2 * y + 1) * cols);
+      const b = data.subarray((2 * y + 1) * cols + 2 * given, (2 * y + 2) * cols);
+      const out = slot.subarray(at + given, at + half);
       if (this.state.method === 'average') averageRow([a, b] as Float32Array[], EQUAL, [], out as Float32Array, true);
       else modeRow([a, b] as Uint8Array[], [], out as Uint8Array, this.state.nodata, true);
     }
