@@ -121,6 +121,13 @@ export interface CpuSceneKernels {
    * False where the engine has no such kernel (the encoder then predicts it itself).
    */
   predictTile(src: Float32Array, stride: number, x0: number, size: number, into: Uint8Array): boolean;
+  /**
+   * One row of 2 x 2 averages (an overview level of an even raster, as `CpuStrip.level1` averages) from
+   * rows `a` and `b` (2 x out.length values each) into `out`, by the SIMD kernel, between tasks: its first
+   * 4·floor(out.length / 4) values; returns how many it made (0 without the kernel: the caller averages
+   * the rest).
+   */
+  averageRow2x2(a: Float32Array, b: Float32Array, out: Float32Array): number;
 }
 
 /** The device an engine runs on, as the report and `archeo info --engines` show it. */

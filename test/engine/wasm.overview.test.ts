@@ -4,15 +4,17 @@
  * NaN of several payloads and signs, ±0, subnormals, values whose sums overflow float32, ±Infinity (and
  * blocks holding both, whose sum is NaN), all-NaN blocks, at level-1 widths that are not multiples of 4 or 8
  * and over several rows; then the engine's module (compileWasmKernels) and Pyramid.put with the averaged
- * rows against put without them, tails included.
+ * rows against put without them, tails included; the CPU engine's strip (level1) and between-task row
+ * kernel (averageRow2x2), and a whole pyramid with the kernel for its upper levels against one without.
  */
 import { describe, expect, test } from '@jest/globals';
 import { bandsOfIndices, indexTable } from '../../src/compute/indices.js';
+import { compileCpuScene } from '../../src/engine/cpu/strip.js';
 import { emitModule } from '../../src/engine/cpu/wasm.emit.js';
 import { compileWasmKernels, WasmArena } from '../../src/engine/cpu/wasm.kernels.js';
 import { average2Function, JS_NAN_BITS } from '../../src/engine/cpu/wasm.overview.js';
-import { averageRow } from '../../src/io/raster/overview.js';
-import { createPyramidState, Pyramid } from '../../src/io/raster/overview.pyramid.js';
+import { averageRow, overviewSizes } from '../../src/io/raster/overview.js';
+import { createPyramidState, paddedTile, Pyramid } from '../../src/io/raster/overview.pyramid.js';
 
 const EQUAL = new Float64Array([1, 1]);
 
@@ -33,14 +35,18 @@ const SPECIALS = [
   0.1,
 ];
 
-/** Deterministic float32 rows (LCG): ordinary values, specials, and all-NaN 2 x 2 blocks. */
-function rows(count: number, width: number, seed: number): Float32Array {
-  const out = new Float32Array(count * width);
+function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  const next = (): number => {
+  return () => {
     s = (Math.imul(s, 1103515245) + 12345) >>> 0;
     return s / 2 ** 32;
   };
+}
+
+/** Deterministic float32 rows (LCG): ordinary values, specials, and all-NaN 2 x 2 blocks. */
+function rows(count: number, width: number, seed: number): Float32Array {
+  const out = new Float32Array(count * width);
+  const next = lcg(seed);
   for (let i = 0; i < out.length; i++) {
     const u = next();
     out[i] = u < 0.25 ? SPECIALS[Math.floor(next() * SPECIALS.length)]! : (next() - 0.4) * 10 ** (next() * 8 - 4);
@@ -188,5 +194,131 @@ describe('level-1 average kernel (WebAssembly SIMD)', () => {
         expect(u32(simd.slot(ty) as Float32Array)).toEqual(u32(plain.slot(ty) as Float32Array));
       }
     }
+  });
+
+  /** A CPU scene of two indices on same-size bands (nearest: the planes are the DNs' reflectances). */
+  function scene(size: number, simd: boolean) {
+    const names = ['ndvi', 'terra_preta'];
+    const defs = names.map((n) => indexTable.find((d) => d.name === n)!);
+    const bands = bandsOfIndices(defs);
+    const plan = { gridWidth: size, gridHeight: size, srcWidth: size, srcHeight: size, method: 'nearest' as const };
+    const cpu = compileCpuScene({
+      indexNames: names,
+      bands: bands.map(() => ({ plan, radiometry: { offset: -1000, quantification: 10000 } })),
+      scl: undefined,
+      simd,
+      detect: undefined,
+    });
+    return { cpu, bands };
+  }
+
+  test("the CPU strip's level1 equals averageRow over its outputs; absent without SIMD", () => {
+    const size = 80;
+    for (const [cols, rows] of [
+      [80, 40],
+      [44, 18], // 22 level-1 columns: 20 by the kernel
+      [6, 4], // 3: none
+    ] as const) {
+      const { cpu, bands } = scene(size, true);
+      const next = lcg(cols * rows);
+      // DNs around the offset (reflectance of both signs, and zero), some 0 (nodata: NaN), and row pairs of
+      // nodata (all-NaN blocks)
+      const windows = bands.map(() => ({
+        data: Uint16Array.from({ length: size * size }, (_, i) =>
+          (Math.floor(i / size) >> 1) % 5 === 0 || next() < 0.05 ? 0 : 900 + Math.floor(next() * 300),
+        ),
+        x0: 0,
+        y0: 0,
+        width: size,
+        height: size,
+      }));
+      const strip = cpu.strip({ gridX0: 2, gridY0: 4, cols, rows, bands: windows, scl: undefined }, 16);
+      try {
+        strip.fillPlanes();
+        strip.runIndices();
+        for (let i = 0; i < strip.outs.length; i++) {
+          const got = strip.level1!(i);
+          expect([got.rows, got.cols]).toEqual([rows / 2, 4 * Math.floor(cols / 8)]);
+          const want = jsLevel1(strip.outs[i]!.slice(0, rows * cols), rows / 2, cols);
+          if (got.cols) {
+            const numbers = got.samples.filter((v) => !Number.isNaN(v)).length;
+            expect(numbers).toBeGreaterThan(0); // values and NaN both
+            expect(numbers).toBeLessThan(got.samples.length);
+          }
+          for (let y = 0; y < got.rows; y++) {
+            const row = got.samples.subarray(y * got.stride, y * got.stride + got.cols);
+            expect(u32(row)).toEqual(u32(want.subarray((y * cols) / 2, (y * cols) / 2 + got.cols)));
+          }
+        }
+      } finally {
+        cpu.release();
+      }
+      const js = scene(size, false).cpu;
+      const plain = js.strip({ gridX0: 0, gridY0: 0, cols, rows, bands: windows, scl: undefined }, 16);
+      expect(plain.level1).toBeUndefined();
+      expect(js.averageRow2x2(new Float32Array(16), new Float32Array(16), new Float32Array(8))).toBe(0);
+      js.release();
+    }
+  });
+
+  test('averageRow2x2 (between tasks) equals averageRow on the values it makes', () => {
+    const { cpu } = scene(16, true);
+    for (const half of [1, 3, 4, 9, 64, 1001]) {
+      const src = rows(2, 2 * half, half);
+      const out = new Float32Array(half).fill(12345);
+      const done = cpu.averageRow2x2(src.subarray(0, 2 * half), src.subarray(2 * half), out);
+      expect(done).toBe(4 * Math.floor(half / 4));
+      const want = jsLevel1(src, 1, 2 * half);
+      expect(u32(out.subarray(0, done))).toEqual(u32(want.subarray(0, done)));
+      expect(Array.from(out.subarray(done))).toEqual(new Array(half - done).fill(12345)); // the rest is the caller's
+    }
+  });
+
+  test('a whole pyramid averaged by the kernel (level 1 by put, levels 2+ by the averager) emits the same tiles', async () => {
+    const { cpu } = scene(16, true);
+    const wk = compileWasmKernels(indexTable.slice(0, 1), bandsOfIndices(indexTable.slice(0, 1)));
+    let kernelRows = 0;
+    for (const [width, height, T] of [
+      [200, 120, 16], // levels 100x60, 50x30, 25x15 (exact), 13x8 (fractional)
+      [72, 40, 8],
+    ] as const) {
+      const sizes = overviewSizes(width, height, T);
+      const data = rows(height, width, width * height);
+      const emitted = async (withKernel: boolean): Promise<Map<string, number[]>> => {
+        const p = new Pyramid(createPyramidState('float32', 'average', Number.NaN, T, sizes, 2, true));
+        if (withKernel)
+          p.averager = (a, b, o) => {
+            const done = cpu.averageRow2x2(a, b, o);
+            if (done) kernelRows++;
+            return done;
+          };
+        const tiles = new Map<string, number[]>();
+        for (let ty = 0; ty * T < height; ty++) {
+          const rowsIn = Math.min(T, height - ty * T);
+          const task = data.slice(ty * T * width, (ty * T + rowsIn) * width);
+          const quads = width >> 3;
+          let averaged: { samples: Float32Array; rows: number; cols: number } | undefined;
+          if (withKernel) {
+            wk.arena.reset(2 * WasmArena.size(task.byteLength));
+            const from = wk.arena.alloc(task.byteLength);
+            const to = wk.arena.alloc(task.byteLength / 4);
+            wk.arena.f32(from, task.length).set(task);
+            wk.favg2(from, to, rowsIn / 2, quads, width * 4, quads * 16);
+            averaged = { samples: wk.arena.f32(to, (rowsIn / 2) * quads * 4), rows: rowsIn / 2, cols: quads * 4 };
+          }
+          p.put(ty, task, rowsIn, width, 0, averaged && { ...averaged, stride: quads * 4 });
+          await p.advanceSlot(ty, ty * T, rowsIn, async (level, tx, y, tile) => {
+            tiles.set(`${level}/${tx}/${y}`, u32(paddedTile(tile, T, Number.NaN) as Float32Array));
+          });
+        }
+        return tiles;
+      };
+      const plain = await emitted(false);
+      const simd = await emitted(true);
+      expect(plain.size).toBeGreaterThan(sizes.length);
+      expect([...simd.keys()].sort()).toEqual([...plain.keys()].sort());
+      for (const [key, tile] of plain) expect({ key, tile: simd.get(key) }).toEqual({ key, tile });
+    }
+    expect(kernelRows).toBeGreaterThan(20);
   });
 });

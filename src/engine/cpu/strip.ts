@@ -202,6 +202,23 @@ class CpuScene implements CpuSceneKernels {
     return true;
   }
 
+  averageRow2x2(a: Float32Array, b: Float32Array, out: Float32Array): number {
+    const wk = this.wasm;
+    const quads = out.length >> 2;
+    if (!wk || quads === 0) return 0;
+    // Between tasks, as predictTile: the two rows in (a's 8·quads values, then b's), the averages out.
+    const n = 4 * quads;
+    wk.arena.reset(WasmArena.size(16 * n) + WasmArena.size(4 * n));
+    const from = wk.arena.alloc(16 * n);
+    const to = wk.arena.alloc(4 * n);
+    const rows = wk.arena.f32(from, 4 * n);
+    rows.set(a.subarray(0, 2 * n));
+    rows.set(b.subarray(0, 2 * n), 2 * n);
+    wk.favg2(from, to, 1, quads, 8 * n, 0);
+    out.set(wk.arena.f32(to, n));
+    return n;
+  }
+
   /** A kernel for one index slot (ring pixels), compiled once per scene. */
   private kernelFor(slot: number): IndexKernel {
     let k = this.single.get(slot);

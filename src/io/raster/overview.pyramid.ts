@@ -115,7 +115,15 @@ export interface AveragedRows {
 /** Weights of a 2 x 2 window's rows (unused by the exact-2 kernels, which weigh all four alike). */
 const EQUAL = new Float64Array([1, 1]);
 
+/**
+ * Makes 2 x 2 averages elsewhere (the CPU engine's SIMD kernel), exactly as averageRow's exact-2 case:
+ * out's first values from rows a and b; returns how many it made (the rest is averaged here).
+ */
+export type RowAverager = (a: Float32Array, b: Float32Array, out: Float32Array) => number;
+
 export class Pyramid {
+  /** Averages the rows of levels 2 and up (float32, even sides) when set; JavaScript otherwise. */
+  averager: RowAverager | undefined;
   private readonly counters: Int32Array;
   private readonly cols: (Window[] | null)[] = [];
   private readonly rowWins: (Window[] | null)[] = [];
@@ -269,7 +277,7 @@ export class Pyramid {
       for (let r = win.first; r < win.end; r++) src.push(this.row(k - 1, srcBlock, r));
       const start = this.count(k, 1);
       const out = block.subarray((y - start) * width, (y - start + 1) * width);
-      if (method === 'average') averageRow(src as Float32Array[], win.weights, cols ?? [], out as Float32Array, exact2);
+      if (method === 'average') this.average(src as Float32Array[], win.weights, cols, out as Float32Array, exact2);
       else modeRow(src as Uint8Array[], cols ?? [], out as Uint8Array, nodata, exact2);
       this.setCount(k, 0, y + 1);
       if (y + 1 - start === T || y + 1 === height) {
@@ -279,6 +287,20 @@ export class Pyramid {
         this.setCount(k, 1, y + 1);
       }
     }
+  }
+
+  /** averageRow, by the averager where it takes the rows (2 x 2 windows) and in JavaScript for the rest. */
+  private average(
+    src: Float32Array[],
+    weights: Float64Array,
+    cols: Window[] | null,
+    out: Float32Array,
+    exact2: boolean,
+  ): void {
+    const done = exact2 && src.length === 2 && this.averager ? this.averager(src[0]!, src[1]!, out) : 0;
+    if (done === out.length) return;
+    const rest = done ? src.map((r) => r.subarray(2 * done)) : src;
+    averageRow(rest, weights, cols ?? [], done ? out.subarray(done) : out, exact2);
   }
 
   private async emitBlock(k: number, block: Samples, rows: number, emit: EmitTile): Promise<void> {

@@ -212,8 +212,11 @@ function keepForOverviews(
   const t0 = performance.now();
   outs.forEach((out, i) => {
     const p = pyramidOf(state, i);
-    const averaged = p?.averagesLevel1 ? strip?.level1?.(i) : undefined;
-    p?.put(task.tileY, out, task.rows, task.cols, task.tileX0 * state.setup.tileSize, averaged);
+    if (!p) return;
+    const averaged = p.averagesLevel1 ? strip?.level1?.(i) : undefined;
+    p.put(task.tileY, out, task.rows, task.cols, task.tileX0 * state.setup.tileSize, averaged);
+    // The levels above, advanced in this worker between tasks (runOverview), by the engine's kernel too.
+    p.averager ??= (a, b, o) => state.cpu.averageRow2x2(a, b, o);
   });
   return (performance.now() - t0) / 1000;
 }
