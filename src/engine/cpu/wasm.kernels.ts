@@ -4,7 +4,7 @@
  *   float32 arithmetic exactly as numpy's);
  * - the TIFF floating-point predictor (byte planes by shuffles, differences by bytewise subtraction);
  * - level 1 of the outputs' overviews (2 x 2 averages, wasm.overview.ts).
- * Both work on buffers inside one WebAssembly.Memory, which the caller allocates (WasmArena).
+ * All work on buffers inside one WebAssembly.Memory, which the caller allocates (WasmArena).
  */
 import type { Expr } from '../../compute/expr.js';
 import type { IndexDef } from '../../compute/indices.js';
