@@ -97,17 +97,49 @@ export function averageRow(
   }
   for (let x = 0; x < out.length; x++) {
     const c = cols[x]!;
+    const first = c.first;
+    const cw = c.weights;
     let sum = 0;
     let weight = 0;
-    for (let j = 0; j < rows.length; j++) {
-      const row = rows[j]!;
-      const wy = rowWeights[j]!;
-      for (let i = c.first; i < c.end; i++) {
-        const v = row[i]!;
-        if (Number.isNaN(v)) continue;
-        const w = wy * c.weights[i - c.first]!;
-        sum += w * v;
-        weight += w;
+    if (c.end - first === 3) {
+      // Three columns (an odd source's windows, mostly): unrolled, the same operations in the same order.
+      const c0 = cw[0]!;
+      const c1 = cw[1]!;
+      const c2 = cw[2]!;
+      for (let j = 0; j < rows.length; j++) {
+        const row = rows[j]!;
+        const wy = rowWeights[j]!;
+        let v = row[first]!;
+        let w = 0;
+        if (!Number.isNaN(v)) {
+          w = wy * c0;
+          sum += w * v;
+          weight += w;
+        }
+        v = row[first + 1]!;
+        if (!Number.isNaN(v)) {
+          w = wy * c1;
+          sum += w * v;
+          weight += w;
+        }
+        v = row[first + 2]!;
+        if (!Number.isNaN(v)) {
+          w = wy * c2;
+          sum += w * v;
+          weight += w;
+        }
+      }
+    } else {
+      for (let j = 0; j < rows.length; j++) {
+        const row = rows[j]!;
+        const wy = rowWeights[j]!;
+        for (let i = first; i < c.end; i++) {
+          const v = row[i]!;
+          if (Number.isNaN(v)) continue;
+          const w = wy * cw[i - first]!;
+          sum += w * v;
+          weight += w;
+        }
       }
     }
     out[x] = weight > 0 ? sum / weight : NaN;
@@ -133,6 +165,22 @@ export function modeRow(
   }
   for (let x = 0; x < out.length; x++) {
     const c = cols[x]!;
+    // One value under the window (most of a mask): it is the mode, or nodata when it is nodata.
+    const first = rows[0]![c.first]!;
+    let one = true;
+    for (let j = 0; j < rows.length && one; j++) {
+      const row = rows[j]!;
+      for (let i = c.first; i < c.end; i++) {
+        if (row[i] !== first) {
+          one = false;
+          break;
+        }
+      }
+    }
+    if (one) {
+      out[x] = first;
+      continue;
+    }
     let best = nodata;
     let most = 0;
     for (const row of rows) {
