@@ -83,6 +83,22 @@ export interface CpuStrip {
    * where the tile is partial or the engine has no such kernel (the encoder then predicts it itself).
    */
   predictedTile(index: number, tileColumn: number): Uint8Array | undefined;
+  /**
+   * Level 1 of index `index`'s overviews over the task's rows, by the SIMD kernel: each 2 x 2 block
+   * averaged as GDAL's `average` of an even raster (io/raster/overview.ts averageRow with exact2, bit for
+   * bit), for the first `cols` level-1 columns (a multiple of 4, at most cols / 2 of the task; the rest is
+   * the caller's) of rows / 2 rows. Absent where the engine has no such kernel (`--no-simd`). A view of the
+   * engine's buffers, valid until the next call or the task's end.
+   */
+  level1?(index: number): Level1Rows;
+}
+
+/** Level-1 rows an engine averaged: `rows` rows of `cols` values, `stride` values apart. */
+export interface Level1Rows {
+  samples: Float32Array;
+  rows: number;
+  cols: number;
+  stride: number;
 }
 
 /** The CPU engine's kernels of one scene, in one worker thread. */
@@ -105,6 +121,13 @@ export interface CpuSceneKernels {
    * False where the engine has no such kernel (the encoder then predicts it itself).
    */
   predictTile(src: Float32Array, stride: number, x0: number, size: number, into: Uint8Array): boolean;
+  /**
+   * One row of 2 x 2 averages (an overview level of an even raster, as `CpuStrip.level1` averages) from
+   * rows `a` and `b` (2 x out.length values each) into `out`, by the SIMD kernel, between tasks: its first
+   * 4·floor(out.length / 4) values; returns how many it made (0 without the kernel: the caller averages
+   * the rest).
+   */
+  averageRow2x2(a: Float32Array, b: Float32Array, out: Float32Array): number;
 }
 
 /** The device an engine runs on, as the report and `archeo info --engines` show it. */

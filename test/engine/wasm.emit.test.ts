@@ -18,6 +18,7 @@ import {
   predictorFunction,
 } from '../../src/engine/cpu/wasm.kernels.js';
 import { accumulateFunction } from '../../src/engine/cpu/wasm.lsq.js';
+import { average2Function } from '../../src/engine/cpu/wasm.overview.js';
 import { squaresFunction, sumsFunction } from '../../src/engine/cpu/wasm.rms.js';
 
 // Expected bytes worked out by hand from the LEB128 definition (7 bits per byte, least significant
@@ -216,6 +217,7 @@ describe('every kernel family validates', () => {
     ['hpairs', pairsFunction],
     ['vblend', blendFunction],
     ['countValid', countFunction],
+    ['favg2 (overview level 1)', average2Function],
     ...[1, 2, 3, 5].map((p): [string, () => FunctionDef] => [`lsq accumulate, p = ${p}`, () => accumulateFunction(p)]),
     ['rms sums', () => sumsFunction(1024)],
     ['rms squares', squaresFunction],

@@ -1,11 +1,11 @@
 /**
  * The CPU engine's work on one strip task, in the worker thread that runs it: every band resampled onto
  * the task's grid window (reflectance by table lookup, OpenCV-exact plans), the SCL cloud mask, every
- * index by the compiled kernel, the detectors' condition bits, and the float predictor of full output
- * tiles. With SIMD (every current Node) the planes, outputs and bits live in one WebAssembly arena and
- * the WebAssembly kernels run over them; otherwise plain typed arrays and the generated JavaScript
- * kernels do the same arithmetic (bit-identical). Candidate statistics recompute the indices at the
- * candidates' pixels only.
+ * index by the compiled kernel, the detectors' condition bits, the float predictor of full output tiles
+ * and level 1 of the outputs' overviews. With SIMD (every current Node) the planes, outputs and bits live
+ * in one WebAssembly arena and the WebAssembly kernels run over them; otherwise plain typed arrays and
+ * the generated JavaScript kernels do the same arithmetic (bit-identical). Candidate statistics recompute
+ * the indices at the candidates' pixels only.
  *
  * The pipeline's worker (pipeline/scan/scan.worker.ts) owns the message protocol and the tile encoding;
  * this file owns the per-pixel work, with the same shape as a device engine: compiled once per scene
@@ -202,6 +202,23 @@ class CpuScene implements CpuSceneKernels {
     return true;
   }
 
+  averageRow2x2(a: Float32Array, b: Float32Array, out: Float32Array): number {
+    const wk = this.wasm;
+    const quads = out.length >> 2;
+    if (!wk || quads === 0) return 0;
+    // Between tasks, as predictTile: the two rows in (a's 8·quads values, then b's), the averages out.
+    const n = 4 * quads;
+    wk.arena.reset(WasmArena.size(16 * n) + WasmArena.size(4 * n));
+    const from = wk.arena.alloc(16 * n);
+    const to = wk.arena.alloc(4 * n);
+    const rows = wk.arena.f32(from, 4 * n);
+    rows.set(a.subarray(0, 2 * n));
+    rows.set(b.subarray(0, 2 * n), 2 * n);
+    wk.favg2(from, to, 1, quads, 8 * n, 0);
+    out.set(wk.arena.f32(to, n));
+    return n;
+  }
+
   /** A kernel for one index slot (ring pixels), compiled once per scene. */
   private kernelFor(slot: number): IndexKernel {
     let k = this.single.get(slot);
@@ -241,7 +258,8 @@ class CpuScene implements CpuSceneKernels {
       (input.bands.length + M) * WasmArena.size(n * 4) +
       WasmArena.size(n) +
       M * tilesAcross * WasmArena.size(size * size * 4) +
-      2 * D * WasmArena.size(words * 4);
+      2 * D * WasmArena.size(words * 4) +
+      WasmArena.size(n); // level 1 of one index: a quarter of its n float32 values
     input.bands.forEach((win, i) => {
       bytes += bandScratchBytes(win, this.plans[i]!, this.spec.bands[i]!.plan.srcWidth, grid);
     });
@@ -252,6 +270,7 @@ class CpuScene implements CpuSceneKernels {
     const predPtrs = outPtrs.map(() => Array.from({ length: tilesAcross }, () => arena.alloc(size * size * 4)));
     const rawPtrs = Array.from({ length: D }, () => arena.alloc(words * 4));
     const validPtrs = Array.from({ length: D }, () => arena.alloc(words * 4));
+    const level1Ptr = arena.alloc(n);
     const outs = outPtrs.map((p) => arena.f32(p, n));
     return {
       outs,
@@ -295,6 +314,12 @@ class CpuScene implements CpuSceneKernels {
         // A view of the arena: valid until the next strip resets it, so the worker compresses every tile
         // of a task before it takes the next task.
         return arena.u8(dst, size * size * 4);
+      },
+      level1: (i) => {
+        const rows = input.rows >> 1;
+        const quads = input.cols >> 3; // 8 source columns make 4 outputs
+        wk.favg2(outPtrs[i]!, level1Ptr, rows, quads, input.cols * 4, quads * 16);
+        return { samples: arena.f32(level1Ptr, rows * quads * 4), rows, cols: quads * 4, stride: quads * 4 };
       },
     };
   }

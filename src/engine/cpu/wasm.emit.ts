@@ -100,6 +100,7 @@ export const Simd = {
   // conversions
   f32x4DemoteF64x2Zero: 0x5e,
   f64x2PromoteLowF32x4: 0x5f,
+  f64x2ConvertLowI32x4S: 0xfe,
   i16x8ExtendLowI8x16U: 0x89,
   i32x4ExtendLowI16x8U: 0xa9,
   i64x2ExtendLowI32x4S: 0xc7,
@@ -135,6 +136,10 @@ export const Lanes = {
   interleaveLow32: [0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23],
   /** 32-bit lanes a2 b2 a3 b3. */
   interleaveHigh32: [8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31],
+  /** The even 32-bit lanes of a ‖ b: a0 a2 b0 b2. */
+  evens32: [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27],
+  /** The odd 32-bit lanes of a ‖ b: a1 a3 b1 b3. */
+  odds32: [4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31],
 } as const;
 
 /** A run of locals of one type, as a function body declares them. */

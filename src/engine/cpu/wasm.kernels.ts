@@ -2,14 +2,16 @@
  * CPU kernels compiled to WebAssembly SIMD at run time:
  * - the index kernel, generated from the index table's expression trees (four pixels per instruction,
  *   float32 arithmetic exactly as numpy's);
- * - the TIFF floating-point predictor (byte planes by shuffles, differences by bytewise subtraction).
- * Both work on buffers inside one WebAssembly.Memory, which the caller allocates (WasmArena).
+ * - the TIFF floating-point predictor (byte planes by shuffles, differences by bytewise subtraction);
+ * - level 1 of the outputs' overviews (2 x 2 averages, wasm.overview.ts).
+ * All work on buffers inside one WebAssembly.Memory, which the caller allocates (WasmArena).
  */
 import type { Expr } from '../../compute/expr.js';
 import type { IndexDef } from '../../compute/indices.js';
 import type { BandId } from '../../core/bands.js';
 import type { SlotConditions } from '../engine.js';
 import { Code, emitModule, F32, I32, Lanes, Simd, V128, type FunctionDef } from './wasm.emit.js';
+import { average2Function } from './wasm.overview.js';
 
 /**
  * Bump allocator over a WebAssembly.Memory: 16-byte aligned blocks, all freed at once by reset().
@@ -453,6 +455,8 @@ export interface WasmKernels {
   ): void;
   vblend(r0: number, r1: number, dst: number, n: number, b0: number, b1: number): void;
   countValid(ptr: number, quads: number): number;
+  /** 2 x 2 averages (overview level 1) of 2·rowsOut rows into rowsOut rows of 4·quadsOut values (wasm.overview.ts). */
+  favg2(src: number, dst: number, rowsOut: number, quadsOut: number, srcStride: number, dstStride: number): void;
   /** Condition and validity words for `groups` x 32 pixels (see conditionsFunction); absent without detectors. */
   conditions:
     | ((slotPtrs: readonly number[], groups: number, raw: readonly number[], valid: readonly number[]) => void)
@@ -474,11 +478,12 @@ export function compileWasmKernels(
     pairsFunction(),
     blendFunction(),
     countFunction(),
+    average2Function(),
   ]);
   const arena = new WasmArena();
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: arena.memory } });
   const ex = instance.exports as Record<string, (...a: number[]) => number>;
-  type Name = 'indices' | 'indicesNoMask' | 'fpredict' | 'lut16' | 'hpairs' | 'vblend' | 'countValid';
+  type Name = 'indices' | 'indicesNoMask' | 'fpredict' | 'lut16' | 'hpairs' | 'vblend' | 'countValid' | 'favg2';
   const f = ex as Record<Name, (...a: number[]) => number>;
   return {
     arena,
@@ -491,6 +496,7 @@ export function compileWasmKernels(
       void f.hpairs(src, dst, rows, ss, ds, quads, a0, a1, b0, b1),
     vblend: (r0, r1, dst, n, b0, b1) => void f.vblend(r0, r1, dst, n, b0, b1),
     countValid: (ptr, quads) => f.countValid(ptr, quads),
+    favg2: (src, dst, rows, quads, ss, ds) => void f.favg2(src, dst, rows, quads, ss, ds),
     conditions: detectors.length
       ? (slotPtrs, groups, raw, valid) => void ex['conditions']!(...slotPtrs, groups, ...raw, ...valid)
       : undefined,

@@ -101,10 +101,29 @@ export function paddedTile(v: TileView, tileSize: number, fill: number): Samples
   return tile;
 }
 
+/**
+ * Level-1 rows averaged elsewhere (the CPU engine's SIMD kernel) from a task's rows, exactly as
+ * averageRow's exact-2 case would: `rows` rows of the first `cols` level-1 columns, `stride` values apart.
+ */
+export interface AveragedRows {
+  samples: Float32Array;
+  rows: number;
+  cols: number;
+  stride: number;
+}
+
 /** Weights of a 2 x 2 window's rows (unused by the exact-2 kernels, which weigh all four alike). */
 const EQUAL = new Float64Array([1, 1]);
 
+/**
+ * Makes 2 x 2 averages elsewhere (the CPU engine's SIMD kernel), exactly as averageRow's exact-2 case:
+ * out's first values from rows a and b; returns how many it made (the rest is averaged here).
+ */
+export type RowAverager = (a: Float32Array, b: Float32Array, out: Float32Array) => number;
+
 export class Pyramid {
+  /** Averages the rows of levels 2 and up (float32, even sides) when set; JavaScript otherwise. */
+  averager: RowAverager | undefined;
   private readonly counters: Int32Array;
   private readonly cols: (Window[] | null)[] = [];
   private readonly rowWins: (Window[] | null)[] = [];
@@ -129,11 +148,18 @@ export class Pyramid {
     return this.state.type === 'float32' ? new Float32Array(ring!, at * 4, n) : new Uint8Array(ring!, at, n);
   }
 
+  /** Whether `put` takes averaged level-1 rows (float32 averages into reduced slots). */
+  get averagesLevel1(): boolean {
+    return this.state.reduced && this.state.method === 'average' && this.state.type === 'float32';
+  }
+
   /**
    * Puts a task's full-resolution rows (`rows` x `cols`, packed, from column x0) into strip `strip`'s
    * slot: copied, or averaged into level 1 when the slots are reduced (rows, cols and x0 even there).
+   * `averaged`: level-1 rows of the task already made (when `averagesLevel1`), copied as they are; the
+   * columns they lack are averaged here.
    */
-  put(strip: number, data: Samples, rows: number, cols: number, x0: number): void {
+  put(strip: number, data: Samples, rows: number, cols: number, x0: number, averaged?: AveragedRows): void {
     const slot = this.slot(strip);
     if (!this.state.reduced) {
       const w = this.state.sizes[0]!.width;
@@ -142,10 +168,14 @@ export class Pyramid {
     }
     const w1 = this.state.sizes[1]!.width;
     const half = cols / 2;
+    const given = averaged && this.averagesLevel1 && averaged.rows >= rows / 2 ? Math.min(averaged.cols, half) : 0;
     for (let y = 0; y < rows / 2; y++) {
-      const a = data.subarray(2 * y * cols, (2 * y + 1) * cols);
-      const b = data.subarray((2 * y + 1) * cols, (2 * y + 2) * cols);
-      const out = slot.subarray(y * w1 + x0 / 2, y * w1 + x0 / 2 + half);
+      const at = y * w1 + x0 / 2;
+      if (given) slot.set(averaged!.samples.subarray(y * averaged!.stride, y * averaged!.stride + given), at);
+      if (given === half) continue;
+      const a = data.subarray(2 * y * cols + 2 * given, (2 * y + 1) * cols);
+      const b = data.subarray((2 * y + 1) * cols + 2 * given, (2 * y + 2) * cols);
+      const out = slot.subarray(at + given, at + half);
       if (this.state.method === 'average') averageRow([a, b] as Float32Array[], EQUAL, [], out as Float32Array, true);
       else modeRow([a, b] as Uint8Array[], [], out as Uint8Array, this.state.nodata, true);
     }
@@ -247,7 +277,7 @@ export class Pyramid {
       for (let r = win.first; r < win.end; r++) src.push(this.row(k - 1, srcBlock, r));
       const start = this.count(k, 1);
       const out = block.subarray((y - start) * width, (y - start + 1) * width);
-      if (method === 'average') averageRow(src as Float32Array[], win.weights, cols ?? [], out as Float32Array, exact2);
+      if (method === 'average') this.average(src as Float32Array[], win.weights, cols, out as Float32Array, exact2);
       else modeRow(src as Uint8Array[], cols ?? [], out as Uint8Array, nodata, exact2);
       this.setCount(k, 0, y + 1);
       if (y + 1 - start === T || y + 1 === height) {
@@ -257,6 +287,20 @@ export class Pyramid {
         this.setCount(k, 1, y + 1);
       }
     }
+  }
+
+  /** averageRow, by the averager where it takes the rows (2 x 2 windows) and in JavaScript for the rest. */
+  private average(
+    src: Float32Array[],
+    weights: Float64Array,
+    cols: Window[] | null,
+    out: Float32Array,
+    exact2: boolean,
+  ): void {
+    const done = exact2 && src.length === 2 && this.averager ? this.averager(src[0]!, src[1]!, out) : 0;
+    if (done === out.length) return;
+    const rest = done ? src.map((r) => r.subarray(2 * done)) : src;
+    averageRow(rest, weights, cols ?? [], done ? out.subarray(done) : out, exact2);
   }
 
   private async emitBlock(k: number, block: Samples, rows: number, emit: EmitTile): Promise<void> {

@@ -97,17 +97,49 @@ export function averageRow(
   }
   for (let x = 0; x < out.length; x++) {
     const c = cols[x]!;
+    const first = c.first;
+    const cw = c.weights;
     let sum = 0;
     let weight = 0;
-    for (let j = 0; j < rows.length; j++) {
-      const row = rows[j]!;
-      const wy = rowWeights[j]!;
-      for (let i = c.first; i < c.end; i++) {
-        const v = row[i]!;
-        if (Number.isNaN(v)) continue;
-        const w = wy * c.weights[i - c.first]!;
-        sum += w * v;
-        weight += w;
+    if (c.end - first === 3) {
+      // Three columns (an odd source's windows, mostly): unrolled, the same operations in the same order.
+      const c0 = cw[0]!;
+      const c1 = cw[1]!;
+      const c2 = cw[2]!;
+      for (let j = 0; j < rows.length; j++) {
+        const row = rows[j]!;
+        const wy = rowWeights[j]!;
+        let v = row[first]!;
+        let w = 0;
+        if (!Number.isNaN(v)) {
+          w = wy * c0;
+          sum += w * v;
+          weight += w;
+        }
+        v = row[first + 1]!;
+        if (!Number.isNaN(v)) {
+          w = wy * c1;
+          sum += w * v;
+          weight += w;
+        }
+        v = row[first + 2]!;
+        if (!Number.isNaN(v)) {
+          w = wy * c2;
+          sum += w * v;
+          weight += w;
+        }
+      }
+    } else {
+      for (let j = 0; j < rows.length; j++) {
+        const row = rows[j]!;
+        const wy = rowWeights[j]!;
+        for (let i = first; i < c.end; i++) {
+          const v = row[i]!;
+          if (Number.isNaN(v)) continue;
+          const w = wy * cw[i - first]!;
+          sum += w * v;
+          weight += w;
+        }
       }
     }
     out[x] = weight > 0 ? sum / weight : NaN;
@@ -128,61 +160,27 @@ export function modeRow(
 ): void {
   const counts = new Uint16Array(256);
   if (exact2 && rows.length === 2) {
-    // Even source width and height: 2 x 2 windows, in GDAL's order (the mask's common case, kept fast).
-    const a = rows[0]!;
-    const b = rows[1]!;
-    for (let x = 0; x < out.length; x++) {
-      const i = 2 * x;
-      const v0 = a[i]!;
-      const v1 = a[i + 1]!;
-      const v2 = b[i]!;
-      const v3 = b[i + 1]!;
-      if (v0 === v1 && v0 === v2 && v0 === v3) {
-        // One value under the window (most of a mask): it is the mode, or nodata when it is nodata.
-        out[x] = v0;
-        continue;
-      }
-      let best = nodata;
-      let most = 0;
-      let n = 0;
-      if (v0 !== nodata) {
-        n = ++counts[v0]!;
-        if (n > most) {
-          most = n;
-          best = v0;
-        }
-      }
-      if (v1 !== nodata) {
-        n = ++counts[v1]!;
-        if (n > most) {
-          most = n;
-          best = v1;
-        }
-      }
-      if (v2 !== nodata) {
-        n = ++counts[v2]!;
-        if (n > most) {
-          most = n;
-          best = v2;
-        }
-      }
-      if (v3 !== nodata) {
-        n = ++counts[v3]!;
-        if (n > most) {
-          most = n;
-          best = v3;
-        }
-      }
-      counts[v0] = 0;
-      counts[v1] = 0;
-      counts[v2] = 0;
-      counts[v3] = 0;
-      out[x] = best;
-    }
+    modeRow2x2(rows[0]!, rows[1]!, out, nodata, counts);
     return;
   }
   for (let x = 0; x < out.length; x++) {
     const c = cols[x]!;
+    // One value under the window (most of a mask): it is the mode, or nodata when it is nodata.
+    const first = rows[0]![c.first]!;
+    let one = true;
+    for (let j = 0; j < rows.length && one; j++) {
+      const row = rows[j]!;
+      for (let i = c.first; i < c.end; i++) {
+        if (row[i] !== first) {
+          one = false;
+          break;
+        }
+      }
+    }
+    if (one) {
+      out[x] = first;
+      continue;
+    }
     let best = nodata;
     let most = 0;
     for (const row of rows) {
@@ -200,4 +198,125 @@ export function modeRow(
     for (const row of rows) for (let i = c.first; i < c.end; i++) counts[row[i]!] = 0;
     out[x] = best;
   }
+}
+
+/**
+ * The 2 x 2 windows of a mask (even source width and height, the common case), in GDAL's order: a[2x],
+ * a[2x+1], b[2x], b[2x+1]. Masks hold few values (0, 1 and nodata: compute/morphology.ts classBytes),
+ * so a window of those is looked up (`MaskModes`); two windows of one value (most of a mask)
+ * are found with one 32-bit comparison a row where the rows allow it; any other window is counted.
+ */
+function modeRow2x2(a: Uint8Array, b: Uint8Array, out: Uint8Array, nodata: number, counts: Uint16Array): void {
+  const { code, mode } = maskModes(nodata);
+  let x = 0;
+  if (a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0 && out.byteOffset % 2 === 0) {
+    // Two windows at a time: a's and b's 4 bytes equal, and all one value, make two outputs of it.
+    const pairs = out.length >> 1;
+    const a32 = new Uint32Array(a.buffer, a.byteOffset, pairs);
+    const b32 = new Uint32Array(b.buffer, b.byteOffset, pairs);
+    const o16 = new Uint16Array(out.buffer, out.byteOffset, pairs);
+    for (let k = 0; k < pairs; k++) {
+      const v = a32[k]!;
+      if (v === b32[k]! && v === Math.imul(v & 0xff, 0x01010101) >>> 0) {
+        o16[k] = v; // its low two bytes: the value twice
+        continue;
+      }
+      out[2 * k] = window2x2(a, b, 2 * k, code, mode, nodata, counts);
+      out[2 * k + 1] = window2x2(a, b, 2 * k + 1, code, mode, nodata, counts);
+    }
+    x = 2 * pairs;
+  }
+  for (; x < out.length; x++) out[x] = window2x2(a, b, x, code, mode, nodata, counts);
+}
+
+/** The mode of window x of modeRow2x2: looked up when its four values are coded, else counted. */
+function window2x2(
+  a: Uint8Array,
+  b: Uint8Array,
+  x: number,
+  code: Uint8Array,
+  mode: Int16Array,
+  nodata: number,
+  counts: Uint16Array,
+): number {
+  const i = 2 * x;
+  const v0 = a[i]!;
+  const v1 = a[i + 1]!;
+  const v2 = b[i]!;
+  const v3 = b[i + 1]!;
+  const known = mode[code[v0]! | (code[v1]! << 2) | (code[v2]! << 4) | (code[v3]! << 6)]!;
+  if (known >= 0) return known;
+  if (v0 === v1 && v0 === v2 && v0 === v3) return v0; // one value: the mode, or nodata when it is nodata
+  let best = nodata;
+  let most = 0;
+  let n = 0;
+  if (v0 !== nodata) {
+    n = ++counts[v0]!;
+    if (n > most) {
+      most = n;
+      best = v0;
+    }
+  }
+  if (v1 !== nodata) {
+    n = ++counts[v1]!;
+    if (n > most) {
+      most = n;
+      best = v1;
+    }
+  }
+  if (v2 !== nodata) {
+    n = ++counts[v2]!;
+    if (n > most) {
+      most = n;
+      best = v2;
+    }
+  }
+  if (v3 !== nodata) {
+    n = ++counts[v3]!;
+    if (n > most) {
+      most = n;
+      best = v3;
+    }
+  }
+  counts[v0] = 0;
+  counts[v1] = 0;
+  counts[v2] = 0;
+  counts[v3] = 0;
+  return best;
+}
+
+/**
+ * The modes of every 2 x 2 window of a mask's values 0, 1 and `nodata`: `code` numbers those values
+ * 0, 1, 2 (fewer when nodata is 0 or 1) and every other value 3; `mode` gives, for the four codes of a
+ * window (2 bits each, in GDAL's order from the low bits), its mode by the general rule (modeRow over
+ * that one window), or -1 when a code is 3 (the window is then counted).
+ */
+interface MaskModes {
+  code: Uint8Array;
+  mode: Int16Array;
+}
+
+const maskModesByNodata = new Map<number, MaskModes>();
+
+function maskModes(nodata: number): MaskModes {
+  let m = maskModesByNodata.get(nodata);
+  if (m) return m;
+  const values = [...new Set([0, 1, nodata])];
+  const code = new Uint8Array(256).fill(3);
+  values.forEach((v, i) => {
+    code[v] = i;
+  });
+  const mode = new Int16Array(256).fill(-1);
+  const window = axisWindows(2, 1);
+  const out = new Uint8Array(1);
+  for (let key = 0; key < 256; key++) {
+    const c = [key & 3, (key >> 2) & 3, (key >> 4) & 3, key >> 6];
+    if (c.some((k) => k >= values.length)) continue;
+    const v = c.map((k) => values[k]!);
+    modeRow([Uint8Array.of(v[0]!, v[1]!), Uint8Array.of(v[2]!, v[3]!)], window, out, nodata);
+    mode[key] = out[0]!;
+  }
+  m = { code, mode };
+  maskModesByNodata.set(nodata, m);
+  return m;
 }

@@ -8,7 +8,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { SampleWindow } from '../../core/types.js';
-import type { CpuSceneKernels, CpuSceneSpec, StripBits } from '../../engine/engine.js';
+import type { CpuSceneKernels, CpuSceneSpec, CpuStrip, StripBits } from '../../engine/engine.js';
 import { compileCpuScene, countValidPixels } from '../../engine/cpu/strip.js';
 import { classBytes } from '../../compute/morphology.js';
 import { compress, floatPredictor32, type Codec } from '../../io/raster/tiff.codec.js';
@@ -200,17 +200,24 @@ function pyramidOf(state: SceneState, index: number): Pyramid | undefined {
 
 /**
  * Puts a task's rows of every written index into the indices' strip slots (for their overviews: level 1
- * is averaged here, in parallel across the tasks, when the raster's sides are even); returns seconds.
+ * is averaged here, in parallel across the tasks, when the raster's sides are even; by the CPU strip's
+ * SIMD kernel when it has one); returns seconds.
  */
 function keepForOverviews(
   state: SceneState,
   outs: readonly Float32Array[],
   task: { cols: number; rows: number; tileX0: number; tileY: number },
+  strip?: CpuStrip,
 ): number {
   const t0 = performance.now();
-  outs.forEach((out, i) =>
-    pyramidOf(state, i)?.put(task.tileY, out, task.rows, task.cols, task.tileX0 * state.setup.tileSize),
-  );
+  outs.forEach((out, i) => {
+    const p = pyramidOf(state, i);
+    if (!p) return;
+    const averaged = p.averagesLevel1 ? strip?.level1?.(i) : undefined;
+    p.put(task.tileY, out, task.rows, task.cols, task.tileX0 * state.setup.tileSize, averaged);
+    // The levels above, advanced in this worker between tasks (runOverview), by the engine's kernel too.
+    p.averager ??= (a, b, o) => state.cpu.averageRow2x2(a, b, o);
+  });
   return (performance.now() - t0) / 1000;
 }
 
@@ -338,7 +345,7 @@ async function runStrip(task: StripTask): Promise<StripResult> {
       return encodeStripTile(strip.outs[i]!, task.cols, task.rows, k, tileSize, codec, level, predictorPool);
     });
     const encode = (performance.now() - t0 - write) / 1000;
-    const overview = keepForOverviews(state, strip.outs, task);
+    const overview = keepForOverviews(state, strip.outs, task, strip);
     const values = valuesOf(state.setup, strip.outs, task.rows, task.cols);
     return {
       bytes,
