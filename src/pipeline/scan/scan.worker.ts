@@ -12,7 +12,15 @@ import type { CpuSceneKernels, CpuSceneSpec, CpuStrip, StripBits } from '../../e
 import { compileCpuScene, countValidPixels } from '../../engine/cpu/strip.js';
 import { classBytes } from '../../compute/morphology.js';
 import { compress, floatPredictor32, type Codec } from '../../io/raster/tiff.codec.js';
-import { BytePool, cutTile, encodeStripTile, encodeTile } from '../../io/raster/tile.encode.js';
+import {
+  BytePool,
+  cutTile,
+  encodeStripTile,
+  encodeTile,
+  uniformBits,
+  UniformTiles,
+  type WritableType,
+} from '../../io/raster/tile.encode.js';
 import { writeOverviewTileSync, writeTileRun, type TileSink } from '../../io/raster/geotiff.writer.js';
 import { paddedTile, Pyramid, type TileView } from '../../io/raster/overview.pyramid.js';
 import { sha256File, sha256Pieces, type DigestPiece } from '../../io/output/checksum.js';
@@ -158,6 +166,18 @@ interface SceneState {
   pyramids: Map<number, Pyramid>;
   /** The masks' pyramids, by file. */
   masks: Map<string, Pyramid>;
+  /** Encoded one-value tiles, float32 (indices) and uint8 (masks). */
+  uniform: UniformTiles[];
+}
+
+/** The scene's cache of encoded one-value tiles for this encoding. */
+function uniformTiles(state: SceneState, size: number, type: WritableType, codec: Codec, level: number): UniformTiles {
+  let cache = state.uniform.find((u) => u.fits(size, type, codec, level));
+  if (!cache) {
+    cache = new UniformTiles(size, type, codec, level);
+    state.uniform.push(cache);
+  }
+  return cache;
 }
 
 /** Encodes and appends a mask's tile row, then advances its overviews; returns seconds. */
@@ -167,10 +187,13 @@ async function runMaskRow(task: MaskRowTask): Promise<number> {
   const mask = classBytes(task.mask, task.tested, width, rows, nodata);
   const ty = y0 / T;
   const make = (n: number) => new Uint8Array(n);
+  const uniform = uniformTiles(sceneOf(task.key), T, 'uint8', codec, level);
   const tiles = await Promise.all(
-    Array.from({ length: sink.tilesAcross }, (_, tx) =>
-      encodeTile(cutTile(mask, width, rows, tx, T, nodata, make), T, 'uint8', codec, level),
-    ),
+    Array.from({ length: sink.tilesAcross }, (_, tx) => {
+      const bits = uniformBits(mask, tx * T, width, rows, Math.min(T, width - tx * T), T, nodata);
+      if (bits !== undefined) return uniform.bytes(bits);
+      return encodeTile(cutTile(mask, width, rows, tx, T, nodata, make), T, 'uint8', codec, level);
+    }),
   );
   await writeTileRun(sink, 0, ty, tiles);
   if (sink.pyramid) {
@@ -181,7 +204,12 @@ async function runMaskRow(task: MaskRowTask): Promise<number> {
       masks.set(sink.path, pyramid);
     }
     await pyramid.advance(mask, y0, rows, async (lv, tx, y, tile) => {
-      writeOverviewTileSync(sink, tx, y, await encodeTile(paddedTile(tile, T, nodata), T, 'uint8', codec, level), lv);
+      const bits = uniformBits(tile.samples, tile.x0, tile.stride, tile.rows, tile.cols, T, nodata);
+      const bytes =
+        bits !== undefined
+          ? await uniform.bytes(bits)
+          : await encodeTile(paddedTile(tile, T, nodata), T, 'uint8', codec, level);
+      writeOverviewTileSync(sink, tx, y, bytes, lv);
     });
   }
   return (performance.now() - t0) / 1000;
@@ -221,12 +249,27 @@ function keepForOverviews(
   return (performance.now() - t0) / 1000;
 }
 
+/** The encoded bytes of tile column `k` of a task's index strip when all its samples are one value. */
+function uniformStripTile(
+  state: SceneState,
+  out: Float32Array,
+  cols: number,
+  rows: number,
+  k: number,
+): Promise<Uint8Array> | undefined {
+  const { tileSize: T, codec, level } = state.setup;
+  const bits = uniformBits(out, k * T, cols, rows, Math.min(T, cols - k * T), T, NaN);
+  return bits === undefined ? undefined : uniformTiles(state, T, 'float32', codec, level).bytes(bits);
+}
+
 /**
  * Encodes one float32 overview tile as the full-resolution tiles are: the SIMD predictor (the JavaScript
  * one without SIMD) into a pooled buffer, read in place from the level's block when the tile is whole.
  */
 async function encodeOverviewTile(state: SceneState, v: TileView): Promise<Uint8Array> {
   const { tileSize: T, codec, level } = state.setup;
+  const bits = uniformBits(v.samples, v.x0, v.stride, v.rows, v.cols, T, NaN);
+  if (bits !== undefined) return uniformTiles(state, T, 'float32', codec, level).bytes(bits);
   if (codec === 'none') return encodeTile(paddedTile(v, T, NaN), T, 'float32', codec, level);
   const whole = v.cols === T && v.rows === T;
   const src = (whole ? v.samples : paddedTile(v, T, NaN)) as Float32Array;
@@ -305,8 +348,13 @@ async function runEncode(task: EncodeTask): Promise<StripResult> {
   const { tileSize, codec, level } = state.setup;
   sizePredictorPool(tileSize);
   const t0 = performance.now();
-  const { bytes, write } = await writeTiles(state, task, task.outs.length, (i, k) =>
-    encodeStripTile(task.outs[i]!, task.cols, task.rows, k, tileSize, codec, level, predictorPool),
+  const { bytes, write } = await writeTiles(
+    state,
+    task,
+    task.outs.length,
+    (i, k) =>
+      uniformStripTile(state, task.outs[i]!, task.cols, task.rows, k) ??
+      encodeStripTile(task.outs[i]!, task.cols, task.rows, k, tileSize, codec, level, predictorPool),
   );
   const encode = (performance.now() - t0 - write) / 1000;
   const overview = keepForOverviews(state, task.outs, task);
@@ -340,6 +388,8 @@ async function runStrip(task: StripTask): Promise<StripResult> {
     // Every tile of the task is compressed before the task returns: the predicted tiles are views of the
     // engine's buffers, valid until its next strip.
     const { bytes, write } = await writeTiles(state, task, strip.outs.length, (i, k) => {
+      const same = uniformStripTile(state, strip.outs[i]!, task.cols, task.rows, k);
+      if (same) return same;
       const predicted = codec === 'none' ? undefined : strip.predictedTile(i, k);
       if (predicted) return compress(codec, predicted, level, true);
       return encodeStripTile(strip.outs[i]!, task.cols, task.rows, k, tileSize, codec, level, predictorPool);
@@ -421,7 +471,13 @@ parentPort!.on(
         return;
       }
       if (msg.type === 'setup') {
-        scenes.set(msg.key, { setup: msg, cpu: compileCpuScene(msg), pyramids: new Map(), masks: new Map() });
+        scenes.set(msg.key, {
+          setup: msg,
+          cpu: compileCpuScene(msg),
+          pyramids: new Map(),
+          masks: new Map(),
+          uniform: [],
+        });
         parentPort!.postMessage({ id: msg.id, result: true });
       } else if (msg.type === 'release') {
         scenes.delete(msg.key);
