@@ -61,6 +61,11 @@ export async function streamStrips(
   // the strip slots. A strip is done only when its step is: the next strips in flight then never
   // overwrite a slot still being read (slots = strips in flight).
   let overviewChain: Promise<unknown> = Promise.resolve();
+  // On a device engine, each task's encoding is queued only after the previous task's: a worker writing
+  // tiles waits for the tiles before them (geotiff.writer.ts), and the pool's queue runs tasks in the
+  // order they were queued, so the tiles a worker waits for are always on another worker, never queued
+  // behind it (device results come back in any order).
+  let encodeQueued: Promise<void> = Promise.resolve();
 
   const read = async (s: StripSpan) => {
     const t0 = performance.now();
@@ -89,7 +94,14 @@ export async function streamStrips(
         bands: data.bands,
         scl: data.scl,
       };
-      tasks.push(device ? onDevice(pool, device, task) : pool.run<StripResult>(task));
+      if (device) {
+        const after = encodeQueued;
+        let queued!: () => void;
+        encodeQueued = new Promise((resolve) => {
+          queued = resolve;
+        });
+        tasks.push(onDevice(pool, device, task, after, queued));
+      } else tasks.push(pool.run<StripResult>(task));
       cols0.push(c * T);
     }
     const all = Promise.all(tasks);
@@ -163,11 +175,38 @@ export function taskChunk(tilesAcross: number, workers: number): number {
 /**
  * One strip task on a device engine: the worker resamples (planes come back transferred, not copied),
  * the device computes the indices and the detectors' bits, the worker encodes and writes the tiles.
+ * The encoding is queued once `after` (the previous task's encoding queued) has settled; `queued` tells
+ * the next task that this one's is (or that it never will be: the scene then fails anyway).
  */
-async function onDevice(pool: WorkerPool, device: DeviceKernels, task: StripTask): Promise<StripResult> {
-  const planes = await pool.run<PlanesResult>({ ...task, type: 'planes' } satisfies PlanesTask);
-  // The device's own time for the task (tasks queue for the device; the wait is not counted).
-  const { outs, bits, seconds: indices } = await device.strip(planes.planes, planes.masked, task.rows, task.cols);
+async function onDevice(
+  pool: WorkerPool,
+  device: DeviceKernels,
+  task: StripTask,
+  after: Promise<void>,
+  queued: () => void,
+): Promise<StripResult> {
+  let result: Promise<StripResult>;
+  let bits: Awaited<ReturnType<DeviceKernels['strip']>>['bits'];
+  let planesSeconds: number;
+  let indices: number;
+  try {
+    const planes = await pool.run<PlanesResult>({ ...task, type: 'planes' } satisfies PlanesTask);
+    planesSeconds = planes.seconds;
+    // The device's own time for the task (tasks queue for the device; the wait is not counted).
+    const computed = await device.strip(planes.planes, planes.masked, task.rows, task.cols);
+    bits = computed.bits;
+    indices = computed.seconds;
+    await after;
+    result = encodeOnWorker(pool, task, computed.outs);
+  } finally {
+    queued();
+  }
+  const r = await result;
+  return { ...r, bits, timings: { ...r.timings, resample: planesSeconds, indices } };
+}
+
+/** Queues the encoding and writing of a device task's index planes on a worker. */
+function encodeOnWorker(pool: WorkerPool, task: StripTask, outs: Float32Array[]): Promise<StripResult> {
   const encode: EncodeTask = {
     type: 'encode',
     key: task.key,
@@ -177,9 +216,8 @@ async function onDevice(pool: WorkerPool, device: DeviceKernels, task: StripTask
     tileY: task.tileY,
     outs,
   };
-  const r = await pool.run<StripResult>(
+  return pool.run<StripResult>(
     encode,
     outs.map((o) => o.buffer as ArrayBuffer),
   );
-  return { ...r, bits, timings: { ...r.timings, resample: planes.seconds, indices } };
 }
