@@ -307,6 +307,12 @@ export class Code {
     for (const l of lanes) this.bytes.push(l);
     return this;
   }
+  /** Pushes one f32x4 made of two f64x2 locals, each rounded once: `lo`'s lanes 0, 1 then `hi`'s as 2, 3. */
+  demotePair(lo: number, hi: number): this {
+    this.get(lo).simd(Simd.f32x4DemoteF64x2Zero);
+    this.get(hi).simd(Simd.f32x4DemoteF64x2Zero);
+    return this.shuffle(Lanes.lowHalves);
+  }
 }
 
 export interface FunctionDef {

@@ -84,9 +84,7 @@ export function responseFunction(sign: 1 | -1): FunctionDef {
   }
   // pixels 0, 1 in lanes 0, 1 and 2, 3 in lanes 2, 3, stored at x
   c.get(pOut).get(lT).i32Add();
-  c.get(half[0]!).simd(Simd.f32x4DemoteF64x2Zero);
-  c.get(half[1]!).simd(Simd.f32x4DemoteF64x2Zero);
-  c.shuffle(Lanes.lowHalves);
+  c.demotePair(half[0]!, half[1]!);
   c.simdMem(Simd.store, 2, 8);
   c.get(lT).i32Const(16).i32Add().set(lT);
   c.br(0).end().end();
@@ -163,9 +161,7 @@ export function meansFunction(): FunctionDef {
     c.set(half[h]!);
   }
   c.get(pOut).get(lT).i32Add();
-  c.get(half[0]!).simd(Simd.f32x4DemoteF64x2Zero);
-  c.get(half[1]!).simd(Simd.f32x4DemoteF64x2Zero);
-  c.shuffle(Lanes.lowHalves);
+  c.demotePair(half[0]!, half[1]!);
   c.simdMem(Simd.store, 2, 4);
   c.get(lT).i32Const(16).i32Add().set(lT);
   c.br(0).end().end();

@@ -82,9 +82,7 @@ export function average2Function(): FunctionDef {
   }
   // the four quotients as float32; NaN where nothing was valid (0 / 0's sign is not JavaScript's)
   c.get(lD);
-  c.get(half[0]!).simd(Simd.f32x4DemoteF64x2Zero);
-  c.get(half[1]!).simd(Simd.f32x4DemoteF64x2Zero);
-  c.shuffle(Lanes.lowHalves);
+  c.demotePair(half[0]!, half[1]!);
   c.get(vNaN);
   c.get(vCount).v128Zero().simd(Simd.i32x4Ne);
   c.simd(Simd.bitselect);

@@ -139,8 +139,7 @@ export function squaresFunction(): FunctionDef {
     c.set(dst);
   }
   // float32(ramp) − ref, in float32; 0 where d is 0
-  c.get(r01).simd(Simd.f32x4DemoteF64x2Zero); // pixels 0, 1 in lanes 0, 1
-  c.get(r23).simd(Simd.f32x4DemoteF64x2Zero).shuffle(Lanes.lowHalves); // pixels 2, 3 in lanes 2, 3
+  c.demotePair(r01, r23); // pixels 0, 1 in lanes 0, 1; 2, 3 in lanes 2, 3
   c.get(R).simd(Simd.f32x4Sub).get(nz).simd(Simd.and).set(ramp);
   // then d − ramp in float32, 0 where d is NaN
   c.get(v).get(ramp).simd(Simd.f32x4Sub).get(valid).simd(Simd.and).set(v);
