@@ -7,6 +7,7 @@
  * Math.max) and demotes once. The last (width - 4) % 4 pixels of the interior are done in JavaScript.
  */
 import {
+  interiorResponse,
   type LineResponseKernel,
   type LineResponseKernels,
   R_RING,
@@ -209,15 +210,8 @@ function kernel(width: number, sign: 1 | -1): LineResponseKernel {
     },
     interior(c, up, dn, o) {
       if (quads > 0) response(c * 4, up * 4, dn * 4, rBase + o * 4, quads);
-      // the last pixels as line.response.ts's loop does them
-      for (let x = tail; x < width - 2; x++) {
-        const v = s[c + x]!;
-        const h = Math.min(sign * (s[c + x - 2]! - v), sign * (s[c + x + 2]! - v));
-        const vt = Math.min(sign * (s[up + x]! - v), sign * (s[dn + x]! - v));
-        const d1 = Math.min(sign * (s[up + x - 2]! - v), sign * (s[dn + x + 2]! - v));
-        const d2 = Math.min(sign * (s[up + x + 2]! - v), sign * (s[dn + x - 2]! - v));
-        r[o + x] = Math.max(h, vt, d1, d2);
-      }
+      // the last pixels by the definition itself
+      interiorResponse(s, r, c, up, dn, o, tail, width - 2, sign);
     },
   };
 }

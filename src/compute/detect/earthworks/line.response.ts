@@ -39,6 +39,34 @@ export interface LineResponseKernel {
   interior(c: number, up: number, dn: number, o: number): void;
 }
 
+/**
+ * The response out[o + x] for x in [from, to) of the interior (2 ≤ x < width - 2: no column clamps),
+ * from the S rows at c (row y), up (y - 2) and dn (y + 2); element offsets into S and out. The
+ * definition, and what a kernel does for the pixels its vector loop leaves.
+ */
+export function interiorResponse(
+  S: Float32Array,
+  out: Float32Array,
+  c: number,
+  up: number,
+  dn: number,
+  o: number,
+  from: number,
+  to: number,
+  sign: 1 | -1,
+): void {
+  for (let x = from; x < to; x++) {
+    const v = S[c + x]!;
+    // min of the two sides minus the centre, per direction (horizontal, vertical, two diagonals)
+    const h = Math.min(sign * (S[c + x - 2]! - v), sign * (S[c + x + 2]! - v));
+    const vt = Math.min(sign * (S[up + x]! - v), sign * (S[dn + x]! - v));
+    const d1 = Math.min(sign * (S[up + x - 2]! - v), sign * (S[dn + x + 2]! - v));
+    const d2 = Math.min(sign * (S[up + x + 2]! - v), sign * (S[dn + x - 2]! - v));
+    // Math.max/min propagate NaN: no data near the pixel → no response
+    out[o + x] = Math.max(h, vt, d1, d2);
+  }
+}
+
 /** Makes the kernel of rows `width` wide, for valleys (sign 1) or ridges (-1). */
 export type LineResponseKernels = (width: number, sign: 1 | -1) => LineResponseKernel;
 
@@ -228,7 +256,6 @@ export class LineResponseStream {
     const c = this.sAt(y);
     const up = this.sAt(y - 2);
     const dn = this.sAt(y + 2);
-    const sg = this.sign;
     const lo = Math.min(2, w);
     const hi = Math.max(lo, w - 2);
     for (let x = 0; x < lo; x++)
@@ -239,17 +266,7 @@ export class LineResponseStream {
       this.kernel.interior(c, up, dn, o);
       return;
     }
-    // the interior, without the column clamps
-    for (let x = lo; x < hi; x++) {
-      const v = S[c + x]!;
-      // min of the two sides minus the centre, per direction (horizontal, vertical, two diagonals)
-      const h = Math.min(sg * (S[c + x - 2]! - v), sg * (S[c + x + 2]! - v));
-      const vt = Math.min(sg * (S[up + x]! - v), sg * (S[dn + x]! - v));
-      const d1 = Math.min(sg * (S[up + x - 2]! - v), sg * (S[dn + x + 2]! - v));
-      const d2 = Math.min(sg * (S[up + x + 2]! - v), sg * (S[dn + x - 2]! - v));
-      // Math.max/min propagate NaN: no data near the pixel → no response
-      out[o + x] = Math.max(h, vt, d1, d2);
-    }
+    interiorResponse(S, out, c, up, dn, o, lo, hi, this.sign);
   }
 
   private responseAt(c: number, up: number, dn: number, x: number, xl: number, xr: number): number {
