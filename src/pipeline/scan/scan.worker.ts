@@ -221,6 +221,8 @@ function pyramidOf(state: SceneState, index: number): Pyramid | undefined {
   let p = state.pyramids.get(index);
   if (!p) {
     p = new Pyramid(sink.pyramid);
+    // Its levels above level 1, advanced in this worker between tasks (runOverview), by the engine's kernel.
+    p.averager = (a, b, o) => state.cpu.averageRow2x2(a, b, o);
     state.pyramids.set(index, p);
   }
   return p;
@@ -243,8 +245,6 @@ function keepForOverviews(
     if (!p) return;
     const averaged = p.averagesLevel1 ? strip?.level1?.(i) : undefined;
     p.put(task.tileY, out, task.rows, task.cols, task.tileX0 * state.setup.tileSize, averaged);
-    // The levels above, advanced in this worker between tasks (runOverview), by the engine's kernel too.
-    p.averager ??= (a, b, o) => state.cpu.averageRow2x2(a, b, o);
   });
   return (performance.now() - t0) / 1000;
 }
