@@ -335,11 +335,7 @@ export class GeoTiffWriter {
     await this.closeAll(true);
     await rename(final, this.path);
     tempPaths.delete(final);
-    for (const t of [this.tmp, this.overviewTmp, this.copied]) {
-      if (t === undefined || t === final) continue;
-      await rm(t, { force: true });
-      tempPaths.delete(t);
-    }
+    await this.removeTemporaries(final);
   }
 
   /** Closes and deletes the temporary files (after an error); tiles still waiting for their turn give up. */
@@ -348,8 +344,13 @@ export class GeoTiffWriter {
     Atomics.notify(sinkViews(this.sink).flags, 0);
     await this.writes.catch(() => undefined);
     await this.closeAll();
+    await this.removeTemporaries();
+  }
+
+  /** Deletes the temporary files that exist, but `kept` (the one renamed to the final name). */
+  private async removeTemporaries(kept?: string): Promise<void> {
     for (const t of [this.tmp, this.overviewTmp, this.copied]) {
-      if (t === undefined) continue;
+      if (t === undefined || t === kept) continue;
       await rm(t, { force: true });
       tempPaths.delete(t);
     }
